@@ -1,0 +1,187 @@
+"""The pipeline: discover, detect, load (validate inside loaders), link, evaluate.
+
+``Auditor`` builds the plugin host, loads the rules once and audits any number of
+input sets (the academy batch reuses one Auditor per worker).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .discover import Discovery, read_head
+from .errors import InputError
+from .evaluate import Evaluator, make_environment
+from .findings import AuditResult, Finding
+from .manager import PluginHost, get_plugin_host
+from .model import Graph, Provenance
+from .rules import Rule, load_rules
+
+
+@dataclass
+class Selection:
+    """Which rules run: by tag, by id (include / exclude)."""
+
+    tags: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    exclude_tags: list[str] = field(default_factory=list)
+    exclude_ids: list[str] = field(default_factory=list)
+
+    def accepts(self, rule: Rule) -> bool:
+        if self.ids and rule.id not in self.ids:
+            return False
+        if self.tags and not set(self.tags) & set(rule.tags):
+            return False
+        if rule.id in self.exclude_ids or set(self.exclude_tags) & set(rule.tags):
+            return False
+        return True
+
+
+class Auditor:
+    """Loads plugins and rules once; audits input sets."""
+
+    def __init__(
+        self,
+        rule_paths: Iterable[Path] = (),
+        selection: Selection | None = None,
+        host: PluginHost | None = None,
+        use_default_rules: bool = True,
+        severity_overrides: dict[str, str] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self.host = host or get_plugin_host()
+        self.registries = self.host.registries
+        self.env = make_environment(self.registries)
+        paths = list(self.host.rule_paths()) if use_default_rules else []
+        paths.extend(Path(p) for p in rule_paths)
+        self.all_rules = load_rules(paths, self.registries, self.env)
+        for rule in self.all_rules:
+            if severity_overrides and rule.id in severity_overrides:
+                rule.severity = severity_overrides[rule.id]
+        sel = selection or Selection()
+        self.rules = [r for r in self.all_rules if sel.accepts(r)]
+        self.options = options or {}
+        self.evaluator = Evaluator(self.rules, self.registries, self.env)
+
+    # -- pipeline -------------------------------------------------------------------
+    def load(self, inputs: Iterable[str | Path]) -> tuple[Graph, list[str]]:
+        """Discover, detect and load every input file into a new graph."""
+        graph = Graph()
+        shown: list[str] = []
+        with Discovery() as disc:
+            disc.add(inputs)
+            for err in disc.errors:
+                graph.problem("ENTREE-ARCHIVE", err.detail, err.path, err.line, fatal=True,
+                              fix="Téléchargez à nouveau l'export ou fournissez les fichiers XML/CSV directement.")
+            for item in disc.files:
+                shown.append(item.display)
+                self._load_one(graph, item.path, item.display)
+            self.host.link(graph)
+        self._add_export_entities(graph)
+        return graph, shown
+
+    def _load_one(self, graph: Graph, path: Path, display: str) -> None:
+        try:
+            head = read_head(path)
+        except OSError as exc:
+            graph.problem("ENTREE-LECTURE", f"fichier illisible : {exc.strerror}", display, fatal=True)
+            return
+        fmt = self.host.detect_format(path=path, head=head)
+        if fmt is None:
+            graph.problem("ENTREE-INCONNU", "fichier non reconnu (ni export SIECLE, STS, EDT, PRONOTE, ENT ni AAF) : ignoré",
+                          display, severity="info",
+                          fix="Vérifiez qu'il s'agit bien d'un export attendu ; sinon retirez-le du dossier.")
+            return
+        before = len(graph.exports)
+        try:
+            handled = self.host.load(path, fmt, graph, dict(self.options, display=display))
+        except InputError as exc:
+            graph.problem("ENTREE-FICHIER", exc.detail, display, exc.line, fatal=True,
+                          fix="Refaites l'export depuis le logiciel d'origine, sans l'ouvrir ni l'enregistrer dans un tableur.")
+            handled = True
+        except Exception as exc:  # a loader bug must not end the audit of other files
+            graph.problem("ENTREE-CHARGEUR", f"erreur du chargeur « {fmt} » : {type(exc).__name__}: {exc}",
+                          display, fatal=True,
+                          fix="Signalez ce fichier à l'équipe scolint (sans le transmettre s'il contient des données personnelles).")
+            handled = True
+        if not handled:
+            graph.problem("ENTREE-INCONNU", f"aucun chargeur pour le format « {fmt} »", display, severity="warning")
+        for export in graph.exports[before:]:
+            export.meta.setdefault("display", display)
+
+    def _add_export_entities(self, graph: Graph) -> None:
+        for i, exp in enumerate(graph.exports):
+            display = exp.meta.get("display", exp.path)
+            info = self.registries.formats.get(exp.format_id)
+            graph.add("export", display, source="scolint", prov=Provenance(display, None, exp.system),
+                      label=f"{Path(display.split('!')[-1]).name} ({info.label if info else exp.format_id})",
+                      format=exp.format_id, system=exp.system, uai=exp.uai, year=exp.year,
+                      exported_at=exp.exported_at, file=display, readable=exp.readable)
+
+    def audit_vars(self, graph: Graph) -> dict[str, Any]:
+        """The ``audit`` variable of expressions: the set's main UAI and year, formats, today."""
+        uais = Counter(e.uai.upper() for e in graph.exports if e.uai)
+        years = Counter(e.year for e in graph.exports if e.year)
+        return {
+            "uai": uais.most_common(1)[0][0] if uais else None,
+            "uais": sorted(uais),
+            "year": years.most_common(1)[0][0] if years else None,
+            "years": sorted(years),
+            "formats": sorted(graph.formats()),
+            "today": dt.date.today(),
+        }
+
+    def audit(self, inputs: Iterable[str | Path]) -> AuditResult:
+        """Run the whole pipeline on ``inputs`` and return the result."""
+        started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        inputs = list(inputs)
+        graph, shown = self.load(inputs)
+        return self.evaluate(graph, shown, started)
+
+    def evaluate(self, graph: Graph, shown: list[str], started: str) -> AuditResult:
+        """Evaluate the rules over a loaded graph."""
+        audit = self.audit_vars(graph)
+        findings, outcomes, ctx = self.evaluator.run(graph, audit)
+        problem_findings = [_problem_finding(p) for p in graph.problems]
+        establishment = None
+        for exp in graph.exports:
+            if exp.meta.get("establishment"):
+                establishment = exp.meta["establishment"]
+                break
+        return AuditResult(
+            findings=problem_findings + findings,
+            outcomes=outcomes,
+            exports=list(graph.exports),
+            inputs=shown,
+            started_at=started,
+            uai=audit["uai"],
+            year=audit["year"],
+            establishment=establishment,
+            fatal_inputs=sum(1 for p in graph.problems if p.fatal),
+            formats={k: v for k, v in self.registries.formats.items()},
+            meta={"evaluations": ctx.counter[0], "entities": len(graph)},
+        )
+
+
+def _problem_finding(p: Any) -> Finding:
+    name = Path(p.file.split("!")[-1]).name
+    return Finding(
+        rule_id=p.code, severity=p.severity, title=_PROBLEM_TITLES.get(p.code, "Fichier d'entrée"),
+        message=p.message, fix=p.fix, entity_kind="file", entity_id=p.file, entity_source="scolint",
+        entity_label=name, provenance=[Provenance(p.file, p.line, "fichier")], flow="GENERAL",
+        tags=["entree"],
+    )
+
+
+_PROBLEM_TITLES = {
+    "ENTREE-ARCHIVE": "Archive refusée",
+    "ENTREE-LECTURE": "Fichier illisible",
+    "ENTREE-INCONNU": "Fichier non reconnu",
+    "ENTREE-FICHIER": "Fichier d'export illisible",
+    "ENTREE-CHARGEUR": "Erreur interne de lecture",
+    "ENTREE-SCHEMA": "Export non conforme à son schéma",
+    "ENTREE-LIEN": "Rapprochement ambigu",
+}

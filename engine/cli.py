@@ -1,0 +1,125 @@
+"""The ``scolint`` command line: thin, args in, exit code 0 / 1 / 2 out."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from .errors import ScolintError, UsageError
+
+DESCRIPTION = """\
+scolint vérifie les exports d'un établissement (SIECLE, STS-Web, EDT, PRONOTE, ENT, AAF)
+avant la remontée STSWEB ou la distribution des identifiants, et indique pour chaque
+anomalie comment la corriger.
+"""
+
+EPILOG = """\
+Codes de sortie : 0 rien à signaler au niveau demandé ; 1 anomalies au niveau --fail-on
+ou au-dessus ; 2 erreur d'utilisation ou fichier d'entrée illisible.
+Exemples :
+  scolint demo
+  scolint check exports/ --format markdown -o rapport.md
+  scolint check exports.zip --tags remontee-sts --fail-on error
+"""
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """argparse with French messages and exit code 2 on usage errors."""
+
+    def error(self, message: str) -> NoReturn:
+        message = (message.replace("the following arguments are required", "arguments obligatoires manquants")
+                   .replace("unrecognized arguments", "arguments inconnus")
+                   .replace("invalid choice", "choix invalide")
+                   .replace("choose from", "choisir parmi")
+                   .replace("expected one argument", "une valeur est attendue")
+                   .replace("argument", "argument"))
+        self.print_usage(sys.stderr)
+        self.exit(2, f"scolint : erreur : {message}\n")
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        return (text.replace("usage:", "utilisation :").replace("options:", "options :")
+                .replace("positional arguments:", "arguments :")
+                .replace("show this help message and exit", "affiche cette aide et quitte"))
+
+
+def add_rule_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that run rules."""
+    p.add_argument("--rules", action="append", default=[], metavar="DOSSIER",
+                   help="dossier (ou fichier) de règles YAML en plus des règles par défaut (répétable)")
+    p.add_argument("--no-default-rules", action="store_true",
+                   help="ne pas charger les règles par défaut de scolint")
+    p.add_argument("--tags", action="append", default=[], metavar="ÉTIQUETTE",
+                   help="ne lancer que les règles portant cette étiquette (répétable ou « a,b »)")
+    p.add_argument("--select", action="append", default=[], metavar="ID",
+                   help="ne lancer que ces règles (identifiants, répétable ou « A,B »)")
+    p.add_argument("--ignore", action="append", default=[], metavar="ID|ÉTIQUETTE",
+                   help="ne pas lancer ces règles ou étiquettes (répétable)")
+    p.add_argument("--desactiver-plugin", dest="disable_plugins", action="append", default=[],
+                   metavar="NOM", help="ne pas charger ce plugin (répétable)")
+
+
+def split_multi(values: Sequence[str]) -> list[str]:
+    """``["a,b", "c"]`` -> ``["a", "b", "c"]``."""
+    out: list[str] = []
+    for v in values:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out
+
+
+def build_parser(host: Any) -> FrenchParser:
+    parser = FrenchParser(prog="scolint", description=DESCRIPTION, epilog=EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        ver = version("scolint")
+    except PackageNotFoundError:
+        ver = "dev"
+    parser.add_argument("--version", action="version", version=f"scolint {ver}",
+                        help="affiche la version et quitte")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchParser)
+    host.pm.hook.scolint_cli_commands(subparsers=sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``scolint`` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        from .manager import get_plugin_host
+        disabled = []
+        for i, a in enumerate(args_list):
+            if a == "--desactiver-plugin" and i + 1 < len(args_list):
+                disabled.append(args_list[i + 1])
+            elif a.startswith("--desactiver-plugin="):
+                disabled.append(a.split("=", 1)[1])
+        host = get_plugin_host(disabled=disabled)
+        parser = build_parser(host)
+        args = parser.parse_args(args_list)
+        args.host = host
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return 2
+        return int(handler(args))
+    except ScolintError as exc:
+        print(f"scolint : {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("scolint : interrompu", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: never a traceback for the user
+        if os.environ.get("SCOLINT_DEBUG"):
+            raise
+        print(f"scolint : erreur interne ({type(exc).__name__}: {exc}). "
+              "Relancez avec SCOLINT_DEBUG=1 pour le détail et signalez-la.", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

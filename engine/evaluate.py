@@ -1,0 +1,131 @@
+"""Run rules over a graph and turn hits into findings.
+
+A check kind's ``compile(rule, env)`` returns a runner; the runner is called with the
+entities of the rule's kind that pass ``where`` and an :class:`EvalContext`, and
+yields :class:`Hit` objects. This module knows no check kind by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from .expressions import ExpressionError, RuleEnvironment, run
+from .findings import FAILED, NOT_EVALUATED, PASSED, RULE_ERROR, Finding, RuleOutcome
+from .model import Entity, Graph, Provenance
+from .registry import Registries
+from .rules import Rule
+
+
+@dataclass
+class Hit:
+    """One failing entity: extra message variables and related entities."""
+
+    entity: Entity
+    variables: dict[str, Any] = field(default_factory=dict)
+    related: list[Entity] = field(default_factory=list)
+
+
+@dataclass
+class EvalContext:
+    """What runners may use besides the entities: the graph, the sandbox, globals."""
+
+    graph: Graph
+    env: RuleEnvironment
+    audit: dict[str, Any]
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def variables(self, rule: Rule, entity: Entity) -> dict[str, Any]:
+        """The variables an expression of ``rule`` sees for ``entity``."""
+        return {rule.for_each: entity, "audit": self.audit, "entity": entity}
+
+    def evaluate(self, fn: Callable[..., Any], rule: Rule, entity: Entity, **extra: Any) -> Any:
+        """Evaluate a compiled expression for ``entity`` (counts evaluations)."""
+        self.counter[0] += 1
+        variables = self.variables(rule, entity)
+        if extra:
+            variables.update(extra)
+        return run(fn, variables)
+
+
+def make_environment(registries: Registries) -> RuleEnvironment:
+    """The sandbox with every registered filter and test."""
+    return RuleEnvironment(dict(registries.filters.items()), dict(registries.tests.items()))
+
+
+class Evaluator:
+    """Compiles rules once and evaluates them over graphs."""
+
+    def __init__(self, rules: Iterable[Rule], registries: Registries, env: RuleEnvironment) -> None:
+        self.rules = list(rules)
+        self.registries = registries
+        self.env = env
+        self._runners: dict[str, Any] = {}
+        self._where: dict[str, Any] = {}
+        for rule in self.rules:
+            self._runners[rule.id] = registries.checks[rule.check].compile(rule, env)
+            if rule.where:
+                self._where[rule.id] = env.expression(rule.where)
+
+    def run(self, graph: Graph, audit: dict[str, Any],
+            present_formats: set[str] | None = None) -> tuple[list[Finding], list[RuleOutcome], EvalContext]:
+        """Evaluate every rule; return findings, one outcome per rule, and the context."""
+        ctx = EvalContext(graph, self.env, audit)
+        formats = graph.formats() if present_formats is None else present_formats
+        findings: list[Finding] = []
+        outcomes: list[RuleOutcome] = []
+        for rule in self.rules:
+            outcome = RuleOutcome(rule.id, rule.title, rule.severity, rule.flow, PASSED,
+                                  fix=rule.fix, tags=list(rule.tags))
+            outcomes.append(outcome)
+            missing = [f for f in rule.requires if f not in formats]
+            if missing:
+                outcome.status = NOT_EVALUATED
+                outcome.missing = missing
+                continue
+            try:
+                hits = list(self._hits(rule, graph, ctx))
+                new = [self._finding(rule, hit, ctx) for hit in hits]
+            except ExpressionError as exc:
+                outcome.status = RULE_ERROR
+                outcome.error = str(exc)
+                continue
+            findings.extend(new)
+            outcome.count = len(new)
+            outcome.status = FAILED if new else PASSED
+        return findings, outcomes, ctx
+
+    def _hits(self, rule: Rule, graph: Graph, ctx: EvalContext) -> Iterator[Hit]:
+        entities = graph.all(rule.for_each)
+        where = self._where.get(rule.id)
+        if where is not None:
+            entities = [e for e in entities if ctx.evaluate(where, rule, e)]
+        return self._runners[rule.id](entities, ctx)
+
+    def _finding(self, rule: Rule, hit: Hit, ctx: EvalContext) -> Finding:
+        ent = hit.entity
+        variables = ctx.variables(rule, ent)
+        variables.update(hit.variables)
+        try:
+            message = ctx.env.template(rule.message).render(variables).strip()
+        except ExpressionError:
+            raise
+        except Exception as exc:  # sandbox errors, undefined, type errors in the template
+            raise ExpressionError(f"message : {type(exc).__name__}: {exc}") from exc
+        prov: list[Provenance] = list(ent.prov)
+        for other in hit.related:
+            prov.extend(p for p in other.prov if p not in prov)
+        context = {}
+        for key in ("division", "class_name"):
+            value = ent.data.get(key)
+            if value:
+                context["classe"] = str(value)
+                break
+        return Finding(
+            rule_id=rule.id, severity=rule.severity, title=rule.title, message=message,
+            fix=rule.fix, entity_kind=ent.kind, entity_id=ent.id, entity_source=ent.source,
+            entity_label=ent.label, provenance=prov, flow=rule.flow, tags=list(rule.tags),
+            related=[{"kind": o.kind, "id": o.id, "source": o.source, "label": o.label}
+                     for o in hit.related],
+            context=context,
+        )

@@ -1,0 +1,222 @@
+"""The graph model: entities with provenance, the exports they came from, and the graph.
+
+The engine knows no export format: plugins create entities of named *kinds*
+(``student``, ``course``...) with a ``source`` system (``siecle``, ``edt``...).
+Entities are looked up by ``(kind, source, id)``; every entity keeps where it was read
+(file, line, system) so that each finding can point the user at the right line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a record was read: file path, 1-based line (or None) and source system."""
+
+    file: str
+    line: int | None
+    system: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+class Entity:
+    """One record of the graph (a student, a course, an ENT account...).
+
+    ``kind``, ``id``, ``source``, ``label`` and ``prov`` are attributes; every other
+    field lives in ``data`` and is read by rule expressions as ``student.birth_date``
+    (the sandbox falls back on ``__getitem__``). Related entities are stored in ``data``
+    as Entity objects or lists of them, so ``student.division.label`` works.
+    """
+
+    __slots__ = ("kind", "id", "source", "label", "prov", "data")
+
+    def __init__(
+        self,
+        kind: str,
+        id: str,
+        source: str,
+        prov: Iterable[Provenance] = (),
+        label: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.id = str(id)
+        self.source = source
+        self.prov: list[Provenance] = list(prov)
+        self.label = label if label is not None else str(id)
+        self.data: dict[str, Any] = data if data is not None else {}
+
+    def __getitem__(self, name: str) -> Any:
+        return self.data[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.data
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return field ``name`` or ``default``."""
+        return self.data.get(name, default)
+
+    def __repr__(self) -> str:
+        return f"<Entity {self.kind}:{self.source}:{self.id}>"
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The unique key of the entity in its graph."""
+        return (self.kind, self.source, self.id)
+
+
+@dataclass
+class Export:
+    """One export file that was recognised and read.
+
+    :param format_id: the format id given by the detecting plugin (``siecle-eleves``...).
+    :param uai: the establishment the file says it belongs to (may be None).
+    :param year: the school year's first calendar year (2019 for 2019-2020), or None.
+    :param exported_at: export date as written in the file (ISO when known), or None.
+    """
+
+    format_id: str
+    path: str
+    system: str
+    uai: str | None = None
+    year: int | None = None
+    exported_at: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    readable: bool = True
+
+
+@dataclass
+class Problem:
+    """A problem met while reading an input (schema, encoding, truncation...).
+
+    Problems become findings of the pseudo-rule given by ``code`` (e.g. ``ENTREE-XML``).
+    ``fatal`` means the file could not be read at all (exit code 2).
+    """
+
+    code: str
+    severity: str
+    message: str
+    file: str
+    line: int | None = None
+    fix: str = ""
+    fatal: bool = False
+
+
+class Graph:
+    """All entities of one audit, indexed by kind and by (kind, source, id)."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[str, list[Entity]] = {}
+        self._by_key: dict[tuple[str, str, str], Entity] = {}
+        self._indexes: dict[tuple[str, str | None, str], dict[Any, list[Entity]]] = {}
+        self.exports: list[Export] = []
+        self.problems: list[Problem] = []
+
+    # -- building -----------------------------------------------------------------
+    def add(
+        self,
+        kind: str,
+        id: str,
+        *,
+        source: str,
+        prov: Provenance | Iterable[Provenance] | None = None,
+        label: str | None = None,
+        **fields: Any,
+    ) -> Entity:
+        """Add an entity, or merge ``fields`` into the existing one with the same key."""
+        key = (kind, source, str(id))
+        provs = [prov] if isinstance(prov, Provenance) else list(prov or ())
+        ent = self._by_key.get(key)
+        if ent is not None:
+            ent.data.update(fields)
+            ent.prov.extend(p for p in provs if p not in ent.prov)
+            if label is not None:
+                ent.label = label
+            return ent
+        ent = Entity(kind, str(id), source, provs, label, dict(fields))
+        self._by_key[key] = ent
+        self._by_kind.setdefault(kind, []).append(ent)
+        self._indexes.clear()
+        return ent
+
+    def add_export(self, export: Export) -> Export:
+        """Record that an export file was read."""
+        self.exports.append(export)
+        return export
+
+    def problem(
+        self,
+        code: str,
+        message: str,
+        file: str,
+        line: int | None = None,
+        *,
+        severity: str = "error",
+        fix: str = "",
+        fatal: bool = False,
+    ) -> Problem:
+        """Record a problem met while reading ``file``."""
+        pb = Problem(code, severity, message, str(file), line, fix, fatal)
+        self.problems.append(pb)
+        return pb
+
+    # -- reading ------------------------------------------------------------------
+    def get(self, kind: str, id: str, source: str | None = None) -> Entity | None:
+        """Return the entity of ``kind`` and ``id`` (from ``source`` if given)."""
+        if source is not None:
+            return self._by_key.get((kind, source, str(id)))
+        for ent in self._by_kind.get(kind, ()):
+            if ent.id == str(id):
+                return ent
+        return None
+
+    def all(self, kind: str, source: str | None = None) -> list[Entity]:
+        """Return the entities of ``kind`` (only from ``source`` if given), in load order."""
+        ents = self._by_kind.get(kind, [])
+        if source is None:
+            return ents
+        return [e for e in ents if e.source == source]
+
+    def kinds(self) -> list[str]:
+        """Return the kinds present in the graph."""
+        return list(self._by_kind)
+
+    def __iter__(self) -> Iterator[Entity]:
+        for ents in self._by_kind.values():
+            yield from ents
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def index(self, kind: str, field_name: str, source: str | None = None) -> dict[Any, list[Entity]]:
+        """Return (and cache) ``{value: [entities]}`` for ``field_name`` of ``kind``.
+
+        Used by linkers and check kinds so joins are dictionary look-ups, never scans.
+        The cache is dropped whenever an entity is added.
+        """
+        ikey = (kind, source, field_name)
+        idx = self._indexes.get(ikey)
+        if idx is None:
+            idx = {}
+            for ent in self.all(kind, source):
+                if field_name == "id":
+                    value: Any = ent.id
+                else:
+                    value = ent.data.get(field_name)
+                if value is None or value == "":
+                    continue
+                idx.setdefault(value, []).append(ent)
+            self._indexes[ikey] = idx
+        return idx
+
+    def formats(self) -> set[str]:
+        """Return the format ids of the exports read successfully."""
+        return {e.format_id for e in self.exports if e.readable}

@@ -1,0 +1,260 @@
+"""Read rule files (YAML, one rule a file) and check them against the rule schema.
+
+Every error is one French line ``file:line: CODE: sentence`` (no schema-error
+cascade): YAML syntax, unknown key, bad value, missing key, expression that does not
+compile, forbidden attribute.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import yaml
+from jinja2 import nodes
+
+from .errors import RuleFileError
+from .expressions import ExpressionError, RuleEnvironment
+from .registry import Registries
+from .yamlines import line_for, load_with_lines
+
+CORE_KEYS = ("id", "title", "severity", "tags", "flow", "description", "requires", "for_each",
+             "where", "message", "fix", "references", "tests")
+
+
+@dataclass
+class Rule:
+    """A loaded, checked rule."""
+
+    id: str
+    title: str
+    severity: str
+    for_each: str
+    message: str
+    fix: str
+    check: str
+    options: Any
+    path: str
+    tags: list[str] = field(default_factory=list)
+    flow: str = ""
+    description: str = ""
+    requires: list[str] = field(default_factory=list)
+    where: str | None = None
+    references: list[str] = field(default_factory=list)
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def line(self, *path: Any) -> int | None:
+        """Line of a key in the rule file."""
+        return line_for(self.lines, path)
+
+
+@lru_cache(maxsize=1)
+def base_schema() -> dict[str, Any]:
+    """The rule schema shipped in ``scolint.schemas`` (rule.schema.json)."""
+    text = resources.files("scolint.schemas").joinpath("rule.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def full_schema(registries: Registries) -> dict[str, Any]:
+    """The rule schema extended with every registered check kind's options."""
+    schema = copy.deepcopy(base_schema())
+    for kind in registries.checks.values():
+        if kind.id not in schema["properties"]:
+            sub = dict(kind.options_schema)
+            sub.setdefault("description", kind.doc.strip().splitlines()[0] if kind.doc else kind.id)
+            schema["properties"][kind.id] = sub
+    return schema
+
+
+_VALIDATOR_MSG = {
+    "required": lambda e: f"clé obligatoire absente : « {_missing(e)} »",
+    "additionalProperties": lambda e: f"clé inconnue : « {_extra(e)} »",
+    "enum": lambda e: f"« {e.instance} » n'est pas une valeur permise ({', '.join(map(str, e.validator_value))})",
+    "const": lambda e: f"la valeur attendue est « {e.validator_value} »",
+    "type": lambda e: f"type attendu : {_type_fr(e.validator_value)}, trouvé : {_type_fr(type(e.instance).__name__)}",
+    "pattern": lambda e: f"« {e.instance} » n'a pas la forme attendue ({e.validator_value})",
+    "minLength": lambda e: f"texte trop court (au moins {e.validator_value} caractères)",
+    "maxLength": lambda e: f"texte trop long (au plus {e.validator_value} caractères)",
+    "uniqueItems": lambda e: "la liste contient des doublons",
+    "oneOf": lambda e: "valeur non conforme (liste d'identifiants ou « non_evaluee » attendue)",
+    "minItems": lambda e: f"la liste doit contenir au moins {e.validator_value} élément(s)",
+}
+
+_TYPES_FR = {"string": "texte", "str": "texte", "object": "dictionnaire", "dict": "dictionnaire",
+             "array": "liste", "list": "liste", "integer": "entier", "int": "entier",
+             "boolean": "booléen", "bool": "booléen", "number": "nombre", "float": "nombre",
+             "NoneType": "vide", "null": "vide"}
+
+
+def _type_fr(t: Any) -> str:
+    if isinstance(t, list):
+        return " ou ".join(_type_fr(x) for x in t)
+    return _TYPES_FR.get(str(t), str(t))
+
+
+def _missing(e: jsonschema.ValidationError) -> str:
+    for key in e.validator_value:
+        if isinstance(e.instance, dict) and key not in e.instance:
+            return key
+    return "?"
+
+
+def _extra(e: jsonschema.ValidationError) -> str:
+    allowed = set(e.schema.get("properties", {}))
+    extras = [k for k in e.instance if k not in allowed] if isinstance(e.instance, dict) else []
+    return ", ".join(map(str, extras)) or "?"
+
+
+def _schema_error(path: str, lines: dict[Any, int], err: jsonschema.ValidationError) -> RuleFileError:
+    loc = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        extra = _extra(err).split(", ")[0]
+        loc = loc + (extra,)
+    text = _VALIDATOR_MSG.get(err.validator, lambda e: e.message)(err)
+    key = ".".join(str(p) for p in err.absolute_path)
+    prefix = f"{key} : " if key else ""
+    return RuleFileError(path, line_for(lines, loc), prefix + text, "SCHEMA")
+
+
+def _first_error(validator: jsonschema.protocols.Validator, data: Any) -> jsonschema.ValidationError | None:
+    errors = list(validator.iter_errors(data))
+    if not errors:
+        return None
+    # Report the shallowest, earliest error only: no cascade.
+    return sorted(errors, key=lambda e: (len(e.absolute_path), str(list(e.absolute_path))))[0]
+
+
+def _check_attrs(env: RuleEnvironment, source: str, template: bool) -> str | None:
+    """Return a French reason when an expression reaches a forbidden attribute."""
+    ast = env.parse(source if template else "{{ " + source + " }}")
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(name, str) and (name.startswith("_") or name in env._FORBIDDEN):
+            return f"accès interdit à l'attribut « {name} »"
+    return None
+
+
+def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnvironment) -> Rule:
+    """Parse and check one rule; raise :class:`RuleFileError` on the first problem."""
+    spath = str(path)
+    try:
+        data, lines, dups = load_with_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        ctx = getattr(exc, "context_mark", None)
+        opened = f" (structure ouverte ligne {ctx.line + 1})" if ctx and mark and ctx.line != mark.line else ""
+        raise RuleFileError(spath, line, f"YAML invalide : {problem}{opened}", "YAML") from None
+    if dups:
+        key, line = dups[0]
+        raise RuleFileError(spath, line, f"clé « {key} » répétée", "YAML")
+    if not isinstance(data, dict):
+        raise RuleFileError(spath, 1, "le fichier doit contenir une règle (un dictionnaire YAML)", "SCHEMA")
+    validator = jsonschema.Draft202012Validator(full_schema(registries))
+    err = _first_error(validator, data)
+    if err is not None:
+        raise _schema_error(spath, lines, err)
+    checks = [k for k in data if k in registries.checks]
+    if len(checks) != 1:
+        kinds = ", ".join(registries.checks)
+        found = ", ".join(checks) or "aucun"
+        raise RuleFileError(spath, lines.get((checks[1],)) if len(checks) > 1 else 1,
+                            f"une règle a exactement un contrôle parmi {kinds} (trouvé : {found})", "CONTROLE")
+    check = checks[0]
+    if data["for_each"] not in registries.entities:
+        known = ", ".join(sorted(registries.entities))
+        raise RuleFileError(spath, lines.get(("for_each",)),
+                            f"type d'entité inconnu « {data['for_each']} » (connus : {known})", "ENTITE")
+    for fmt in data.get("requires", []):
+        if fmt not in registries.formats:
+            raise RuleFileError(spath, line_for(lines, ("requires",)),
+                                f"format d'export inconnu « {fmt} » (connus : {', '.join(registries.formats)})",
+                                "EXPORT")
+    kind = registries.checks[check]
+    # Compile every expression once, now: a rule that does not compile never runs.
+    exprs: list[tuple[tuple[Any, ...], str, bool]] = []
+    if data.get("where"):
+        exprs.append((("where",), data["where"], False))
+    opts = data[check]
+    if isinstance(opts, str):
+        exprs.append(((check,), opts, False))
+    elif isinstance(opts, dict):
+        for key in kind.expressions:
+            if key in opts:
+                exprs.append(((check, key), opts[key], False))
+    exprs.append((("message",), data["message"], True))
+    for loc, source, is_template in exprs:
+        try:
+            env.template(source) if is_template else env.expression(source)
+        except ExpressionError as exc:
+            raise RuleFileError(spath, line_for(lines, loc), f"{'.'.join(map(str, loc))} : {exc}",
+                                "EXPRESSION") from None
+        reason = _check_attrs(env, source, is_template)
+        if reason:
+            raise RuleFileError(spath, line_for(lines, loc), f"{'.'.join(map(str, loc))} : {reason}",
+                                "SECURITE")
+    flow = data.get("flow") or ""
+    if not flow:
+        reqs = data.get("requires") or []
+        flow = registries.formats[reqs[0]].system if reqs else "GENERAL"
+    return Rule(
+        id=data["id"], title=data["title"], severity=data["severity"], for_each=data["for_each"],
+        message=data["message"], fix=data["fix"].strip(), check=check, options=opts, path=spath,
+        tags=list(data.get("tags", [])), flow=flow, description=data.get("description", ""),
+        requires=list(data.get("requires", [])), where=data.get("where"),
+        references=list(data.get("references", [])), tests=list(data.get("tests", [])),
+        lines=lines, raw=data,
+    )
+
+
+def load_rule_file(path: Path, registries: Registries, env: RuleEnvironment) -> Rule:
+    """Read and parse one rule file; the file name must be the rule id."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RuleFileError(str(path), None, f"fichier illisible : {exc.strerror}", "FICHIER") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RuleFileError(str(path), line, "le fichier n'est pas en UTF-8", "ENCODAGE") from None
+    rule = parse_rule(path, text, registries, env)
+    if path.stem != rule.id:
+        raise RuleFileError(str(path), rule.line("id"),
+                            f"le fichier doit s'appeler {rule.id}{path.suffix} (nom = identifiant)", "NOM")
+    return rule
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    """All ``*.yml``/``*.yaml`` files under ``paths`` (folders or files), sorted."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yml", ".yaml") and x.is_file()))
+        elif p.is_file():
+            out.append(p)
+    return out
+
+
+def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironment) -> list[Rule]:
+    """Load every rule under ``paths``; ids must be unique."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for f in rule_files(paths):
+        rule = load_rule_file(f, registries, env)
+        if rule.id in seen:
+            raise RuleFileError(str(f), rule.line("id"),
+                                f"identifiant « {rule.id} » déjà utilisé par {seen[rule.id]}", "DOUBLON")
+        seen[rule.id] = str(f)
+        rules.append(rule)
+    return rules

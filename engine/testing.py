@@ -1,0 +1,148 @@
+"""Run the ``tests:`` of rules (inline, or sqlfluff-style fixture files).
+
+Shipped in the engine so academy rule packs reuse it. A case gives entities by kind
+(``students: [{id: E1, ...}]``, plural or singular kind names) and the ids expected
+in findings, or ``non_evaluee``. The key ``formats`` lists the exports present (default:
+every export the rule requires). Nested dictionaries become entities too (kind = key),
+so ``division: {id: 3A, code: 3A}`` can be read as ``student.division.code``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .evaluate import Evaluator
+from .expressions import RuleEnvironment
+from .findings import NOT_EVALUATED, RULE_ERROR
+from .model import Entity, Graph, Provenance
+from .registry import Registries
+from .rules import Rule
+from .yamlines import load_with_lines
+
+
+@dataclass
+class RuleCase:
+    """One test case of a rule."""
+
+    rule_id: str
+    name: str
+    given: dict[str, Any]
+    expect: Any
+    audit: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+    line: int | None = None
+
+
+@dataclass
+class CaseResult:
+    """The outcome of one case: ``ok`` and, when not, expected vs found."""
+
+    case: RuleCase
+    ok: bool
+    expected: Any
+    found: Any
+    error: str = ""
+
+
+def cases_of(rule: Rule) -> list[RuleCase]:
+    """The inline cases of ``rule``."""
+    out = []
+    for i, raw in enumerate(rule.tests):
+        out.append(RuleCase(rule.id, str(raw.get("name", f"cas {i + 1}")), raw.get("given") or {},
+                            raw.get("expect"), raw.get("audit") or {}, rule.path, rule.line("tests", i)))
+    return out
+
+
+def load_case_file(path: Path) -> list[RuleCase]:
+    """Cases from a fixture file: ``rule: ID`` then a list ``cases:`` of cases."""
+    data, lines, _ = load_with_lines(path.read_text("utf-8"))
+    rule_id = data["rule"]
+    return [RuleCase(rule_id, str(c.get("name", f"cas {i + 1}")), c.get("given") or {}, c.get("expect"),
+                     c.get("audit") or {}, str(path), lines.get(("cases", i)))
+            for i, c in enumerate(data.get("cases", []))]
+
+
+def _kind_name(key: str, registries: Registries) -> str:
+    if key in registries.entities:
+        return key
+    for cand in (key[:-1] if key.endswith("s") else key, key[:-2] if key.endswith("es") else key):
+        if cand in registries.entities:
+            return cand
+    return key
+
+
+def _default_source(kind: str, registries: Registries) -> str:
+    info = registries.entities.get(kind)
+    return info.sources[0] if info and info.sources else "test"
+
+
+def _entity(kind: str, raw: Any, registries: Registries, path: str, counter: list[int]) -> Any:
+    if isinstance(raw, dict):
+        counter[0] += 1
+        data = {}
+        for k, v in raw.items():
+            if k in ("id", "label", "source"):
+                continue
+            data[k] = _value(k, v, registries, path, counter)
+        ident = str(raw.get("id", f"{kind}-{counter[0]}"))
+        return Entity(kind, ident, str(raw.get("source", _default_source(kind, registries))),
+                      [Provenance(path, None, "test")], str(raw.get("label", ident)), data)
+    return raw
+
+
+def _value(key: str, v: Any, registries: Registries, path: str, counter: list[int]) -> Any:
+    if isinstance(v, dict):
+        return _entity(_kind_name(key, registries), v, registries, path, counter)
+    if isinstance(v, list):
+        kind = _kind_name(key, registries)
+        return [_entity(kind, x, registries, path, counter) if isinstance(x, dict) else x for x in v]
+    return v
+
+
+def build_graph(case: RuleCase, registries: Registries) -> Graph:
+    """A graph holding the case's entities (loaders and linkers are not run)."""
+    graph = Graph()
+    counter = [0]
+    for key, items in case.given.items():
+        if key == "formats":
+            continue
+        kind = _kind_name(key, registries)
+        for raw in items or []:
+            ent = _entity(kind, raw, registries, case.path, counter)
+            graph.add(ent.kind, ent.id, source=ent.source, prov=ent.prov, label=ent.label, **ent.data)
+    return graph
+
+
+def run_case(rule: Rule, case: RuleCase, registries: Registries, env: RuleEnvironment) -> CaseResult:
+    """Evaluate ``rule`` on the case's graph and compare with ``expect``."""
+    graph = build_graph(case, registries)
+    formats = set(case.given["formats"]) if "formats" in case.given else set(rule.requires)
+    audit = {"uai": None, "year": None, "uais": [], "years": [], "formats": sorted(formats)}
+    audit.update(case.audit)
+    evaluator = Evaluator([rule], registries, env)
+    findings, outcomes, _ = evaluator.run(graph, audit, formats)
+    outcome = outcomes[0]
+    if outcome.status == RULE_ERROR:
+        return CaseResult(case, False, case.expect, None, outcome.error)
+    if case.expect == "non_evaluee":
+        return CaseResult(case, outcome.status == NOT_EVALUATED, "non_evaluee",
+                          "non_evaluee" if outcome.status == NOT_EVALUATED else sorted(f.entity_id for f in findings))
+    if outcome.status == NOT_EVALUATED:
+        return CaseResult(case, False, sorted(map(str, case.expect or [])), "non_evaluee")
+    expected = sorted(str(x) for x in (case.expect or []))
+    found = sorted(f.entity_id for f in findings)
+    return CaseResult(case, expected == found, expected, found)
+
+
+def run_rule_tests(rules: Iterable[Rule], registries: Registries, env: RuleEnvironment,
+                   extra_cases: Iterable[RuleCase] = ()) -> list[CaseResult]:
+    """Run every inline case of ``rules`` plus ``extra_cases`` (matched by rule id)."""
+    rules = list(rules)
+    by_id = {r.id: r for r in rules}
+    results = [run_case(r, c, registries, env) for r in rules for c in cases_of(r)]
+    for case in extra_cases:
+        if case.rule_id in by_id:
+            results.append(run_case(by_id[case.rule_id], case, registries, env))
+    return results

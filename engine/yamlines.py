@@ -1,0 +1,67 @@
+"""Read YAML keeping the line of every key, so errors can say ``file:line``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+Path_ = tuple[Any, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader; duplicate keys are reported by :func:`load_with_lines`."""
+
+
+def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, int]]]:
+    """Parse ``text``; return (data, {path: 1-based line}, [(duplicate key, line)]).
+
+    ``path`` is a tuple of keys/indices from the root; the line is that of the key
+    (for mappings) or of the item (for sequences).
+
+    :raises yaml.YAMLError: on a syntax error (with ``problem_mark``).
+    """
+    node = yaml.compose(text, Loader=_Loader)
+    lines: dict[Path_, int] = {}
+    dups: list[tuple[str, int]] = []
+    if node is None:
+        return None, lines, dups
+    lines[()] = node.start_mark.line + 1
+
+    def build(n: yaml.Node, path: Path_) -> Any:
+        if isinstance(n, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for k_node, v_node in n.value:
+                key = _Loader(text).construct_object(k_node, deep=True) if not isinstance(k_node, yaml.ScalarNode) else _scalar(k_node)
+                if key in out:
+                    dups.append((str(key), k_node.start_mark.line + 1))
+                lines[path + (key,)] = k_node.start_mark.line + 1
+                out[key] = build(v_node, path + (key,))
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            items = []
+            for i, item in enumerate(n.value):
+                lines[path + (i,)] = item.start_mark.line + 1
+                items.append(build(item, path + (i,)))
+            return items
+        return _scalar(n)
+
+    return build(node, ()), lines, dups
+
+
+def _scalar(n: yaml.Node) -> Any:
+    loader = _Loader("")
+    try:
+        return loader.construct_object(n, deep=True)
+    finally:
+        loader.dispose()
+
+
+def line_for(lines: dict[Path_, int], path: Path_) -> int | None:
+    """Return the line of ``path`` or of its nearest ancestor that has one."""
+    p = tuple(path)
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return lines.get(())

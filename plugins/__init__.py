@@ -1,0 +1,1 @@
+"""scolint's built-in plugins: format loaders, check kinds, filters, reporters."""

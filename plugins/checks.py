@@ -1,0 +1,118 @@
+"""Built-in check kinds: ``assert``, ``unique``, ``reference``, ``compare_sets``."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from scolint.engine import hookimpl
+from scolint.engine.evaluate import EvalContext, Hit
+from scolint.engine.model import Entity
+from scolint.engine.registry import CheckKind, Registries
+from scolint.engine.rules import Rule
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    return [value]
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, Entity):
+        return value.key
+    return value
+
+
+def compile_assert(rule: Rule, env: Any) -> Any:
+    """Expression that must be true for every entity; a finding where it is false."""
+    fn = env.expression(rule.options)
+
+    def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
+        for ent in entities:
+            if not ctx.evaluate(fn, rule, ent):
+                yield Hit(ent)
+
+    return runner
+
+
+def compile_unique(rule: Rule, env: Any) -> Any:
+    """Entities sharing one key are duplicates: one finding per group, on its first
+    entity, with ``duplicates`` (the others) and ``group`` (all) in the message."""
+    key_fn = env.expression(rule.options["key"])
+    distinct_src = rule.options.get("distinct")
+    distinct_fn = env.expression(distinct_src) if distinct_src else None
+
+    def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
+        groups: dict[Any, list[Entity]] = {}
+        for ent in entities:
+            key = _hashable(ctx.evaluate(key_fn, rule, ent))
+            if key in (None, "", ()) or (isinstance(key, tuple) and not any(key)):
+                continue
+            groups.setdefault(key, []).append(ent)
+        for key, members in groups.items():
+            if len(members) < 2:
+                continue
+            if distinct_fn is not None:
+                values = {_hashable(ctx.evaluate(distinct_fn, rule, m)) for m in members}
+                if len(values) < 2:
+                    continue
+            yield Hit(members[0], {"duplicates": members[1:], "group": members, "key": key},
+                      members[1:])
+
+    return runner
+
+
+def compile_reference(rule: Rule, env: Any) -> Any:
+    """Every value computed for the entity must exist in ``target`` (by ``target_key``);
+    ``missing`` lists those that do not."""
+    value_fn = env.expression(rule.options["value"])
+    target = rule.options["target"]
+    target_key = rule.options.get("target_key", "id")
+
+    def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
+        index = ctx.graph.index(target, target_key)
+        for ent in entities:
+            values = _as_list(ctx.evaluate(value_fn, rule, ent))
+            missing = [v for v in values if _hashable(v) not in index]
+            if missing:
+                yield Hit(ent, {"missing": missing})
+
+    return runner
+
+
+def compile_compare_sets(rule: Rule, env: Any) -> Any:
+    """Two sets computed for the entity must be equal; ``only_left`` / ``only_right``
+    list what is missing on each side."""
+    left_fn = env.expression(rule.options["left"])
+    right_fn = env.expression(rule.options["right"])
+    labels = {"left_label": rule.options.get("left_label", "gauche"),
+              "right_label": rule.options.get("right_label", "droite")}
+
+    def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
+        for ent in entities:
+            left = {_hashable(v) for v in _as_list(ctx.evaluate(left_fn, rule, ent))}
+            right = {_hashable(v) for v in _as_list(ctx.evaluate(right_fn, rule, ent))}
+            if left != right:
+                yield Hit(ent, {"only_left": sorted(left - right, key=str),
+                                "only_right": sorted(right - left, key=str), **labels})
+
+    return runner
+
+
+_EXPR = {"type": "string"}
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    checks = registries.checks
+    checks.add("assert", CheckKind("assert", compile_assert.__doc__ or "", _EXPR, compile_assert))
+    checks.add("unique", CheckKind("unique", compile_unique.__doc__ or "", {"type": "object"},
+                                   compile_unique, ("key", "distinct")))
+    checks.add("reference", CheckKind("reference", compile_reference.__doc__ or "", {"type": "object"},
+                                      compile_reference, ("value",)))
+    checks.add("compare_sets", CheckKind("compare_sets", compile_compare_sets.__doc__ or "",
+                                         {"type": "object"}, compile_compare_sets, ("left", "right")))

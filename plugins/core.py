@@ -1,0 +1,86 @@
+"""Core plugin: the generic entity kinds and the ``scolint check`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from scolint.engine import hookimpl
+from scolint.engine.audit import Auditor, Selection
+from scolint.engine.cli import add_rule_options, split_multi
+from scolint.engine.discover import atomic_write
+from scolint.engine.errors import UsageError
+from scolint.engine.findings import AuditResult
+from scolint.engine.registry import Registries
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    registries.entities.declare(
+        "export", "Un fichier d'export lu par scolint (un par fichier).", ("scolint",),
+        format=("texte", "identifiant du format (siecle-eleves, sts-emp, edt-export...)"),
+        system=("texte", "système d'origine : SIECLE, STS, EDT, PRONOTE, ENT ou AAF"),
+        uai=("texte", "UAI de l'établissement indiqué dans le fichier"),
+        year=("entier", "année scolaire (première année : 2019 pour 2019-2020)"),
+        exported_at=("texte", "date d'export indiquée dans le fichier"),
+        file=("texte", "chemin du fichier"),
+        readable=("booléen", "le fichier a pu être lu"),
+    )
+
+
+def selection_from_args(args: argparse.Namespace) -> Selection:
+    ignore = split_multi(args.ignore)
+    return Selection(tags=split_multi(args.tags), ids=split_multi(args.select),
+                     exclude_ids=[i for i in ignore if i.upper() == i and "-" in i],
+                     exclude_tags=[i for i in ignore if not (i.upper() == i and "-" in i)])
+
+
+def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
+    return Auditor(rule_paths=[Path(p) for p in args.rules], selection=selection_from_args(args),
+                   host=args.host, use_default_rules=not args.no_default_rules, **kwargs)
+
+
+def render(host: Any, result: AuditResult, fmt: str, options: dict[str, Any] | None = None) -> str | bytes:
+    reporter = host.registries.reporters.get(fmt)
+    if reporter is None:
+        raise UsageError(f"format de rapport inconnu « {fmt} » (connus : {', '.join(host.registries.reporters)})")
+    return reporter.render(result, options or {})
+
+
+def write_output(text: str | bytes, output: str | None) -> None:
+    if output and output != "-":
+        atomic_write(output, text)
+    else:
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    auditor = auditor_from_args(args)
+    result = auditor.audit(args.paths)
+    text = render(args.host, result, args.format, {"color": args.output in (None, "-") and sys.stdout.isatty()})
+    write_output(text, args.output)
+    if args.output and args.output != "-":
+        counts = result.counts()
+        print(f"Rapport écrit dans {args.output} : {counts['error']} erreur(s), "
+              f"{counts['warning']} avertissement(s), {counts['info']} information(s).", file=sys.stderr)
+    return result.exit_code(args.fail_on)
+
+
+@hookimpl
+def scolint_cli_commands(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "check", help="audite des exports (dossier, fichiers ou .zip)",
+        description="Audite les exports donnés et écrit le rapport des anomalies avec leurs corrections.")
+    p.add_argument("paths", nargs="+", metavar="CHEMIN", help="dossier, fichier(s) ou archive .zip")
+    p.add_argument("--format", default="console", metavar="FORMAT",
+                   help="format du rapport : console (défaut), json, markdown, html, junit, sarif")
+    p.add_argument("-o", "--output", metavar="FICHIER", help="fichier du rapport (défaut : la sortie standard)")
+    p.add_argument("--fail-on", choices=["error", "warning", "info"], default="error",
+                   help="gravité à partir de laquelle le code de sortie est 1 (défaut : error)")
+    add_rule_options(p)
+    p.set_defaults(handler=cmd_check)

@@ -1,0 +1,86 @@
+"""Built-in expression filters and tests for rule authors.
+
+- ``fold``: removes accents, case and extra spaces/hyphens/apostrophes, so that
+  « Dupont-Lefèvre » and « DUPONT LEFEVRE » compare equal.
+- ``sts_group_name``: the name EDT sends to STSWEB for a group (cleaned, truncated).
+- ``sts_clean``: the name with the characters STSWEB refuses removed (not truncated).
+- ``ids``: the ids of a list of entities; ``codes``: the ``code`` field of each.
+- ``date``: parses dd/mm/yyyy or yyyy-mm-dd into a date (None when empty/invalid).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any, Iterable
+
+from scolint.engine import hookimpl
+from scolint.engine.registry import Registries
+
+_SPACES = re.compile(r"[\s\-'’_.]+")
+
+#: STSWEB limits for group codes. The tutorial says EDT truncates group names over
+#: 8 characters and removes refused characters; which characters are refused is not
+#: publicly documented (formats.md §11): the default below keeps letters, digits,
+#: space, "_" and "-" and can be changed with the config key ``sts.group_chars``.
+STS_GROUP_MAX = 8
+STS_GROUP_ALLOWED = r"A-Za-z0-9 _\-"
+
+
+def fold(value: Any) -> str:
+    """Fold accents, case and separators: ``fold("  Lefèvre-Éloïse ")`` -> ``"lefevre eloise"``."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKD", str(value))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def sts_clean(value: Any, allowed: str = STS_GROUP_ALLOWED) -> str:
+    """Remove the characters STSWEB refuses (accents are folded first)."""
+    text = unicodedata.normalize("NFKD", str(value or ""))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(f"[^{allowed}]", "", text)
+
+
+def sts_group_name(value: Any, length: int = STS_GROUP_MAX, allowed: str = STS_GROUP_ALLOWED) -> str:
+    """The group name as EDT exports it to STSWEB: cleaned, then cut to ``length``."""
+    return sts_clean(value, allowed)[:length]
+
+
+def ids(entities: Iterable[Any]) -> list[str]:
+    """The ``id`` of each entity of a list."""
+    return [getattr(e, "id", e) for e in (entities or [])]
+
+
+def codes(entities: Iterable[Any]) -> list[str]:
+    """The ``code`` field of each entity of a list."""
+    out = []
+    for e in entities or []:
+        try:
+            out.append(e["code"])
+        except (KeyError, TypeError):
+            out.append(getattr(e, "id", e))
+    return out
+
+
+def to_date(value: Any) -> dt.date | None:
+    """Parse ``dd/mm/yyyy`` or ``yyyy-mm-dd``; None when empty or invalid."""
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    for name, fn in (("fold", fold), ("sts_clean", sts_clean), ("sts_group_name", sts_group_name),
+                     ("ids", ids), ("codes", codes), ("date", to_date)):
+        registries.filters.add(name, fn)

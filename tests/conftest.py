@@ -1,0 +1,32 @@
+"""Shared fixtures: a fresh plugin host per test (built-ins only), samples folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scolint.engine.evaluate import make_environment
+from scolint.engine.manager import get_plugin_host
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT.parent / "shared" / "samples"
+
+
+@pytest.fixture
+def host():
+    """A plugin host with the built-in plugins only (no third-party entry points)."""
+    return get_plugin_host(load_entrypoints=False)
+
+
+@pytest.fixture
+def env(host):
+    return make_environment(host.registries)
+
+
+@pytest.fixture
+def samples() -> Path:
+    """The real export samples of ../shared/samples (skip when absent)."""
+    if not SAMPLES.is_dir():
+        pytest.skip("../shared/samples/ absent : tests de conformité aux échantillons réels ignorés")
+    return SAMPLES

@@ -1,0 +1,71 @@
+"""A rule file with a mistake gives one French line ``file:line: CODE: ...``, exit 2."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from scolint.engine.cli import main
+from scolint.engine.errors import RuleFileError
+from scolint.engine.rules import load_rule_file
+
+GOOD = """\
+id: TST-ABC-001
+title: Règle de test
+severity: error
+for_each: export
+assert: "export.readable"
+message: "Le fichier {{ export.label }} est illisible."
+fix: Refaire l'export.
+"""
+
+
+def write(tmp_path, text, name="TST-ABC-001.yml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("change, line, code, words", [
+    (("severity: error", "severity: fatal"), 3, "SCHEMA", "fatal"),
+    (("title: Règle de test", "title: Règle de test\ncolour: red"), 3, "SCHEMA", "colour"),
+    (('assert: "export.readable"', 'assert: "export.readable and ("'), 5, "EXPRESSION", "assert"),
+    (('for_each: export', 'for_each: [export'), 5, "YAML", "ligne 4"),
+    (('for_each: export', 'for_each: eleve'), 4, "ENTITE", "eleve"),
+    (('message: "Le fichier {{ export.label }} est illisible."', 'message: "{{ export.label "'), 6, "EXPRESSION", "message"),
+    (('assert: "export.readable"', 'assert: "export.__class__"'), 5, "SECURITE", "__class__"),
+    (("fix: Refaire l'export.\n", ""), 1, "SCHEMA", "fix"),
+])
+def test_rule_error_names_file_line_and_key(tmp_path, host, env, change, line, code, words):
+    p = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(RuleFileError) as exc:
+        load_rule_file(p, host.registries, env)
+    msg = str(exc.value)
+    assert msg.startswith(f"{p}:{line}: {code}:"), msg
+    assert words in msg
+    assert "\n" not in msg
+
+
+def test_good_rule_loads(tmp_path, host, env):
+    rule = load_rule_file(write(tmp_path, GOOD), host.registries, env)
+    assert rule.check == "assert" and rule.flow == "GENERAL"
+
+
+def test_file_name_must_be_rule_id(tmp_path, host, env):
+    p = write(tmp_path, GOOD, "autre.yml")
+    with pytest.raises(RuleFileError, match="NOM"):
+        load_rule_file(p, host.registries, env)
+
+
+def test_cli_bad_rule_exit_2_no_traceback(tmp_path, capsys):
+    rules = tmp_path / "regles"
+    rules.mkdir()
+    write(rules, GOOD.replace("severity: error", "severity: fatal"))
+    data = tmp_path / "vide"
+    data.mkdir()
+    code = main(["check", str(data), "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    assert f"TST-ABC-001.yml:3: SCHEMA: severity : « fatal » n'est pas une valeur permise" in err
