@@ -78,12 +78,12 @@ class Auditor:
                               fix="Téléchargez à nouveau l'export ou fournissez les fichiers XML/CSV directement.")
             for item in disc.files:
                 shown.append(item.display)
-                self._load_one(graph, item.path, item.display)
+                self._load_one(graph, item.path, item.display, item.name)
             self.host.link(graph)
         self._add_export_entities(graph)
         return graph, shown
 
-    def _load_one(self, graph: Graph, path: Path, display: str) -> None:
+    def _load_one(self, graph: Graph, path: Path, display: str, name: str) -> None:
         try:
             head = read_head(path)
         except OSError as exc:
@@ -111,12 +111,13 @@ class Auditor:
             graph.problem("ENTREE-INCONNU", f"aucun chargeur pour le format « {fmt} »", display, severity="warning")
         for export in graph.exports[before:]:
             export.meta.setdefault("display", display)
+            export.meta.setdefault("name", name or display)
 
     def _add_export_entities(self, graph: Graph) -> None:
         for i, exp in enumerate(graph.exports):
             display = exp.meta.get("display", exp.path)
             info = self.registries.formats.get(exp.format_id)
-            graph.add("export", display, source="scolint", prov=Provenance(display, None, exp.system),
+            graph.add("export", exp.meta.get("name", display), source="scolint", prov=Provenance(display, None, exp.system),
                       label=f"{Path(display.split('!')[-1]).name} ({info.label if info else exp.format_id})",
                       format=exp.format_id, system=exp.system, uai=exp.uai, year=exp.year,
                       exported_at=exp.exported_at, file=display, readable=exp.readable)

@@ -26,10 +26,16 @@ IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 @dataclass
 class InputFile:
-    """A file to detect and load; ``display`` is what the user sees (``a.zip!b.xml``)."""
+    """A file to detect and load.
+
+    ``display`` is what the user sees (the path as given, ``a.zip!b.xml`` inside an
+    archive); ``name`` is the path relative to the input given (stable whatever the
+    folder the audit ran from: used as the id of the ``export`` entity).
+    """
 
     path: Path
     display: str
+    name: str = ""
 
 
 class Discovery:
@@ -60,23 +66,23 @@ class Discovery:
             if p.is_dir():
                 for child in sorted(p.rglob("*")):
                     if child.is_file() and not _hidden(child.relative_to(p)):
-                        self._add_file(child, str(child))
+                        self._add_file(child, str(child), child.relative_to(p).as_posix())
             else:
-                self._add_file(p, str(p))
+                self._add_file(p, str(p), p.name)
         return self
 
-    def _add_file(self, path: Path, display: str, depth: int = 0) -> None:
+    def _add_file(self, path: Path, display: str, name: str, depth: int = 0) -> None:
         if path.name in IGNORED_NAMES:
             return
         if path.suffix.lower() == ".zip" or _is_zip(path):
             if depth >= 2:
                 self.errors.append(InputError(display, None, "archive imbriquée trop profondément : refusée"))
                 return
-            self._extract(path, display, depth)
+            self._extract(path, display, name, depth)
             return
-        self.files.append(InputFile(path, display))
+        self.files.append(InputFile(path, display, name))
 
-    def _extract(self, path: Path, display: str, depth: int) -> None:
+    def _extract(self, path: Path, display: str, name: str, depth: int) -> None:
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="scolint-")
         try:
@@ -114,7 +120,7 @@ class Discovery:
                         if written > info.file_size or written > MAX_ZIP_TOTAL:
                             break
                         out.write(chunk)
-                self._add_file(target, f"{display}!{info.filename}", depth + 1)
+                self._add_file(target, f"{display}!{info.filename}", f"{name}!{info.filename}", depth + 1)
 
 
 def _hidden(rel: Path) -> bool:
