@@ -102,13 +102,13 @@ class Discovery:
                 return
             dest = Path(tempfile.mkdtemp(dir=self._tmp))
             for info in infos:
-                name = PurePosixPath(info.filename.replace("\\", "/"))
-                if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
+                member = PurePosixPath(info.filename.replace("\\", "/"))
+                if member.is_absolute() or ".." in member.parts or (member.parts and ":" in member.parts[0]):
                     self.errors.append(InputError(f"{display}!{info.filename}", None, "chemin hors de l'archive (../ ou absolu) : fichier refusé"))
                     continue
-                if _hidden(Path(*name.parts)):
+                if _hidden(Path(*member.parts)):
                     continue
-                target = dest.joinpath(*name.parts)
+                target = dest.joinpath(*member.parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 written = 0
                 with zf.open(info) as src, open(target, "wb") as out:
