@@ -120,6 +120,9 @@ class CheckKind:
     :param compile: ``compile(rule, env) -> runner``; the runner is called as
         ``runner(entities, ctx)`` and yields ``(entity, message_vars, extra_prov)``.
     :param expressions: names of the option keys that are expressions (for ``lint``).
+    :param message_variables: names of the extra variables this check gives to the
+        rule's ``message`` (``duplicates``, ``missing``...), so ``rules lint`` and the
+        rule catalogue know them.
     """
 
     id: str
@@ -127,6 +130,7 @@ class CheckKind:
     options_schema: dict[str, Any]
     compile: Callable[..., Any]
     expressions: tuple[str, ...] = ()
+    message_variables: tuple[str, ...] = ()
 
 
 @dataclass

@@ -111,8 +111,10 @@ def scolint_register(registries: Registries) -> None:
     checks = registries.checks
     checks.add("assert", CheckKind("assert", compile_assert.__doc__ or "", _EXPR, compile_assert))
     checks.add("unique", CheckKind("unique", compile_unique.__doc__ or "", {"type": "object"},
-                                   compile_unique, ("key", "distinct")))
+                                   compile_unique, ("key", "distinct"),
+                                   ("duplicates", "group", "key")))
     checks.add("reference", CheckKind("reference", compile_reference.__doc__ or "", {"type": "object"},
-                                      compile_reference, ("value",)))
+                                      compile_reference, ("value",), ("missing",)))
     checks.add("compare_sets", CheckKind("compare_sets", compile_compare_sets.__doc__ or "",
-                                         {"type": "object"}, compile_compare_sets, ("left", "right")))
+                                         {"type": "object"}, compile_compare_sets, ("left", "right"),
+                                         ("only_left", "only_right", "left_label", "right_label")))
