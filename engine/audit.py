@@ -23,14 +23,21 @@ from .rules import Rule, load_rules
 
 @dataclass
 class Selection:
-    """Which rules run: by tag, by id (include / exclude)."""
+    """Which rules run: by tag, by id (include / exclude).
+
+    ``any_of`` (from a project file or profile) lists ids *or* tags: a rule is kept
+    when its id or one of its tags is listed. All given criteria must hold.
+    """
 
     tags: list[str] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     exclude_tags: list[str] = field(default_factory=list)
     exclude_ids: list[str] = field(default_factory=list)
+    any_of: list[str] = field(default_factory=list)
 
     def accepts(self, rule: Rule) -> bool:
+        if self.any_of and rule.id not in self.any_of and not set(self.any_of) & set(rule.tags):
+            return False
         if self.ids and rule.id not in self.ids:
             return False
         if self.tags and not set(self.tags) & set(rule.tags):
@@ -59,8 +66,7 @@ class Auditor:
         paths.extend(Path(p) for p in rule_paths)
         self.all_rules = load_rules(paths, self.registries, self.env)
         for rule in self.all_rules:
-            if severity_overrides and rule.id in severity_overrides:
-                rule.severity = severity_overrides[rule.id]
+            rule.severity = _severity_for(rule, severity_overrides or {})
         sel = selection or Selection()
         self.rules = [r for r in self.all_rules if sel.accepts(r)]
         self.options = options or {}
@@ -165,6 +171,16 @@ class Auditor:
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
         )
+
+
+def _severity_for(rule: Rule, overrides: dict[str, str]) -> str:
+    """The overridden severity of ``rule``: by id first, then by its first listed tag."""
+    if rule.id in overrides:
+        return overrides[rule.id]
+    for tag in rule.tags:
+        if tag in overrides:
+            return overrides[tag]
+    return rule.severity
 
 
 def _problem_finding(p: Any) -> Finding:
