@@ -38,8 +38,12 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
 
 
 def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
-    return Auditor(rule_paths=[Path(p) for p in args.rules], selection=selection_from_args(args),
-                   host=args.host, use_default_rules=not args.no_default_rules, **kwargs)
+    """An Auditor from the rule options, the project file (.scolint.yaml) and its profile."""
+    from scolint.plugins.ruleskit_config import settings_from_args
+    s = settings_from_args(args)
+    kwargs.setdefault("severity_overrides", s.severity_overrides)
+    return Auditor(rule_paths=s.rule_paths, selection=s.selection,
+                   host=args.host, use_default_rules=s.use_default_rules, **kwargs)
 
 
 def render(host: Any, result: AuditResult, fmt: str, options: dict[str, Any] | None = None) -> str | bytes:
@@ -60,15 +64,17 @@ def write_output(text: str | bytes, output: str | None) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from scolint.plugins.ruleskit_config import accept_and_exit_code, settings_from_args
     auditor = auditor_from_args(args)
     result = auditor.audit(args.paths)
+    code = accept_and_exit_code(args, result, settings_from_args(args).fail_on or "error")
     text = render(args.host, result, args.format, {"color": args.output in (None, "-") and sys.stdout.isatty()})
     write_output(text, args.output)
     if args.output and args.output != "-":
         counts = result.counts()
         print(f"Rapport écrit dans {args.output} : {counts['error']} erreur(s), "
               f"{counts['warning']} avertissement(s), {counts['info']} information(s).", file=sys.stderr)
-    return result.exit_code(args.fail_on)
+    return code
 
 
 @hookimpl
@@ -80,7 +86,10 @@ def scolint_cli_commands(subparsers: Any) -> None:
     p.add_argument("--format", default="console", metavar="FORMAT",
                    help="format du rapport : console (défaut), json, markdown, html, junit, sarif")
     p.add_argument("-o", "--output", metavar="FICHIER", help="fichier du rapport (défaut : la sortie standard)")
-    p.add_argument("--fail-on", choices=["error", "warning", "info"], default="error",
-                   help="gravité à partir de laquelle le code de sortie est 1 (défaut : error)")
+    p.add_argument("--fail-on", choices=["error", "warning", "info"], default=None,
+                   help="gravité à partir de laquelle le code de sortie est 1 (défaut : error, "
+                        "ou fail_on du fichier de projet)")
     add_rule_options(p)
+    from scolint.plugins.ruleskit_config import add_project_options
+    add_project_options(p)
     p.set_defaults(handler=cmd_check)

@@ -1,0 +1,94 @@
+"""Baselines: the findings accepted as they are, so CI fails only on new ones.
+
+A baseline is a JSON file listing finding fingerprints (built on rule and entity ids,
+never on line numbers: see :func:`scolint.engine.findings.fingerprint`) with the rule
+and entity ids for a human reader. It holds no message and no name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .findings import AuditResult
+
+BASELINE_VERSION = 1
+
+
+def baseline_document(result: AuditResult) -> dict[str, Any]:
+    """The baseline of ``result``: every finding not already accepted by an exception."""
+    entries = []
+    seen: set[str] = set()
+    for f in result.findings:
+        if f.fingerprint in seen or (f.accepted is not None and f.accepted.get("by") != "baseline"):
+            continue
+        seen.add(f.fingerprint)
+        entries.append({"fingerprint": f.fingerprint, "rule": f.rule_id,
+                        "entity": {"kind": f.entity_kind, "id": f.entity_id, "source": f.entity_source},
+                        "severity": f.severity})
+    entries.sort(key=lambda e: (e["rule"], e["entity"]["kind"], e["entity"]["id"], e["fingerprint"]))
+    return {"scolint_baseline": BASELINE_VERSION, "uai": result.uai, "year": result.year,
+            "count": len(entries), "findings": entries}
+
+
+def dump_baseline(result: AuditResult) -> str:
+    """The baseline file's text (stable order, one entry per line block)."""
+    return json.dumps(baseline_document(result), ensure_ascii=False, indent=2) + "\n"
+
+
+@dataclass
+class Baseline:
+    """A loaded baseline: ``fingerprint -> entry``."""
+
+    path: str
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def load_baseline(path: str | Path) -> Baseline:
+    """Read a baseline file; a French ``file:line:`` error when it is not one."""
+    spath = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{spath}: ligne de base introuvable (créez-la avec « scolint baseline »)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{spath}: ligne de base illisible ({exc})") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{spath}:{exc.lineno}: ligne de base invalide : JSON incorrect ({exc.msg})") from None
+    if not isinstance(doc, dict) or doc.get("scolint_baseline") != BASELINE_VERSION \
+            or not isinstance(doc.get("findings"), list):
+        raise UsageError(f"{spath}:1: ce fichier n'est pas une ligne de base scolint "
+                         f"(clé « scolint_baseline »: {BASELINE_VERSION} et liste « findings » attendues)")
+    entries: dict[str, dict[str, Any]] = {}
+    for i, e in enumerate(doc["findings"]):
+        if not isinstance(e, dict) or not isinstance(e.get("fingerprint"), str):
+            raise UsageError(f"{spath}: ligne de base invalide : l'entrée n°{i + 1} n'a pas d'empreinte « fingerprint »")
+        entries[e["fingerprint"]] = e
+    return Baseline(spath, entries)
+
+
+@dataclass
+class BaselineReport:
+    """Findings accepted by the baseline and baseline entries no finding matches any more."""
+
+    accepted: int = 0
+    gone: list[dict[str, Any]] = field(default_factory=list)
+
+
+def apply_baseline(result: AuditResult, baseline: Baseline) -> BaselineReport:
+    """Mark the findings of ``result`` present in ``baseline`` as accepted."""
+    report = BaselineReport()
+    found: set[str] = set()
+    for f in result.findings:
+        if f.fingerprint in baseline.entries:
+            found.add(f.fingerprint)
+            if f.accepted is None:
+                f.accepted = {"by": "baseline", "file": baseline.path}
+                report.accepted += 1
+    report.gone = [e for fp, e in baseline.entries.items() if fp not in found]
+    return report
