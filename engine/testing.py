@@ -73,6 +73,11 @@ def _kind_name(key: str, registries: Registries) -> str:
     return key
 
 
+def kind_of_key(key: str, registries: Registries) -> str:
+    """The entity kind a ``given:`` key names (``students`` -> ``student``), or the key."""
+    return _kind_name(key, registries)
+
+
 def _default_source(kind: str, registries: Registries) -> str:
     info = registries.entities.get(kind)
     return info.sources[0] if info and info.sources else "test"
