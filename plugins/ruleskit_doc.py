@@ -1,0 +1,216 @@
+"""Documents generated from the things themselves: the rule catalogue (from the rule
+files), the entity reference (from the declared entity kinds) and the skeleton of a
+new rule. All output is deterministic (no date), so a test can tell a stale copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from scolint.engine.findings import SEVERITY_FR
+from scolint.engine.registry import Registries
+from scolint.engine.rulelint import ENTITY_ATTRS, relation_of
+from scolint.engine.rules import Rule
+from scolint.engine.testing import cases_of
+
+FLOWS = ("GENERAL", "SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF")
+GENERATED = "<!-- Fichier généré par « {cmd} » : ne pas le modifier à la main. -->"
+
+
+def rule_location(rule: Rule, roots: Iterable[Path]) -> str:
+    """``rules/edt/EDT-PRN-001.yml``: the path inside its pack (stable across machines)."""
+    path = Path(rule.path).resolve()
+    for root in roots:
+        root = Path(root).resolve()
+        if root in path.parents:
+            return f"{root.name}/{path.relative_to(root).as_posix()}"
+    return path.name
+
+
+def _yaml(value: Any) -> str:
+    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100).strip()
+
+
+def _check_text(rule: Rule) -> str:
+    if isinstance(rule.options, str):
+        return f"```jinja\n{rule.options.strip()}\n```"
+    return f"```yaml\n{_yaml({rule.check: rule.options})}\n```"
+
+
+def catalogue_markdown(rules: list[Rule], registries: Registries, roots: Iterable[Path]) -> str:
+    """The rule catalogue in Markdown: a summary table, then each rule by flow."""
+    roots = list(roots)
+    rules = sorted(rules, key=lambda r: r.id)
+    flows = [f for f in FLOWS if any(r.flow == f for r in rules)]
+    flows += sorted({r.flow for r in rules} - set(flows))
+    out = [GENERATED.format(cmd="scolint rules doc -o docs/catalogue.md"), "",
+           "# Catalogue des règles", "",
+           f"{len(rules)} règles. Chaque fiche reprend le fichier de la règle : contrôle, message, "
+           "correction et exemples (ses cas de test). Voir aussi [les types d'entités](entites.md) et "
+           "[Écrire sa première règle](premiere-regle.md).", "",
+           "| Règle | Gravité | Flux | Titre |", "|---|---|---|---|"]
+    for r in rules:
+        out.append(f"| [{r.id}](#{r.id.lower()}) | {SEVERITY_FR.get(r.severity, r.severity)} | {r.flow} | "
+                   f"{r.title.replace('|', '/')} |")
+    for flow in flows:
+        out += ["", f"## Flux {flow}"]
+        for r in (x for x in rules if x.flow == flow):
+            out += _rule_section(r, roots)
+    out += ["", "## Types de contrôle", ""]
+    for kind in sorted(registries.checks.values(), key=lambda k: k.id):
+        doc = " ".join((kind.doc or "").split())
+        out.append(f"- **`{kind.id}`** : {doc}")
+        if kind.expressions:
+            out.append(f"  Expressions : {', '.join(f'`{e}`' for e in kind.expressions)}.")
+        if getattr(kind, "message_variables", ()):
+            out.append(f"  Variables du message : {', '.join(f'`{v}`' for v in kind.message_variables)}.")
+    out += ["", "## Filtres et tests des expressions", ""]
+    for name, fn in sorted(registries.filters.items()):
+        first = ((fn.__doc__ or "").strip().splitlines() or [""])[0]
+        out.append(f"- filtre **`{name}`** : {first}")
+    for name, fn in sorted(registries.tests.items()):
+        first = ((fn.__doc__ or "").strip().splitlines() or [""])[0]
+        out.append(f"- test **`{name}`** : {first}")
+    return "\n".join(out) + "\n"
+
+
+def _rule_section(r: Rule, roots: list[Path]) -> list[str]:
+    out = ["", f"### {r.id}", "", f"**{r.title}**", "",
+           f"- Gravité : {SEVERITY_FR.get(r.severity, r.severity)}",
+           f"- Étiquettes : {', '.join(f'`{t}`' for t in r.tags) or 'aucune'}",
+           f"- Exports requis : {', '.join(f'`{x}`' for x in r.requires) or 'aucun'}",
+           f"- Examine : chaque entité `{r.for_each}`" + (f", si `{r.where.strip()}`" if r.where else ""),
+           f"- Fichier : `{rule_location(r, roots)}`"]
+    if r.description:
+        out += ["", " ".join(r.description.split())]
+    out += ["", f"Contrôle `{r.check}` :", "", _check_text(r), "",
+            "Message :", "", f"```jinja\n{r.message.strip()}\n```", "", "Correction :", "", r.fix.strip()]
+    if r.references:
+        out += ["", "Références : " + " ; ".join(r.references)]
+    cases = cases_of(r)
+    if cases:
+        out += ["", "Exemples (cas de test de la règle) :", ""]
+        for c in cases:
+            verdict = ("non évaluée" if c.expect == "non_evaluee" else
+                       f"anomalie sur {', '.join(f'`{x}`' for x in c.expect)}" if c.expect else "aucune anomalie")
+            out.append(f"- *{c.name}* : {verdict}")
+            out += ["", "  ```yaml", *("  " + line for line in _yaml(c.given).splitlines()), "  ```", ""]
+    return out
+
+
+def relations(registries: Registries) -> dict[str, list[tuple[str, str, bool]]]:
+    """``{kind: [(field, target kind, is_list)]}`` from the declared field types."""
+    out: dict[str, list[tuple[str, str, bool]]] = {}
+    for kid, kind in registries.entities.items():
+        for name, info in kind.fields.items():
+            target, is_list = relation_of(info, registries)
+            if target:
+                out.setdefault(kid, []).append((name, target, is_list))
+    return out
+
+
+def entities_markdown(registries: Registries) -> str:
+    """The entity reference: every kind, its fields (type, description) and relations."""
+    rel = relations(registries)
+    out = [GENERATED.format(cmd="scolint entities --markdown -o docs/entites.md"), "",
+           "# Types d'entités", "",
+           "Ce qu'une règle peut lire après `student.`, `teacher.`, `edt_course.`… Chaque entité a aussi "
+           f"{', '.join(f'`{a}`' for a in sorted(ENTITY_ATTRS - {'data', 'get', 'key'}))} "
+           "(`label` : le nom affiché dans les rapports). Une relation est un champ qui contient une "
+           "entité (`student.division.code`) ou une liste d'entités (`student.groups | codes`). "
+           "La variable `audit` donne `uai`, `uais`, `year`, `years`, `formats` et `today`.", ""]
+    kinds = sorted(registries.entities.items())
+    out.append(" · ".join(f"[`{k}`](#{k})" for k, _ in kinds))
+    for kid, kind in kinds:
+        out += ["", f"## {kid}", "", kind.description or "(sans description)", "",
+                f"Sources : {', '.join(f'`{s}`' for s in kind.sources) or 'non précisé'} · déclaré par le "
+                f"plugin `{registries.entities.owner(kid)}`", ""]
+        if kind.fields:
+            out += ["| Champ | Type | Description |", "|---|---|---|"]
+            for name, info in kind.fields.items():
+                out.append(f"| `{name}` | {info.type} | {info.description.replace('|', '/')} |")
+        links = rel.get(kid, [])
+        incoming = [(k, f) for k, items in rel.items() for f, t, _ in items if t == kid and k != kid]
+        if links or incoming:
+            out.append("")
+        for name, target, is_list in links:
+            out.append(f"- `{kid}.{name}` → {'liste de ' if is_list else ''}[`{target}`](#{target})")
+        for k, f in sorted(incoming):
+            out.append(f"- reliée depuis `{k}.{f}`")
+    return "\n".join(out) + "\n"
+
+
+def entities_text(registries: Registries, only: str | None = None) -> str:
+    """The entity reference for the console."""
+    rel = relations(registries)
+    out: list[str] = []
+    for kid, kind in sorted(registries.entities.items()):
+        if only and kid != only:
+            continue
+        out.append(f"{kid} — {kind.description} (sources : {', '.join(kind.sources) or '?'})")
+        width = max((len(n) for n in kind.fields), default=0)
+        for name, info in kind.fields.items():
+            out.append(f"    {name.ljust(width)}  {info.type} : {info.description}")
+        for name, target, is_list in rel.get(kid, []):
+            out.append(f"    -> {kid}.{name} : {'liste de ' if is_list else ''}{target}")
+        out.append("")
+    return "\n".join(out)
+
+
+def skeleton(rule_id: str, kind: str, registries: Registries) -> str:
+    """A commented rule that loads, lints and passes its own tests, to be edited."""
+    info = registries.entities.get(kind)
+    from scolint.engine.expressions import RuleEnvironment
+    text_fields = [n for n, f in (info.fields.items() if info else [])
+                   if ("texte" in f.type or f.type == "str") and n not in RuleEnvironment._FORBIDDEN]
+    fld = text_fields[0] if text_fields else "label"
+    plural = kind + ("es" if kind.endswith("s") else "s")
+    sources = set(info.sources) if info else set()
+    fmts = [fid for fid, f in registries.formats.items() if f.system.lower() in sources]
+    req = f"# requires: [{fmts[0]}]" if fmts else "# requires: []"
+    return f"""\
+# yaml-language-server: $schema=rule.schema.json
+# Règle scolint : un fichier par règle, nommé comme son identifiant ({rule_id}.yml).
+# Guide : docs/premiere-regle.md. Champs utilisables : « scolint entities {kind} ».
+# Vérifier : scolint rules lint DOSSIER ; tester : scolint rules test DOSSIER.
+
+# Identifiant stable : FLUX-SUJET-NNN, en majuscules, trois chiffres à la fin.
+id: {rule_id}
+# Titre court affiché dans les rapports.
+title: À compléter — titre de la règle
+# Gravité : error (bloquant), warning (à corriger), info (pour information).
+severity: warning
+# Étiquettes pour choisir les règles (--tags, profils du fichier .scolint.yaml).
+tags: [academie]
+# Pourquoi ce contrôle, et ce qui arrive si on ne corrige pas.
+description: >
+  À compléter.
+# Exports nécessaires : s'il en manque un, la règle est « non évaluée ».
+{req}
+# Type d'entité examiné, une entité à la fois.
+for_each: {kind}
+# Filtre facultatif : seules les entités pour lesquelles il est vrai sont examinées.
+# where: "{kind}.{fld}"
+# Contrôle : une anomalie pour chaque entité où cette expression est fausse.
+assert: "{kind}.{fld}"
+# Message de l'anomalie (modèle Jinja2, les variables entre {{{{ }}}}).
+message: "{{{{ {kind}.label }}}} : le champ {fld} est vide."
+# Étapes de correction, en français, reprises telles quelles dans le rapport.
+fix: |
+  1. À compléter : où corriger (logiciel, menu).
+  2. Refaire l'export, puis relancer scolint.
+# Cas de test : au moins un cas qui déclenche et un cas sans anomalie.
+tests:
+  - name: le champ {fld} est vide
+    given:
+      {plural}:
+        - {{id: X1, {fld}: ""}}
+    expect: [X1]
+  - name: le champ {fld} est rempli
+    given:
+      {plural}:
+        - {{id: X2, {fld}: "EXEMPLE"}}
+    expect: []
+"""
