@@ -53,6 +53,9 @@ def _scalar(n: yaml.Node) -> Any:
     loader = _Loader("")
     try:
         return loader.construct_object(n, deep=True)
+    except ValueError as exc:  # e.g. an impossible date 2025-02-30: report it with its line
+        raise yaml.constructor.ConstructorError(None, None, f"valeur invalide « {n.value} » ({exc})",
+                                                n.start_mark) from None
     finally:
         loader.dispose()
 
