@@ -139,7 +139,9 @@ class Step:
     secret: bool = False
 
     def shown(self) -> str:
-        return "(valeur masquée : donnée secrète)" if self.secret else fmt(self.value)
+        if self.secret and not isinstance(self.value, bool):  # a yes/no about a secret tells nothing of it
+            return "(valeur masquée : donnée secrète)"
+        return fmt(self.value)
 
 
 class ExpressionExplainer:

@@ -1,0 +1,142 @@
+"""``scolint explain``: sub-expressions evaluated in the sandbox, the deciding part, in French."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from scolint.engine.explain import ExpressionExplainer, explain_rule, unparse
+from scolint.engine.model import Graph, Provenance
+from scolint.engine.rules import parse_rule
+
+AUDIT = {"uai": "0310040A", "uais": ["0310040A", "0311234B"], "year": 2024, "years": [2023, 2024],
+         "formats": ["siecle-eleves", "sts-emp"], "today": None}
+
+
+def exports() -> Graph:
+    g = Graph()
+    for name, uai, year, readable in [("ElevesSansAdresses.xml", "0310040A", 2024, True),
+                                      ("sts_emp_0311234B_2024.xml", "0311234B", 2024, True),
+                                      ("Nomenclature.xml", "0310040A", 2023, True),
+                                      ("Structures.xml", None, None, False)]:
+        g.add("export", name, source="scolint", prov=Provenance(name, None, "SIECLE"),
+              format="siecle-eleves", uai=uai, year=year, readable=readable,
+              password="{SHA}Zm9vYmFyYmF6" if name.startswith("sts") else None)
+    return g
+
+
+@pytest.fixture
+def uai_rule(host, env):
+    from scolint.engine.rules import load_rules
+    return {r.id: r for r in load_rules(host.rule_paths(), host.registries, env)}["X-UAI-001"]
+
+
+def explain(rule, ent_id, host, env, graph=None, formats=frozenset({"siecle-eleves", "sts-emp"})):
+    g = graph or exports()
+    return explain_rule(rule, g.get("export", ent_id), g, host.registries, env, AUDIT, set(formats))
+
+
+EXPRESSIONS = [
+    "a | length > 0 and not b.c", "-x | abs", "(a + b) * 2 - c // 3 % 2", "x if y else z",
+    "a is defined and b is divisibleby(3)", "a[1:2].b", "'é\\'' ~ x ~ 'fin'", "(1,)",
+    "{'a': [1, none, true]}", "x | join(', ') | upper", "not (a and b) or c", "a in [1, 2] and b not in 'xy'",
+    "(x | first).code", "x | selectattr('left') | list | length", "a < b <= c",
+]
+
+
+@pytest.mark.parametrize("source", EXPRESSIONS)
+def test_unparse_gives_back_the_same_tree(env, source):
+    tree = env.parse("{{ " + source + " }}").body[0].nodes[0]
+    again = env.parse("{{ " + unparse(tree) + " }}").body[0].nodes[0]
+    assert again == tree
+
+
+def test_sub_expressions_are_evaluated_with_short_circuit(env):
+    ex = ExpressionExplainer(env, {"a": [1, 2], "b": {"c": True}, "z": None})
+    step = ex.explain("a | length > 2 and not b.c")
+    assert step.value is False
+    left, right = step.children
+    assert (left.text, left.value, left.note) == ("a | length > 2", False, "2 > 2")
+    assert right.text == "not b.c" and right.shown() == "non évalué"
+    assert "suffit" in step.note
+    # a failing sub-expression is shown as an error, not raised
+    assert ex.explain("z.x + 1").shown().startswith("erreur (")
+
+
+def test_fired_case_names_the_deciding_comparison(host, env, uai_rule):
+    lines, fired = explain(uai_rule, "sts_emp_0311234B_2024.xml", host, env)
+    text = "\n".join(lines)
+    assert fired is True
+    assert "  export.uai = « 0311234B »" in lines and "  audit.uai = « 0310040A »" in lines
+    assert ("Décision : ANOMALIE — l'assertion est fausse parce que « not export.uai » vaut faux et "
+            "« not audit.uai » vaut faux et « export.uai | upper == audit.uai » vaut faux "
+            "(« 0311234B » == « 0310040A »).") in lines
+    assert "Message : Le fichier sts_emp_0311234B_2024.xml est de l'établissement 0311234B, alors que" in text
+    assert "{SHA}" not in text
+
+
+def test_non_fired_case_and_other_year(host, env, uai_rule):
+    lines, fired = explain(uai_rule, "ElevesSansAdresses.xml", host, env)
+    assert fired is False
+    assert lines[-1].startswith("Décision : PAS D'ANOMALIE — l'assertion est vraie parce que "
+                                "« export.uai | upper == audit.uai » vaut vrai (« 0310040A » == « 0310040A »)")
+    lines, fired = explain(uai_rule, "Nomenclature.xml", host, env)
+    assert fired is True and "« export.year == audit.year » vaut faux (2023 == 2024)" in lines[-2]
+
+
+def test_filtered_out_by_where(host, env, uai_rule):
+    lines, fired = explain(uai_rule, "Structures.xml", host, env)
+    assert fired is False
+    assert lines[-1] == ("Décision : PAS D'ANOMALIE — l'entité est écartée par le filtre « where » parce que "
+                         "« export.readable » vaut faux : la règle ne l'examine pas.")
+
+
+RULE = """\
+id: TST-SEC-001
+title: Mot de passe modifié
+severity: info
+for_each: export
+where: "export.readable"
+assert: "not (export.password | default('', true)).startswith('{SHA}')"
+message: "{{ export.label }} : code modifié."
+fix: Ne pas l'envoyer.
+"""
+
+UNIQUE = """\
+id: TST-DBL-001
+title: Deux exports de la même année
+severity: warning
+for_each: export
+unique: {key: "export.year"}
+message: "{{ export.label }} et {{ duplicates | map(attribute='label') | join(', ') }}"
+fix: Garder le plus récent.
+"""
+
+
+def test_secret_values_are_never_shown(host, env):
+    rule = parse_rule("TST-SEC-001.yml", RULE, host.registries, env)
+    lines, fired = explain(rule, "sts_emp_0311234B_2024.xml", host, env)
+    text = "\n".join(lines)
+    assert fired is True
+    assert "Zm9v" not in text and "{SHA}Zm" not in text
+    assert "  export.password = (valeur masquée : donnée secrète)" in lines
+    assert "      (export.password | default('', true)).startswith('{SHA}')  vaut  vrai" in lines
+
+
+def test_missing_export_means_not_evaluated(host, env):
+    rule = parse_rule("TST-SEC-001.yml", RULE, host.registries, env)
+    rule.requires = ["sts-emp"]  # as if the rule required the STS export
+    lines, fired = explain(rule, "sts_emp_0311234B_2024.xml", host, env, formats={"siecle-eleves"})
+    assert fired is None and lines[-1].startswith("Décision : règle NON ÉVALUÉE — export(s) absent(s) : sts-emp")
+
+
+def test_other_check_kinds_show_the_hit_variables(host, env):
+    rule = parse_rule("TST-DBL-001.yml", textwrap.dedent(UNIQUE), host.registries, env)
+    lines, fired = explain(rule, "sts_emp_0311234B_2024.xml", host, env)
+    assert fired is True
+    assert any(line.startswith("Décision : ANOMALIE — signalée par le contrôle « unique » sur export "
+                               "ElevesSansAdresses.xml") for line in lines)
+    assert "  key = 2024" in lines
+    lines, fired = explain(rule, "Nomenclature.xml", host, env)
+    assert fired is False and lines[-1] == "Décision : PAS D'ANOMALIE — le contrôle « unique » ne signale pas cette entité."
