@@ -165,6 +165,9 @@ def cmd_test(args: argparse.Namespace) -> int:
         except Exception as exc:  # report, go on with the other files
             print(LintProblem(str(f), None, "CAS", f"fichier de cas illisible : {exc}"))
             errors += 1
+    if not args.paths:  # all loaded rules: --tags / --select / profiles narrow them
+        sel = settings_from_args(args).selection
+        rules = [r for r in rules if sel.accepts(r)]
     results = run_rule_tests(rules, reg, env, cases)
     failed = [r for r in results if not r.ok]
     for r in failed:
