@@ -57,7 +57,7 @@ def catalogue_markdown(rules: list[Rule], registries: Registries, roots: Iterabl
     for flow in flows:
         out += ["", f"## Flux {flow}"]
         for r in (x for x in rules if x.flow == flow):
-            out += _rule_section(r, roots)
+            out += _rule_section(r, roots, registries)
     out += ["", "## Types de contrôle", ""]
     for kind in sorted(registries.checks.values(), key=lambda k: k.id):
         doc = " ".join((kind.doc or "").split())
@@ -76,7 +76,7 @@ def catalogue_markdown(rules: list[Rule], registries: Registries, roots: Iterabl
     return "\n".join(out) + "\n"
 
 
-def _rule_section(r: Rule, roots: list[Path]) -> list[str]:
+def _rule_section(r: Rule, roots: list[Path], registries: Registries) -> list[str]:
     out = ["", f"### {r.id}", "", f"**{r.title}**", "",
            f"- Gravité : {SEVERITY_FR.get(r.severity, r.severity)}",
            f"- Étiquettes : {', '.join(f'`{t}`' for t in r.tags) or 'aucune'}",
@@ -97,7 +97,24 @@ def _rule_section(r: Rule, roots: list[Path]) -> list[str]:
                        f"anomalie sur {', '.join(f'`{x}`' for x in c.expect)}" if c.expect else "aucune anomalie")
             out.append(f"- *{c.name}* : {verdict}")
             out += ["", "  ```yaml", *("  " + line for line in _yaml(c.given).splitlines()), "  ```", ""]
+            msg = _example_message(r, c, registries) if c.expect and c.expect != "non_evaluee" else None
+            if msg:
+                out += [f"  Message produit : « {msg} »", ""]
     return out
+
+
+def _example_message(rule: Rule, case: Any, registries: Registries) -> str | None:
+    """The first message the rule gives on a firing case (None when it cannot run)."""
+    from scolint.engine.evaluate import Evaluator, make_environment
+    from scolint.engine.testing import build_graph
+    try:
+        env = make_environment(registries)
+        formats = set(case.given["formats"]) if "formats" in case.given else set(rule.requires)
+        audit = {"uai": None, "year": None, "uais": [], "years": [], "formats": sorted(formats), **case.audit}
+        findings, _, _ = Evaluator([rule], registries, env).run(build_graph(case, registries), audit, formats)
+    except Exception:  # a documentation page never fails on a rule's runtime error
+        return None
+    return " ".join(findings[0].message.split()) if findings else None
 
 
 def relations(registries: Registries) -> dict[str, list[tuple[str, str, bool]]]:
