@@ -60,9 +60,10 @@ def is_case_file(path: Path) -> bool:
 def relation_of(info: Any, registries: Registries) -> tuple[str | None, bool]:
     """``(kind, is_list)`` when a field's declared type names an entity kind
     (``entité division``, ``liste d'entités group``), else ``(None, False)``."""
-    words = re.findall(r"[a-z][a-z0-9_]*", str(getattr(info, "type", "")).lower())
+    words = re.findall(r"\w+", str(getattr(info, "type", "")).lower())
     kinds = [w for w in words if w in registries.entities]
-    return (kinds[-1], "liste" in words or "list" in words) if kinds else (None, False)
+    plural = {"liste", "list", "entités", "entites"} & set(words)
+    return (kinds[-1], bool(plural)) if kinds else (None, False)
 
 
 def _suggest(name: str, options: Iterable[str]) -> str:
