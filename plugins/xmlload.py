@@ -1,0 +1,147 @@
+"""Helpers shared by the XML loader plugins (SIECLE, STS...): not a plugin itself.
+
+- :func:`root_name`: the root element's name from a file's first bytes (detection by
+  content, never by file name);
+- :func:`check_schema`: validate a parsed file against its XSD and turn every error into
+  an ``ENTREE-SCHEMA`` problem with the file and line, in French;
+- small value helpers (:func:`val`, :func:`attr`, :func:`fr_date`, :func:`sex_letter`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from scolint.engine import xmlsafe
+from scolint.engine.model import Graph
+
+_DECL = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.S)
+_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+
+#: Most schema errors reported for one file (the rest are summed up in one line).
+MAX_SCHEMA_ERRORS = 20
+
+
+def root_name(head: bytes) -> str | None:
+    """Local name of the root element found in ``head`` (UTF-8/Latin-9 bytes), or None."""
+    data = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    pos = 0
+    while True:
+        m = _DECL.match(data, pos)
+        if m is None:
+            break
+        pos = m.end()
+        while pos < len(data) and data[pos:pos + 1] in b" \t\r\n":
+            pos += 1
+    m = _TAG.match(data, pos)
+    return m.group(2).decode("ascii") if m else None
+
+
+_CONSTRAINT_FR = (
+    (re.compile(r"Not all fields of (?:key|unique) identity-constraint '([^']+)' evaluate to a node\.?"),
+     "valeur obligatoire absente (contrainte « {0} »)."),
+    (re.compile(r"Duplicate key-sequence \[([^\]]*)\] in (?:key|unique) identity-constraint '([^']+)'\.?"),
+     "valeur en double [{0}] (contrainte « {1} »)."),
+    (re.compile(r"No match found for key-sequence \[([^\]]*)\] of keyref '([^']+)'\.?"),
+     "la valeur [{0}] ne renvoie à aucun élément du fichier (lien « {1} »)."),
+    (re.compile(r"\[facet 'enumeration'\] The value '([^']*)' is not an element of the set.*"),
+     "la valeur '{0}' n'est pas permise."),
+    (re.compile(r"\[facet 'minLength'\] The value '([^']*)' has a length of '0'.*"),
+     "valeur vide alors qu'un code est attendu."),
+)
+
+
+def french(message: str) -> str | None:
+    """Finish the French translation of an XSD message (None: a message to drop)."""
+    if "No precomputed value available" in message:
+        return None
+    for pattern, template in _CONSTRAINT_FR:
+        m = pattern.search(message)
+        if m:
+            return message[: m.start()] + template.format(*m.groups())
+    return message
+
+
+def check_schema(tree: Any, xsd_name: str, graph: Graph, display: str, label: str) -> int:
+    """Validate ``tree`` against ``schemas/xsd/<xsd_name>``; each error becomes an
+    ``ENTREE-SCHEMA`` problem (severity error) naming ``display`` and the line.
+
+    :returns: the number of problems recorded.
+    """
+    errors = xmlsafe.validate(tree, xsd_name, max_errors=MAX_SCHEMA_ERRORS + 1)
+    count = 0
+    fix = (f"Refaites l'export {label} depuis le logiciel d'origine et donnez le fichier tel quel "
+           "(sans l'ouvrir ni l'enregistrer dans un tableur ou un éditeur). Si l'erreur persiste, "
+           "corrigez la donnée signalée dans le logiciel d'origine.")
+    for line, msg in errors[:MAX_SCHEMA_ERRORS]:
+        text = french(msg)
+        if text is None:
+            continue
+        graph.problem("ENTREE-SCHEMA", f"non conforme au schéma {xsd_name} : {text}", display, line,
+                      severity="error", fix=fix)
+        count += 1
+    if len(errors) > MAX_SCHEMA_ERRORS:
+        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_SCHEMA_ERRORS} écarts au schéma {xsd_name} : "
+                      "seuls les premiers sont listés", display, None, severity="error", fix=fix)
+        count += 1
+    return count
+
+
+def val(el: Any, path: str) -> str | None:
+    """Stripped text of child ``path`` of ``el`` (None when absent or blank)."""
+    if el is None:
+        return None
+    return xmlsafe.text(el, path)
+
+
+def attr(el: Any, name: str) -> str | None:
+    """Stripped attribute ``name`` of ``el`` (None when absent or blank)."""
+    if el is None:
+        return None
+    value = el.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def fr_date(value: str | None) -> str | None:
+    """``dd/mm/yyyy`` (optionally followed by a time) -> ISO ``yyyy-mm-dd``; None if invalid."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value.strip()[:10], "%d/%m/%Y").date().isoformat()
+    except ValueError:
+        return None
+
+
+def iso_date(value: str | None) -> str | None:
+    """``yyyy-mm-dd`` kept when valid, else None."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def sex_letter(code: str | None) -> str | None:
+    """National sex code ``1`` / ``2`` -> ``M`` / ``F`` (None otherwise)."""
+    return {"1": "M", "2": "F"}.get((code or "").strip())
+
+
+def to_int(value: str | None) -> int | None:
+    """Integer value or None."""
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def to_float(value: str | None) -> float | None:
+    """Decimal value (``2.50`` or ``2,50``) or None."""
+    try:
+        return float(str(value).strip().replace(",", "."))
+    except (TypeError, ValueError):
+        return None
