@@ -33,16 +33,16 @@ SOURCE = "siecle"
 #: root element -> (format id, XSD file, French label, export name in SIECLE)
 ROOTS: dict[str, tuple[str, str, str, str]] = {
     "BEE_ELEVES": ("siecle-eleves", "bee_eleves.xsd",
-                   "SIECLE – élèves (BEE_ELEVES : ElevesSansAdresses ou ElevesAvecAdresses)",
+                   "SIECLE – élèves (BEE_ELEVES)",
                    "« Élèves sans adresses » (ou « Élèves avec adresses »), fichier ExportXML_ElevesSansAdresses.zip"),
     "BEE_RESPONSABLES": ("siecle-responsables", "bee_responsables.xsd",
-                         "SIECLE – responsables (BEE_RESPONSABLES : ResponsablesSansAdresses ou ResponsablesAvecAdresses)",
+                         "SIECLE – responsables (BEE_RESPONSABLES)",
                          "« Responsables avec adresses », fichier ExportXML_ResponsablesAvecAdresses.zip"),
     "BEE_STRUCTURES": ("siecle-structures", "bee_structures.xsd",
-                       "SIECLE – structures (BEE_STRUCTURES : divisions et groupes)",
+                       "SIECLE – structures (BEE_STRUCTURES)",
                        "« Structures », fichier ExportXML_Structures.zip"),
     "BEE_NOMENCLATURES": ("siecle-nomenclature", "bee_nomenclatures.xsd",
-                          "SIECLE – nomenclatures (BEE_NOMENCLATURES : MEF, matières…)",
+                          "SIECLE – nomenclatures (BEE_NOMENCLATURES)",
                           "« Nomenclatures », fichier ExportXML_Nomenclature.zip"),
 }
 FORMAT_ROOT = {fmt: root for root, (fmt, *_rest) in ROOTS.items()}
