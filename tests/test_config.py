@@ -71,8 +71,9 @@ def test_profile_select_ignore_and_severity(host, project):
     conf = load_config(cfg, BUILTIN_PROFILES)
     base = conf.resolve(None)
     a = Auditor(base.rule_paths, base.selection, host=host, severity_overrides=base.severity_overrides)
-    assert sorted(r.id for r in a.rules) == ["ACA-EXP-001", "X-UAI-001"]
-    assert {r.id: r.severity for r in a.rules} == {"ACA-EXP-001": "info", "X-UAI-001": "error"}
+    assert {"ACA-EXP-001", "X-UAI-001"} <= {r.id for r in a.rules}
+    assert {r.id: r.severity for r in a.rules if r.id in ("ACA-EXP-001", "X-UAI-001")} == {
+        "ACA-EXP-001": "info", "X-UAI-001": "error"}
     prof = conf.resolve("mon-profil")
     a = Auditor(prof.rule_paths, prof.selection, host=host, severity_overrides=prof.severity_overrides)
     assert [(r.id, r.severity) for r in a.rules] == [("X-UAI-001", "warning")]
@@ -80,7 +81,8 @@ def test_profile_select_ignore_and_severity(host, project):
     # built-in profiles exist without being declared, and select by tag
     pre = conf.resolve("avant-remontee-sts")
     a = Auditor(pre.rule_paths, pre.selection, host=host)
-    assert [r.id for r in a.rules] == ["X-UAI-001"]
+    assert "X-UAI-001" in [r.id for r in a.rules]
+    assert all("remontee-sts" in r.tags for r in a.rules)
     with pytest.raises(UsageError, match="profil de règles inconnu « rentre » .*rentree"):
         conf.resolve("rentre")
 
@@ -88,7 +90,9 @@ def test_profile_select_ignore_and_severity(host, project):
 def test_ignore_by_tag(host, project):
     cfg = write(project / ".scolint.yaml", "packs: [regles]\nignore: [general]\n")
     s = load_config(cfg).resolve()
-    assert [r.id for r in Auditor(s.rule_paths, s.selection, host=host).rules] == ["ACA-EXP-001"]
+    rules = Auditor(s.rule_paths, s.selection, host=host).rules
+    assert "ACA-EXP-001" in [r.id for r in rules] and "X-UAI-001" not in [r.id for r in rules]
+    assert all("general" not in r.tags for r in rules)
 
 
 @pytest.mark.parametrize("text, line, words", [
