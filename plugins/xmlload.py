@@ -74,10 +74,12 @@ def check_schema(tree: Any, xsd_name: str, graph: Graph, display: str, label: st
     fix = (f"Refaites l'export {label} depuis le logiciel d'origine et donnez le fichier tel quel "
            "(sans l'ouvrir ni l'enregistrer dans un tableur ou un éditeur). Si l'erreur persiste, "
            "corrigez la donnée signalée dans le logiciel d'origine.")
+    seen: set[int | None] = set()
     for line, msg in errors[:MAX_SCHEMA_ERRORS]:
         text = french(msg)
-        if text is None:
-            continue
+        if text is None or (line in seen and "valeur obligatoire absente" in text):
+            continue  # the missing attribute / invalid value of that line is already reported
+        seen.add(line)
         graph.problem("ENTREE-SCHEMA", f"non conforme au schéma {xsd_name} : {text}", display, line,
                       severity="error", fix=fix)
         count += 1

@@ -284,3 +284,19 @@ def test_siecle_rules_on_the_exports(siecle_dir, auditor):
     }
     dup = next(f for f in result.findings if f.rule_id == "SIE-RESP-002")
     assert "9002" in dup.message and dup.provenance[0].line == line_of(RESP_NEW, 'PERSONNE_ID="9001"')
+
+
+@pytest.mark.parametrize("text, old, new, words", [
+    (ELEVES, '<ELEVE ELEVE_ID="1003">', '<ELEVE ELEVE_ID="1001">', "valeur en double ['1001']"),
+    (RESP_NEW, "<PERSONNE_ID>9003</PERSONNE_ID>", "<PERSONNE_ID>9999</PERSONNE_ID>",
+     "la valeur ['9999'] ne renvoie à aucun élément"),
+    (RESP_NEW, "<UAJ>0310040A</UAJ>", "", "valeur obligatoire absente (contrainte « UAJ_obligatoire »)"),
+    (STRUCTURES, '<DIVISION CODE_STRUCTURE="4B">', "<DIVISION>", "l'attribut 'CODE_STRUCTURE' est obligatoire"),
+    (NOMENCLATURE, 'CODE_MATIERE="030201"', 'CODE_MATIERE="30201"', "ne respecte pas le motif"),
+])
+def test_ids_and_links_are_strict(tmp_path, auditor, text, old, new, words):
+    bad = text.replace(old, new)
+    graph, _ = auditor.load([write(tmp_path, "f.xml", bad)])
+    messages = [p.message for p in graph.problems if p.code == "ENTREE-SCHEMA"]
+    assert any(words in m for m in messages), messages
+    assert graph.problems[0].line is not None and graph.exports and graph.exports[0].readable
