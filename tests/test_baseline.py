@@ -84,3 +84,42 @@ def test_bad_baseline_is_a_french_error(tmp_path, text, words):
 def test_missing_baseline_says_how_to_create_it(tmp_path):
     with pytest.raises(UsageError, match="scolint baseline"):
         load_baseline(tmp_path / "absente.json")
+
+
+# ---------------------------------------------------------------------------
+# The commands, on the project's fictional establishment
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory):
+    """The same fictional establishment with its injected anomalies, and without."""
+    from scolint.engine.cli import main
+    root = tmp_path_factory.mktemp("demos")
+    assert main(["generate", "--students", "60", "--seed", "4", "--out", str(root / "avec")]) == 0
+    assert main(["generate", "--students", "60", "--seed", "4", "--sans-anomalies", "--out", str(root / "sans")]) == 0
+    return root / "avec", root / "sans"
+
+
+def test_baseline_and_strict_commands(demos, tmp_path, capsys, monkeypatch):
+    from scolint.engine.cli import main
+    monkeypatch.chdir(tmp_path)
+    with_defects, clean = demos
+    capsys.readouterr()
+    assert main(["check", str(with_defects), "--sans-config"]) == 1
+    assert main(["baseline", str(with_defects), "-o", "base.json", "--sans-config"]) == 0
+    doc = json.loads((tmp_path / "base.json").read_text("utf-8"))
+    truth = json.loads((with_defects / "verite-terrain.json").read_text("utf-8"))["findings"]
+    assert {(f["rule"], f["id"]) for f in truth} <= {(e["rule"], e["entity"]["id"]) for e in doc["findings"]}
+    capsys.readouterr()
+    # CI with the baseline: nothing new, exit 0
+    assert main(["check", str(with_defects), "--baseline", "base.json", "--sans-config"]) == 0
+    assert f"{doc['count']} anomalie(s) déjà présente(s) dans la ligne de base" in capsys.readouterr().err
+    # the anomalies were fixed: fine, unless --strict (the baseline must shrink)
+    assert main(["check", str(clean), "--baseline", "base.json", "--sans-config"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(clean), "--baseline", "base.json", "--strict", "--sans-config"]) == 1
+    err = capsys.readouterr().err
+    rule, ident = truth[0]["rule"], truth[0]["id"]
+    assert f"--strict : anomalie de la ligne de base disparue : {rule} sur " in err and f"« {ident} »" in err
+    # a baseline of the clean data does not hide the new anomalies
+    assert main(["baseline", str(clean), "-o", "propre.json", "--sans-config"]) == 0
+    assert main(["check", str(with_defects), "--baseline", "propre.json", "--sans-config"]) == 1

@@ -152,3 +152,74 @@ def test_exceptions_accept_until_expiry(host, project):
     report = apply_exceptions(result, conf.exceptions_for(result.uai), dt.date(2025, 1, 1))
     assert report.accepted == 0 and [e.entity for e in report.expired] == ["sts_emp_0311234B_2024.xml"]
     assert sorted(f.rule_id for f in result.active()) == ["ACA-EXP-001", "X-UAI-001"]
+
+
+# ---------------------------------------------------------------------------
+# scolint check with a project file, on the project's fictional establishment
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    import json
+
+    from scolint.engine.cli import main
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    assert main(["generate", "--students", "60", "--seed", "6", "--out", str(out)]) == 0
+    meta = json.loads((out / "verite-terrain.json").read_text("utf-8"))
+    return out, meta
+
+
+def test_check_uses_project_file_exceptions(demo, tmp_path, capsys, monkeypatch):
+    from scolint.engine.cli import main
+    folder, meta = demo
+    target = next(f for f in meta["findings"] if f["rule"] == "SIE-RESP-001")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", str(folder), "--select", "SIE-RESP-001"]) == 1
+    write(tmp_path / ".scolint.yaml", f"""\
+        exceptions:
+          {meta['uai']}:
+            - rule: SIE-RESP-001
+              entity: "{target['id']}"
+              reason: élève majeur, sans responsable légal
+              author: pôle d'appui
+              expires: 2999-12-31
+        """)
+    capsys.readouterr()
+    assert main(["check", str(folder), "--select", "SIE-RESP-001"]) == 0
+    out, err = capsys.readouterr()
+    assert "1 anomalie(s) acceptée(s) par une exception du fichier de projet" in err
+    assert "(1 anomalie(s) acceptée(s) non affichée(s))" in out
+    # the project file is ignored on request, and an expired exception counts again
+    assert main(["check", str(folder), "--select", "SIE-RESP-001", "--sans-config"]) == 1
+    (tmp_path / ".scolint.yaml").write_text(
+        (tmp_path / ".scolint.yaml").read_text("utf-8").replace("2999-12-31", "2020-01-01"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(folder), "--select", "SIE-RESP-001"]) == 1
+    assert f"exception expirée, l'anomalie compte à nouveau : SIE-RESP-001 sur « {target['id']} »" in capsys.readouterr().err
+
+
+def test_check_profile_severity_and_fail_on(demo, tmp_path, capsys, monkeypatch):
+    import json
+
+    from scolint.engine.cli import main
+    folder, _ = demo
+    monkeypatch.chdir(tmp_path)
+    cfg = write(tmp_path / "projet.yaml", """\
+        severity: {siecle: info}
+        profiles:
+          sts-seul:
+            select: [sts]
+            fail_on: warning
+        """)
+    capsys.readouterr()
+    assert main(["check", str(folder), "--config", str(cfg), "--format", "json", "--select", "SIE-RESP-001"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [f["severity"] for f in doc["anomalies"] if f["rule"] == "SIE-RESP-001"] == ["info"]
+    assert main(["check", str(folder), "--config", str(cfg), "--profil-regles", "sts-seul", "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["regles"] and all("sts" in r["etiquettes"] for r in doc["regles"])
+    assert any(f["rule"] == "STS-SERV-001" and f["severity"] == "warning" for f in doc["anomalies"])
+    # --fail-on on the command line wins over the profile
+    assert main(["check", str(folder), "--config", str(cfg), "--profil-regles", "sts-seul", "--fail-on", "error"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(folder), "--config", str(cfg), "--profil-regles", "inconnu"]) == 2
+    assert "profil de règles inconnu « inconnu »" in capsys.readouterr().err

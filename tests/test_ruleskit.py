@@ -179,3 +179,43 @@ def test_entities_lists_fields_and_rejects_unknown_kind(capsys):
     assert any(line.split()[:2] == ["uai", "texte"] for line in out.splitlines())
     rc, _, err = cli(capsys, "entities", "exprt")
     assert rc == 2 and "vouliez-vous dire export" in err
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """The project's fictional establishment (scolint generate), written once."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    assert main(["generate", "--students", "60", "--seed", "3", "--out", str(out)]) == 0
+    return out
+
+
+def test_test_warns_about_rules_that_apply_to_nothing_on_the_demo(tmp_path, capsys, demo):
+    folder = tmp_path / "regles"
+    good = """\
+        id: ACA-INE-001
+        title: Élève sans INE
+        severity: warning
+        requires: [siecle-eleves]
+        for_each: student
+        where: "not student.left"
+        assert: "student.ine"
+        message: "{{ student.label }} n'a pas d'INE."
+        fix: Renseigner l'INE dans SIECLE.
+        tests:
+          - {name: sans INE, given: {students: [{id: "1", ine: ""}]}, expect: ["1"]}
+          - {name: avec INE, given: {students: [{id: "2", ine: "120495345AB"}]}, expect: []}
+        """
+    write(folder, good, "ACA-INE-001.yml")
+    never = write(folder, textwrap.dedent(good).replace("ACA-INE-001", "ACA-INE-002")
+                  .replace('where: "not student.left"', 'where: "student.division_code == \'6EME Z\'"')
+                  .replace('{id: "1", ine: ""}', '{id: "1", ine: "", division_code: "6EME Z"}'),
+                  "ACA-INE-002.yml")
+    # the generator is run by the command itself
+    rc, out, _ = cli(capsys, "rules", "test", str(folder))
+    assert rc == 0, out
+    assert "ACA-INE-001" not in out.replace("ACA-INE-001.yml", "")
+    assert (f"{never}:5: DEMO: ACA-INE-002 ne s'applique à aucune entité des données de démonstration "
+            "(for_each: student, where: student.division_code == '6EME Z')") in out
+    # same with a given data folder
+    rc, out, _ = cli(capsys, "rules", "test", str(folder), "--demo", str(demo))
+    assert rc == 0 and out.count(": DEMO: ") == 1

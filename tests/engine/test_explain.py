@@ -140,3 +140,50 @@ def test_other_check_kinds_show_the_hit_variables(host, env):
     assert "  key = 2024" in lines
     lines, fired = explain(rule, "Nomenclature.xml", host, env)
     assert fired is False and lines[-1] == "Décision : PAS D'ANOMALIE — le contrôle « unique » ne signale pas cette entité."
+
+
+# ---------------------------------------------------------------------------
+# The command, on the project's fictional establishment
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    import json
+
+    from scolint.engine.cli import main
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    assert main(["generate", "--students", "60", "--seed", "5", "--out", str(out)]) == 0
+    truth = json.loads((out / "verite-terrain.json").read_text("utf-8"))["findings"]
+    return out, truth
+
+
+def test_explain_command_fired_and_not_fired(demo, capsys):
+    from scolint.engine.cli import main
+    folder, truth = demo
+    capsys.readouterr()
+    fired = next(f for f in truth if f["rule"] == "SIE-RESP-001")
+    assert main(["explain", "SIE-RESP-001", fired["id"], str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"Entité : student {fired['id']} « " in out
+    assert "  student.legal_guardians = [] (liste vide)" in out
+    assert "Décision : ANOMALIE — l'assertion est fausse parce que « student.legal_guardians » vaut [] (liste vide)" in out
+    assert "Message : L'élève " in out
+    # another student of the same file, with guardians: no finding, and why
+    others = [f["id"] for f in truth if f["rule"] == "SIE-RESP-001"]
+    import xml.etree.ElementTree as ET
+    ids = [e.get("ELEVE_ID") for e in ET.parse(folder / "ElevesSansAdresses.xml").iter("ELEVE")]
+    quiet = next(i for i in ids if i not in others)
+    assert main(["explain", "SIE-RESP-001", quiet, str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "Décision : PAS D'ANOMALIE — " in out and "student.legal_guardians = [guardian " in out
+
+
+def test_explain_command_unknown_entity_or_rule(demo, capsys):
+    from scolint.engine.cli import main
+    folder, _ = demo
+    capsys.readouterr()
+    assert main(["explain", "SIE-RESP-001", "inconnu", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "aucune entité « inconnu » de type « student » (celui qu'examine SIE-RESP-001)" in err
+    assert "Traceback" not in err
+    assert main(["explain", "SIE-RESP-01", "x", str(folder)]) == 2
+    assert "vouliez-vous dire SIE-RESP-001" in capsys.readouterr().err
