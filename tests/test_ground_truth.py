@@ -71,6 +71,15 @@ def test_truth_rules_were_evaluated(runs):
         assert not {f.rule for f in truth.findings} & skipped
 
 
+def test_archived_exports_agree_with_ground_truth(auditor, tmp_path):
+    """SIECLE exports in their ExportXML_<Nom>.zip: ids become ``archive.zip!fichier.xml``."""
+    _est, truth = generate(tmp_path, 80, 3, archives=True)
+    assert ("X-UAI-001", "export", "ExportXML_Nomenclature.zip!Nomenclature.xml") in truth.keys()
+    assert any(name.startswith("ExportXML_") and name.endswith(".zip") for name in truth.files)
+    result, found, _skipped = _audit(auditor, tmp_path)
+    assert found == truth.keys(), "\n".join(_explain(result, found ^ truth.keys()))
+
+
 @pytest.mark.parametrize("size,seed", [(80, 9), (400, 3)])
 def test_clean_data_raises_nothing(auditor, tmp_path, size, seed):
     _est, truth = generate(tmp_path, size, seed, defects=False)

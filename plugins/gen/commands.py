@@ -99,7 +99,8 @@ def prepare_out_dir(out: Path, force: bool) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     prepare_out_dir(out, args.force)
-    est, truth = generate(out, args.students, args.seed, defects=not args.sans_anomalies)
+    est, truth = generate(out, args.students, args.seed, defects=not args.sans_anomalies,
+                          archives=args.archives)
     print(f"Établissement fictif {est.uai} (collège {est.name.title()}), année {est.year}-{est.year + 1} : "
           f"{len(est.students)} élèves, {len(est.guardians)} responsables, {len(est.teachers)} personnels STS.")
     print(f"{len(truth.files)} fichier(s) écrit(s) dans {out}.")
@@ -163,6 +164,8 @@ def scolint_cli_commands(subparsers: Any) -> None:
     p.add_argument("--out", "-o", required=True, metavar="DOSSIER", help="dossier de sortie (vide ou inexistant)")
     p.add_argument("--sans-anomalies", action="store_true",
                    help="n'injecter aucune anomalie (vérité terrain vide)")
+    p.add_argument("--archives", action="store_true",
+                   help="livrer les exports dans leur archive .zip, comme SIECLE (ExportXML_<Nom>.zip)")
     p.add_argument("--force", action="store_true",
                    help="écrire dans un dossier non vide (remplace une génération précédente)")
     p.set_defaults(handler=cmd_generate)

@@ -75,8 +75,11 @@ def apply_defects(est: Establishment, truth: GroundTruth, defects: Iterable[Defe
 
 
 def generate(out_dir: str | Path, students: int, seed: int, defects: bool = True,
-             writers: Iterable[str] = WRITERS) -> tuple[Establishment, GroundTruth]:
+             writers: Iterable[str] = WRITERS, archives: bool = False) -> tuple[Establishment, GroundTruth]:
     """Build, spoil (unless ``defects`` is false) and write a data set in ``out_dir``.
+
+    :param archives: deliver the exports in their .zip as the real systems do
+        (``est.flags["archives"]``; SIECLE: ``ExportXML_<Nom>.zip``).
 
     :returns: the establishment and its ground truth (also written to
         ``out_dir/verite-terrain.json``).
@@ -84,6 +87,8 @@ def generate(out_dir: str | Path, students: int, seed: int, defects: bool = True
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     est = build_establishment(students, seed)
+    if archives:
+        est.flags["archives"] = True
     truth = GroundTruth(seed, students, est.uai, est.year)
     modules = writer_modules(writers)
     if defects:

@@ -4,12 +4,14 @@ Files, named as SIECLE names the XML inside each ``ExportXML_<Nom>.zip``:
 ``ElevesSansAdresses.xml`` (BEE_ELEVES 3.0), ``ResponsablesAvecAdresses.xml``
 (BEE_RESPONSABLES 2.1, NIVEAU_RESPONSABILITE model), ``Structures.xml``
 (BEE_STRUCTURES 2.0) and ``Nomenclature.xml`` (BEE_NOMENCLATURES 3.1). ISO-8859-15,
-dates dd/mm/yyyy, a PARAMETRES block in each (formats.md §1).
+dates dd/mm/yyyy, a PARAMETRES block in each (formats.md §1). On demand, each is put
+alone in its ``ExportXML_<Nom>.zip`` as SIECLE delivers it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 from . import catalog
@@ -214,8 +216,23 @@ def write_nomenclature(est: Establishment, path: Path, year: int | None = None) 
     return w.save(path)
 
 
+def _archive(path: Path) -> Path:
+    """Put ``path`` alone in ``ExportXML_<Nom>.zip`` as SIECLE delivers it; remove the XML."""
+    target = path.with_name(f"ExportXML_{path.stem}.zip")
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        info = zipfile.ZipInfo(path.name, date_time=(2000, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, path.read_bytes())
+    path.unlink()
+    return target
+
+
 def write(est: Establishment, out_dir: Path, truth: GroundTruth) -> list[Path]:
-    """Write the four SIECLE files (see the module docstring)."""
+    """Write the four SIECLE files (see the module docstring).
+
+    With ``est.flags["archives"]`` each file is put in its ``ExportXML_<Nom>.zip``,
+    as downloaded from SIECLE (the export id is then ``ExportXML_<Nom>.zip!<Nom>.xml``).
+    """
     stale_year = est.flags.get("siecle.nomenclature_annee")
     paths = [
         write_eleves(est, out_dir / FILES["eleves"]),
@@ -223,7 +240,11 @@ def write(est: Establishment, out_dir: Path, truth: GroundTruth) -> list[Path]:
         write_structures(est, out_dir / FILES["structures"]),
         write_nomenclature(est, out_dir / FILES["nomenclature"], year=stale_year),
     ]
+    nomenclature_id = FILES["nomenclature"]
+    if est.flags.get("archives"):
+        paths = [_archive(p) for p in paths]
+        nomenclature_id = f"{paths[-1].name}!{FILES['nomenclature']}"
     if stale_year:
-        truth.add("X-UAI-001", "export", FILES["nomenclature"], defect="siecle.nomenclature-autre-annee",
+        truth.add("X-UAI-001", "export", nomenclature_id, defect="siecle.nomenclature-autre-annee",
                   detail=f"Nomenclature de l'année scolaire {stale_year}-{stale_year + 1}")
     return paths
