@@ -118,14 +118,16 @@ def render_json(result: AuditResult, options: dict[str, Any]) -> str:
 
 def template_env() -> Any:
     """A Jinja2 environment over ``scolint.reports.templates`` (report templates are
-    trusted code of scolint; data is escaped where the format needs it)."""
-    from jinja2 import Environment, FunctionLoader, StrictUndefined
+    trusted code of scolint; data is escaped where the format needs it: autoescape is on
+    for ``*.html.j2`` and ``*.xml.j2`` templates)."""
+    from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
 
     def load(name: str) -> str | None:
         ref = resources.files("scolint.reports.templates").joinpath(name)
         return ref.read_text("utf-8") if ref.is_file() else None
 
     env = Environment(loader=FunctionLoader(load), undefined=StrictUndefined,
+                      autoescape=select_autoescape(("html.j2", "xml.j2"), default_for_string=False),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md_escape
     env.globals.update(SEVERITY_FR=SEVERITY_FR, SEVERITY_TITLE=SEVERITY_TITLE, STATUS_FR=STATUS_FR)
