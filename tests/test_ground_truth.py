@@ -15,7 +15,7 @@ from scolint.engine.findings import NOT_EVALUATED, RULE_ERROR
 from scolint.plugins.gen.generate import all_defects, generate, writer_modules
 
 SEEDS = (1, 2, 3)
-SIZES = (80, 400)
+SIZES = (80, 650)  # 650: two victims of most defects
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from typing import Callable
 
 from . import catalog, names
-from .model import Accounts, Address, Division, Establishment, Group, Guardian, Link, Student, Teacher
+from .model import Accounts, Address, Division, Establishment, Group, Guardian, Link, Student
 from .people import make_teachers
 from .timetable import make_timetable
 
@@ -35,7 +36,7 @@ class _Unique:
     def __init__(self) -> None:
         self.seen: set[object] = set()
 
-    def take(self, draw: "callable[[], object]") -> object:  # type: ignore[valid-type]
+    def take(self, draw: Callable[[], object]) -> object:
         for _ in range(10000):
             value = draw()
             if value not in self.seen:
@@ -271,7 +272,7 @@ def new_accounts(est: Establishment, rng: random.Random, first: str, last: str) 
     taken = {field: {getattr(p.accounts, field) for p in people}
              for field in ("idpn", "ent_login", "ent_uid", "jointure")}
 
-    def fresh(field: str, draw: "callable[[], str]") -> str:  # type: ignore[valid-type]
+    def fresh(field: str, draw: Callable[[], str]) -> str:
         value = draw()
         while value in taken[field]:
             value = draw()
