@@ -11,6 +11,7 @@ Jinja2 does (the unevaluated side is shown as such). Values of secret fields
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -111,6 +112,8 @@ def fmt(value: Any, limit: int = 8) -> str:
         return value.isoformat()
     if hasattr(value, "kind") and hasattr(value, "label") and hasattr(value, "data"):
         return f"{value.kind} {value.id} « {value.label} »"
+    if hasattr(value, "__next__") and hasattr(value, "__iter__"):  # select(), map()…: a fresh generator
+        value = list(itertools.islice(value, 10_000))
     if isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)
         if not items:

@@ -187,3 +187,9 @@ def test_explain_command_unknown_entity_or_rule(demo, capsys):
     assert "Traceback" not in err
     assert main(["explain", "SIE-RESP-01", "x", str(folder)]) == 2
     assert "vouliez-vous dire SIE-RESP-001" in capsys.readouterr().err
+
+
+def test_generators_from_filters_are_shown_as_lists(env):
+    ex = ExpressionExplainer(env, {"a": [{"x": 1}, {"x": 0}]})
+    step = ex.explain("a | selectattr('x') | list")
+    assert step.children[0].text == "a | selectattr('x')" and step.children[0].shown() == "[{x: 1}]"
