@@ -184,3 +184,14 @@ def test_demo_writes_report_in_current_folder(tmp_path, monkeypatch, capsys):
     assert "rapport-demo.md" in out and "Bilan" in out
     assert "SIE-RESP-001" in report and "STS-SERV-001" in report
     assert not list(tmp_path.glob(".rapport-demo*"))
+
+
+def test_check_exit_codes_on_generated_data(tmp_path, capsys):
+    clean, spoiled = tmp_path / "propre", tmp_path / "anomalies"
+    assert main(["generate", "--students", "60", "--seed", "2", "--out", str(clean), "--sans-anomalies"]) == 0
+    assert main(["generate", "--students", "60", "--seed", "2", "--out", str(spoiled)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(clean), "--fail-on", "info"]) == 0
+    assert "0 erreur(s), 0 avertissement(s), 0 information(s)" in capsys.readouterr().out
+    assert main(["check", str(spoiled)]) == 1
+    assert "SIE-RESP-001" in capsys.readouterr().out
