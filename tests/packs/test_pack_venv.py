@@ -82,6 +82,20 @@ def test_pack_rules_and_check_kind_come_through_the_entry_point(venv, tmp_path):
     assert out.returncode == 0 and "2 cas : 2 réussi(s)" in out.stdout, out.stdout
 
 
+def test_pack_check_kind_fires_on_loaded_exports(venv, tmp_path):
+    demo = tmp_path / "demo"
+    out = scolint(venv, "generate", "--students", "40", "--seed", "2", "--out", str(demo))
+    assert out.returncode == 0, out.stderr
+    out = scolint(venv, "check", str(demo), "--select", "ACA-FIC-001,ACA-UAI-001", "--fail-on", "warning")
+    assert out.returncode == 0, out.stdout + out.stderr
+    sts = next(demo.glob("sts_emp_*.xml"))
+    sts.rename(demo / "copie sts.xml")
+    out = scolint(venv, "check", str(demo), "--select", "ACA-FIC-001,ACA-UAI-001", "--fail-on", "warning")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "[ACA-FIC-001] Export STS-Web mal nommé (1)" in out.stdout
+    assert "ne suit pas le nommage sts_emp_<UAI>_<année>.xml (nom lu : copie sts.xml)" in out.stdout
+
+
 def test_pack_is_only_in_its_own_venv():
     out = subprocess.run([sys.executable, "-m", "scolint.engine.cli", "rules", "list", "--tags", "academie"],
                          capture_output=True, text=True)
