@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -37,6 +40,16 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path):
     a, b, c = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
     assert a == b
     assert a["ElevesSansAdresses.xml"] != c["ElevesSansAdresses.xml"]
+
+
+def test_same_files_whatever_the_hash_seed(tmp_path):
+    """No output depends on set iteration order (PYTHONHASHSEED differs between runs)."""
+    code = "import sys; from scolint.engine.cli import main; sys.exit(main(sys.argv[1:]))"
+    for hash_seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        subprocess.run([sys.executable, "-c", code, "generate", "--students", "90", "--seed", "3",
+                        "--out", str(tmp_path / hash_seed)], check=True, env=env, capture_output=True)
+    assert _files(tmp_path / "1") == _files(tmp_path / "2")
 
 
 def test_file_names_and_real_shapes(generated):
