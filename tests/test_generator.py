@@ -208,3 +208,41 @@ def test_check_exit_codes_on_generated_data(tmp_path, capsys):
     assert "0 erreur(s), 0 avertissement(s), 0 information(s)" in capsys.readouterr().out
     assert main(["check", str(spoiled)]) == 1
     assert "SIE-RESP-001" in capsys.readouterr().out
+
+
+#: Elements the generator writes that the real samples lack, each described in
+#: ../shared/formats.md (§1.2 BEE_ELEVES, §2 STS_EDT).
+DOCUMENTED_EXTRAS = {
+    "BEE_ELEVES/DONNEES/ELEVES/ELEVE/ELENOET", "BEE_ELEVES/DONNEES/ELEVES/ELEVE@ELENOET",
+    "BEE_ELEVES/DONNEES/ELEVES/ELEVE/PRENOM2", "BEE_ELEVES/DONNEES/ELEVES/ELEVE/DATE_SORTIE",
+    "BEE_ELEVES/DONNEES/ELEVES/ELEVE/CODE_MOTIF_SORTIE", "BEE_ELEVES/DONNEES/OPTIONS/OPTION@ELENOET",
+    "BEE_ELEVES/DONNEES/STRUCTURES/STRUCTURES_ELEVE@ELENOET",
+    "STS_EDT/DONNEES/INDIVIDUS/INDIVIDU/PROFS_PRINC", "STS_EDT/DONNEES/INDIVIDUS/INDIVIDU/PROFS_PRINC/PROF_PRINC",
+    "STS_EDT/DONNEES/INDIVIDUS/INDIVIDU/PROFS_PRINC/PROF_PRINC/CODE_STRUCTURE",
+}
+
+
+def _paths(path: Path) -> set[str]:
+    """Element and attribute paths of a file; STS divisions are described like groups."""
+    out = set()
+    for el in etree.parse(str(path)).iter():
+        if not isinstance(el.tag, str):
+            continue
+        p = "/".join(x.tag for x in [*reversed(list(el.iterancestors())), el])
+        p = p.replace("STRUCTURE/DIVISIONS/DIVISION", "STRUCTURE/GROUPES/GROUPE")
+        out.add(p)
+        out.update(f"{p}@{a}" for a in el.attrib)
+    return out
+
+
+def test_generated_shapes_follow_the_real_samples(generated, samples):
+    out, est, _truth = generated
+    pairs = {"ElevesSansAdresses.xml": "siecle/ElevesAvecAdresses_BEE_ELEVES-3.0.xml",
+             "ResponsablesAvecAdresses.xml": "siecle/ResponsablesAvecAdresses_BEE_RESPONSABLES-2.1.xml",
+             "Nomenclature.xml": "siecle/Nomenclature_BEE_NOMENCLATURES-3.1.xml",
+             f"sts_emp_{est.uai}_{est.year}.xml": "sts/sts_emp_STS_EDT.xml"}
+    sts_services = {p for p in _paths(out / f"sts_emp_{est.uai}_{est.year}.xml") if "/SERVICES/SERVICE" in p}
+    for mine, real in pairs.items():
+        extra = _paths(out / mine) - _paths(samples / real) - DOCUMENTED_EXTRAS - sts_services
+        assert not extra, f"{mine} : éléments absents de l'échantillon réel {real} : {sorted(extra)}"
+    assert sts_services, "les services STS (formats.md §2 : SERVICE@CODE_MATIERE, ENSEIGNANTS/ENSEIGNANT@ID)"
