@@ -97,7 +97,9 @@ def cmd_doc(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    _out(json.dumps(full_schema(args.host.registries), ensure_ascii=False, indent=2), args.output)
+    from scolint.engine.config import config_schema
+    schema = config_schema() if args.project else full_schema(args.host.registries)
+    _out(json.dumps(schema, ensure_ascii=False, indent=2), args.output)
     return 0
 
 
@@ -279,5 +281,7 @@ def scolint_cli_commands(subparsers: Any) -> None:
     sp.set_defaults(handler=cmd_doc)
     sp = sub.add_parser("schema", help="écrit le schéma JSON des règles (avec les contrôles des plugins)")
     sp.add_argument("-o", "--output", metavar="FICHIER", help="fichier à écrire (défaut : sortie standard)")
+    sp.add_argument("--projet", dest="project", action="store_true",
+                    help="schéma du fichier de projet .scolint.yaml au lieu de celui des règles")
     sp.set_defaults(handler=cmd_schema)
     add_other_commands(subparsers)

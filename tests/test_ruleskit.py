@@ -172,6 +172,14 @@ def test_schema_gives_description_and_examples_for_every_key():
     walk(schema["properties"], "")
 
 
+def test_project_file_schema_for_the_editor(tmp_path, capsys):
+    out = tmp_path / ".scolint.schema.json"
+    assert cli(capsys, "rules", "schema", "--projet", "-o", str(out))[0] == 0
+    schema = json.loads(out.read_text("utf-8"))
+    assert {"packs", "select", "ignore", "severity", "profiles", "exceptions"} <= set(schema["properties"])
+    assert "expires" in schema["properties"]["exceptions"]["additionalProperties"]["items"]["required"]
+
+
 def test_entities_lists_fields_and_rejects_unknown_kind(capsys):
     rc, out, _ = cli(capsys, "entities", "export")
     assert rc == 0
