@@ -38,7 +38,7 @@ def config_schema() -> dict[str, Any]:
 
 
 @dataclass
-class Exception_:
+class AcceptedFinding:
     """One accepted finding of one establishment (``exceptions:`` of the project file)."""
 
     uai: str
@@ -78,7 +78,7 @@ class ProjectConfig:
     path: Path | None = None
     data: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
-    exceptions: list[Exception_] = field(default_factory=list)
+    exceptions: list[AcceptedFinding] = field(default_factory=list)
 
     @property
     def base(self) -> Path:
@@ -111,7 +111,7 @@ class ProjectConfig:
             raise UsageError(f"{where}CONFIG: dossier de règles introuvable : {raw}")
         return p
 
-    def exceptions_for(self, uai: str | None) -> list[Exception_]:
+    def exceptions_for(self, uai: str | None) -> list[AcceptedFinding]:
         """The exceptions recorded for establishment ``uai``."""
         key = (uai or "").upper()
         return [e for e in self.exceptions if e.uai == key]
@@ -169,7 +169,7 @@ def load_config(path: Path | None, default_profiles: Mapping[str, dict[str, Any]
         where = f"{spath}:{rerr.line}" if rerr.line else spath
         raise UsageError(f"{where}: CONFIG: {rerr.detail}")
     profiles.update(data.get("profiles", {}))
-    excs: list[Exception_] = []
+    excs: list[AcceptedFinding] = []
     for uai, items in data.get("exceptions", {}).items():
         for i, item in enumerate(items):
             line = lines.get(("exceptions", uai, i))
@@ -178,7 +178,7 @@ def load_config(path: Path | None, default_profiles: Mapping[str, dict[str, Any]
             except ValueError:
                 raise UsageError(f"{spath}:{line}: CONFIG: date d'expiration invalide « {item['expires']} » "
                                  "(attendu AAAA-MM-JJ)") from None
-            excs.append(Exception_(uai.upper(), item["rule"], str(item["entity"]), item["reason"],
+            excs.append(AcceptedFinding(uai.upper(), item["rule"], str(item["entity"]), item["reason"],
                                    item["author"], expires, item.get("kind"), f"{spath}:{line}"))
     return ProjectConfig(Path(path), data, profiles, excs)
 
@@ -188,11 +188,11 @@ class ExceptionReport:
     """What the exceptions did: findings accepted, expired ones, ones matching nothing."""
 
     accepted: int = 0
-    expired: list[Exception_] = field(default_factory=list)
-    unused: list[Exception_] = field(default_factory=list)
+    expired: list[AcceptedFinding] = field(default_factory=list)
+    unused: list[AcceptedFinding] = field(default_factory=list)
 
 
-def apply_exceptions(result: AuditResult, exceptions: list[Exception_],
+def apply_exceptions(result: AuditResult, exceptions: list[AcceptedFinding],
                      today: dt.date | None = None) -> ExceptionReport:
     """Mark the findings of ``result`` covered by a valid exception of its UAI as accepted.
 
