@@ -96,15 +96,16 @@ def _students(est: Establishment, rng: random.Random, total: int) -> None:
         repeating = rng.random() < 0.05
         born = est.year - 5 - level - (1 if repeating else 0)
         birth = dt.date(born, 1, 1) + dt.timedelta(days=rng.randint(0, 364))
-        since = est.year - (6 - level) if rng.random() < 0.9 else est.year
+        since = est.year - (6 - level) - int(repeating) if rng.random() < 0.9 else est.year
         entry = dt.date(since, 9, 2) if since < est.year or rng.random() < 0.9 else \
             dt.date(est.year, 9, 2) + dt.timedelta(days=rng.randint(7, 20))
         sex = rng.choice((1, 2))
         mef = catalog.MEFS[level][0]
         previous = None
-        if level != 6 and since < est.year:
-            prev_div = [d for d in est.divisions if d.level == level + 1] or [d for d in est.divisions]
-            previous = (catalog.MEFS[level + 1][0] if level < 6 else mef, rng.choice(prev_div).code)
+        if since < est.year:  # here last year: same level when repeating, else the level before
+            prev_level = level if repeating else level + 1
+            prev_div = [d for d in est.divisions if d.level == prev_level]
+            previous = (catalog.MEFS[prev_level][0], rng.choice(prev_div).code)
         return Student(eid, elenoet, code_ine, f"{int(elenoet):05d}{est.uai[:6]}", "", "", "", sex, birth,
                        rng.choice(names.COMMUNES), mef, division, [], entry, repeating=repeating,
                        regime=rng.choice(("2", "2", "2", "0")), previous=previous,
