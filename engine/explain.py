@@ -75,7 +75,7 @@ def unparse(n: nodes.Node) -> str:
     if isinstance(n, nodes.Not):
         return f"not {wrap(n.node, (nodes.Filter,))}"
     if isinstance(n, (nodes.Neg, nodes.Pos)):
-        return ("-" if isinstance(n, nodes.Neg) else "+") + wrap(n.node, (nodes.Filter,))
+        return ("-" if isinstance(n, nodes.Neg) else "+") + wrap(n.node)  # -x | f is (-x) | f
     if isinstance(n, nodes.BinExpr):
         return f"{wrap(n.left, (nodes.Filter,))} {n.operator} {wrap(n.right, (nodes.Filter,))}"
     if isinstance(n, nodes.Concat):

@@ -193,3 +193,41 @@ def test_generators_from_filters_are_shown_as_lists(env):
     ex = ExpressionExplainer(env, {"a": [{"x": 1}, {"x": 0}]})
     step = ex.explain("a | selectattr('x') | list")
     assert step.children[0].text == "a | selectattr('x')" and step.children[0].shown() == "[{x: 1}]"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LEAVES = st.sampled_from(["a", "b.c", "d[0]", "1", "'x'", "none", "true", "[1, 2]", "e.f.g"])
+_OPS = st.sampled_from([" and ", " or ", " == ", " < ", " in ", " + ", " - ", " * ", " ~ "])
+_FILTERS = st.sampled_from(["length", "upper", "fold", "default(0)", "join(', ')"])
+_TESTS = st.sampled_from(["defined", "none", "divisibleby(2)"])
+
+
+def _extend(inner):
+    return st.one_of(
+        st.tuples(inner, _OPS, inner).map(lambda t: f"({t[0]}{t[1]}{t[2]})"),
+        inner.map(lambda x: f"not ({x})"),
+        inner.map(lambda x: f"-({x})"),
+        st.tuples(inner, _FILTERS).map(lambda t: f"{t[0]} | {t[1]}"),
+        st.tuples(inner, _TESTS).map(lambda t: f"({t[0]} is {t[1]})"),
+        st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+    )
+
+
+EXPR = st.recursive(_LEAVES, _extend, max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(source=EXPR)
+def test_unparse_is_faithful_on_random_expressions(source):
+    from scolint.engine.evaluate import make_environment
+    from scolint.engine.manager import get_plugin_host
+    if not _ENV:
+        _ENV.append(make_environment(get_plugin_host(load_entrypoints=False).registries))
+    env = _ENV[0]
+    tree = env.parse("{{ " + source + " }}").body[0].nodes[0]
+    assert env.parse("{{ " + unparse(tree) + " }}").body[0].nodes[0] == tree, unparse(tree)
+
+
+_ENV: list = []
