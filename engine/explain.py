@@ -169,7 +169,10 @@ class ExpressionExplainer:
         tree = self.env.parse("{{ " + source + " }}")
         out = tree.body[0]
         expr = out.nodes[0] if isinstance(out, nodes.Output) else out
-        return self._step(expr)
+        try:
+            return self._step(expr)
+        except ValueError:  # a construct unparse() does not know: the whole value only
+            return Step(" ".join(source.split()), self.value(source), expr)
 
     def _step(self, n: nodes.Node) -> Step:
         text = unparse(n)
