@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import xmlsafe
 from .discover import Discovery, read_head
 from .errors import InputError
 from .evaluate import Evaluator, make_environment
@@ -103,7 +104,12 @@ class Auditor:
             return
         before = len(graph.exports)
         try:
-            handled = self.host.load(path, fmt, graph, dict(self.options, display=display))
+            with xmlsafe.notes() as notes:
+                handled = self.host.load(path, fmt, graph, dict(self.options, display=display))
+            for _path, line, note in notes:
+                graph.problem("ENTREE-ENCODAGE", note, display, line, severity="warning",
+                              fix="Refaites l'export depuis le logiciel d'origine et donnez le fichier tel quel, "
+                                  "sans l'ouvrir ni l'enregistrer dans un éditeur ou un tableur.")
         except InputError as exc:
             graph.problem("ENTREE-FICHIER", exc.detail, display, exc.line, fatal=True,
                           fix="Refaites l'export depuis le logiciel d'origine, sans l'ouvrir ni l'enregistrer dans un tableur.")
@@ -201,4 +207,5 @@ _PROBLEM_TITLES = {
     "ENTREE-CHARGEUR": "Erreur interne de lecture",
     "ENTREE-SCHEMA": "Export non conforme à son schéma",
     "ENTREE-LIEN": "Rapprochement ambigu",
+    "ENTREE-ENCODAGE": "Encodage déclaré inexact",
 }

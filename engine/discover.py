@@ -1,16 +1,22 @@
 """Step 1: find the input files (folders, files, .zip archives), safely.
 
-Archives are extracted into a private temporary folder with limits: no path outside
-it, no archive inside an archive beyond one level, a cap on the total size and on the
-compression ratio (zip bombs).
+Archives are extracted into a private temporary folder with limits: no path from the
+archive is used on disk (members are written under names of ours), no symbolic link, no
+encrypted member, no archive inside an archive beyond one level, a cap on the number of
+members, on the total size of every archive of one audit and on the compression ratio
+(zip bombs), and a member that grows beyond its announced size is refused. Every refusal
+is an :class:`InputError` in ``Discovery.errors``: the other files are still audited.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -22,6 +28,8 @@ MAX_ZIP_TOTAL = 512 * 1024 * 1024
 MAX_ZIP_MEMBERS = 5000
 MAX_ZIP_RATIO = 200
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+#: Zip-based document formats never opened as archives (an .xlsx is a zip of XML parts).
+ZIP_BASED_DOCUMENTS = {".xlsx", ".xlsm", ".docx", ".pptx", ".odt", ".ods", ".odp", ".jar", ".epub"}
 
 
 @dataclass
@@ -45,6 +53,7 @@ class Discovery:
         self.files: list[InputFile] = []
         self.errors: list[InputError] = []
         self._tmp: str | None = None
+        self._extracted = 0  # bytes written from every archive of this discovery
 
     def __enter__(self) -> "Discovery":
         return self
@@ -67,6 +76,8 @@ class Discovery:
                 for child in sorted(p.rglob("*")):
                     if child.is_file() and not _hidden(child.relative_to(p)):
                         self._add_file(child, str(child), child.relative_to(p).as_posix())
+            elif not p.is_file():
+                self.errors.append(InputError(str(p), None, "ni un dossier ni un fichier ordinaire : ignoré"))
             else:
                 self._add_file(p, str(p), p.name)
         return self
@@ -74,7 +85,8 @@ class Discovery:
     def _add_file(self, path: Path, display: str, name: str, depth: int = 0) -> None:
         if path.name in IGNORED_NAMES:
             return
-        if path.suffix.lower() == ".zip" or _is_zip(path):
+        suffix = path.suffix.lower()
+        if suffix == ".zip" or (suffix not in ZIP_BASED_DOCUMENTS and _is_zip(path)):
             if depth >= 2:
                 self.errors.append(InputError(display, None, "archive imbriquée trop profondément : refusée"))
                 return
@@ -86,9 +98,13 @@ class Discovery:
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="scolint-")
         try:
+            if path.stat().st_size > MAX_ZIP_TOTAL:
+                self.errors.append(InputError(display, None, "archive trop grosse : refusée"))
+                return
             zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            self.errors.append(InputError(display, None, f"archive .zip illisible ({exc})"))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+                struct.error, NotImplementedError) as exc:
+            self.errors.append(InputError(display, None, f"archive .zip illisible ou abîmée ({_why(exc)})"))
             return
         with zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
@@ -97,30 +113,85 @@ class Discovery:
                 return
             total = sum(i.file_size for i in infos)
             packed = sum(i.compress_size for i in infos) or 1
-            if total > MAX_ZIP_TOTAL or total / packed > MAX_ZIP_RATIO and total > 10 * 1024 * 1024:
+            if (total + self._extracted > MAX_ZIP_TOTAL
+                    or total / packed > MAX_ZIP_RATIO and total > 10 * 1024 * 1024):
                 self.errors.append(InputError(display, None, "archive suspecte (bombe de décompression) : taille décompressée ou taux de compression excessif, refusée"))
                 return
             dest = Path(tempfile.mkdtemp(dir=self._tmp))
-            for info in infos:
-                member = PurePosixPath(info.filename.replace("\\", "/"))
-                if member.is_absolute() or ".." in member.parts or (member.parts and ":" in member.parts[0]):
-                    self.errors.append(InputError(f"{display}!{info.filename}", None, "chemin hors de l'archive (../ ou absolu) : fichier refusé"))
+            for index, info in enumerate(infos):
+                shown = f"{display}!{info.filename}"
+                reason = _refused_member(info)
+                if reason:
+                    self.errors.append(InputError(shown, None, reason))
                     continue
+                member = PurePosixPath(info.filename.replace("\\", "/"))
                 if _hidden(Path(*member.parts)):
                     continue
-                target = dest.joinpath(*member.parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                written = 0
-                with zf.open(info) as src, open(target, "wb") as out:
-                    while True:
-                        chunk = src.read(1 << 16)
-                        if not chunk:
-                            break
-                        written += len(chunk)
-                        if written > info.file_size or written > MAX_ZIP_TOTAL:
-                            break
-                        out.write(chunk)
-                self._add_file(target, f"{display}!{info.filename}", f"{name}!{info.filename}", depth + 1)
+                # Extracted under a name of ours (index/base name): no path from the
+                # archive is ever used on disk, so no clash, no overlong path.
+                target = dest / f"{index:05d}" / _safe_name(member.name)
+                error = self._copy_member(zf, info, target)
+                if error:
+                    self.errors.append(InputError(shown, None, error))
+                    target.unlink(missing_ok=True)
+                    continue
+                self._add_file(target, shown, f"{name}!{info.filename}", depth + 1)
+
+    def _copy_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> str | None:
+        """Copy one member to ``target`` within the limits; return a French error or None."""
+        written = 0
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as out:
+                while True:
+                    chunk = src.read(1 << 16)
+                    if not chunk:
+                        break
+                    written += len(chunk)
+                    if written > info.file_size:
+                        return "taille réelle supérieure à la taille annoncée (archive falsifiée ou abîmée) : fichier refusé"
+                    if self._extracted + written > MAX_ZIP_TOTAL:
+                        return (f"décompression au-delà de {MAX_ZIP_TOTAL // (1024 * 1024)} Mo "
+                                "(bombe de décompression ?) : fichier refusé")
+                    out.write(chunk)
+        except RuntimeError:  # zipfile: "File ... is encrypted, password required"
+            return "fichier protégé par un mot de passe dans l'archive : refusé"
+        except NotImplementedError:
+            return "méthode de compression non prise en charge : fichier refusé (recompressez en .zip standard)"
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error) as exc:
+            return f"fichier abîmé dans l'archive ({_why(exc)}) : refusé"
+        finally:
+            self._extracted += written
+        return None
+
+
+def _refused_member(info: zipfile.ZipInfo) -> str | None:
+    """Why an archive member is refused before reading it (None: it may be read)."""
+    member = PurePosixPath(info.filename.replace("\\", "/"))
+    if member.is_absolute() or ".." in member.parts or (member.parts and ":" in member.parts[0]):
+        return "chemin hors de l'archive (../ ou absolu) : fichier refusé"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "lien symbolique dans l'archive : refusé"
+    if info.flag_bits & 0x1:
+        return "fichier protégé par un mot de passe dans l'archive : refusé"
+    if not member.name:
+        return "nom de fichier vide dans l'archive : refusé"
+    return None
+
+
+def _safe_name(name: str) -> str:
+    """``name`` cut to a length every file system accepts, its extension kept."""
+    name = "".join(c for c in name if c.isprintable() and c not in ':*?"<>|') or "fichier"
+    if len(name.encode("utf-8")) <= 120:
+        return name
+    suffix = PurePosixPath(name).suffix[:16]
+    return name.encode("utf-8")[:100].decode("utf-8", "ignore") + "~" + suffix
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return {"File is not a zip file": "ce n'est pas une archive .zip",
+            "Bad magic number for file header": "en-tête de fichier abîmé"}.get(text, text)
 
 
 def _hidden(rel: Path) -> bool:

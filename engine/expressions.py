@@ -1,48 +1,202 @@
 """Sandboxed Jinja2 expressions and message templates.
 
 Rule authors write Jinja2 expressions (``assert``, ``where``, keys) and Jinja2
-templates (``message``). Both run in an immutable sandbox: attributes starting with
-``_`` are refused, no Python callable is reachable except the registered filters and
-tests, ``range`` is capped, and each evaluation has an operation budget so a rule
-cannot hang the audit.
+templates (``message``). Both run in an immutable sandbox:
+
+- attributes starting with ``_`` and Python's introspection names are refused, and an
+  unsafe attribute read at run time is an error (never a silent undefined value);
+- no Python callable is reachable except the registered filters and tests and the
+  methods of plain values; the ``attr`` filter is refused;
+- ``range`` is capped (:data:`MAX_RANGE`), strings and lists built by ``*``, ``+``, ``%``,
+  padding filters and methods are capped (:data:`MAX_STRING`), integer powers are capped;
+- each evaluation (one expression on one entity, one message) has an operation budget
+  (:data:`MAX_OPERATIONS`): attribute reads, calls, operators, filter calls and loop
+  turns each cost one, large results cost more, so a rule cannot hang the audit;
+- messages may only use ``{% if %}`` and (non-recursive) ``{% for %}`` blocks (checked
+  when the rule is loaded, see :func:`template_problems`), their output is capped.
+
+Every failure becomes :class:`ExpressionError`: a rule error, never a crash.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+import contextvars
+import functools
+import re
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes
+from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import _PassArg
 
 from .errors import ScolintError
 
 #: Longest range() a rule may build.
 MAX_RANGE = 10_000
-#: Longest string a rule may build with ``*`` or ``~``.
+#: Longest string or list a rule may build (by ``*``, ``+``, ``%``, padding, joining).
 MAX_STRING = 100_000
+#: Operations one evaluation may do (attribute reads, calls, operators, loop turns).
+MAX_OPERATIONS = 200_000
+#: Longest expression or message source (characters).
+MAX_SOURCE = 20_000
+#: Largest integer result of ``**`` (bits).
+MAX_INT_BITS = 4096
+
+#: Blocks a message may use; anything else ({% set %}, macros, include...) is refused.
+ALLOWED_BLOCKS = (nodes.Output, nodes.TemplateData, nodes.If, nodes.For)
+#: Names a rule may not read (template internals and Jinja's usual globals).
+FORBIDDEN_NAMES = frozenset({"self", "caller", "varargs", "kwargs", "loop_context", "cycler",
+                             "joiner", "namespace", "lipsum", "dict", "getattr", "setattr",
+                             "eval", "exec", "open", "globals", "locals", "vars", "type",
+                             "object", "super", "import", "config", "request", "os", "sys"})
+#: Filters a rule may not use.
+FORBIDDEN_FILTERS = frozenset({"attr"})
+#: Filters and string methods whose integer arguments set the size of their result.
+_SIZED = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice", "ljust",
+                    "rjust", "zfill", "expandtabs", "format", "replace"})
+_WIDTH = re.compile(r"\d+")
+
+_budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("scolint_budget", default=None)
 
 
 class ExpressionError(ScolintError):
     """An expression does not compile, or failed at run time."""
 
 
-def _safe_range(*args: int) -> range:
+def _tick(cost: int = 1) -> None:
+    left = _budget.get()
+    if left is not None:
+        left[0] -= cost
+        if left[0] < 0:
+            raise SecurityError(f"règle trop coûteuse : plus de {MAX_OPERATIONS} opérations pour une "
+                                "seule évaluation (boucle ou valeur démesurée ?)")
+
+
+def _charge(value: Any) -> Any:
+    """Charge the size of a result to the budget; refuse a string or list too long."""
+    if isinstance(value, (str, list, tuple, bytes)):
+        if len(value) > MAX_STRING:
+            raise SecurityError(f"chaîne ou liste trop grande ({len(value)} > {MAX_STRING})")
+        _tick(1 + len(value) // 100)
+    return value
+
+
+def _weight(value: Any) -> int:
+    """Characters held by a string or by a list of strings (a cheap estimate)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        return len(value) + sum(len(v) for v in value[:MAX_STRING] if isinstance(v, (str, list, tuple)))
+    return 0
+
+
+def _check_sizes(name: str, args: Iterable[Any], kwargs: Mapping[str, Any]) -> None:
+    """Refuse integer arguments (or format widths) that would build a huge value."""
+    values = list(args) + list(kwargs.values())
+    for v in values:
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_STRING:
+            raise SecurityError(f"argument {v} trop grand pour « {name} » (maximum {MAX_STRING})")
+        if name == "format" and isinstance(v, str) and _wide(v):
+            raise SecurityError("largeur de format trop grande")
+
+
+def _wide(fmt: str) -> bool:
+    """True when a format string asks for a width beyond :data:`MAX_STRING`."""
+    return any(len(w) > 6 or int(w) > MAX_STRING for w in _WIDTH.findall(fmt))
+
+
+def _safe_range(*args: int) -> Iterator[int]:
     rng = range(*args)
     if len(rng) > MAX_RANGE:
         raise SecurityError(f"range() trop grand ({len(rng)} > {MAX_RANGE})")
-    return rng
+    return rng  # type: ignore[return-value]
+
+
+def _budgeted_iter(value: Any) -> Iterator[Any]:
+    """Each turn of a ``{% for %}`` loop costs one operation."""
+    if value is None or isinstance(value, ChainableUndefined):
+        return
+    for item in value:
+        _tick()
+        yield item
+
+
+def _forbidden_attr_filter(*_args: Any, **_kwargs: Any) -> Any:
+    raise SecurityError("le filtre « attr » est interdit dans les règles")
+
+
+def _check_replace(text: Any, old: Any, new: Any) -> None:
+    if not isinstance(text, str):
+        return
+    old, new = str(old), str(new)
+    grow = len(new) - len(old)
+    if grow > 0:
+        times = text.count(old) if old else len(text) + 1
+        if len(text) + grow * times > MAX_STRING:
+            raise SecurityError("remplacement produisant une chaîne trop grande")
+
+
+def _guard_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a filter or test: budget, size of arguments and of the result."""
+    if getattr(fn, "_scolint_guarded", False):
+        return fn
+    skip = 1 if _PassArg.from_obj(fn) is not None else 0  # context/environment first
+
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _tick()
+        rest = args[skip:]
+        if name in _SIZED and rest:
+            if name == "format":
+                _check_sizes("format", [rest[0]], {})
+            else:
+                _check_sizes(name, rest[1:], kwargs)
+        if name == "replace" and len(rest) >= 3:
+            _check_replace(*rest[:3])
+        if name == "join" and rest and isinstance(rest[0], (list, tuple)) and _weight(rest[0]) > MAX_STRING:
+            raise SecurityError("jointure produisant une chaîne trop grande")
+        return _charge(fn(*args, **kwargs))
+
+    guarded._scolint_guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
+class RuleTemplate(Template):
+    """A message template: rendered within a budget, its output capped."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:  # noqa: D102
+        token = _budget.set([MAX_OPERATIONS])
+        try:
+            out: list[str] = []
+            size = 0
+            for chunk in self.generate(*args, **kwargs):
+                size += len(chunk)
+                if size > MAX_STRING:
+                    raise SecurityError(f"message de plus de {MAX_STRING} caractères")
+                out.append(chunk)
+            return "".join(out)
+        finally:
+            _budget.reset(token)
 
 
 class RuleEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox of rule expressions (see module docstring)."""
+
+    template_class = RuleTemplate
 
     def __init__(self, filters: Mapping[str, Callable[..., Any]] = {},
                  tests: Mapping[str, Callable[..., Any]] = {}) -> None:
         super().__init__(undefined=ChainableUndefined, autoescape=False,
                          trim_blocks=True, lstrip_blocks=True)
         self.filters.update(filters)
+        self.filters["attr"] = _forbidden_attr_filter
+        for name, fn in list(self.filters.items()):
+            self.filters[name] = _guard_filter(name, fn)
+        self.filters["scolint_budget"] = _budgeted_iter
         self.tests.update(tests)
+        for name, fn in list(self.tests.items()):
+            self.tests[name] = _guard_filter(name, fn)
         self.globals.clear()
         self.globals.update(range=_safe_range, true=True, false=False, none=None)
         self._cache: dict[str, Callable[..., Any]] = {}
@@ -52,35 +206,93 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
     # attribute access to Python's introspection names that do not start with "_".
     _FORBIDDEN = frozenset({"mro", "gi_frame", "gi_code", "f_globals", "f_locals", "f_builtins",
                             "cr_frame", "ag_frame", "tb_frame", "func_globals", "format_map",
-                            "format"})
+                            "format", "f_back", "gi_yieldfrom", "cr_await", "tb_next"})
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr in self._FORBIDDEN:
             return False
         return super().is_safe_attribute(obj, attr, value)
 
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*" and isinstance(left, (str, list, tuple)) and isinstance(right, int):
-            if len(left) * right > MAX_STRING:
-                raise SecurityError("chaîne ou liste trop grande")
-        if operator == "*" and isinstance(right, (str, list, tuple)) and isinstance(left, int):
-            if len(right) * left > MAX_STRING:
-                raise SecurityError("chaîne ou liste trop grande")
-        if operator == "**" and isinstance(right, int) and right > 64:
-            raise SecurityError("puissance trop grande")
-        return super().call_binop(context, operator, left, right)
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        """An unsafe attribute is an error at once (never a silent undefined)."""
+        raise SecurityError(f"accès interdit à l'attribut « {attribute} »")
 
-    intercepted_binops = frozenset(["*", "**"])
+    def wrap_str_format(self, value: Any) -> None:
+        """``str.format``/``format_map`` are refused outright (even Jinja's safe wrapper)."""
+        return None
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _tick()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _tick()
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _tick()
+        name = getattr(__obj, "__name__", "")
+        if name in _SIZED:
+            _check_sizes(name, args, kwargs)
+        if name == "join" and args and _weight(args[0]) > MAX_STRING:
+            raise SecurityError("jointure produisant une chaîne trop grande")
+        if name == "replace" and len(args) >= 2:
+            _check_replace(getattr(__obj, "__self__", None), args[0], args[1])
+        return _charge(super().call(__context, __obj, *args, **kwargs))
+
+    intercepted_binops = frozenset(["*", "**", "%", "+", "//", "/"])
+    intercepted_unops = frozenset(["-", "+"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _tick()
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int):
+                    if max(len(seq), _weight(seq)) * n > MAX_STRING:
+                        raise SecurityError("chaîne ou liste trop grande")
+        if operator == "**" and isinstance(right, int) and isinstance(left, int):
+            if right > 64 or abs(left).bit_length() * max(right, 0) > MAX_INT_BITS:
+                raise SecurityError("puissance trop grande")
+        if operator == "**" and isinstance(right, (int, float)) and right > 64:
+            raise SecurityError("puissance trop grande")
+        if operator == "%" and isinstance(left, str) and _wide(left):
+            raise SecurityError("largeur de format trop grande")
+        return _charge(super().call_binop(context, operator, left, right))
+
+    def call_unop(self, context: Any, operator: str, arg: Any) -> Any:
+        _tick()
+        return super().call_unop(context, operator, arg)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """Parse, then make every ``{% for %}`` loop pay one operation a turn."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, "scolint_budget", [], [], None, None, lineno=loop.lineno)
+        return tree
 
     # -- compiling ------------------------------------------------------------------
     def expression(self, source: str) -> Callable[..., Any]:
-        """Compile (once) and return a callable ``f(**variables) -> value``."""
+        """Compile (once) and return a callable ``f(**variables) -> value``.
+
+        Each call runs within its own operation budget.
+        """
         fn = self._cache.get(source)
         if fn is None:
+            _check_source(source, "expression")
             try:
-                fn = self.compile_expression(source, undefined_to_none=False)
+                compiled = self.compile_expression(source, undefined_to_none=False)
             except TemplateSyntaxError as exc:
-                raise ExpressionError(f"expression invalide « {source} » : {exc.message}") from exc
+                raise ExpressionError(f"expression invalide « {_short(source)} » : {exc.message}") from exc
+            except RecursionError:
+                raise ExpressionError("expression imbriquée trop profondément") from None
+
+            def fn(**variables: Any) -> Any:
+                token = _budget.set([MAX_OPERATIONS])
+                try:
+                    return compiled(**variables)
+                finally:
+                    _budget.reset(token)
+
             self._cache[source] = fn
         return fn
 
@@ -88,10 +300,13 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         """Compile (once) and return a message template."""
         tpl = self._tcache.get(source)
         if tpl is None:
+            _check_source(source, "modèle de message")
             try:
                 tpl = self.from_string(source)
             except TemplateSyntaxError as exc:
                 raise ExpressionError(f"modèle de message invalide : {exc.message} (ligne {exc.lineno})") from exc
+            except RecursionError:
+                raise ExpressionError("modèle de message imbriqué trop profondément") from None
             self._tcache[source] = tpl
         return tpl
 
@@ -117,15 +332,67 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         return found
 
 
+def _short(source: str) -> str:
+    return source if len(source) <= 200 else source[:200] + "…"
+
+
+def _check_source(source: str, what: str) -> None:
+    if not isinstance(source, str):
+        raise ExpressionError(f"{what} : texte attendu")
+    if len(source) > MAX_SOURCE:
+        raise ExpressionError(f"{what} de {len(source)} caractères : trop long (maximum {MAX_SOURCE})")
+
+
+def source_problems(env: RuleEnvironment, source: str, template: bool) -> str | None:
+    """A French reason when a (compiled) expression or message uses something forbidden.
+
+    Checked once when the rule is loaded: attribute or item names starting with ``_`` or
+    naming Python internals, forbidden names (``self``, ``cycler``...) and filters
+    (``attr``), and in messages any block other than ``{% if %}`` and ``{% for %}``
+    (no ``{% set %}``, macro, call, include, import, extends, block) or a recursive loop.
+    """
+    ast = env.parse(source if template else "{{ " + source + " }}")
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(name, str) and (name.startswith("_") or name in env._FORBIDDEN):
+            return f"accès interdit à l'attribut « {name} »"
+    for node in ast.find_all(nodes.Name):
+        if node.name.startswith("_") or node.name in FORBIDDEN_NAMES:
+            return f"nom interdit dans une règle : « {node.name} »"
+    for node in ast.find_all(nodes.Filter):
+        if node.name in FORBIDDEN_FILTERS:
+            return f"filtre interdit dans une règle : « {node.name} »"
+    for node in ast.find_all(nodes.Stmt):
+        if not isinstance(node, ALLOWED_BLOCKS):
+            tag = type(node).__name__
+            return (f"bloc {{% {_BLOCK_FR.get(tag, tag.lower())} %}} interdit dans un message "
+                    "(seuls {% if %} et {% for %} sont permis)")
+        if isinstance(node, nodes.For) and node.recursive:
+            return "boucle {% for ... recursive %} interdite dans un message"
+    return None
+
+
+_BLOCK_FR = {"Macro": "macro", "CallBlock": "call", "Include": "include", "Import": "import",
+             "FromImport": "from ... import", "Extends": "extends", "Block": "block",
+             "Assign": "set", "AssignBlock": "set", "With": "with", "FilterBlock": "filter",
+             "Scope": "scope", "ScopedEvalContextModifier": "autoescape",
+             "EvalContextModifier": "autoescape", "ExprStmt": "do", "Continue": "continue",
+             "Break": "break"}
+
+
 def run(fn: Callable[..., Any], variables: Mapping[str, Any]) -> Any:
-    """Evaluate a compiled expression, turning sandbox failures into ExpressionError."""
+    """Evaluate a compiled expression, turning every failure into ExpressionError."""
     try:
         value = fn(**variables)
+    except ExpressionError:
+        raise
     except SecurityError as exc:
         raise ExpressionError(f"opération interdite dans une règle : {exc}") from exc
     except UndefinedError as exc:
         raise ExpressionError(f"valeur indéfinie : {exc}") from exc
-    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, RecursionError) as exc:
+    except MemoryError:
+        raise ExpressionError("mémoire insuffisante pour évaluer l'expression") from None
+    except Exception as exc:  # TypeError, ValueError, RecursionError... never a crash
         raise ExpressionError(f"{type(exc).__name__}: {exc}") from exc
     if isinstance(value, ChainableUndefined):
         return None

@@ -20,9 +20,12 @@ import yaml
 from jinja2 import nodes
 
 from .errors import RuleFileError
-from .expressions import ExpressionError, RuleEnvironment
+from .expressions import ExpressionError, RuleEnvironment, source_problems
 from .registry import Registries
 from .yamlines import line_for, load_with_lines
+
+#: Largest rule file (characters): a rule is a page of YAML.
+MAX_RULE_CHARS = 200_000
 
 CORE_KEYS = ("id", "title", "severity", "tags", "flow", "description", "requires", "for_each",
              "where", "message", "fix", "references", "tests")
@@ -133,20 +136,21 @@ def _first_error(validator: jsonschema.protocols.Validator, data: Any) -> jsonsc
 
 
 def _check_attrs(env: RuleEnvironment, source: str, template: bool) -> str | None:
-    """Return a French reason when an expression reaches a forbidden attribute."""
-    ast = env.parse(source if template else "{{ " + source + " }}")
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
-        if isinstance(name, str) and (name.startswith("_") or name in env._FORBIDDEN):
-            return f"accès interdit à l'attribut « {name} »"
-    return None
+    """Return a French reason when an expression or message uses something forbidden
+    (see :func:`scolint.engine.expressions.source_problems`)."""
+    return source_problems(env, source, template)
 
 
 def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnvironment) -> Rule:
     """Parse and check one rule; raise :class:`RuleFileError` on the first problem."""
     spath = str(path)
+    if len(text) > MAX_RULE_CHARS:
+        raise RuleFileError(spath, None, f"fichier de règle trop gros ({len(text)} caractères, "
+                            f"maximum {MAX_RULE_CHARS})", "YAML")
     try:
         data, lines, dups = load_with_lines(text)
+    except RecursionError:
+        raise RuleFileError(spath, None, "YAML imbriqué trop profondément", "YAML") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

@@ -1,30 +1,71 @@
 """Safe XML parsing and XSD validation helpers for loader plugins.
 
 No external entity, no DTD loading, no network, no entity expansion; a document that
-declares entities is refused. Errors carry the file and line for the user.
+declares entities is refused. Bounded: file size (:data:`MAX_BYTES`), element count
+(:data:`MAX_ELEMENTS`), nesting (:data:`MAX_DEPTH`) and text node size (libxml2's own
+limits without ``huge_tree``). Errors carry the file and line, in French.
+
+A file whose declaration names a single-byte encoding (ISO-8859-15...) but whose bytes are
+UTF-8 (re-saved by an editor) is read as UTF-8, and a note is recorded: loaders need not
+know, the auditor collects the notes with :func:`notes` and reports them as warnings.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from lxml import etree
 
 from .errors import InputError
 
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-#: Deepest element nesting accepted (real exports are under 12 levels).
+#: Deepest element nesting accepted (real exports are under 12 levels; libxml2 stops at 256).
 MAX_DEPTH = 256
+#: Largest XML file read (bytes): real exports of a big school are under 50 MB.
+MAX_BYTES = 256 * 1024 * 1024
+#: Most elements (counted as ``<`` characters) in one file: a big school's export has
+#: under 500 000; each element costs about 300 bytes of memory once parsed.
+MAX_ELEMENTS = 2_000_000
+
+_ENTITY_DECLS = tuple(re.compile(re.escape("<!ENTITY".encode(enc)), re.IGNORECASE)
+                      for enc in ("ascii", "utf-16-le", "utf-16-be"))
+_DECL_ENC = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._\-]+)[\"']")
+_HIGH = re.compile(rb"[\x80-\xff]")
+_SINGLE_BYTE = {"iso-8859-1", "iso-8859-15", "latin1", "latin-1", "latin9", "iso8859-1", "iso8859-15",
+                "windows-1252", "cp1252", "us-ascii", "ascii"}
+
+_notes: contextvars.ContextVar[list[tuple[str, int | None, str]] | None] = \
+    contextvars.ContextVar("scolint_xml_notes", default=None)
 
 
-def _parser() -> etree.XMLParser:
+@contextlib.contextmanager
+def notes() -> Iterator[list[tuple[str, int | None, str]]]:
+    """Collect, while the block runs, the notes of :func:`parse`: ``(path, line, message)``."""
+    collected: list[tuple[str, int | None, str]] = []
+    token = _notes.set(collected)
+    try:
+        yield collected
+    finally:
+        _notes.reset(token)
+
+
+def _note(path: str, line: int | None, message: str) -> None:
+    sink = _notes.get()
+    if sink is not None:
+        sink.append((path, line, message))
+
+
+def _parser(encoding: str | None = None) -> etree.XMLParser:
+    # Never pass collect_ids=False: with lxml 6 / libxml2 2.14 it makes libxml2 read the
+    # external DTD subset named by <!DOCTYPE ... SYSTEM "..."> (a local file read).
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                            dtd_validation=False, huge_tree=False, remove_comments=False,
-                           collect_ids=False)
+                           encoding=encoding)
 
 
 def parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
@@ -32,26 +73,61 @@ def parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
     p = str(path)
     if data is None:
         try:
+            size = Path(path).stat().st_size
+            if size > MAX_BYTES:
+                raise InputError(p, None, f"fichier XML de {size // (1024 * 1024)} Mo : trop gros "
+                                 f"(maximum {MAX_BYTES // (1024 * 1024)} Mo), refusé")
             data = Path(path).read_bytes()
         except OSError as exc:
             raise InputError(p, None, f"fichier illisible : {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise InputError(p, None, f"fichier XML trop gros (maximum {MAX_BYTES // (1024 * 1024)} Mo), refusé")
     if not data.strip():
         raise InputError(p, None, "fichier vide")
-    head = data[:65536]
-    if _ENTITY_DECL.search(head):
-        line = head[: _ENTITY_DECL.search(head).start()].count(b"\n") + 1  # type: ignore[union-attr]
-        raise InputError(p, line, "déclaration d'entité XML (<!ENTITY>) refusée par sécurité")
+    for pattern in _ENTITY_DECLS:
+        m = pattern.search(data)
+        if m:
+            nl = b"\n" if pattern is _ENTITY_DECLS[0] else "\n".encode("utf-16-le" if pattern is _ENTITY_DECLS[1] else "utf-16-be")
+            line = data[: m.start()].count(nl) + 1
+            raise InputError(p, line, "déclaration d'entité XML (<!ENTITY>) refusée par sécurité")
+    elements = data.count(b"<")
+    if elements > MAX_ELEMENTS:
+        raise InputError(p, None, f"plus de {MAX_ELEMENTS} éléments XML : fichier trop gros, refusé")
+    encoding = _utf8_under_wrong_name(p, data)
     try:
-        tree = etree.ElementTree(etree.fromstring(data, _parser()))
+        tree = etree.ElementTree(etree.fromstring(data, _parser(encoding)))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else None)
         msg = _syntax_fr(exc)
-        raise InputError(p, line, f"XML mal formé ({msg}) : fichier tronqué ou abîmé ?") from None
+        raise InputError(p, line, f"XML mal formé ({msg})") from None
+    except (ValueError, LookupError) as exc:  # e.g. an encoding lxml cannot use
+        raise InputError(p, None, f"XML illisible ({exc})") from None
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise InputError(p, 1, "déclaration d'entité XML (<!ENTITY>) refusée par sécurité")
     root = tree.getroot()
     depth = _depth(root)
     if depth > MAX_DEPTH:
         raise InputError(p, None, f"XML imbriqué sur {depth} niveaux (maximum {MAX_DEPTH}) : refusé")
     return tree
+
+
+def _utf8_under_wrong_name(path: str, data: bytes) -> str | None:
+    """``"utf-8"`` when ``data`` declares a single-byte encoding but is UTF-8 (noted)."""
+    m = _DECL_ENC.match(data[:200])
+    if m is None or m.group(1).decode("ascii").lower() not in _SINGLE_BYTE:
+        return None
+    high = _HIGH.search(data)
+    if high is None:
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    line = data[: high.start()].count(b"\n") + 1
+    _note(path, line, f"le fichier déclare l'encodage {m.group(1).decode('ascii')} mais son contenu "
+                      "est en UTF-8 (il a sans doute été réenregistré par un éditeur) : lu en UTF-8")
+    return "utf-8"
 
 
 def _depth(root: Any) -> int:
@@ -67,16 +143,55 @@ def _depth(root: Any) -> int:
     return best
 
 
+_SYNTAX_FR = (
+    ("Premature end of data", "fin de fichier inattendue : fichier tronqué ?"),
+    ("EndTag", "fin de fichier inattendue : fichier tronqué ?"),
+    ("end of data", "fin de fichier inattendue : fichier tronqué ?"),
+    ("Opening and ending tag mismatch", "balise fermante ne correspondant pas à la balise ouvrante"),
+    ("Document is empty", "aucun élément XML trouvé"),
+    ("Start tag expected", "aucun élément XML trouvé : ce n'est pas un fichier XML"),
+    ("Extra content at the end", "contenu après la fin de l'élément racine : deux fichiers mis bout à bout ?"),
+    ("Excessive depth", f"éléments imbriqués sur plus de {MAX_DEPTH} niveaux : refusé"),
+    ("Maximum entity amplification", "expansion d'entités excessive (bombe XML) : refusé"),
+    ("Detected an entity reference loop", "boucle d'entités XML : refusé"),
+    ("Text node too long", "texte de plus de 10 Mo dans un seul élément : refusé"),
+    ("Resource limit exceeded", "valeur ou attribut démesuré (plus de 10 Mo) : refusé"),
+    ("huge text node", "texte de plus de 10 Mo dans un seul élément : refusé"),
+    ("xmlSAX2Characters", "texte démesuré : refusé"),
+    ("failed to load", "DTD ou entité externe refusée (aucun accès aux fichiers ni au réseau)"),
+    ("network", "DTD ou entité externe refusée (aucun accès aux fichiers ni au réseau)"),
+    ("Entity '", "référence à une entité XML non déclarée"),
+    ("Unsupported encoding", "encodage déclaré inconnu"),
+    ("unknown encoding", "encodage déclaré inconnu"),
+    ("Invalid bytes in character encoding", "octets non conformes à l'encodage déclaré : le fichier a sans "
+                                            "doute été réenregistré par un éditeur ou un tableur"),
+    ("Input is not proper", "caractères non conformes à l'encodage déclaré : le fichier a sans doute été "
+                            "réenregistré par un éditeur ou un tableur"),
+    ("encoding", "caractères non conformes à l'encodage déclaré"),
+    ("Char 0x", "caractère interdit en XML (octet nul ou de contrôle) : fichier binaire ou abîmé ?"),
+    ("PCDATA invalid Char", "caractère interdit en XML : fichier binaire ou abîmé ?"),
+    ("not well-formed", "caractère inattendu"),
+    ("Couldn't find end of Start Tag", "balise ouvrante non terminée"),
+    ("AttValue", "valeur d'attribut mal formée"),
+    ("attributes construct error", "attribut mal formé"),
+    ("Attribute", "attribut mal formé ou répété"),
+    ("StartTag: invalid element name", "nom d'élément invalide"),
+    ("xmlParseEntityRef", "caractère & isolé (à écrire &amp;)"),
+    ("Comment not terminated", "commentaire non terminé"),
+    ("CData section not finished", "section CDATA non terminée"),
+    ("XML declaration allowed only at the start", "déclaration <?xml ?> ailleurs qu'au début du fichier"),
+    ("ParsePI", "instruction de traitement <? ?> mal formée"),
+    ("Blank needed", "espace manquant dans une déclaration"),
+    ("DOCTYPE", "déclaration DOCTYPE mal formée"),
+)
+
+
 def _syntax_fr(exc: etree.XMLSyntaxError) -> str:
+    """A French reading of a libxml2 syntax error (the original text when unknown)."""
     text = str(exc.msg or exc)
-    if "Premature end of data" in text or "EndTag" in text or "end of data" in text.lower():
-        return "fin de fichier inattendue"
-    if "Opening and ending tag mismatch" in text:
-        return "balise fermante ne correspondant pas à la balise ouvrante"
-    if "Document is empty" in text or "Start tag expected" in text:
-        return "aucun élément XML trouvé"
-    if "encoding" in text.lower() or "Input is not proper" in text:
-        return "caractères non conformes à l'encodage déclaré"
+    for needle, french in _SYNTAX_FR:
+        if needle.lower() in text.lower():
+            return french
     return text.split(",")[0]
 
 

@@ -8,6 +8,10 @@ import yaml
 
 Path_ = tuple[Any, ...]
 
+#: Most values one YAML document may expand to: aliases (``*a``) are copied by
+#: :func:`load_with_lines`, so a chain of aliases ("billion laughs") must stop here.
+MAX_NODES = 200_000
+
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader; duplicate keys are reported by :func:`load_with_lines`."""
@@ -28,7 +32,14 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
         return None, lines, dups
     lines[()] = node.start_mark.line + 1
 
+    budget = [MAX_NODES]
+
     def build(n: yaml.Node, path: Path_) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"document YAML trop gros une fois les alias (*) développés "
+                f"(plus de {MAX_NODES} valeurs)", n.start_mark)
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for k_node, v_node in n.value:
