@@ -65,9 +65,13 @@ def write_output(text: str | bytes, output: str | None) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scolint.plugins.ruleskit_config import accept_and_exit_code, settings_from_args
+    from scolint.plugins import pseudonymise
+    pseudo = pseudonymise.from_args(args)  # reads the secret before the audit
     auditor = auditor_from_args(args)
-    result = auditor.audit(args.paths)
+    result, graph = pseudonymise.audit_with_graph(auditor, args.paths)
     code = accept_and_exit_code(args, result, settings_from_args(args).fail_on or "error")
+    if pseudo is not None:
+        pseudo.apply(result, graph)
     text = render(args.host, result, args.format, {"color": args.output in (None, "-") and sys.stdout.isatty()})
     write_output(text, args.output)
     if args.output and args.output != "-":
@@ -92,4 +96,6 @@ def scolint_cli_commands(subparsers: Any) -> None:
     add_rule_options(p)
     from scolint.plugins.ruleskit_config import add_project_options
     add_project_options(p)
+    from scolint.plugins.pseudonymise import add_options as add_pseudonymise_options
+    add_pseudonymise_options(p)
     p.set_defaults(handler=cmd_check)
