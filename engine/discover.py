@@ -11,6 +11,7 @@ is an :class:`InputError` in ``Discovery.errors``: the other files are still aud
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import struct
@@ -154,10 +155,10 @@ class Discovery:
                         return (f"décompression au-delà de {MAX_ZIP_TOTAL // (1024 * 1024)} Mo "
                                 "(bombe de décompression ?) : fichier refusé")
                     out.write(chunk)
+        except NotImplementedError:  # (a RuntimeError: caught first)
+            return "méthode de compression non prise en charge : fichier refusé (recompressez en .zip standard)"
         except RuntimeError:  # zipfile: "File ... is encrypted, password required"
             return "fichier protégé par un mot de passe dans l'archive : refusé"
-        except NotImplementedError:
-            return "méthode de compression non prise en charge : fichier refusé (recompressez en .zip standard)"
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error) as exc:
             return f"fichier abîmé dans l'archive ({_why(exc)}) : refusé"
         finally:
@@ -165,10 +166,13 @@ class Discovery:
         return None
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
 def _refused_member(info: zipfile.ZipInfo) -> str | None:
     """Why an archive member is refused before reading it (None: it may be read)."""
     member = PurePosixPath(info.filename.replace("\\", "/"))
-    if member.is_absolute() or ".." in member.parts or (member.parts and ":" in member.parts[0]):
+    if member.is_absolute() or ".." in member.parts or (member.parts and _DRIVE.match(member.parts[0])):
         return "chemin hors de l'archive (../ ou absolu) : fichier refusé"
     if stat.S_ISLNK(info.external_attr >> 16):
         return "lien symbolique dans l'archive : refusé"

@@ -90,6 +90,10 @@ class Evaluator:
                 outcome.status = RULE_ERROR
                 outcome.error = str(exc)
                 continue
+            except Exception as exc:  # a check kind's bug must not end the audit
+                outcome.status = RULE_ERROR
+                outcome.error = f"erreur interne du contrôle « {rule.check} » : {type(exc).__name__}: {exc}"
+                continue
             findings.extend(new)
             outcome.count = len(new)
             outcome.status = FAILED if new else PASSED

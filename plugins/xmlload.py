@@ -24,7 +24,12 @@ MAX_SCHEMA_ERRORS = 20
 
 
 def root_name(head: bytes) -> str | None:
-    """Local name of the root element found in ``head`` (UTF-8/Latin-9 bytes), or None."""
+    """Local name of the root element found in ``head`` (UTF-8/Latin-9/UTF-16 bytes), or None."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:2] == b"\x00" or head[:1] == b"\x00":
+        # UTF-16 (a file re-saved as "Unicode" by Notepad): detect it like the others.
+        codec = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else (
+            "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
+        head = head[: len(head) - len(head) % 2].decode(codec, "ignore").encode("utf-8")
     data = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     pos = 0
     while True:
