@@ -1,0 +1,273 @@
+"""Academy commands: ``scolint batch`` and ``scolint send``.
+
+``send`` audits every establishment like ``batch`` and e-mails each one its HTML
+report (with a plain-text alternative and the Markdown and JSON reports attached) over
+SMTP. Settings come from a YAML file (``--config-envoi``, default ``scolint-envoi.yaml``)
+and environment variables; the password never on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import smtplib
+import ssl
+import sys
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scolint.engine import hookimpl
+from scolint.engine.discover import atomic_write
+from scolint.engine.errors import UsageError
+
+from .batch import Outcome, Progress, add_batch_arguments, cmd_batch, config_from_args, find_entries, run_batch
+
+DEFAULT_CONFIG = "scolint-envoi.yaml"
+SECURITIES = ("ssl", "starttls", "aucune")
+DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "aucune": 25}
+ENV = {"host": "SCOLINT_SMTP_HOST", "port": "SCOLINT_SMTP_PORT", "security": "SCOLINT_SMTP_SECURITY",
+       "user": "SCOLINT_SMTP_USER", "password": "SCOLINT_SMTP_PASSWORD", "from": "SCOLINT_SMTP_FROM",
+       "recipient": "SCOLINT_RECIPIENT", "recipients_csv": "SCOLINT_RECIPIENTS_CSV"}
+DEFAULT_SUBJECT = "Contrôle des exports de {etablissement} ({uai}) : {erreurs} erreur(s)"
+
+
+@dataclass
+class SendSettings:
+    """Where and how to send (password excluded from ``repr``)."""
+
+    host: str = ""
+    port: int = 0
+    security: str = "starttls"
+    user: str = ""
+    password: str = field(default="", repr=False)
+    ca_file: str = ""
+    sender: str = ""
+    reply_to: str = ""
+    recipient: str = ""
+    table: dict[str, list[str]] = field(default_factory=dict)
+    subject: str = DEFAULT_SUBJECT
+
+    def recipients(self, uai: str) -> list[str]:
+        """The addresses of establishment ``uai``: the table first, then the pattern."""
+        if uai.upper() in self.table:
+            return self.table[uai.upper()]
+        if self.recipient:
+            return [self.recipient.format(uai=uai.lower(), UAI=uai.upper())]
+        return []
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8-sig")) or {}
+    except OSError as exc:
+        raise UsageError(f"{path}: configuration d'envoi illisible ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise UsageError(f"{path}:{mark.line + 1 if mark else 1}: YAML invalide : {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("smtp", {}), dict):
+        raise UsageError(f"{path}: la configuration d'envoi doit être un dictionnaire YAML (clé smtp: dictionnaire)")
+    unknown = sorted(set(data) - {"smtp", "from", "reply_to", "recipient", "recipients_csv", "subject"})
+    unknown += sorted(f"smtp.{k}" for k in set(data.get("smtp", {})) - {"host", "port", "security", "user", "password",
+                                                                        "password_file", "ca_file"})
+    if unknown:
+        raise UsageError(f"{path}: clé(s) inconnue(s) : {', '.join(unknown)}")
+    return data
+
+
+def read_table(path: Path) -> dict[str, list[str]]:
+    """The CSV table UAI -> address(es) (``;`` or ``,`` separated, optional header)."""
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: table des destinataires illisible ({exc})") from None
+    delimiter = ";" if text.count(";") >= text.count(",") else ","
+    table: dict[str, list[str]] = {}
+    for n, row in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), 1):
+        if not row or not "".join(row).strip() or (n == 1 and row[0].strip().lower() == "uai"):
+            continue
+        addresses = [a.strip() for cell in row[1:] for a in cell.replace(",", " ").split() if a.strip()]
+        if len(row) < 2 or not addresses or any("@" not in a for a in addresses):
+            raise UsageError(f"{path}:{n}: ligne attendue « UAI{delimiter}adresse » : {delimiter.join(row)}")
+        table[row[0].strip().upper()] = addresses
+    return table
+
+
+def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = None) -> SendSettings:
+    """Settings: the command line, then the environment, then the file, then defaults."""
+    env = os.environ if environ is None else environ
+    path = Path(args.config_envoi) if args.config_envoi else Path(DEFAULT_CONFIG)
+    data = _read_yaml(path) if (args.config_envoi or path.is_file()) else {}
+    smtp = data.get("smtp", {})
+    s = SendSettings()
+    s.host = env.get(ENV["host"]) or str(smtp.get("host") or "")
+    s.security = (env.get(ENV["security"]) or str(smtp.get("security") or "starttls")).lower()
+    if s.security not in SECURITIES:
+        raise UsageError(f"sécurité SMTP inconnue « {s.security} » (attendu : {', '.join(SECURITIES)})")
+    port = env.get(ENV["port"]) or smtp.get("port") or DEFAULT_PORTS[s.security]
+    try:
+        s.port = int(port)
+    except (TypeError, ValueError):
+        raise UsageError(f"port SMTP invalide « {port} »") from None
+    s.user = env.get(ENV["user"]) or str(smtp.get("user") or "")
+    s.password = env.get(ENV["password"]) or _file_password(path, smtp)
+    s.ca_file = str(smtp.get("ca_file") or "")
+    s.sender = env.get(ENV["from"]) or str(data.get("from") or "")
+    s.reply_to = str(data.get("reply_to") or "")
+    s.recipient = args.recipient or env.get(ENV["recipient"]) or str(data.get("recipient") or "")
+    table = args.recipients or env.get(ENV["recipients_csv"]) or data.get("recipients_csv")
+    if table:
+        table_path = Path(table) if Path(table).is_absolute() or not data.get("recipients_csv") else path.parent / table
+        s.table = read_table(table_path)
+    s.subject = str(data.get("subject") or DEFAULT_SUBJECT)
+    if s.recipient and "{uai}" not in s.recipient and "{UAI}" not in s.recipient:
+        raise UsageError(f"modèle de destinataire sans {{uai}} : « {s.recipient} »")
+    if not s.recipient and not s.table:
+        raise UsageError("aucun destinataire : donnez --destinataire 'ce.{uai}@ac-exemple.fr', --destinataires "
+                         "FICHIER.csv ou recipient / recipients_csv dans la configuration d'envoi")
+    if not s.sender:
+        raise UsageError(f"adresse d'expéditeur manquante : clé from de {path} ou variable {ENV['from']}")
+    return s
+
+
+def _file_password(path: Path, smtp: dict[str, Any]) -> str:
+    if smtp.get("password_file"):
+        pw_path = Path(str(smtp["password_file"])).expanduser()
+        try:
+            return pw_path.read_text("utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"{path}: fichier du mot de passe SMTP illisible : {pw_path} ({exc.strerror})") from None
+    if smtp.get("password"):
+        if os.name == "posix" and path.stat().st_mode & 0o077:
+            print(f"scolint : attention, {path} contient un mot de passe et est lisible par d'autres "
+                  f"utilisateurs (chmod 600 {path}).", file=sys.stderr)
+        return str(smtp["password"])
+    return ""
+
+
+def build_message(s: SendSettings, o: Outcome, to: list[str]) -> EmailMessage:
+    """The e-mail of one establishment: text + HTML alternatives, Markdown and JSON attached."""
+    files = {fmt: Path(p) for fmt, p in o.reports.items()}
+    msg = EmailMessage()
+    fields = {"uai": o.key, "etablissement": o.establishment or o.key, "erreurs": o.counts.get("error", 0),
+              "avertissements": o.counts.get("warning", 0), "informations": o.counts.get("info", 0)}
+    msg["Subject"] = s.subject.format(**fields)
+    msg["From"] = s.sender
+    msg["To"] = ", ".join(to)
+    if s.reply_to:
+        msg["Reply-To"] = s.reply_to
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=s.sender.rsplit("@", 1)[-1].strip("> ") or None)
+    msg.set_content(files["console"].read_text("utf-8"))
+    msg.add_alternative(files["html"].read_text("utf-8"), subtype="html")
+    for fmt, (maintype, subtype) in (("markdown", ("text", "markdown")), ("json", ("application", "json"))):
+        msg.add_attachment(files[fmt].read_bytes(), maintype=maintype, subtype=subtype, filename=files[fmt].name)
+    return msg
+
+
+def connect(s: SendSettings) -> smtplib.SMTP:
+    """An SMTP connection, secured and logged in as configured."""
+    if not s.host:
+        raise UsageError(f"serveur SMTP manquant : clé smtp.host ou variable {ENV['host']}")
+    context = ssl.create_default_context(cafile=s.ca_file or None)
+    loopback = s.host in ("localhost", "127.0.0.1", "::1")
+    if s.security == "aucune" and s.user and not loopback:
+        raise UsageError("connexion SMTP sans chiffrement : identifiant et mot de passe refusés (utilisez ssl ou starttls)")
+    try:
+        if s.security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, context=context, timeout=60)
+        else:
+            smtp = smtplib.SMTP(s.host, s.port, timeout=60)
+            if s.security == "starttls":
+                smtp.starttls(context=context)
+        if s.user:
+            smtp.login(s.user, s.password)
+    except smtplib.SMTPAuthenticationError:
+        raise UsageError(f"authentification SMTP refusée pour {s.user} sur {s.host}") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        raise UsageError(f"connexion SMTP impossible à {s.host}:{s.port} ({s.security}) : {exc}") from None
+    return smtp
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    entries = find_entries(Path(args.dossier))
+    if args.uai:
+        wanted = {u.upper() for u in args.uai}
+        entries = [e for e in entries if e.key.upper() in wanted]
+    out = Path(args.out) if args.out else Path(args.dry_run or ".") / "rapports"
+    args.out = str(out)
+    config = config_from_args(args, ["html", "markdown", "json"])
+    config["formats"] = ["html", "markdown", "json", "console"]
+    jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries) or 1))
+    outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step) if entries else []
+    failed = 0
+    smtp = None if args.dry_run else connect(settings)
+    try:
+        for o in outcomes:
+            to = settings.recipients(o.key)
+            if o.error or not to:
+                failed += 1
+                print(f"{o.key} : non envoyé, {o.error or 'aucun destinataire pour cet UAI'}", file=sys.stderr)
+                continue
+            msg = build_message(settings, o, to)
+            if args.dry_run:
+                atomic_write(Path(args.dry_run) / f"{o.key}.eml", msg.as_bytes())
+                print(f"{o.key} -> {', '.join(to)} : écrit dans {Path(args.dry_run) / (o.key + '.eml')}")
+                continue
+            try:
+                assert smtp is not None
+                smtp.send_message(msg)
+                print(f"{o.key} -> {', '.join(to)} : envoyé")
+            except smtplib.SMTPException as exc:
+                failed += 1
+                print(f"{o.key} -> {', '.join(to)} : refusé par le serveur ({exc})", file=sys.stderr)
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except smtplib.SMTPException:
+                pass
+    print(f"{len(outcomes) - failed} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'}, {failed} non envoyé(s).",
+          file=sys.stderr)
+    return 2 if failed else 0
+
+
+@hookimpl
+def scolint_cli_commands(subparsers: Any) -> None:
+    b = subparsers.add_parser(
+        "batch", help="audite tous les établissements d'un dossier (un sous-dossier ou .zip par UAI)",
+        description="Audite en parallèle chaque établissement de DOSSIER (un sous-dossier ou une archive .zip "
+                    "par UAI), écrit un rapport par UAI et la synthèse académique (HTML et CSV). Un établissement "
+                    "aux fichiers illisibles est signalé en erreur sans arrêter les autres (code de sortie 2).")
+    b.add_argument("dossier", metavar="DOSSIER")
+    b.add_argument("-o", "--out", default="rapports", metavar="DOSSIER", help="dossier des rapports (défaut : rapports)")
+    b.add_argument("--formats", action="append", default=[], metavar="F1,F2",
+                   help="formats des rapports par UAI : html (défaut), markdown, json, junit, sarif")
+    add_batch_arguments(b)
+    b.set_defaults(handler=cmd_batch)
+
+    s = subparsers.add_parser(
+        "send", help="envoie à chaque établissement son rapport HTML par courriel",
+        description="Audite chaque établissement de DOSSIER comme « scolint batch » et lui envoie son rapport "
+                    "HTML (avec une version texte, et les rapports Markdown et JSON en pièces jointes). Réglages "
+                    f"SMTP : fichier {DEFAULT_CONFIG} ou --config-envoi, et variables {', '.join(ENV.values())}. "
+                    "Le mot de passe ne se donne jamais sur la ligne de commande.")
+    s.add_argument("dossier", metavar="DOSSIER")
+    s.add_argument("--config-envoi", metavar="FICHIER", help=f"réglages d'envoi (défaut : {DEFAULT_CONFIG} s'il existe)")
+    s.add_argument("--destinataire", dest="recipient", metavar="MODÈLE",
+                   help="adresse de chaque établissement, avec {uai} : ce.{uai}@ac-exemple.fr")
+    s.add_argument("--destinataires", dest="recipients", metavar="FICHIER.csv",
+                   help="table UAI;adresse (prioritaire sur le modèle)")
+    s.add_argument("--uai", action="append", default=[], metavar="UAI", help="n'envoyer qu'à cet établissement (répétable)")
+    s.add_argument("--dry-run", "--essai", dest="dry_run", metavar="DOSSIER",
+                   help="ne rien envoyer : écrire les messages UAI.eml dans ce dossier")
+    s.add_argument("-o", "--out", default=None, metavar="DOSSIER",
+                   help="dossier des rapports produits (défaut : rapports/ dans le dossier courant ou celui de --dry-run)")
+    add_batch_arguments(s)
+    s.set_defaults(handler=cmd_send)
