@@ -98,7 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 disabled.append(a.split("=", 1)[1])
         host = get_plugin_host(disabled=disabled)
         parser = build_parser(host)
-        args = parser.parse_args(args_list)
+        try:
+            args = parser.parse_args(args_list)
+        except SystemExit as exc:  # --help, --version, usage errors: return, don't exit
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         args.host = host
         handler = getattr(args, "handler", None)
         if handler is None:
