@@ -39,6 +39,9 @@ class FrenchParser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         self.exit(2, f"scolint : erreur : {message}\n")
 
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage:", "utilisation :")
+
     def format_help(self) -> str:
         text = super().format_help()
         return (text.replace("usage:", "utilisation :").replace("options:", "options :")
