@@ -1,0 +1,320 @@
+"""Loader of EDT/PRONOTE's timetable export for ENTs, ``ExportEmploiDuTemps`` (clear).
+
+Namespace ``http://www.index-education.com/exportemploidutemps`` (formats.md §4.1),
+validated against ``schemas/xsd/export_emploi_du_temps.xsd``. Every reference inside the
+file (a course's subject, teachers, classes, parts, groups and rooms; a student's classes
+and parts; a group's classes and parts) is resolved here, since it is local to the file.
+
+Decisions (docs/formats-edt.md): ``Semaines`` is a 64-bit mask, bit *n* = week *n*
+counted from ``DatePremierJourSemaine1`` (week 1 starts that day); a course's weeks are
+the union of its resources' weeks. A membership (Classe / PartieDeClasse of an Eleve) is
+*current* unless its ``DateSortie`` is before the end of the school year
+(``AnneeScolaire@DateFin``). Course ids follow docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from scolint.engine.model import Entity, Export, Graph, Provenance
+from scolint.plugins.xmlload import attr, check_schema, iso_date, to_int
+
+NS = "http://www.index-education.com/exportemploidutemps"
+FORMAT = "edt-export"
+SOURCE = "edt"
+SYSTEM = "EDT"
+DAYS = {1: "lundi", 2: "mardi", 3: "mercredi", 4: "jeudi", 5: "vendredi", 6: "samedi", 7: "dimanche"}
+#: Resource element -> (prefix in course ids, entity kind).
+RESOURCES = {"Professeur": ("P", "edt_teacher"), "Classe": ("C", "edt_class"), "Groupe": ("G", "edt_group"),
+             "PartieDeClasse": ("K", "edt_class_part"), "Salle": ("S", "edt_room")}
+
+
+def q(tag: str) -> str:
+    """Qualified name of ``tag`` in the export's namespace."""
+    return f"{{{NS}}}{tag}"
+
+
+def decode_weeks(mask: str | int | None) -> list[int] | None:
+    """Week numbers of a ``Semaines`` mask: bit *n* set = week *n* (``"2"`` -> ``[1]``)."""
+    if mask is None or mask == "":
+        return None
+    try:
+        value = int(mask)
+    except (TypeError, ValueError):
+        return None
+    if value < 0:
+        return None
+    return [n for n in range(value.bit_length()) if value >> n & 1]
+
+
+def week_dates(weeks: list[int] | None, first_monday: dt.date | None) -> list[str]:
+    """First day of each week (week 1 starts on ``first_monday``)."""
+    if not weeks or first_monday is None:
+        return []
+    return [(first_monday + dt.timedelta(days=7 * (n - 1))).isoformat() for n in weeks]
+
+
+def _hhmm(label: str | None) -> str | None:
+    return label[:5] if label and len(label) >= 5 else label
+
+
+def _idpn(el: Any) -> str | None:
+    return attr(el, "IDPN") or attr(el, "IdPN")
+
+
+class _Reader:
+    def __init__(self, root: Any, graph: Graph, display: str) -> None:
+        self.root, self.graph, self.display = root, graph, display
+        year = root.find(q("AnneeScolaire"))
+        self.first_monday = _date(attr(year, "DatePremierJourSemaine1"))
+        self.year_end = _date(attr(year, "DateFin"))
+        self.year_start = _date(attr(year, "DateDebut"))
+        self.byid: dict[tuple[str, str], Entity] = {}
+        self.has_students = root.find(q("Eleves")) is not None
+
+    def prov(self, el: Any) -> Provenance:
+        return Provenance(self.display, el.sourceline, SYSTEM)
+
+    def add(self, kind: str, ident: str, el: Any, shown: str, **fields: Any) -> Entity:
+        """Add an entity of this file (a ``label`` field is stored apart from the shown label)."""
+        label_field = fields.pop("label", None)
+        ent = self.graph.add(kind, ident, source=SOURCE, prov=self.prov(el), label=shown, **fields)
+        if kind == "edt_subject":
+            ent.data["label"] = label_field
+        self.byid[(kind, ident)] = ent
+        return ent
+
+    def ref(self, kind: str, ident: str | None, el: Any) -> Entity | None:
+        """The entity ``kind``/``ident`` of this file (created bare when the file lacks it)."""
+        if not ident:
+            return None
+        ent = self.byid.get((kind, ident))
+        if ent is None:
+            fields = _EMPTY[kind]()
+            if "students" in fields and self.has_students:
+                fields["students"] = []
+            ent = self.add(kind, ident, el, ident, **fields)
+        return ent
+
+
+def _date(value: str | None) -> dt.date | None:
+    iso = iso_date(value)
+    return dt.date.fromisoformat(iso) if iso else None
+
+
+_EMPTY = {
+    "edt_subject": lambda: {"code": None, "label": None, "subject": None},
+    "edt_teacher": lambda: {"last_name": None, "first_name": None, "birth_date": None, "postal_code": None,
+                            "sts_id": None, "idpn": None, "idcas": None, "courses": [], "services": [],
+                            "teacher": None, "link": None},
+    "edt_room": lambda: {"name": None},
+    "edt_class": lambda: {"name": None, "parts": [], "students": None, "groups": [], "courses": [], "services": [],
+                          "division": None},
+    "edt_class_part": lambda: {"edt_class": None, "students": None, "groups": []},
+    "edt_group": lambda: {"name": None, "classes": [], "whole_classes": [], "class_names": [], "parts": [], "students": None,
+                          "courses": [], "services": [], "group": None},
+}
+
+
+def load_export(tree: Any, graph: Graph, display: str) -> None:
+    """Read a parsed ExportEmploiDuTemps into ``graph``."""
+    root = tree.getroot()
+    check_schema(tree, "export_emploi_du_temps.xsd", graph, display, "EDT (ExportEmploiDuTemps)")
+    r = _Reader(root, graph, display)
+    uai = attr(root, "UAI")
+    graph.add_export(Export(FORMAT, display, SYSTEM, uai=uai.upper() if uai else None,
+                            year=r.year_start.year if r.year_start else None,
+                            meta={"version": attr(root, "Version")}))
+    for el in root.iterfind(f"{q('Matieres')}/{q('Matiere')}"):
+        if attr(el, "Ident"):
+            code, label = attr(el, "Code"), attr(el, "Libelle")
+            r.add("edt_subject", attr(el, "Ident") or "", el, label or code or "?", code=code, label=label, subject=None)
+    for el in root.iterfind(f"{q('Salles')}/{q('Salle')}"):
+        if attr(el, "Ident"):
+            r.add("edt_room", attr(el, "Ident") or "", el, attr(el, "Nom") or "?", name=attr(el, "Nom"))
+    for el in root.iterfind(f"{q('Professeurs')}/{q('Professeur')}"):
+        if attr(el, "Ident"):
+            fields = _EMPTY["edt_teacher"]()
+            fields.update(last_name=attr(el, "Nom"), first_name=attr(el, "Prenom"),
+                          birth_date=iso_date(attr(el, "DateNaissance")), postal_code=attr(el, "CodePostal"),
+                          sts_id=attr(el, "IDSTS"), idpn=_idpn(el), idcas=attr(el, "IDCAS"))
+            label = " ".join(p for p in (fields["last_name"], fields["first_name"]) if p) or attr(el, "Ident")
+            r.add("edt_teacher", attr(el, "Ident") or "", el, label or "?", **fields)
+    _structures(r)
+    if r.has_students:
+        _students(r)
+    _courses(r)
+
+
+def _structures(r: _Reader) -> None:
+    for el in r.root.iterfind(f"{q('Classes')}/{q('Classe')}"):
+        ident = attr(el, "Ident")
+        if not ident:
+            continue
+        fields = _EMPTY["edt_class"]()
+        fields["name"] = attr(el, "Nom")
+        cls = r.add("edt_class", ident, el, fields["name"] or ident, **fields)
+        for pel in el.iterfind(q("PartieDeClasse")):
+            pid = attr(pel, "Ident")
+            if pid:
+                part = r.add("edt_class_part", pid, pel, f"{cls.label} (partie {pid})", **_EMPTY["edt_class_part"]())
+                part.data["edt_class"] = cls
+                cls.data["parts"].append(part)
+    for el in r.root.iterfind(f"{q('Groupes')}/{q('Groupe')}"):
+        ident = attr(el, "Ident")
+        if not ident:
+            continue
+        fields = _EMPTY["edt_group"]()
+        fields["name"] = attr(el, "Nom")
+        grp = r.add("edt_group", ident, el, fields["name"] or ident, **fields)
+        for child in el:
+            tag = child.tag.split("}")[-1] if isinstance(child.tag, str) else ""
+            if tag == "Classe":
+                cls = r.ref("edt_class", attr(child, "Ident"), child)
+                if cls is not None and cls not in grp.data["classes"]:
+                    grp.data["classes"].append(cls)
+                    grp.data["whole_classes"].append(cls)
+                    cls.data["groups"].append(grp)
+            elif tag == "PartieDeClasse":
+                part = r.ref("edt_class_part", attr(child, "Ident"), child)
+                if part is None:
+                    continue
+                grp.data["parts"].append(part)
+                part.data["groups"].append(grp)
+                owner = part.data.get("edt_class")
+                if owner is not None and owner not in grp.data["classes"]:
+                    grp.data["classes"].append(owner)
+                    owner.data["groups"].append(grp)
+        grp.data["class_names"] = [c.data.get("name") or c.id for c in grp.data["classes"]]
+
+
+def _current(r: _Reader, exit_date: str | None) -> bool:
+    end = _date(exit_date)
+    return end is None or r.year_end is None or end >= r.year_end
+
+
+def _students(r: _Reader) -> None:
+    for kind in ("edt_class", "edt_class_part", "edt_group"):
+        for ent in r.graph.all(kind, SOURCE):
+            ent.data["students"] = []
+    for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
+        ident = attr(el, "Ident")
+        if not ident:
+            continue
+        last, first = attr(el, "Nom"), attr(el, "Prenom")
+        sex = {"masculin": "M", "feminin": "F", "féminin": "F"}.get((attr(el, "Sexe") or "").lower())
+        st = r.add("edt_student", ident, el, " ".join(p for p in (last, first) if p) or ident,
+                   last_name=last, first_name=first, birth_date=iso_date(attr(el, "DateNaissance")), sex=sex,
+                   ine=attr(el, "NumeroNational"), siecle_id=attr(el, "IDSconet"), id_etab=attr(el, "IDEtablissement"),
+                   idpn=_idpn(el), idcas=attr(el, "IDCAS"), memberships=[], classes=[], past_classes=[],
+                   class_parts=[], groups=[], guardians=[], student=None, link=None)
+        for child in el:
+            tag = child.tag.split("}")[-1] if isinstance(child.tag, str) else ""
+            if tag == "Responsable":
+                _guardian(r, child, st)
+            elif tag in ("Classe", "PartieDeClasse"):
+                kind = "edt_class" if tag == "Classe" else "edt_class_part"
+                target = r.ref(kind, attr(child, "Ident"), child)
+                if target is None:
+                    continue
+                current = _current(r, attr(child, "DateSortie"))
+                st.data["memberships"].append({"kind": "classe" if tag == "Classe" else "partie", "id": target.id,
+                                               "entry": iso_date(attr(child, "DateEntree")),
+                                               "exit": iso_date(attr(child, "DateSortie")), "current": current})
+                if tag == "Classe":
+                    (st.data["classes"] if current else st.data["past_classes"]).append(target)
+                elif current:
+                    st.data["class_parts"].append(target)
+        _student_structures(st)
+
+
+def _student_structures(st: Entity) -> None:
+    classes = st.data["classes"]
+    st.data["edt_class"] = classes[0] if classes else None
+    st.data["class_name"] = classes[0].data.get("name") if classes else None
+    groups: list[Entity] = []
+    for cls in classes:
+        cls.data["students"].append(st)
+        groups.extend(g for g in cls.data["groups"] if g not in groups and cls in g.data["whole_classes"])
+    for part in st.data["class_parts"]:
+        part.data["students"].append(st)
+        groups.extend(g for g in part.data["groups"] if g not in groups)
+    for grp in groups:
+        grp.data["students"].append(st)
+    st.data["groups"] = groups
+    st.data["group_names"] = [g.data.get("name") or g.id for g in groups]
+
+
+def _guardian(r: _Reader, el: Any, st: Entity) -> None:
+    ident = attr(el, "Ident")
+    if not ident:
+        return
+    existing = r.byid.get(("edt_guardian", ident))
+    last, first = attr(el, "Nom"), attr(el, "Prenom")
+    g = existing or r.add("edt_guardian", ident, el, " ".join(p for p in (last, first) if p) or ident,
+                          last_name=last, first_name=first, civility=attr(el, "Civilite"),
+                          legal_rank=attr(el, "RespLegal"), idpn=_idpn(el), idcas=attr(el, "IDCAS"), students=[])
+    g.data["students"].append(st)
+    st.data["guardians"].append(g)
+
+
+def _places(root: Any) -> tuple[dict[int, tuple[str | None, str | None]], int | None]:
+    grid = root.find(q("GrilleHoraire"))
+    places = {}
+    for el in root.iterfind(f"{q('GrilleHoraire')}/{q('PlacesParJour')}/{q('Place')}"):
+        num = to_int(attr(el, "Numero"))
+        if num is not None:
+            places[num] = (_hhmm(attr(el, "LibelleHeureDebut")), _hhmm(attr(el, "LibelleHeureFin")))
+    return places, to_int(attr(grid, "DureePlace"))
+
+
+def _courses(r: _Reader) -> None:
+    places, place_minutes = _places(r.root)
+    seen: dict[str, int] = {}
+    for el in r.root.iterfind(f"{q('Cours')}/{q('Cours')}"):
+        day, first, count = to_int(attr(el, "Jour")), to_int(attr(el, "NumeroPlaceDebut")), to_int(attr(el, "NombrePlaces"))
+        res: dict[str, list[Entity]] = {k: [] for k in RESOURCES}
+        refs: list[str] = []
+        weeks: set[int] = set()
+        has_weeks = False
+        subject = None
+        for child in el:
+            tag = child.tag.split("}")[-1] if isinstance(child.tag, str) else ""
+            if tag == "Matiere":
+                subject = r.ref("edt_subject", attr(child, "Ident"), child)
+            elif tag in RESOURCES:
+                prefix, kind = RESOURCES[tag]
+                ent = r.ref(kind, attr(child, "Ident"), child)
+                if ent is None:
+                    continue
+                res[tag].append(ent)
+                if prefix != "S":
+                    refs.append(f"{prefix}{ent.id}")
+                decoded = decode_weeks(attr(child, "Semaines"))
+                if decoded is not None:
+                    has_weeks = True
+                    weeks.update(decoded)
+        base = f"J{day if day is not None else ''}-P{first if first is not None else ''}-M{subject.id if subject else ''}-" \
+               + ",".join(sorted(refs))
+        seen[base] = seen.get(base, 0) + 1
+        cid = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        start = places.get(first or 0, (None, None))[0] if first is not None else None
+        last = (first or 0) + (count or 1) - 1
+        end = places.get(last, (None, None))[1] if first is not None else None
+        week_list = sorted(weeks) if has_weeks else None
+        names = [e.label for e in res["Classe"] + res["Groupe"] + res["PartieDeClasse"]]
+        label = f"{subject.label if subject else 'sans matière'} – {', '.join(names) or 'sans classe'} – " \
+                f"{DAYS.get(day or 0, '?')} {start or '?'}"
+        course = r.add("edt_course", cid, el, label, day=day, day_name=DAYS.get(day or 0), start=start, end=end,
+                       duration=(count * place_minutes) if count and place_minutes else None,
+                       first_place=first, places=count, weeks=week_list,
+                       week_dates=week_dates(week_list, r.first_monday), alternance=None,
+                       teachers=res["Professeur"], classes=res["Classe"], groups=res["Groupe"],
+                       class_parts=res["PartieDeClasse"], subject=subject,
+                       subject_code=subject.data.get("code") if subject else None,
+                       rooms=res["Salle"], room=res["Salle"][0] if res["Salle"] else None, service=None,
+                       exported=None, complex_specified=None)
+        for tag in ("Professeur", "Classe", "Groupe"):
+            for ent in res[tag]:
+                ent.data.setdefault("courses", []).append(course)
