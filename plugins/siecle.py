@@ -25,7 +25,7 @@ from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Entity, Export, Graph, Provenance
 from scolint.engine.registry import FormatInfo, Registries
 from scolint.plugins.siecle_kinds import declare_kinds
-from scolint.plugins.xmlload import attr, check_schema, fr_date, root_name, sex_letter, to_int, val
+from scolint.plugins.xmlload import attr, check_schema, fields, fr_date, root_name, sex_letter, to_int, val
 
 SYSTEM = "SIECLE"
 SOURCE = "siecle"
@@ -122,8 +122,9 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
     for se in root.iterfind("DONNEES/STRUCTURES/STRUCTURES_ELEVE"):
         divs, grps = memberships.setdefault(attr(se, "ELEVE_ID") or "", ([], []))
         for st in se.iterfind("STRUCTURE"):
-            code = val(st, "CODE_STRUCTURE")
-            kind = (val(st, "TYPE_STRUCTURE") or "").upper()
+            sf = fields(st)
+            code = sf.get("CODE_STRUCTURE")
+            kind = (sf.get("TYPE_STRUCTURE") or "").upper()
             if code and kind == "D":
                 divs.append((code, st))
             elif code and kind == "G":
@@ -134,24 +135,25 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
         if not sid:
             continue
         divs, grps = memberships.get(sid, ([], []))
+        f = fields(el)
         for code, st in divs[:1]:
             ctx.add_once("division", code, st, code=code)
         group_codes = list(dict.fromkeys(code for code, _ in grps))
         for code, st in grps:
             ctx.add_once("group", code, st, code=code)
-        exit_date = fr_date(val(el, "DATE_SORTIE"))
-        last = val(el, "NOM_DE_FAMILLE") or val(el, "NOM") or val(el, "NOM_USAGE")
-        first = val(el, "PRENOM")
+        exit_date = fr_date(f.get("DATE_SORTIE"))
+        last = f.get("NOM_DE_FAMILLE") or f.get("NOM") or f.get("NOM_USAGE")
+        first = f.get("PRENOM")
         ctx.graph.add(
             "student", sid, source=SOURCE, prov=ctx.prov(el),
             label=" ".join(p for p in (last, first) if p) or sid,
-            ine=val(el, "ID_NATIONAL") or val(el, "INE_RNIE") or val(el, "INE_BEA"),
-            elenoet=attr(el, "ELENOET") or val(el, "ELENOET"), id_etab=val(el, "ID_ELEVE_ETAB"),
-            last_name=last, usage_name=val(el, "NOM_USAGE"), first_name=first,
-            birth_date=fr_date(val(el, "DATE_NAISS")), sex=sex_letter(val(el, "CODE_SEXE")),
-            mef=val(el, "CODE_MEF"), status=val(el, "CODE_STATUT"),
+            ine=f.get("ID_NATIONAL") or f.get("INE_RNIE") or f.get("INE_BEA"),
+            elenoet=attr(el, "ELENOET") or f.get("ELENOET"), id_etab=f.get("ID_ELEVE_ETAB"),
+            last_name=last, usage_name=f.get("NOM_USAGE"), first_name=first,
+            birth_date=fr_date(f.get("DATE_NAISS")), sex=sex_letter(f.get("CODE_SEXE")),
+            mef=f.get("CODE_MEF"), status=f.get("CODE_STATUT"),
             division_code=divs[0][0] if divs else None, group_codes=group_codes,
-            entry_date=fr_date(val(el, "DATE_ENTREE")), exit_date=exit_date,
+            entry_date=fr_date(f.get("DATE_ENTREE")), exit_date=exit_date,
             left=bool(exit_date and exit_date <= ref),
             division=None, groups=[], guardians=[], legal_guardians=[],
         )
@@ -159,9 +161,10 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
 
 # -- responsables ----------------------------------------------------------------------
 def _address_text(el: Any) -> str | None:
-    parts = [val(el, f"LIGNE{i}_ADRESSE") for i in range(1, 5)]
-    parts += [val(el, "CODE_POSTAL"), val(el, "LIBELLE_POSTAL") or val(el, "LL_COMMUNE_INSEE"),
-              val(el, "COMMUNE_ETRANGERE")]
+    f = fields(el)
+    parts = [f.get(f"LIGNE{i}_ADRESSE") for i in range(1, 5)]
+    parts += [f.get("CODE_POSTAL"), f.get("LIBELLE_POSTAL") or f.get("LL_COMMUNE_INSEE"),
+              f.get("COMMUNE_ETRANGERE")]
     text = " ".join(p for p in parts if p)
     return text or None
 
@@ -170,29 +173,31 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
     addresses = {attr(a, "ADRESSE_ID"): _address_text(a) for a in root.iterfind("DONNEES/ADRESSES/ADRESSE")}
     links: dict[str, list[dict[str, Any]]] = {}
     for r in root.iterfind("DONNEES/RESPONSABLES/RESPONSABLE_ELEVE"):
-        pid, sid = val(r, "PERSONNE_ID"), val(r, "ELEVE_ID")
+        f = fields(r)
+        pid, sid = f.get("PERSONNE_ID"), f.get("ELEVE_ID")
         if not pid or not sid:
             continue
-        level, legacy = _digits(val(r, "NIVEAU_RESPONSABILITE")), _digits(val(r, "RESP_LEGAL"))
+        level, legacy = _digits(f.get("NIVEAU_RESPONSABILITE")), _digits(f.get("RESP_LEGAL"))
         links.setdefault(pid, []).append({
-            "student_id": sid, "level": level, "relation": val(r, "CODE_PARENTE"), "resp_legal": legacy,
+            "student_id": sid, "level": level, "relation": f.get("CODE_PARENTE"), "resp_legal": legacy,
             "legal": level == "1" or legacy in ("1", "2"), "line": r.sourceline})
     for el in root.iterfind("DONNEES/PERSONNES/PERSONNE"):
         pid = attr(el, "PERSONNE_ID")
         if not pid:
             continue
-        civility = val(el, "LC_CIVILITE") or val(el, "LL_CIVILITE")
-        last = val(el, "NOM_DE_FAMILLE") or val(el, "NOM")
-        first = val(el, "PRENOM")
-        address_id = val(el, "ADRESSE_ID")
+        f = fields(el)
+        civility = f.get("LC_CIVILITE") or f.get("LL_CIVILITE")
+        last = f.get("NOM_DE_FAMILLE") or f.get("NOM")
+        first = f.get("PRENOM")
+        address_id = f.get("ADRESSE_ID")
         existing = ctx.graph.get("guardian", pid, SOURCE)
         merged = {link["student_id"]: link for link in (existing.get("links") or [] if existing else [])}
         merged.update({link["student_id"]: link for link in links.get(pid, [])})
         ctx.graph.add(
             "guardian", pid, source=SOURCE, prov=ctx.prov(el),
             label=" ".join(p for p in (civility, last, first) if p) or pid,
-            civility=civility, last_name=last, usage_name=val(el, "NOM_USAGE"), first_name=first,
-            email=val(el, "MEL"), phone_mobile=val(el, "TEL_PORTABLE"), phone_home=val(el, "TEL_PERSONNEL"),
+            civility=civility, last_name=last, usage_name=f.get("NOM_USAGE"), first_name=first,
+            email=f.get("MEL"), phone_mobile=f.get("TEL_PORTABLE"), phone_home=f.get("TEL_PERSONNEL"),
             address_id=address_id, address=addresses.get(address_id) if address_id else None,
             links=list(merged.values()), legal=any(link["legal"] for link in merged.values()), students=[],
         )

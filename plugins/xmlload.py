@@ -4,7 +4,7 @@
   content, never by file name);
 - :func:`check_schema`: validate a parsed file against its XSD and turn every error into
   an ``ENTREE-SCHEMA`` problem with the file and line, in French;
-- small value helpers (:func:`val`, :func:`attr`, :func:`fr_date`, :func:`sex_letter`).
+- small value helpers (:func:`val`, :func:`fields`, :func:`attr`, :func:`fr_date`, :func:`sex_letter`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from scolint.engine.model import Graph
 
 _DECL = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.S)
 _TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+_FR_DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 
 #: Most schema errors reported for one file (the rest are summed up in one line).
 MAX_SCHEMA_ERRORS = 20
@@ -102,6 +103,27 @@ def val(el: Any, path: str) -> str | None:
     return xmlsafe.text(el, path)
 
 
+def fields(el: Any) -> dict[str, str]:
+    """``{child tag: stripped text}`` of ``el``'s children (first of each tag, blanks left out).
+
+    One pass over the children instead of one ``find`` per field: :func:`val` on a record
+    of 20 fields walks its children 20 times (a third of a big SIECLE file's load time).
+    """
+    out: dict[str, str] = {}
+    for child in el:
+        tag = child.tag
+        if tag in out or not isinstance(tag, str):
+            continue
+        text = child.text
+        if text is not None:
+            text = text.strip()
+            if text:
+                out[tag] = text
+                continue
+        out.setdefault(tag, "")
+    return {k: v for k, v in out.items() if v}
+
+
 def attr(el: Any, name: str) -> str | None:
     """Stripped attribute ``name`` of ``el`` (None when absent or blank)."""
     if el is None:
@@ -117,8 +139,12 @@ def fr_date(value: str | None) -> str | None:
     """``dd/mm/yyyy`` (optionally followed by a time) -> ISO ``yyyy-mm-dd``; None if invalid."""
     if not value:
         return None
+    head = value.strip()[:10]
+    m = _FR_DATE.fullmatch(head)
     try:
-        return dt.datetime.strptime(value.strip()[:10], "%d/%m/%Y").date().isoformat()
+        if m is not None:  # fast path (strptime costs 10 µs a date, 10 000 dates a big export)
+            return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()
+        return dt.datetime.strptime(head, "%d/%m/%Y").date().isoformat()
     except ValueError:
         return None
 
