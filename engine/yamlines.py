@@ -17,6 +17,21 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader; duplicate keys are reported by :func:`load_with_lines`."""
 
 
+#: libyaml's parser when PyYAML was built with it (about 10x faster than the pure-Python
+#: one): rule files are read at each run. A document it refuses is read again by the
+#: pure-Python parser so that error messages do not depend on how PyYAML was built.
+_FastLoader: Any = getattr(yaml, "CSafeLoader", None) or _Loader
+
+
+def _compose(text: str) -> Any:
+    if _FastLoader is not _Loader:
+        try:
+            return yaml.compose(text, Loader=_FastLoader)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=_Loader)
+
+
 def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, int]]]:
     """Parse ``text``; return (data, {path: 1-based line}, [(duplicate key, line)]).
 
@@ -25,7 +40,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
 
     :raises yaml.YAMLError: on a syntax error (with ``problem_mark``).
     """
-    node = yaml.compose(text, Loader=_Loader)
+    node = _compose(text)
     lines: dict[Path_, int] = {}
     dups: list[tuple[str, int]] = []
     if node is None:
@@ -33,6 +48,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
     lines[()] = node.start_mark.line + 1
 
     budget = [MAX_NODES]
+    constructor = _Loader("")  # one for every scalar of the document (building one is costly)
 
     def build(n: yaml.Node, path: Path_) -> Any:
         budget[0] -= 1
@@ -43,7 +59,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for k_node, v_node in n.value:
-                key = _Loader(text).construct_object(k_node, deep=True) if not isinstance(k_node, yaml.ScalarNode) else _scalar(k_node)
+                key = _Loader(text).construct_object(k_node, deep=True) if not isinstance(k_node, yaml.ScalarNode) else _scalar(k_node, constructor)
                 if key in out:
                     dups.append((str(key), k_node.start_mark.line + 1))
                 lines[path + (key,)] = k_node.start_mark.line + 1
@@ -55,20 +71,20 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
                 lines[path + (i,)] = item.start_mark.line + 1
                 items.append(build(item, path + (i,)))
             return items
-        return _scalar(n)
+        return _scalar(n, constructor)
 
-    return build(node, ()), lines, dups
+    try:
+        return build(node, ()), lines, dups
+    finally:
+        constructor.dispose()
 
 
-def _scalar(n: yaml.Node) -> Any:
-    loader = _Loader("")
+def _scalar(n: yaml.Node, loader: _Loader) -> Any:
     try:
         return loader.construct_object(n, deep=True)
     except ValueError as exc:  # e.g. an impossible date 2025-02-30: report it with its line
         raise yaml.constructor.ConstructorError(None, None, f"valeur invalide « {n.value} » ({exc})",
                                                 n.start_mark) from None
-    finally:
-        loader.dispose()
 
 
 def line_for(lines: dict[Path_, int], path: Path_) -> int | None:
