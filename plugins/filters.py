@@ -32,9 +32,11 @@ def fold(value: Any) -> str:
     """Fold accents, case and separators: ``fold("  Lefèvre-Éloïse ")`` -> ``"lefevre eloise"``."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFKD", str(value))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    text = str(value)
+    if not text.isascii():  # ASCII text (most codes, addresses, e-mails) has nothing to fold
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
     return _SPACES.sub(" ", text).strip().casefold()
 
 
