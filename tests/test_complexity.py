@@ -1,0 +1,128 @@
+"""Complexity guards of the performance fixes (issue 7): no timing, only counts.
+
+- the audit evaluates a number of expressions proportional to the data (no rule or
+  check kind evaluates per pair of entities): doubling the establishment doubles them;
+- ``unique`` evaluates its key once per entity, ``reference`` builds its target index
+  once per run (``Graph.index``), not once per entity;
+- the shared render context of a compiled expression gives the same values as a fresh
+  one, also for a call made while the same expression is running;
+- rule files read by libyaml give exactly what the pure-Python parser gives;
+- a record's fields are read in one pass over its children.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scolint.engine import yamlines
+from scolint.engine.audit import Auditor, Selection
+from scolint.engine.evaluate import Evaluator
+from scolint.engine.expressions import RuleEnvironment, run
+from scolint.engine.model import Entity, Graph
+from scolint.plugins.gen.generate import generate
+
+RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+@pytest.fixture(scope="module")
+def sizes(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    out = {}
+    for n in (150, 300):
+        folder = tmp_path_factory.mktemp(f"etab{n}")
+        generate(folder, n, 11)
+        out[n] = folder
+    return out
+
+
+def _audit(folder: Path, **kwargs: Any) -> Any:
+    return Auditor(**kwargs).audit([folder])
+
+
+def test_evaluations_grow_linearly_with_the_data(sizes: dict[int, Path]) -> None:
+    small, large = _audit(sizes[150]), _audit(sizes[300])
+    assert small.meta["evaluations"] > 100
+    ratio_entities = large.meta["entities"] / small.meta["entities"]
+    ratio_evals = large.meta["evaluations"] / small.meta["evaluations"]
+    assert 1.6 < ratio_entities < 2.4
+    # linear: the evaluations follow the entities (a quadratic rule would give ~4x)
+    assert ratio_evals < ratio_entities * 1.25
+
+
+def test_unique_evaluates_its_key_once_per_entity(sizes: dict[int, Path]) -> None:
+    auditor = Auditor(selection=Selection(ids=["SIE-RESP-002"]))
+    graph, _shown = auditor.load([sizes[300]])
+    _findings, outcomes, ctx = auditor.evaluator.run(graph, auditor.audit_vars(graph))
+    guardians = len(graph.all("guardian"))
+    assert outcomes[0].status == "failed"  # the generator's duplicated guardian is found
+    # one key per guardian, plus the ``distinct`` expression (if any) on the few duplicates
+    assert guardians <= ctx.counter[0] <= guardians + 10
+
+
+def test_reference_builds_its_index_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    builds: list[tuple[str, str]] = []
+    original = Graph.index
+
+    def counting(self: Graph, kind: str, field_name: str, source: str | None = None) -> Any:
+        if (kind, source, field_name) not in self._indexes:
+            builds.append((kind, field_name))
+        return original(self, kind, field_name, source)
+
+    monkeypatch.setattr(Graph, "index", counting)
+    graph = Graph()
+    for i in range(200):
+        graph.add("item", str(i), source="t", ref=str(i % 150))
+    for i in range(100):
+        graph.add("target", str(i), source="t", code=str(i))
+    from scolint.engine.rules import Rule
+    rule = Rule(id="T-REF-001", title="t", severity="error", for_each="item", message="m", fix="f",
+                check="reference", options={"value": "item.ref", "target": "target", "target_key": "code"},
+                path="t.yml")
+    from scolint.engine.manager import get_plugin_host
+    host = get_plugin_host(load_entrypoints=False)
+    env = RuleEnvironment(dict(host.registries.filters.items()), dict(host.registries.tests.items()))
+    findings, _outcomes, ctx = Evaluator([rule], host.registries, env).run(graph, {})
+    assert len(findings) == 50  # items 100..149 name targets 100..149, absent
+    assert builds == [("target", "code")]
+    assert ctx.counter[0] == 200
+
+
+def test_shared_context_gives_fresh_values() -> None:
+    env = RuleEnvironment()
+    fn = env.expression("student.division or student.left")
+    a = Entity("student", "1", "s", data={"division": None, "left": True})
+    b = Entity("student", "2", "s", data={"division": "6A", "left": False})
+    c = Entity("student", "3", "s", data={})
+    assert [run(fn, {"student": e}) for e in (a, b, c, a)] == [True, "6A", None, True]
+    # a variable of one call is not seen by the next one
+    other = env.expression("extra is defined")
+    assert run(other, {"extra": 1}) is True
+    assert run(other, {}) is False
+    assert run(env.expression("range(3) | list"), {}) == [0, 1, 2]
+
+
+def test_reentrant_call_of_one_expression() -> None:
+    env = RuleEnvironment({"inner": lambda x: run(fn, {"v": x - 1}) if x > 0 else 0})
+    fn = env.expression("v | inner + 1")
+    assert run(fn, {"v": 3}) == 4
+
+
+@pytest.mark.parametrize("path", sorted(RULES.rglob("*.yml")), ids=lambda p: p.name)
+def test_libyaml_and_pure_python_read_rules_alike(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = path.read_text("utf-8")
+    fast = yamlines.load_with_lines(text)
+    monkeypatch.setattr(yamlines, "_FastLoader", yamlines._Loader)
+    assert yamlines.load_with_lines(text) == fast
+    assert fast[0] == yaml.safe_load(text)
+
+
+def test_fields_reads_a_record_in_one_pass() -> None:
+    from lxml import etree
+
+    from scolint.plugins.xmlload import fields, val
+    el = etree.fromstring("<E><A> x </A><B/><A>second</A><C>  </C><D>d</D><!-- c --></E>")
+    assert fields(el) == {"A": "x", "D": "d"}
+    assert {k: val(el, k) for k in "ABCD"} == {"A": "x", "B": None, "C": None, "D": "d"}
