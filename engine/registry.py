@@ -123,6 +123,8 @@ class CheckKind:
     :param message_variables: names of the extra variables this check gives to the
         rule's ``message`` (``duplicates``, ``missing``...), so ``rules lint`` and the
         rule catalogue know them.
+    :param option_variables: names an option expression may use besides the entity
+        (``item`` in the ``key`` of ``compare_sets``), for ``rules lint``.
     """
 
     id: str
@@ -131,6 +133,7 @@ class CheckKind:
     compile: Callable[..., Any]
     expressions: tuple[str, ...] = ()
     message_variables: tuple[str, ...] = ()
+    option_variables: tuple[str, ...] = ()
 
 
 @dataclass

@@ -127,9 +127,10 @@ def lint_rule(rule: Rule, registries: Registries, env: RuleEnvironment,
     """Problems of a rule that loaded (variables, reference target, tests)."""
     problems: list[LintProblem] = []
     msg_vars = set(getattr(registries.checks[rule.check], "message_variables", ()))
+    opt_vars = set(getattr(registries.checks[rule.check], "option_variables", ()))
     for loc, source, is_template in expressions_of(rule, registries):
         ast = env.parse(source if is_template else "{{ " + source + " }}")
-        extra = _bound_names(ast) | (msg_vars if is_template else set())
+        extra = _bound_names(ast) | (msg_vars if is_template else opt_vars if len(loc) > 1 else set())
         for dotted in sorted(env.variables(source, template=is_template)):
             reason = check_variable(dotted, rule, registries, extra)
             if reason:

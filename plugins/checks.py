@@ -67,14 +67,15 @@ def compile_unique(rule: Rule, env: Any) -> Any:
 
 
 def compile_reference(rule: Rule, env: Any) -> Any:
-    """Every value computed for the entity must exist in ``target`` (by ``target_key``);
-    ``missing`` lists those that do not."""
+    """Every value computed for the entity must exist in ``target`` (by ``target_key``,
+    among the entities of ``target_source`` when given); ``missing`` lists those that do not."""
     value_fn = env.expression(rule.options["value"])
     target = rule.options["target"]
     target_key = rule.options.get("target_key", "id")
+    target_source = rule.options.get("target_source")
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
-        index = ctx.graph.index(target, target_key)
+        index = ctx.graph.index(target, target_key, target_source)
         for ent in entities:
             values = _as_list(ctx.evaluate(value_fn, rule, ent))
             missing = [v for v in values if _hashable(v) not in index]
@@ -85,20 +86,39 @@ def compile_reference(rule: Rule, env: Any) -> Any:
 
 
 def compile_compare_sets(rule: Rule, env: Any) -> Any:
-    """Two sets computed for the entity must be equal; ``only_left`` / ``only_right``
-    list what is missing on each side."""
+    """Two sets computed for the entity are compared; ``only_left`` / ``only_right`` list
+    what is missing on each side.
+
+    Options: ``key`` (expression of ``item``, one element of either list) compares the
+    elements by that key, so entities of two sources can be compared by a code while the
+    message still gets the entities; ``mode``: ``equal`` (default: a finding when the
+    sets differ), ``subset`` (a finding only when the left set has elements the right
+    one lacks) or ``superset`` (only when the right set has elements the left one lacks).
+    """
     left_fn = env.expression(rule.options["left"])
     right_fn = env.expression(rule.options["right"])
+    key_src = rule.options.get("key")
+    key_fn = env.expression(key_src) if key_src else None
+    mode = rule.options.get("mode", "equal")
     labels = {"left_label": rule.options.get("left_label", "gauche"),
               "right_label": rule.options.get("right_label", "droite")}
 
+    def keyed(values: list[Any], ent: Entity, ctx: EvalContext) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for v in values:
+            k = _hashable(ctx.evaluate(key_fn, rule, ent, item=v)) if key_fn is not None else _hashable(v)
+            out.setdefault(k, v)
+        return out
+
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
         for ent in entities:
-            left = {_hashable(v) for v in _as_list(ctx.evaluate(left_fn, rule, ent))}
-            right = {_hashable(v) for v in _as_list(ctx.evaluate(right_fn, rule, ent))}
-            if left != right:
-                yield Hit(ent, {"only_left": sorted(left - right, key=str),
-                                "only_right": sorted(right - left, key=str), **labels})
+            left = keyed(_as_list(ctx.evaluate(left_fn, rule, ent)), ent, ctx)
+            right = keyed(_as_list(ctx.evaluate(right_fn, rule, ent)), ent, ctx)
+            only_left = [left[k] for k in sorted(set(left) - set(right), key=str)]
+            only_right = [right[k] for k in sorted(set(right) - set(left), key=str)]
+            if (only_left and mode != "superset") or (only_right and mode != "subset"):
+                yield Hit(ent, {"only_left": only_left if mode != "superset" else [],
+                                "only_right": only_right if mode != "subset" else [], **labels})
 
     return runner
 
@@ -116,5 +136,5 @@ def scolint_register(registries: Registries) -> None:
     checks.add("reference", CheckKind("reference", compile_reference.__doc__ or "", {"type": "object"},
                                       compile_reference, ("value",), ("missing",)))
     checks.add("compare_sets", CheckKind("compare_sets", compile_compare_sets.__doc__ or "",
-                                         {"type": "object"}, compile_compare_sets, ("left", "right"),
-                                         ("only_left", "only_right", "left_label", "right_label")))
+                                         {"type": "object"}, compile_compare_sets, ("left", "right", "key"),
+                                         ("only_left", "only_right", "left_label", "right_label"), ("item",)))
