@@ -207,7 +207,7 @@ def test_check_profile_severity_and_fail_on(demo, tmp_path, capsys, monkeypatch)
         severity: {siecle: info}
         profiles:
           sts-seul:
-            select: [sts]
+            select: [STS-SERV-001, X-STS-EDT-002]
             fail_on: warning
         """)
     capsys.readouterr()

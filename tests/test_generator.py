@@ -55,7 +55,8 @@ def test_same_files_whatever_the_hash_seed(tmp_path):
 def test_file_names_and_real_shapes(generated):
     out, est, _truth = generated
     names_written = sorted(p.name for p in out.iterdir())
-    assert names_written == sorted([*SIECLE_FILES, f"sts_emp_{est.uai}_{est.year}.xml", TRUTH_FILE])
+    assert names_written == sorted([*SIECLE_FILES, f"sts_emp_{est.uai}_{est.year}.xml", TRUTH_FILE,
+                                    f"ExportEmploiDuTemps_{est.uai}_enclair.xml", f"emp_sts_{est.uai}_{est.year}.xml"])
     roots = {"ElevesSansAdresses.xml": ("BEE_ELEVES", "3.0"), "ResponsablesAvecAdresses.xml": ("BEE_RESPONSABLES", "2.1"),
              "Structures.xml": ("BEE_STRUCTURES", "2.0"), "Nomenclature.xml": ("BEE_NOMENCLATURES", "3.1")}
     for name, (root, version) in roots.items():
