@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from scolint.engine import xmlsafe
 from scolint.engine.model import Export, Graph, Provenance
-from scolint.plugins.xmlload import attr, check_schema
+from scolint.plugins.xmlload import MAX_SCHEMA_ERRORS, attr, french
 
 NS = "http://www.index-education.com/conteneurexportchiffre"
 FORMAT = "edt-chiffre"
@@ -33,10 +34,21 @@ def _text(root: Any, tag: str) -> str | None:
     return el.text.strip() or None
 
 
+def _check_envelope(tree: Any, graph: Graph, display: str) -> None:
+    """XSD check of the envelope only (the shared value checks would flag the base64 payload)."""
+    seen: set[int | None] = set()
+    for line, msg in xmlsafe.validate(tree, "conteneur_export_chiffre.xsd", MAX_SCHEMA_ERRORS):
+        text = french(msg)
+        if text and not (line in seen and "valeur obligatoire absente" in text):
+            seen.add(line)
+            graph.problem("ENTREE-SCHEMA", f"non conforme au schéma conteneur_export_chiffre.xsd : {text}", display,
+                          line, severity="error", fix="Refaites l'export depuis EDT ou PRONOTE sans modifier le fichier.")
+
+
 def load_container(tree: Any, graph: Graph, display: str) -> None:
     """Record the container, its partners, and the finding that its content is unreadable."""
     root = tree.getroot()
-    check_schema(tree, "conteneur_export_chiffre.xsd", graph, display, "EDT/PRONOTE chiffré")
+    _check_envelope(tree, graph, display)
     partners = [n for n in (attr(p, "NOM") for p in root.iterfind(f"{{{NS}}}CLES/{{{NS}}}PARTENAIRE")) if n]
     uai = _text(root, "UAI")
     name = _text(root, "NOMETABLISSEMENT")

@@ -79,6 +79,9 @@ def link_students(graph: Graph) -> None:
     for st in students:
         st.data.setdefault("edt", None)
     edt_students = graph.all("edt_student", "edt")
+    for es in edt_students:
+        es.data.setdefault("student", None)
+        es.data.setdefault("link", None)
     if not students or not edt_students:
         return
     by_id = {s.id: [s] for s in students}
