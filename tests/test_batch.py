@@ -119,3 +119,26 @@ def test_entries_and_usage_errors(tmp_path, capsys):
     (tmp_path / "0310001A-bis.zip").unlink()
     assert main(["batch", str(tmp_path), "--formats", "pdf", "--sans-config", "-o", str(tmp_path / "r")]) == 2
     assert "format de rapport inconnu « pdf »" in capsys.readouterr().err
+
+
+def test_batch_pseudonymise(academy, batch_run, tmp_path, monkeypatch):
+    root, uais, broken = academy
+    code, clear_out, err = batch_run
+    monkeypatch.setenv("SCOLINT_SECRET_PSEUDONYMES", "secret-de-l-academie-pour-les-tests")
+    out = tmp_path / "pseudo"
+    import contextlib
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert main(["batch", str(root), "-j", "2", "--formats", "json", "-o", str(out), "--pseudonymise",
+                     "--sans-config"]) == 2
+    checked = 0
+    for report in sorted(clear_out.glob("rapport-*.json")):
+        clear = json.loads(report.read_text("utf-8"))
+        pseudo_text = (out / report.name).read_text("utf-8")
+        pseudo = json.loads(pseudo_text)
+        assert len(pseudo["anomalies"]) == len(clear["anomalies"])
+        for finding in clear["anomalies"]:
+            if finding["entity"]["kind"] == "student":
+                assert finding["entity"]["label"] not in pseudo_text
+                assert f'"{finding["entity"]["id"]}"' not in pseudo_text
+                checked += 1
+    assert checked >= 19
