@@ -71,7 +71,8 @@ def unparse(n: nodes.Node) -> str:
         return wrap(n.expr, (nodes.Filter,)) + "".join(f" {_OPS[o.op]} {wrap(o.expr, (nodes.Filter,))}" for o in n.ops)
     if isinstance(n, (nodes.And, nodes.Or)):
         op = "and" if isinstance(n, nodes.And) else "or"
-        return f"{wrap(n.left, (nodes.Filter, nodes.Compare, type(n)))} {op} {wrap(n.right, (nodes.Filter, nodes.Compare, type(n)))}"
+        # left-associative: a same-kind operand needs no brackets on the left only
+        return f"{wrap(n.left, (nodes.Filter, nodes.Compare, type(n)))} {op} {wrap(n.right, (nodes.Filter, nodes.Compare))}"
     if isinstance(n, nodes.Not):
         return f"not {wrap(n.node, (nodes.Filter,))}"
     if isinstance(n, (nodes.Neg, nodes.Pos)):

@@ -218,7 +218,7 @@ def _extend(inner):
 EXPR = st.recursive(_LEAVES, _extend, max_leaves=8)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(source=EXPR)
 def test_unparse_is_faithful_on_random_expressions(source):
     from scolint.engine.evaluate import make_environment
