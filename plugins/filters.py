@@ -23,7 +23,8 @@ _SPACES = re.compile(r"[\s\-'’_.]+")
 #: STSWEB limits for group codes. The tutorial says EDT truncates group names over
 #: 8 characters and removes refused characters; which characters are refused is not
 #: publicly documented (formats.md §11): the default below keeps letters, digits,
-#: space, "_" and "-" and can be changed with the config key ``sts.group_chars``.
+#: space, "_" and "-". Both are filter arguments, passed explicitly by the rules
+#: (``sts_group_name(8, 'A-Za-z0-9 _-')``) so a rule pack can change them (docs/formats-edt.md).
 STS_GROUP_MAX = 8
 STS_GROUP_ALLOWED = r"A-Za-z0-9 _\-"
 
