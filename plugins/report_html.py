@@ -15,7 +15,7 @@ from typing import Any
 from scolint.engine import hookimpl
 from scolint.engine.findings import SEVERITIES, AuditResult, Finding
 from scolint.engine.registry import Registries, Reporter
-from scolint.plugins.reporters import FLOWS, report_context, template_env
+from scolint.plugins.reporters import FLOWS, by_rule, report_context, template_env
 
 #: Colours of the severities (text on white, and a light background).
 COLOURS = {"error": ("#b42318", "#fde8e7"), "warning": ("#9a5b00", "#fff4dc"), "info": ("#1f5fa8", "#e6f0fb")}
@@ -23,6 +23,9 @@ COLOURS = {"error": ("#b42318", "#fde8e7"), "warning": ("#9a5b00", "#fff4dc"), "
 FLOW_LABELS = {"GENERAL": "Fichiers"}
 #: Findings shown per rule before the list is cut (the rest is in the attachment).
 DEFAULT_LIMIT = 10
+#: Findings shown in all, at most (then fewer per rule, never under MIN_LIMIT): Gmail
+#: cuts a message beyond about 100 kB of HTML.
+TOTAL_BUDGET, MIN_LIMIT = 50, 3
 #: Export files listed before the list is cut.
 EXPORTS_LIMIT = 12
 
@@ -97,10 +100,19 @@ def entities(f: Finding) -> list[str]:
     return [e for e in out if e]
 
 
+def per_rule_limit(sizes: list[int], limit: int = DEFAULT_LIMIT, budget: int = TOTAL_BUDGET) -> int:
+    """The largest per-rule limit (from ``limit`` down to :data:`MIN_LIMIT`) showing at most
+    ``budget`` findings in all, for rules of ``sizes`` findings."""
+    while limit > MIN_LIMIT and sum(min(n, limit) for n in sizes) > budget:
+        limit -= 1
+    return limit
+
+
 def html_context(result: AuditResult, options: dict[str, Any]) -> dict[str, Any]:
     """Template variables: the shared report context plus what the HTML page needs."""
     opts = dict(options)
-    opts.setdefault("limit", DEFAULT_LIMIT)
+    if "limit" not in opts:
+        opts["limit"] = per_rule_limit([len(v) for v in by_rule(result.active()).values()])
     ctx = report_context(result, opts)
     rows = flow_rows(ctx["by_flow"])
     exports = sorted(result.exports, key=lambda e: (e.system or "", e.meta.get("display", e.path)))
@@ -139,7 +151,8 @@ def html_env() -> Any:
 def render_html(result: AuditResult, options: dict[str, Any]) -> str:
     """Render the e-mail-ready HTML report of ``result``.
 
-    :param options: ``limit`` (findings per rule, default 10), ``attachment`` (name of
+    :param options: ``limit`` (findings per rule; default 10, fewer when many rules
+        fail so that about 50 findings are shown in all), ``attachment`` (name of
         the attached full report, shown where a list is cut), ``title``.
     """
     return html_env().get_template("report.html.j2").render(**html_context(result, options))

@@ -131,3 +131,19 @@ def test_fix_steps_join_continuation_lines():
     assert fr_datetime("2024-09-22") == "22/09/2024"
     assert fr_datetime("2026-11-29T03:40:12+01:00") == "29/11/2026 à 03:40"
     assert fr_datetime("22/09/2024") == "22/09/2024"
+
+
+def test_many_failing_rules_show_fewer_findings_each(result):
+    from scolint.plugins.report_html import per_rule_limit
+    base = result.active()[0]
+    result.findings = []
+    for r in range(12):  # 12 rules with 20 findings each
+        for i in range(20):
+            f = copy.deepcopy(base)
+            f.rule_id, f.message = f"X-TEST-{r:03d}", f"Anomalie {i} de la règle {r}."
+            result.findings.append(f)
+    assert per_rule_limit([20] * 12) == 4 and per_rule_limit([2, 3]) == 10 and per_rule_limit([100] * 40) == 3
+    html = render_html(result, {})
+    assert html.count("… et <strong>16</strong> autre(s)") == 12
+    assert len(html.encode("utf-8")) < 100_000  # Gmail cuts messages beyond about 100 kB
+    assert "Anomalie 3 de la règle 0." in html and "Anomalie 4 de la règle 0." not in html
