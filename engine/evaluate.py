@@ -34,6 +34,9 @@ class EvalContext:
     env: RuleEnvironment
     audit: dict[str, Any]
     counter: list[int] = field(default_factory=lambda: [0])
+    #: entities of a kind passing a ``where`` expression, by (kind, expression): rules
+    #: sharing their filter (``edt_course.source == 'edt'``...) evaluate it once an entity
+    filtered: dict[tuple[str, str], list[Entity]] = field(default_factory=dict)
 
     def variables(self, rule: Rule, entity: Entity) -> dict[str, Any]:
         """The variables an expression of ``rule`` sees for ``entity``."""
@@ -102,8 +105,13 @@ class Evaluator:
     def _hits(self, rule: Rule, graph: Graph, ctx: EvalContext) -> Iterator[Hit]:
         entities = graph.all(rule.for_each)
         where = self._where.get(rule.id)
-        if where is not None:
-            entities = [e for e in entities if ctx.evaluate(where, rule, e)]
+        if where is not None and rule.where is not None:
+            key = (rule.for_each, rule.where)
+            kept = ctx.filtered.get(key)
+            if kept is None:
+                kept = [e for e in entities if ctx.evaluate(where, rule, e)]
+                ctx.filtered[key] = kept
+            entities = list(kept)
         return self._runners[rule.id](entities, ctx)
 
     def _finding(self, rule: Rule, hit: Hit, ctx: EvalContext) -> Finding:

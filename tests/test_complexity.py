@@ -126,3 +126,23 @@ def test_fields_reads_a_record_in_one_pass() -> None:
     el = etree.fromstring("<E><A> x </A><B/><A>second</A><C>  </C><D>d</D><!-- c --></E>")
     assert fields(el) == {"A": "x", "D": "d"}
     assert {k: val(el, k) for k in "ABCD"} == {"A": "x", "B": None, "C": None, "D": "d"}
+
+
+def test_rules_sharing_a_filter_evaluate_it_once_per_entity() -> None:
+    from scolint.engine.manager import get_plugin_host
+    from scolint.engine.rules import Rule
+    host = get_plugin_host(load_entrypoints=False)
+    env = RuleEnvironment(dict(host.registries.filters.items()), dict(host.registries.tests.items()))
+    graph = Graph()
+    for i in range(100):
+        graph.add("course", str(i), source="edt" if i % 2 else "sts", teachers=[] if i % 10 == 1 else ["T"])
+
+    def rule(rid: str, check: str) -> Rule:
+        return Rule(id=rid, title="t", severity="error", for_each="course", message="m", fix="f",
+                    check="assert", options=check, path=f"{rid}.yml", where="course.source == 'edt'")
+
+    rules = [rule("T-A-001", "course.teachers"), rule("T-B-001", "course.id != ''")]
+    findings, _outcomes, ctx = Evaluator(rules, host.registries, env).run(graph, {})
+    assert [f.entity_id for f in findings] == [str(i) for i in range(1, 100, 10)]
+    # the filter once per course (100), then each assertion on the 50 kept courses
+    assert ctx.counter[0] == 100 + 50 + 50
