@@ -15,6 +15,7 @@ the union of its resources' weeks. A membership (Classe / PartieDeClasse of an E
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from scolint.engine.model import Entity, Export, Graph, Provenance
@@ -39,20 +40,33 @@ def decode_weeks(mask: str | int | None) -> list[int] | None:
     """Week numbers of a ``Semaines`` mask: bit *n* set = week *n* (``"2"`` -> ``[1]``)."""
     if mask is None or mask == "":
         return None
+    bits = _bits(str(mask) if isinstance(mask, int) else mask)
+    return None if bits is None else list(bits)
+
+
+@lru_cache(maxsize=4096)
+def _bits(mask: str) -> tuple[int, ...] | None:
+    # cached: the courses of a timetable share a few week masks (thousands of courses)
     try:
         value = int(mask)
     except (TypeError, ValueError):
         return None
     if value < 0:
         return None
-    return [n for n in range(value.bit_length()) if value >> n & 1]
+    return tuple(n for n in range(value.bit_length()) if value >> n & 1)
 
 
 def week_dates(weeks: list[int] | None, first_monday: dt.date | None) -> list[str]:
     """First day of each week (week 1 starts on ``first_monday``)."""
     if not weeks or first_monday is None:
         return []
-    return [(first_monday + dt.timedelta(days=7 * (n - 1))).isoformat() for n in weeks]
+    return list(_dates(tuple(weeks), first_monday))
+
+
+@lru_cache(maxsize=4096)
+def _dates(weeks: tuple[int, ...], first_monday: dt.date) -> tuple[str, ...]:
+    # cached: one set of date strings per week mask, shared by the courses (memory and time)
+    return tuple((first_monday + dt.timedelta(days=7 * (n - 1))).isoformat() for n in weeks)
 
 
 def _hhmm(label: str | None) -> str | None:
