@@ -26,7 +26,8 @@ from scolint.engine.errors import UsageError
 from scolint.engine.findings import SEVERITIES, SEVERITY_RANK
 
 UAI_RE = re.compile(r"(?<![0-9A-Za-z])(\d{7}[A-Za-z])(?![0-9A-Za-z])")
-#: Input-problem codes that mean a file could not be read at all.
+#: Input-problem codes that mean a file could not be read at all (their messages give the
+#: reason of an establishment in error).
 FATAL_CODES = ("ENTREE-ARCHIVE", "ENTREE-LECTURE", "ENTREE-FICHIER", "ENTREE-CHARGEUR")
 FLOW_COLUMNS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF", "GENERAL")
 
@@ -123,10 +124,11 @@ def _audit_entry(entry: Entry) -> Outcome:
     with _inside(folder):
         result, graph = audit_with_graph(auditor, [target])
     out = Outcome(entry.key, uai=result.uai, establishment=result.establishment)
-    fatal = [f for f in result.findings if f.rule_id in FATAL_CODES]
-    if fatal or not result.exports:
+    if result.fatal_inputs or not result.exports:
+        fatal = [f for f in result.findings if f.rule_id in FATAL_CODES]
         reasons = [f"{f.provenance[0] if f.provenance else entry.path.name} : {f.message}" for f in fatal]
-        out.error = " ; ".join(reasons) or "aucun export reconnu dans ce dossier ou cette archive"
+        out.error = " ; ".join(reasons) or ("fichier illisible" if result.fatal_inputs else
+                                            "aucun export reconnu dans ce dossier ou cette archive")
         return out
     if result.uai and result.uai.upper() != entry.key.upper() and UAI_RE.fullmatch(entry.key):
         out.error = f"les exports concernent l'UAI {result.uai}, pas {entry.key}"
