@@ -200,12 +200,16 @@ def cmd_send(args: argparse.Namespace) -> int:
     if args.uai:
         wanted = {u.upper() for u in args.uai}
         entries = [e for e in entries if e.key.upper() in wanted]
+        if not entries:
+            raise UsageError(f"aucun dossier ni archive de {args.dossier} pour l'UAI {', '.join(sorted(wanted))}")
     out = Path(args.out) if args.out else Path(args.dry_run or ".") / "rapports"
     args.out = str(out)
     config = config_from_args(args, ["html", "markdown", "json"])
     config["formats"] = ["html", "markdown", "json", "console"]
-    jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries) or 1))
-    outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step) if entries else []
+    jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
+    outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
+    from .batch_summary import write_summary
+    write_summary(outcomes, Path(config["out"]), args.host)
     failed = 0
     smtp = None if args.dry_run else connect(settings)
     try:

@@ -131,6 +131,7 @@ def test_send_one_message_per_establishment(academy, tmp_path, monkeypatch, secu
     check_messages(received, uais, {uais[0]: "secretariat@clg-exemple.fr"})
     assert "0319999X : non envoyé" in output and PASSWORD not in output
     assert f"{len(uais)} message(s) envoyé(s), 1 non envoyé(s)" in output
+    assert (tmp_path / "rapports" / "synthese-academie.csv").is_file()
 
 
 def test_wrong_password_is_a_clear_error(academy, tmp_path, monkeypatch):
@@ -170,5 +171,8 @@ def test_settings_errors(academy, tmp_path, monkeypatch):
     bad.write_text("smtp:\n  host: x\n  pasword: y\nfrom: a@b.fr\nrecipient: ce.{uai}@b.fr\n", "utf-8")
     code, output = run(["send", str(root), "--config-envoi", str(bad), "--sans-config"])
     assert code == 2 and "clé(s) inconnue(s) : smtp.pasword" in output
+    monkeypatch.setenv("SCOLINT_SMTP_FROM", "pole-appui@ac-exemple.fr")
+    code, output = run(["send", str(root), "--dry-run", "eml", "--destinataire", "ce.{uai}@b.fr", "--uai", "0000000A"])
+    assert code == 2 and "pour l'UAI 0000000A" in output
     code, output = run(["send", str(root), "--password", "x"])
     assert code == 2 and "arguments inconnus" in output
