@@ -31,11 +31,17 @@ class Runs:
     walls: list[float] = field(default_factory=list)
     rss_kib: list[int] = field(default_factory=list)
     codes: list[int] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
     stderr: str = ""
 
     @property
     def median(self) -> float:
         return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        """Median CPU time (user + system) of the process and the children it waited for."""
+        return statistics.median(self.cpus) if self.cpus else 0.0
 
     @property
     def peak_mib(self) -> float:
@@ -47,8 +53,8 @@ class Runs:
         return f"{min(self.walls):.2f}–{max(self.walls):.2f}"
 
 
-def run_once(command: Sequence[str], cwd: str | None = None) -> tuple[float, int, int, str]:
-    """Run ``command`` once; return (wall seconds, exit code, peak RSS KiB, stderr)."""
+def run_once(command: Sequence[str], cwd: str | None = None) -> tuple[float, int, int, str, float]:
+    """Run ``command`` once; return (wall s, exit code, peak RSS KiB, stderr, CPU s)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
@@ -57,7 +63,7 @@ def run_once(command: Sequence[str], cwd: str | None = None) -> tuple[float, int
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return wall, proc.returncode, usage.ru_maxrss, text
+    return wall, proc.returncode, usage.ru_maxrss, text, usage.ru_utime + usage.ru_stime
 
 
 def measure(label: str, command: Sequence[str], reps: int, ok_codes: Sequence[int] = (0, 1),
@@ -67,10 +73,11 @@ def measure(label: str, command: Sequence[str], reps: int, ok_codes: Sequence[in
     if warmup:
         run_once(command, cwd)
     for _ in range(reps):
-        wall, code, rss, err = run_once(command, cwd)
+        wall, code, rss, err, cpu = run_once(command, cwd)
         runs.walls.append(wall)
         runs.codes.append(code)
         runs.rss_kib.append(rss)
+        runs.cpus.append(cpu)
         if code not in ok_codes:
             runs.stderr = err[-2000:]
     return runs
@@ -85,10 +92,11 @@ def interleaved(specs: Sequence[tuple[str, Sequence[str]]], reps: int,
         run_once(cmd)
     for _ in range(reps):
         for runs in out:
-            wall, code, rss, err = run_once(runs.command)
+            wall, code, rss, err, cpu = run_once(runs.command)
             runs.walls.append(wall)
             runs.codes.append(code)
             runs.rss_kib.append(rss)
+            runs.cpus.append(cpu)
             if code not in ok_codes:
                 runs.stderr = err[-2000:]
     return out

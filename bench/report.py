@@ -105,11 +105,13 @@ def _runs_table(r: dict[str, Runs]) -> list[str]:
         "batch1": "scolint batch --jobs 1 (académie)", "batch2": "scolint batch --jobs 2 (académie)",
         "schematron": "Schematron ISO, 3 règles EDT", "scolint3": "scolint check --select (3 règles EDT)",
     }
-    out = ["| mesure | médiane | min–max | n | RSS max | codes de sortie |", "|---|---|---|---|---|---|"]
+    out = ["| mesure | médiane | min–max | n | CPU (médiane) | RSS max | codes de sortie |",
+           "|---|---|---|---|---|---|---|"]
     for key, label in labels.items():
         if key in r:
             x = r[key]
-            out.append(f"| {label} | {_fmt_s(x.median)} | {x.spread} s | {len(x.walls)} | {x.peak_mib:.0f} Mio | "
+            out.append(f"| {label} | {_fmt_s(x.median)} | {x.spread} s | {len(x.walls)} | {_fmt_s(x.cpu)} | "
+                       f"{x.peak_mib:.0f} Mio | "
                        f"{', '.join(sorted({str(c) for c in x.codes}))} |")
     return out
 
@@ -154,6 +156,10 @@ def measured_section(facts: dict[str, Any], r: dict[str, Runs], rows: list[tuple
         out += ["", f"Règles EDT comparées ({sch['file']}) : anomalies trouvées par Schematron "
                     f"{sch['schematron_counts'].get('failed', sch['schematron_counts'])}, par scolint "
                     f"{sch.get('scolint_counts')}."]
+    if isinstance(sch.get("warm"), dict) and sch["warm"] and "erreur" not in sch["warm"]:
+        out += ["", "Les mêmes règles dans un seul processus, étape par étape (meilleur de 5) :", "",
+                "| étape | s |", "|---|---|"]
+        out += [f"| {k} | {v:.3f} |" for k, v in sch["warm"].items()]
     ph = facts.get("phases", {})
     if "phases" in ph:
         total = sum(ph["phases"].values())

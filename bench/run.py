@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 
 import datasets  # noqa: E402
 import report  # noqa: E402
-from measure import PYTHON, SCOLINT, Runs, interleaved, loadavg, machine, measure, run_once  # noqa: E402
+from measure import PYTHON, SCOLINT, Runs, interleaved, loadavg, machine, measure  # noqa: E402
 
 OUT = HERE / "out"
 EDT_RULES = ("EDT-PRN-001", "EDT-PRN-002", "EDT-STS-002")
@@ -163,10 +163,12 @@ def _schematron(lycee: Path, tmp: Path, reps: int, results: dict[str, Runs]) -> 
     mine = check_cmd(edt, tmp / "edt3.json", ",".join(EDT_RULES))
     for runs in interleaved([("schematron", sch), ("scolint3", mine)], reps):
         results[runs.label] = runs
-    _wall, _code, _rss, _err = run_once(sch)
     out = subprocess.run(sch, capture_output=True, text=True)
     info["schematron_counts"] = json.loads(out.stdout) if out.returncode == 0 else {"error": out.stderr[-800:]}
     info["scolint_counts"] = _report_summary(tmp / "edt3.json").get("by_rule", {})
+    warm = subprocess.run([PYTHON, str(HERE / "warm_edt.py"), str(HERE / "edt_rules.sch"), str(edt), *EDT_RULES],
+                          capture_output=True, text=True)
+    info["warm"] = json.loads(warm.stdout) if warm.returncode == 0 else {"erreur": warm.stderr[-800:]}
     return info
 
 
