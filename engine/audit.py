@@ -96,6 +96,10 @@ class Auditor:
         except OSError as exc:
             graph.problem("ENTREE-LECTURE", f"fichier illisible : {exc.strerror}", display, fatal=True)
             return
+        if not head.strip() and _blank(path):
+            graph.problem("ENTREE-FICHIER", "fichier vide : export interrompu ou mal enregistré ?", display, fatal=True,
+                          fix="Refaites l'export depuis le logiciel d'origine (ou retirez ce fichier vide du dossier).")
+            return
         fmt = self.host.detect_format(path=path, head=head)
         if fmt is None:
             graph.problem("ENTREE-INCONNU", "fichier non reconnu (ni export SIECLE, STS, EDT, PRONOTE, ENT ni AAF) : ignoré",
@@ -177,6 +181,15 @@ class Auditor:
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
         )
+
+
+def _blank(path: Path) -> bool:
+    """True when ``path`` holds only white space (or nothing)."""
+    try:
+        with open(path, "rb") as fh:
+            return not any(chunk.strip() for chunk in iter(lambda: fh.read(1 << 16), b""))
+    except OSError:
+        return False
 
 
 def _severity_for(rule: Rule, overrides: dict[str, str]) -> str:

@@ -155,6 +155,10 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.reader.ReaderError):  # a control character: no mark, a position
+            line = text[: exc.position].count("\n") + 1
+            problem = f"caractère interdit (code {exc.character:#x})" if isinstance(exc.character, int) else "caractère interdit"
+        problem = " ".join(str(problem).split())
         ctx = getattr(exc, "context_mark", None)
         opened = f" (structure ouverte ligne {ctx.line + 1})" if ctx and mark and ctx.line != mark.line else ""
         raise RuleFileError(spath, line, f"YAML invalide : {problem}{opened}", "YAML") from None

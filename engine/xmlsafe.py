@@ -175,7 +175,8 @@ _SYNTAX_FR = (
     ("Char 0x", "caractère interdit en XML (octet nul ou de contrôle) : fichier binaire ou abîmé ?"),
     ("PCDATA invalid Char", "caractère interdit en XML : fichier binaire ou abîmé ?"),
     ("not well-formed", "caractère inattendu"),
-    ("Couldn't find end of Start Tag", "balise ouvrante non terminée"),
+    ("Couldn't find end of Start Tag", "balise ouvrante non terminée : fichier tronqué ?"),
+    ("expected '>'", "balise incomplète : fichier tronqué ?"),
     ("AttValue", "valeur d'attribut mal formée"),
     ("attributes construct error", "attribut mal formé"),
     ("Attribute", "attribut mal formé ou répété"),
@@ -223,6 +224,8 @@ def validate(tree: etree._ElementTree, xsd_name: str, max_errors: int = 20) -> l
 
 def _xsd_fr(msg: str) -> str:
     msg = re.sub(r"\{[^}]*\}", "", msg)
+    # A huge value is quoted whole by libxml2: keep its start only.
+    msg = re.sub(r"'([^']{60})[^']{20,}'", lambda m: f"'{m.group(1)}…'", msg)
     msg = msg.replace("Element '", "élément « ").replace("': ", " » : ")
     msg = msg.replace("This element is not expected.", "élément inattendu à cet endroit.")
     msg = msg.replace("Missing child element(s). Expected is", "élément(s) enfant(s) manquant(s) ; attendu :")

@@ -93,6 +93,44 @@ def check_schema(tree: Any, xsd_name: str, graph: Graph, display: str, label: st
         graph.problem("ENTREE-SCHEMA", f"plus de {MAX_SCHEMA_ERRORS} écarts au schéma {xsd_name} : "
                       "seuls les premiers sont listés", display, None, severity="error", fix=fix)
         count += 1
+    return count + check_values(tree, graph, display, fix)
+
+
+#: Longest value (text or attribute) expected in an export; longer ones are reported.
+MAX_VALUE = 2000
+_FR_DATE = re.compile(r"(\d\d)/(\d\d)/(\d{4})(?: \d\d:\d\d(?::\d\d)?)?")
+_ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:T[\d:.+\-Z]*)?")
+
+
+def check_values(tree: Any, graph: Graph, display: str, fix: str) -> int:
+    """Report what an XSD pattern lets through: impossible dates (``31/02/2024``,
+    ``2024-02-31``) and values of more than :data:`MAX_VALUE` characters
+    (``ENTREE-SCHEMA``, with the line; at most :data:`MAX_SCHEMA_ERRORS`)."""
+    count = 0
+    for el in tree.getroot().iter():
+        if not isinstance(el.tag, str):
+            continue
+        values = [(el.tag.split("}")[-1], el.text)] + [(f"@{k}", v) for k, v in el.attrib.items()]
+        for name, raw in values:
+            value = (raw or "").strip()
+            if not value:
+                continue
+            problem = None
+            if len(value) > MAX_VALUE:
+                problem = f"valeur de {len(value)} caractères dans {name} (au plus {MAX_VALUE} attendus) : donnée abîmée ?"
+            elif len(value) <= 25 and (_FR_DATE.fullmatch(value) or _ISO_DATE.fullmatch(value)):
+                m = _FR_DATE.fullmatch(value)
+                day, month, year = (m.group(1), m.group(2), m.group(3)) if m else \
+                    reversed(_ISO_DATE.fullmatch(value).groups())  # type: ignore[union-attr]
+                try:
+                    dt.date(int(year), int(month), int(day))
+                except ValueError:
+                    problem = f"date impossible « {value} » dans {name}"
+            if problem:
+                graph.problem("ENTREE-SCHEMA", problem, display, el.sourceline, severity="error", fix=fix)
+                count += 1
+                if count >= MAX_SCHEMA_ERRORS:
+                    return count
     return count
 
 
