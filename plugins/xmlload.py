@@ -13,12 +13,14 @@ import datetime as dt
 import re
 from typing import Any
 
+from lxml import etree
+
 from scolint.engine import xmlsafe
 from scolint.engine.model import Graph
 
 _DECL = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.S)
 _TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
-_FR_DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
+_FR_DAY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 
 #: Most schema errors reported for one file (the rest are summed up in one line).
 MAX_SCHEMA_ERRORS = 20
@@ -102,10 +104,62 @@ _FR_DATE = re.compile(r"(\d\d)/(\d\d)/(\d{4})(?: \d\d:\d\d(?::\d\d)?)?")
 _ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:T[\d:.+\-Z]*)?")
 
 
+_LONG_TEXT = re.compile(">[^<]{%d}" % (MAX_VALUE + 1))
+_LONG_ATTR = re.compile('="[^"<]{%d}' % (MAX_VALUE + 1))
+_FR_TAIL = re.compile(r"/(\d\d)/(\d{4})")   # the day is in the 2 characters before
+_ISO_TAIL = re.compile(r"-(\d\d)-(\d\d)")   # the year is in the 4 characters before
+
+
 def check_values(tree: Any, graph: Graph, display: str, fix: str) -> int:
     """Report what an XSD pattern lets through: impossible dates (``31/02/2024``,
     ``2024-02-31``) and values of more than :data:`MAX_VALUE` characters
-    (``ENTREE-SCHEMA``, with the line; at most :data:`MAX_SCHEMA_ERRORS`)."""
+    (``ENTREE-SCHEMA``, with the line; at most :data:`MAX_SCHEMA_ERRORS`).
+
+    The element-by-element walk costs a Python step per element (half a second on a big
+    establishment's exports); it runs only when :func:`may_have_bad_values` finds a
+    candidate in the serialised file, which is the case of a spoilt file only.
+    """
+    if not may_have_bad_values(tree.getroot()):
+        return 0
+    return _walk_values(tree, graph, display, fix)
+
+
+def may_have_bad_values(root: Any) -> bool:
+    """False when :func:`check_values` has nothing to report (a cheap superset test).
+
+    The tree is serialised by libxml2 and scanned with regular expressions anchored on a
+    literal: a run of more than :data:`MAX_VALUE` characters in a text or an attribute,
+    or a ``dd/mm/yyyy`` / ``yyyy-mm-dd`` (any Unicode digits, as the walk) that is not a
+    real date. Anything that the walk reports matches one of them.
+    """
+    data = etree.tostring(root, encoding="unicode")
+    if _LONG_TEXT.search(data) or _LONG_ATTR.search(data):
+        return True
+    seen: set[tuple[str, str, str]] = set()
+    for m in _FR_TAIL.finditer(data):
+        day, (month, year) = data[m.start() - 2:m.start()], m.groups()
+        if _impossible(day, month, year, seen):
+            return True
+    for m in _ISO_TAIL.finditer(data):
+        year, (month, day) = data[m.start() - 4:m.start()], m.groups()
+        if _impossible(day, month, year, seen):
+            return True
+    return False
+
+
+def _impossible(day: str, month: str, year: str, seen: set[tuple[str, str, str]]) -> bool:
+    key = (day, month, year)
+    if key in seen or not (day.isdigit() and year.isdigit()):
+        return False
+    seen.add(key)
+    try:
+        dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return True
+    return False
+
+
+def _walk_values(tree: Any, graph: Graph, display: str, fix: str) -> int:
     count = 0
     for el in tree.getroot().iter():
         if not isinstance(el.tag, str):
@@ -178,7 +232,7 @@ def fr_date(value: str | None) -> str | None:
     if not value:
         return None
     head = value.strip()[:10]
-    m = _FR_DATE.fullmatch(head)
+    m = _FR_DAY.fullmatch(head)
     try:
         if m is not None:  # fast path (strptime costs 10 µs a date, 10 000 dates a big export)
             return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1))).isoformat()

@@ -146,3 +146,33 @@ def test_rules_sharing_a_filter_evaluate_it_once_per_entity() -> None:
     assert [f.entity_id for f in findings] == [str(i) for i in range(1, 100, 10)]
     # the filter once per course (100), then each assertion on the 50 kept courses
     assert ctx.counter[0] == 100 + 50 + 50
+
+
+def test_value_prefilter_never_hides_a_problem() -> None:
+    """check_values skips its element walk when the serialised file has no candidate:
+    on random trees, the walk never reports anything that the prefilter missed."""
+    import random
+
+    from lxml import etree
+
+    from scolint.plugins import xmlload
+    rng = random.Random(7)
+    pool = ["01/02/2024", "31/02/2024", "2024-02-30", "2024-02-28", "29/02/2023", "29/02/2024 10:00",
+            "2024-13-01T08:00", " 30/04/2024 ", "٢٠٢٤-٠٢-٣٠", "x" * 2001, " " * 2500, "a\"b" * 700,
+            "DUPONT", "06-12-34-56-78", "1/2/2024", "00/01/2024", "2024-00-10", "&<>é", ""]
+    flagged = 0
+    for _ in range(400):
+        root = etree.Element("R")
+        for i in range(rng.randint(1, 6)):
+            el = etree.SubElement(root, f"E{i}")
+            el.text = rng.choice(pool)
+            if rng.random() < 0.5:
+                el.set("A", rng.choice(pool))
+            el.tail = rng.choice(["\n", "31/02/2024", ""])
+        tree = etree.ElementTree(etree.fromstring(etree.tostring(root)))
+        walked = xmlload._walk_values(tree, Graph(), "f.xml", "fix")
+        if walked:
+            flagged += 1
+            assert xmlload.may_have_bad_values(tree.getroot())
+        assert xmlload.check_values(tree, Graph(), "f.xml", "fix") == walked
+    assert flagged > 100  # the pool does spoil many trees
