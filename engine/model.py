@@ -116,6 +116,7 @@ class Graph:
     def __init__(self) -> None:
         self._by_kind: dict[str, list[Entity]] = {}
         self._by_key: dict[tuple[str, str, str], Entity] = {}
+        self._first: dict[tuple[str, str], Entity] = {}  # (kind, id) -> first added, any source
         self._indexes: dict[tuple[str, str | None, str], dict[Any, list[Entity]]] = {}
         self.exports: list[Export] = []
         self.problems: list[Problem] = []
@@ -143,6 +144,7 @@ class Graph:
             return ent
         ent = Entity(kind, str(id), source, provs, label, dict(fields))
         self._by_key[key] = ent
+        self._first.setdefault((kind, ent.id), ent)
         self._by_kind.setdefault(kind, []).append(ent)
         self._indexes.clear()
         return ent
@@ -173,10 +175,7 @@ class Graph:
         """Return the entity of ``kind`` and ``id`` (from ``source`` if given)."""
         if source is not None:
             return self._by_key.get((kind, source, str(id)))
-        for ent in self._by_kind.get(kind, ()):
-            if ent.id == str(id):
-                return ent
-        return None
+        return self._first.get((kind, str(id)))
 
     def all(self, kind: str, source: str | None = None) -> list[Entity]:
         """Return the entities of ``kind`` (only from ``source`` if given), in load order."""

@@ -176,3 +176,19 @@ def test_value_prefilter_never_hides_a_problem() -> None:
             assert xmlload.may_have_bad_values(tree.getroot())
         assert xmlload.check_values(tree, Graph(), "f.xml", "fix") == walked
     assert flagged > 100  # the pool does spoil many trees
+
+
+def test_get_without_source_is_a_lookup_of_the_first_added() -> None:
+    graph = Graph()
+    graph.add("teacher", "7", source="sts", label="STS")
+    graph.add("teacher", "7", source="edt", label="EDT")
+    graph.add("teacher", 8, source="edt", label="huit")
+    assert graph.get("teacher", "7").label == "STS"
+    assert graph.get("teacher", 8).label == "huit"
+    assert graph.get("teacher", "7", "edt").label == "EDT"
+    assert graph.get("teacher", "9") is None and graph.get("student", "7") is None
+    graph.add("teacher", "7", source="sts", label="STS bis")  # a merge keeps the entity
+    assert graph.get("teacher", "7").label == "STS bis"
+    # the look-up is a dictionary: no scan of the kind's entities
+    graph._by_kind["teacher"] = []
+    assert graph.get("teacher", "8").label == "huit"
