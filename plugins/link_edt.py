@@ -122,6 +122,7 @@ def link_teachers(graph: Graph) -> None:
         if et.id in by_id:
             join(et, "teacher", by_id[et.id], "edt_sts")
             et.data["link"] = "IDSTS"
+            et.label = f"{by_id[et.id].label} (INDIVIDU {et.id})"
     missing = []
     for et in graph.all("edt_teacher", "edt"):
         target = by_id.get(et.get("sts_id") or "")
