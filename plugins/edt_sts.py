@@ -19,6 +19,8 @@ from scolint.plugins.xmlload import attr, check_schema, iso_date, to_float, to_i
 FORMAT = "edt-sts"
 SOURCE = "edt_sts"
 SYSTEM = "EDT"
+#: Groups nested in DIVISIONS (a variant seen in OPEN-ENT-NG's fixtures): read, and flagged.
+NESTED_GROUPS = ("DONNEES/STRUCTURE/DIVISIONS/GROUPES/GROUPE", "DONNEES/STRUCTURE/DIVISIONS/DIVISION/GROUPES/GROUPE")
 
 
 def _minutes(hhmm: str | None) -> int | None:
@@ -77,10 +79,15 @@ def load_edt_sts(tree: Any, graph: Graph, display: str) -> None:
         if attr(el, "ID"):
             ctx.teacher(attr(el, "ID") or "", el)
     for kind, path in (("edt_class", "DONNEES/STRUCTURE/DIVISIONS/DIVISION"),
-                       ("edt_group", "DONNEES/STRUCTURE/GROUPES/GROUPE"),
-                       ("edt_group", "DONNEES/STRUCTURE/DIVISIONS/DIVISION/GROUPES/GROUPE")):
+                       ("edt_group", "DONNEES/STRUCTURE/GROUPES/GROUPE")):
         for el in root.iterfind(path):
             _structure(ctx, kind, el)
+    for path in NESTED_GROUPS:
+        for el in root.iterfind(path):
+            graph.problem("ENTREE-SCHEMA", "groupe placé dans DIVISIONS au lieu de STRUCTURE/GROUPES : STSWEB risque "
+                          "de le refuser ; scolint le lit quand même", display, el.sourceline, severity="warning",
+                          fix="Refaites la remontée depuis EDT avec l'assistant, sans modifier le fichier.")
+            _structure(ctx, "edt_group", el)
 
 
 def _structure(ctx: _Ctx, kind: str, el: Any) -> None:

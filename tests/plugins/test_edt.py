@@ -175,3 +175,21 @@ def test_container_partner_without_name_is_a_located_schema_error(auditor, tmp_p
     graph, _ = auditor.load([path])
     assert [(p.code, p.line) for p in graph.problems] == [("ENTREE-SCHEMA", 3), ("ENTREE-CHIFFRE", 2)]
     assert "NOM" in graph.problems[0].message
+
+
+def test_groups_nested_in_divisions_are_read_and_flagged(loaded, auditor, tmp_path):
+    out, est, _truth, _graph = loaded
+    src = out / f"emp_sts_{est.uai}_{est.year}.xml"
+    text = src.read_text("iso-8859-15")
+    first_group = text.index("<GROUPE CODE=")
+    end = text.index("</GROUPE>", first_group) + len("</GROUPE>")
+    group = text[first_group:end]
+    nested = text[:first_group] + text[end:]
+    nested = nested.replace("</DIVISIONS>", f"<GROUPES>{group}</GROUPES></DIVISIONS>", 1)
+    path = tmp_path / "emp_sts.xml"
+    path.write_text(nested, "iso-8859-15")
+    graph, _ = auditor.load([path])
+    code = group.split('"')[1]
+    assert graph.get("edt_group", code, "edt_sts") is not None
+    assert [(p.code, p.severity) for p in graph.problems] == [("ENTREE-SCHEMA", "warning")]
+    assert "DIVISIONS" in graph.problems[0].message and graph.problems[0].line
