@@ -1,0 +1,152 @@
+"""AAF (Annuaire Académique Fédérateur) XML feeds: ``ficAlimMENESR`` files.
+
+Each file holds ``addRequest`` / ``modifyRequest`` / ``deleteRequest`` records of one
+category (Eleve, PersRelEleve, PersEducNat, EtabEducNat, MatiereEducNat, MefEducNat),
+UTF-8 or ISO-8859-15. The public files carry ``<!DOCTYPE ficAlimMENESR SYSTEM
+"ficAlimMENESR.dtd">``: the DTD is never loaded (:mod:`scolint.engine.xmlsafe`). Files are
+checked against ``schemas/xsd/aaf.xsd`` and loaded into ``aaf_student``,
+``aaf_guardian``, ``aaf_teacher`` and ``aaf_establishment`` (subjects and MEF files are
+recognised, recorded as exports, and not loaded further).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from scolint.engine import hookimpl, xmlsafe
+from scolint.engine.model import Export, Graph, Provenance
+from scolint.engine.registry import FormatInfo, Registries
+from scolint.plugins.xmlload import check_schema, fr_date, root_name
+
+SYSTEM = "AAF"
+SOURCE = "aaf"
+ROOT = "ficAlimMENESR"
+#: AAF category -> (format id, French label)
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "Eleve": ("aaf-eleve", "AAF – élèves (Eleve)"),
+    "PersRelEleve": ("aaf-persrel", "AAF – responsables (PersRelEleve)"),
+    "PersEducNat": ("aaf-perseducnat", "AAF – personnels (PersEducNat)"),
+    "EtabEducNat": ("aaf-etab", "AAF – établissements (EtabEducNat)"),
+    "MatiereEducNat": ("aaf-matiere", "AAF – matières (MatiereEducNat)"),
+    "MefEducNat": ("aaf-mef", "AAF – MEF (MefEducNat)"),
+}
+FORMATS = {fmt: cat for cat, (fmt, _label) in CATEGORIES.items()}
+_CAT = re.compile(rb'name\s*=\s*["\']categorie(?:Personne|Structure|Matiere|Mef)["\']\s*>\s*<value>\s*([A-Za-z]+)')
+_NAME_CAT = re.compile(r"_(Eleve|PersRelEleve|PersEducNat|EtabEducNat|MatiereEducNat|MefEducNat)_")
+HOW_TO_GET = ("Les fichiers AAF (ficAlimMENESR) sont produits par l'académie et livrés à l'ENT : demandez à "
+              "l'administrateur de l'ENT ou au pôle d'appui le dernier fichier complet « {cat} » "
+              "(<préfixe>_Complet_<AAAAMMJJ>_{cat}_<NNNN>.xml) et ajoutez-le au dossier audité.")
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    for cat, (fmt, label) in CATEGORIES.items():
+        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, HOW_TO_GET.format(cat=cat)))
+    from scolint.plugins.ent_kinds import declare_aaf
+    declare_aaf(registries)
+
+
+@hookimpl
+def scolint_detect_format(path: Path, head: bytes) -> str | None:
+    if root_name(head) != ROOT:
+        return None
+    m = _CAT.search(head)
+    cat = m.group(1).decode("ascii") if m else None
+    if cat not in CATEGORIES:
+        n = _NAME_CAT.search(path.name)
+        cat = n.group(1) if n else None
+    return CATEGORIES[cat][0] if cat in CATEGORIES else "aaf-eleve"
+
+
+def _values(container: Any, child: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if container is None:
+        return out
+    for attr in container.iterfind(child):
+        name = attr.get("name")
+        if name:
+            out.setdefault(name, []).extend((v.text or "").strip() for v in attr.iterfind("value"))
+    return out
+
+
+def records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
+    """``(operation, category, id, attributes, line)`` of every request of the file."""
+    out = []
+    for req in root:
+        if not isinstance(req.tag, str) or not req.tag.endswith("Request"):
+            continue
+        op = req.tag[: -len("Request")]
+        cat = (_values(req.find("operationalAttributes"), "attr").get("categoriePersonne")
+               or _values(req.find("operationalAttributes"), "attr").get("categorieStructure") or [""])[0]
+        ident = xmlsafe.text(req, "identifier/id") or ""
+        attrs = _values(req.find("attributes"), "attr")
+        attrs.update(_values(req.find("modifications"), "modification"))
+        out.append((op, cat, ident, attrs, req.sourceline))
+    return out
+
+
+def first(attrs: dict[str, list[str]], name: str) -> str | None:
+    values = [v for v in attrs.get(name, []) if v]
+    return values[0] if values else None
+
+
+def multi(attrs: dict[str, list[str]], name: str) -> list[str]:
+    return [v for v in attrs.get(name, []) if v]
+
+
+def after_struct(values: list[str]) -> list[tuple[str, list[str]]]:
+    """``struct$A$B`` -> ``(struct, [A, B])`` for each multi-part value."""
+    out = []
+    for value in values:
+        parts = value.split("$")
+        if len(parts) >= 2 and parts[1]:
+            out.append((parts[0], parts[1:]))
+    return out
+
+
+@hookimpl
+def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+    if format_id not in FORMATS:
+        return None
+    display = str(options.get("display") or path)
+    tree = xmlsafe.parse(path)
+    root = tree.getroot()
+    label = CATEGORIES[FORMATS[format_id]][1]
+    if root.tag != ROOT:
+        graph.problem("ENTREE-SCHEMA", f"élément racine « {root.tag} » au lieu de « {ROOT} »", display,
+                      root.sourceline)
+        return True
+    check_schema(tree, "aaf.xsd", graph, display, label)
+    recs = records(root)
+    uais = {first(a, "ENTStructureUAI") for _o, _c, _i, a, _l in recs} - {None}
+    graph.add_export(Export(format_id, display, SYSTEM, uai=uais.pop().upper() if len(uais) == 1 else None,
+                            meta={"category": FORMATS[format_id]}))
+    from scolint.plugins import aaf_records
+    loader = aaf_records.LOADERS.get(FORMATS[format_id])
+    for op, cat, ident, attrs, line in recs:
+        if cat and cat != FORMATS[format_id]:
+            graph.problem("ENTREE-SCHEMA", f"fiche de catégorie « {cat} » dans un fichier {FORMATS[format_id]}",
+                          display, line, severity="warning")
+            continue
+        if loader is not None:
+            loader(graph, Provenance(display, line, SYSTEM), op, ident, attrs)
+    return True
+
+
+def _home_structures(graph: Graph) -> set[str]:
+    """Structure jointures of the audited UAI (empty: no EtabEducNat file, keep every class)."""
+    uais = Counter(e.uai.upper() for e in graph.exports if e.uai and e.system != SYSTEM)
+    if not uais:
+        return set()
+    uai = uais.most_common(1)[0][0]
+    return {e.get("jointure") for e in graph.all("aaf_establishment", SOURCE) if (e.get("uai") or "").upper() == uai}
+
+
+@hookimpl
+def scolint_link(graph: Graph) -> None:
+    """AAF records to SIECLE students and guardians and STS teachers."""
+    from scolint.plugins.aaf_records import link
+    link(graph, _home_structures(graph))

@@ -1,0 +1,172 @@
+"""ENT identifier file (``ENT-Identifiants-<UAI>.csv``) and CSV detection for every CSV family.
+
+The column layout comes from a YAML profile (:mod:`scolint.plugins.csvread`,
+docs/profils-csv.md). Each row becomes an ``ent_account`` whose code (password) is never
+kept: only ``code_present`` and ``code_changed`` ({SHA}, « modifié par l'utilisateur »)
+enter the graph. The publipostage command re-reads the file itself.
+
+This plugin also detects the PRONOTE CSV exports (their profiles are in the same folder)
+and, through the format ``csv-profil``, any CSV whose layout only a user profile
+(``--profile``) knows. Links (:func:`scolint_link`, run last) tie each account to its
+SIECLE/STS person (:mod:`scolint.plugins.ent_link`) and to its PRONOTE identifier.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from scolint.engine import hookimpl
+from scolint.engine.errors import InputError
+from scolint.engine.model import Export, Graph, Provenance
+from scolint.engine.registry import FormatInfo, Registries
+from scolint.plugins import csvread
+
+SYSTEM = "ENT"
+SOURCE = "ent"
+FORMAT = "ent-identifiants"
+GENERIC = "csv-profil"
+PROFILES = ("eleve", "responsable", "enseignant", "personnel")
+#: Most row problems reported for one CSV file (the rest are summed up).
+MAX_PROBLEMS = 20
+_NAME_UAI = re.compile(r"ENT-Identifiants-(?:EMP-)?([0-9]{7})\.?([A-Za-z])", re.I)
+
+HOW_TO_GET = ("Dans l'ENT : Annuaire > Administration > Fichiers des identifiants ; téléchargez le dernier "
+              "fichier ENT-Identifiants-<UAI>.csv (ou « Régénérer le(s) fichier(s) des identifiants » en "
+              "laissant la date vide pour avoir tous les comptes), puis ajoutez-le tel quel au dossier audité, "
+              "sans l'ouvrir ni l'enregistrer dans un tableur.")
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    registries.formats.add(FORMAT, FormatInfo(FORMAT, "ENT – fichier des identifiants (ENT-Identifiants)",
+                                              SYSTEM, HOW_TO_GET))
+    registries.formats.add(GENERIC, FormatInfo(
+        GENERIC, "CSV à disposition déclarée par un profil (--profile)", SYSTEM,
+        "Donnez le profil de colonnes du fichier avec --profile FICHIER.yaml (voir docs/profils-csv.md)."))
+    from scolint.plugins.ent_kinds import declare_ent
+    declare_ent(registries)
+
+
+def looks_like_csv(path: Path, head: bytes) -> bool:
+    """A text file with ``;`` or ``,`` separated columns on its first line."""
+    if b"\x00" in head or head.lstrip().startswith((b"<", b"{", b"[")):
+        return False
+    text, _enc = csvread.decode(head)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return first.count(";") >= 1 or first.count(",") >= 2
+
+
+@hookimpl(trylast=True)
+def scolint_detect_format(path: Path, head: bytes) -> str | None:
+    if not looks_like_csv(path, head):
+        return None
+    try:
+        table = csvread.read_table(path, data=head[: head.rfind(b"\n") + 1] or head)
+    except InputError:
+        return None
+    prof = csvread.match_profile(table, csvread.builtin_profiles())
+    if prof is not None:
+        return prof.family
+    if path.suffix.lower() in (".csv", ".txt"):
+        return GENERIC
+    return None
+
+
+def report_problems(graph: Graph, display: str, mapped: csvread.Mapped, prof: csvread.Profile) -> None:
+    """Row problems -> ``ENTREE-SCHEMA`` findings (file, line, column, in French)."""
+    fix = (f"Refaites l'export et donnez le fichier tel quel (sans l'ouvrir ni l'enregistrer dans un tableur). "
+           f"Si la disposition des colonnes a changé, adaptez le profil « {prof.id} » ou donnez le vôtre "
+           "avec --profile (docs/profils-csv.md).")
+    for line, column, msg in mapped.problems[:MAX_PROBLEMS]:
+        where = f"colonne « {column} » : " if column else ""
+        graph.problem("ENTREE-SCHEMA", f"{where}{msg} (profil {prof.id})", display, line, severity="error", fix=fix)
+    if len(mapped.problems) > MAX_PROBLEMS:
+        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_PROBLEMS} lignes non conformes : seules les premières sont "
+                      "listées", display, None, severity="error", fix=fix)
+
+
+def uai_of(rows: list[csvread.Row], display: str) -> str | None:
+    """The UAI: first RNE cell, else the one in the file name (``ENT-Identifiants-0310040.A.csv``)."""
+    for row in rows:
+        value = str(row.fields.get("uai") or "").replace(".", "").upper()
+        if re.fullmatch(r"[0-9]{7}[A-Z]", value):
+            return value
+    m = _NAME_UAI.search(Path(display.split("!")[-1]).name)
+    return (m.group(1) + m.group(2)).upper() if m else None
+
+
+@hookimpl
+def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+    if format_id not in (FORMAT, GENERIC):
+        return None
+    display = str(options.get("display") or path)
+    family = FORMAT if format_id == FORMAT else None
+    table = csvread.read_table(path, display)
+    prof = csvread.match_profile(table, csvread.all_profiles(options), family)
+    if prof is None:
+        graph.problem("ENTREE-INCONNU", "fichier CSV dont aucun profil de colonnes ne reconnaît l'en-tête : ignoré",
+                      display, table.rows[0][0] if table.rows else None, severity="info",
+                      fix="S'il s'agit d'un export ENT ou PRONOTE, décrivez ses colonnes dans un profil et donnez-le "
+                          "avec --profile (docs/profils-csv.md) ; sinon retirez-le du dossier.")
+        return True
+    mapped = csvread.map_rows(prof, table)
+    report_problems(graph, display, mapped, prof)
+    if prof.family == FORMAT:
+        load_accounts(graph, display, prof, table, mapped)
+    else:
+        from scolint.plugins import pronote
+        pronote.load_family(graph, display, prof, table, mapped)
+    return True
+
+
+def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvread.Table,
+                  mapped: csvread.Mapped) -> None:
+    """Add the export and one ``ent_account`` per valid row (keyed by login)."""
+    graph.add_export(Export(FORMAT, display, SYSTEM, uai=uai_of(mapped.rows, display),
+                            meta={"profile": prof.id, "encoding": table.encoding, "delimiter": table.delimiter}))
+    seen: dict[str, int] = {}
+    for row in mapped.rows:
+        f = row.fields
+        login = str(f["login"])
+        if login in seen:
+            graph.problem("ENTREE-SCHEMA", f"identifiant de connexion « {login} » déjà présent ligne {seen[login]} : "
+                          "ligne ignorée", display, row.line, severity="error",
+                          fix="Régénérez le fichier des identifiants dans l'ENT (Annuaire > Administration > "
+                              "Fichiers des identifiants).")
+            continue
+        seen[login] = row.line
+        raw_profile = str(f.get("profile") or "")
+        profile = raw_profile if raw_profile in PROFILES else "autre"
+        last, first = f.get("last_name") or None, f.get("first_name") or None
+        child = " ".join(p for p in (f.get("child_first_name"), f.get("child_last_name")) if p)
+        child_names = ([child] if child else []) + list(f.get("children") or [])
+        graph.add(
+            "ent_account", login, source=SOURCE, prov=Provenance(display, row.line, SYSTEM),
+            label=" ".join(p for p in (last, first) if p) + f" ({login})",
+            login=login, uid=f.get("uid") or None, uai=(f.get("uai") or "").replace(".", "").upper() or None,
+            profile=profile, profile_label=raw_profile, last_name=last, first_name=first,
+            division_code=f.get("division") or None, jointure=f.get("jointure") or None,
+            siecle_id=f.get("siecle_id") or None, idpn=f.get("idpn") or None,
+            birth_date=_iso(f.get("birth_date")), layout=prof.id,
+            code_present=bool(f.get("code_present")), code_changed=bool(f.get("code_changed")),
+            parent_uids=list(f.get("parent_uids") or []), parent_names=list(f.get("parents") or []),
+            child_names=child_names, parents=[], children=[],
+            person=None, person_candidates=[], match=None, student=None, guardian=None, teacher=None,
+            aaf=None, pronote=None, pronote_candidates=[],
+        )
+
+
+def _iso(value: Any) -> str | None:
+    text = str(value or "").strip()
+    if re.fullmatch(r"[0-9]{2}/[0-9]{2}/[0-9]{4}", text):
+        return f"{text[6:]}-{text[3:5]}-{text[:2]}"
+    return text if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) else None
+
+
+@hookimpl(trylast=True)
+def scolint_link(graph: Graph) -> None:
+    """After SIECLE, STS, EDT, PRONOTE and AAF links: accounts to people and identifiers."""
+    from scolint.plugins import ent_link
+    ent_link.link_accounts(graph)

@@ -1,0 +1,172 @@
+"""PRONOTE identifiers (IDPN) and guardians' Espace Parents authorisation.
+
+Two sources of identifiers, merged by IDPN into ``pronote_identifier`` entities:
+
+- the IDPN that EDT/PRONOTE's ExportEmploiDuTemps carries on Professeur, Eleve and
+  Responsable (read by the EDT plugin as ``edt_teacher``, ``edt_student``,
+  ``edt_guardian`` with an ``idpn`` field);
+- the CSV export of the identifiers for the ENT (format ``pronote-identifiants``), whose
+  layout is NOT publicly known: it is read through a YAML profile
+  (``plugins/profiles/pronote-identifiants-suppose.yaml``, a documented guess; an academy
+  gives the real layout with ``--profile``).
+
+The guardians' export carrying « Est autorisé à accéder à l'Espace Parents » (format
+``pronote-responsables``) is read the same way, from a guessed, configurable profile.
+CSV files are detected by :mod:`scolint.plugins.ent` (one detector for every CSV family).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scolint.engine import hookimpl
+from scolint.engine.model import Entity, Export, Graph, Provenance
+from scolint.engine.registry import FormatInfo, Registries
+from scolint.plugins import csvread
+from scolint.plugins.ent_link import People
+
+SYSTEM = "PRONOTE"
+SOURCE = "pronote"
+IDENTIFIERS = "pronote-identifiants"
+GUARDIANS = "pronote-responsables"
+_EDT_PROFILES = {"edt_teacher": "enseignant", "edt_student": "eleve", "edt_guardian": "responsable"}
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    registries.formats.add(IDENTIFIERS, FormatInfo(
+        IDENTIFIERS, "PRONOTE – identifiants (IDPN) des utilisateurs", SYSTEM,
+        "Dans PRONOTE, exportez les identifiants des utilisateurs pour l'ENT (« Export manuel des identifiants "
+        "PRONOTE » du tutoriel), ou fournissez l'export EDT/PRONOTE pour l'ENT (ExportEmploiDuTemps en clair), "
+        "qui porte l'IDPN de chaque professeur, élève et responsable. La disposition du CSV n'étant pas publiée, "
+        "décrivez-la au besoin avec --profile (docs/profils-csv.md)."))
+    registries.formats.add(GUARDIANS, FormatInfo(
+        GUARDIANS, "PRONOTE – responsables (accès à l’Espace Parents)", SYSTEM,
+        "Dans PRONOTE, onglet Ressources > Élèves > Dossier des élèves, sous-onglet Responsables : exportez la "
+        "liste des responsables avec la colonne « Est autorisé à accéder à l'Espace Parents » (disposition non "
+        "publiée : décrivez-la avec --profile, voir docs/profils-csv.md)."))
+    from scolint.plugins.ent_kinds import declare_pronote
+    declare_pronote(registries)
+
+
+@hookimpl
+def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+    if format_id not in (IDENTIFIERS, GUARDIANS):
+        return None
+    display = str(options.get("display") or path)
+    from scolint.plugins.ent import report_problems
+    prof, table, mapped = csvread.rows_of(path, format_id, options, display)
+    report_problems(graph, display, mapped, prof)
+    load_family(graph, display, prof, table, mapped)
+    return True
+
+
+def load_family(graph: Graph, display: str, prof: csvread.Profile, table: csvread.Table,
+                mapped: csvread.Mapped) -> None:
+    """Add the export and the rows of a PRONOTE CSV (identifiers or guardians)."""
+    graph.add_export(Export(prof.family, display, SYSTEM, meta={"profile": prof.id, "encoding": table.encoding,
+                                                               "guessed_layout": prof.status != "connu"}))
+    for row in mapped.rows:
+        f = row.fields
+        prov = Provenance(display, row.line, SYSTEM)
+        if prof.family == IDENTIFIERS:
+            child = " ".join(p for p in (f.get("child_first_name"), f.get("child_last_name")) if p)
+            add_identifier(graph, str(f["idpn"]), prov, IDENTIFIERS, profile=str(f.get("profile") or ""),
+                           last_name=f.get("last_name") or None, first_name=f.get("first_name") or None,
+                           birth_date=_iso(f.get("birth_date")), division_code=f.get("division") or None,
+                           siecle_id=f.get("siecle_id") or None, ine=f.get("ine") or None,
+                           sts_id=f.get("sts_id") or None, cas_id=f.get("cas_id") or None,
+                           child_names=[child] if child else [], child_ids=[])
+        else:
+            last, first = f.get("last_name") or None, f.get("first_name") or None
+            s_last, s_first = f.get("student_last_name") or None, f.get("student_first_name") or None
+            ident = f.get("idpn") or f"{last or ''} {first or ''} / {s_last or ''} {s_first or ''}".strip()
+            graph.add("pronote_guardian", ident, source=SOURCE, prov=prov,
+                      label=f"{' '.join(p for p in (last, first) if p)} (responsable de "
+                            f"{' '.join(p for p in (s_last, s_first) if p)})",
+                      last_name=last, first_name=first, student_last_name=s_last, student_first_name=s_first,
+                      division_code=f.get("division") or None, student_siecle_id=f.get("student_siecle_id") or None,
+                      rank=f.get("rank") or None, espace_parents=f.get("espace_parents") == "oui",
+                      idpn=f.get("idpn") or None, student=None, guardian=None)
+
+
+def _iso(value: Any) -> str | None:
+    from scolint.plugins.ent import _iso as iso
+    return iso(value)
+
+
+def add_identifier(graph: Graph, idpn: str, prov: Provenance, origin: str, **fields: Any) -> Entity:
+    """Add (or merge into) the ``pronote_identifier`` of ``idpn``; empty values never overwrite."""
+    existing = graph.get("pronote_identifier", idpn, SOURCE)
+    if existing is not None:
+        for key, value in fields.items():
+            if key in ("child_names", "child_ids"):
+                existing.data[key] = list(dict.fromkeys((existing.get(key) or []) + list(value)))
+            elif value and not existing.get(key):
+                existing.data[key] = value
+        if origin not in existing.data["origins"]:
+            existing.data["origins"].append(origin)
+        if prov not in existing.prov:
+            existing.prov.append(prov)
+        return existing
+    name = " ".join(p for p in (fields.get("last_name"), fields.get("first_name")) if p)
+    return graph.add("pronote_identifier", idpn, source=SOURCE, prov=prov, label=f"{name} ({idpn})" if name else idpn,
+                     idpn=idpn, origins=[origin], person=None, persons=[], ent_accounts=[], **fields)
+
+
+def _from_edt(graph: Graph) -> None:
+    """``pronote_identifier`` entities from the IDPN of the EDT export's people."""
+    displays: dict[str, str] = {}
+    for kind, profile in _EDT_PROFILES.items():
+        for ent in graph.all(kind):
+            idpn = str(ent.get("idpn") or "").strip()
+            if not idpn:
+                continue
+            prov = ent.prov[0] if ent.prov else Provenance("?", None, "EDT")
+            displays.setdefault(prov.file, prov.file)
+            kids = ent.get("students") or []
+            add_identifier(graph, idpn, prov, "edt-export", profile=profile,
+                           last_name=ent.get("last_name"), first_name=ent.get("first_name"),
+                           birth_date=ent.get("birth_date"), siecle_id=ent.get("siecle_id"), ine=ent.get("ine"),
+                           sts_id=ent.get("sts_id"), cas_id=ent.get("idcas"),
+                           division_code=ent.get("class_name"),
+                           child_names=[f"{k.get('first_name')} {k.get('last_name')}" for k in kids],
+                           child_ids=[str(k["siecle_id"]) for k in kids if k.get("siecle_id")])
+    for exp in graph.exports:
+        if exp.format_id == "edt-export" and exp.path in displays:
+            provides = exp.meta.setdefault("provides", [])
+            if IDENTIFIERS not in provides:
+                provides.append(IDENTIFIERS)
+
+
+def link_identifiers(graph: Graph) -> None:
+    """Merge EDT's IDPN, then tie identifiers and guardians' rows to SIECLE/STS people."""
+    _from_edt(graph)
+    people = People(graph)
+    for ident in graph.all("pronote_identifier", SOURCE):
+        profile = ident.get("profile")
+        last, first = ident.get("last_name"), ident.get("first_name")
+        if profile == "eleve":
+            person, cands, _how = people.student(ident.get("siecle_id"), ident.get("ine"), last, first,
+                                                 ident.get("birth_date"), ident.get("division_code"))
+        elif profile == "responsable":
+            person, cands, _how = people.guardian(last, first, ident.get("child_ids") or [],
+                                                  ident.get("child_names") or [])
+        elif profile in ("enseignant", "personnel"):
+            person, cands, _how = people.teacher(ident.get("sts_id"), last, first, ident.get("birth_date"))
+        else:
+            person, cands = None, []
+        ident.data.update(person=person, persons=cands)
+    for row in graph.all("pronote_guardian", SOURCE):
+        student, _c, _h = people.student(row.get("student_siecle_id"), None, row.get("student_last_name"),
+                                         row.get("student_first_name"), None, row.get("division_code"))
+        guardian = None
+        if student is not None:
+            guardian, _c, _h = people.guardian(row.get("last_name"), row.get("first_name"), [student.id])
+        row.data.update(student=student, guardian=guardian)
+
+
+@hookimpl(trylast=True)
+def scolint_link(graph: Graph) -> None:
+    link_identifiers(graph)
