@@ -217,5 +217,7 @@ class Graph:
         return idx
 
     def formats(self) -> set[str]:
-        """Return the format ids of the exports read successfully."""
-        return {e.format_id for e in self.exports if e.readable}
+        """Return the format ids of the exports read successfully, with the formats an
+        export also provides (``meta["provides"]``, set by a plugin: an EDT export that
+        carries the PRONOTE identifiers provides ``pronote-identifiants``)."""
+        return {f for e in self.exports if e.readable for f in (e.format_id, *e.meta.get("provides", ()))}
