@@ -42,6 +42,9 @@ def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
     from scolint.plugins.ruleskit_config import settings_from_args
     s = settings_from_args(args)
     kwargs.setdefault("severity_overrides", s.severity_overrides)
+    if getattr(args, "csv_profiles", None):  # --profile: CSV layouts, checked before the audit
+        from scolint.plugins.csvread import load_profile_file
+        kwargs.setdefault("options", {})["profiles"] = [load_profile_file(f) for f in args.csv_profiles]
     return Auditor(rule_paths=s.rule_paths, selection=s.selection,
                    host=args.host, use_default_rules=s.use_default_rules, **kwargs)
 
@@ -98,4 +101,7 @@ def scolint_cli_commands(subparsers: Any) -> None:
     add_project_options(p)
     from scolint.plugins.pseudonymise import add_options as add_pseudonymise_options
     add_pseudonymise_options(p)
+    p.add_argument("--profile", dest="csv_profiles", action="append", metavar="FICHIER.yaml",
+                   help="profil de colonnes d'un export CSV (ENT, PRONOTE) à essayer avant les profils fournis ; "
+                        "répétable (voir docs/profils-csv.md)")
     p.set_defaults(handler=cmd_check)
