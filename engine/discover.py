@@ -194,6 +194,10 @@ def _safe_name(name: str) -> str:
 
 def _why(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
+    if text.startswith("Bad CRC-32"):
+        return "somme de contrôle fausse : contenu altéré ou falsifié"
+    if isinstance(exc, zlib.error):
+        return "données compressées abîmées"
     return {"File is not a zip file": "ce n'est pas une archive .zip",
             "Bad magic number for file header": "en-tête de fichier abîmé"}.get(text, text)
 
