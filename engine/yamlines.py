@@ -40,7 +40,10 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
 
     :raises yaml.YAMLError: on a syntax error (with ``problem_mark``).
     """
-    node = _compose(text)
+    try:
+        node = _compose(text)
+    except RecursionError:
+        raise yaml.constructor.ConstructorError(None, None, "YAML imbriqué trop profondément", None) from None
     lines: dict[Path_, int] = {}
     dups: list[tuple[str, int]] = []
     if node is None:
@@ -75,6 +78,9 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
 
     try:
         return build(node, ()), lines, dups
+    except RecursionError:  # an alias inside itself, or nesting deeper than Python's stack
+        raise yaml.constructor.ConstructorError(None, None, "YAML imbriqué trop profondément "
+                                                "(ou alias qui se contient lui-même)", None) from None
     finally:
         constructor.dispose()
 

@@ -134,3 +134,19 @@ def test_hostile_rule_yaml_is_a_located_error(text, words, host, env, tmp_path):
     assert str(exc.value).startswith("X.yml"), exc.value
     assert words in str(exc.value)
     assert not sentinel.exists()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a: " + "[" * 3000 + "]" * 3000 + "\n", "imbriqué"),
+    ("a: &a [*a]\n", "imbriqué"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)), "alias"),
+])
+def test_hostile_project_file_is_a_located_error(text, words, tmp_path, capsys):
+    from scolint.engine.cli import main
+    cfg = tmp_path / ".scolint.yaml"
+    cfg.write_text(text, encoding="utf-8")
+    (tmp_path / "vide").mkdir()
+    assert main(["check", "--config", str(cfg), str(tmp_path / "vide")]) == 2
+    err = capsys.readouterr().err
+    assert f"{cfg}" in err and "CONFIG" in err and words in err and "erreur interne" not in err
