@@ -126,11 +126,18 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
                             meta={"category": FORMATS[format_id]}))
     from scolint.plugins import aaf_records
     loader = aaf_records.LOADERS.get(FORMATS[format_id])
+    added: dict[str, int] = {}
     for op, cat, ident, attrs, line in recs:
         if cat and cat != FORMATS[format_id]:
             graph.problem("ENTREE-SCHEMA", f"fiche de catégorie « {cat} » dans un fichier {FORMATS[format_id]}",
                           display, line, severity="warning")
             continue
+        if op == "add" and ident:  # the same record added twice: the feed was concatenated or replayed
+            if ident in added:
+                graph.problem("ENTREE-SCHEMA", f"fiche « {ident} » ajoutée deux fois (déjà ligne {added[ident]})",
+                              display, line, severity="warning")
+            else:
+                added[ident] = line
         if loader is not None:
             loader(graph, Provenance(display, line, SYSTEM), op, ident, attrs)
     return True
