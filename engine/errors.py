@@ -15,6 +15,7 @@ class RuleFileError(ScolintError):
     """A rule file is invalid: the message starts with ``file:line:``."""
 
     def __init__(self, path: str, line: int | None, message: str, code: str = "REGLE") -> None:
+        message = " ".join(message.split())  # always one line (a quoted expression may span several)
         self.path = str(path)
         self.line = line
         self.code = code

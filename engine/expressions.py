@@ -382,6 +382,7 @@ def _fast_call(compiled: Any) -> Callable[..., Any]:
 
 
 def _short(source: str) -> str:
+    source = " ".join(source.split())
     return source if len(source) <= 200 else source[:200] + "…"
 
 
