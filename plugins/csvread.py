@@ -42,7 +42,16 @@ _SEP_FOLD = re.compile(r"[\s\-'’_.()]+")
 
 def fold(value: Any) -> str:
     """Accents, case and separators folded (``"Clé de jointure"`` -> ``"cle de jointure"``)."""
-    text = unicodedata.normalize("NFKD", str(value or ""))
+    text = str(value or "")
+    if text.isascii():  # nothing to normalise (most names, logins, codes)
+        return _SEP_FOLD.sub(" ", text).strip().casefold()
+    return _fold_unicode(text)
+
+
+@lru_cache(maxsize=16384)
+def _fold_unicode(text: str) -> str:
+    # cached: the linkers fold the same names several times (one index per linker)
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
     return _SEP_FOLD.sub(" ", text).strip().casefold()
