@@ -35,6 +35,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 }
 FORMATS = {fmt: cat for cat, (fmt, _label) in CATEGORIES.items()}
 _CAT = re.compile(rb'name\s*=\s*["\']categorie(?:Personne|Structure|Matiere|Mef)["\']\s*>\s*<value>\s*([A-Za-z]+)')
+_NAME_DATE = re.compile(r"_Complet_((?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))_")
 _NAME_CAT = re.compile(r"_(Eleve|PersRelEleve|PersEducNat|EtabEducNat|MatiereEducNat|MefEducNat)_")
 HOW_TO_GET = ("Les fichiers AAF (ficAlimMENESR) sont produits par l'académie et livrés à l'ENT : demandez à "
               "l'administrateur de l'ENT ou au pôle d'appui le dernier fichier complet « {cat} » "
@@ -122,7 +123,9 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
     check_schema(tree, "aaf.xsd", graph, display, label)
     recs = records(root)
     uais = {first(a, "ENTStructureUAI") for _o, _c, _i, a, _l in recs} - {None}
+    day = _NAME_DATE.search(Path(display.split("!")[-1]).name)
     graph.add_export(Export(format_id, display, SYSTEM, uai=uais.pop().upper() if len(uais) == 1 else None,
+                            exported_at=f"{day[1][:4]}-{day[1][4:6]}-{day[1][6:]}" if day else None,
                             meta={"category": FORMATS[format_id]}))
     from scolint.plugins import aaf_records
     loader = aaf_records.LOADERS.get(FORMATS[format_id])

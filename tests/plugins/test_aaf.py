@@ -1,0 +1,92 @@
+"""AAF (ficAlimMENESR) loader: categories detected by content, UTF-8 and ISO-8859-15, DTD
+never loaded, schema problems located, multi-part values split, links to SIECLE/STS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scolint.engine.audit import Auditor
+
+HEAD = '<?xml version="1.0" encoding="{enc}"?>\n<!DOCTYPE ficAlimMENESR SYSTEM "ficAlimMENESR.dtd">\n<ficAlimMENESR>\n'
+
+
+def _req(cat: str, ident: str, attrs: dict[str, list[str]], op: str = "add", key: str = "categoriePersonne") -> str:
+    body = "".join(f'<attr name="{k}">' + "".join(f"<value>{v}</value>" for v in vs) + "</attr>" for k, vs in attrs.items())
+    return (f'<{op}Request><operationalAttributes><attr name="{key}"><value>{cat}</value></attr>'
+            f"</operationalAttributes><identifier><id>{ident}</id></identifier><attributes>{body}</attributes>"
+            f"</{op}Request>\n")
+
+
+def _file(folder: Path, name: str, records: str, enc: str = "UTF-8") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes((HEAD.format(enc=enc) + records + "</ficAlimMENESR>\n").encode("utf-8" if enc == "UTF-8" else "iso-8859-15"))
+    return path
+
+
+def _load(folder: Path):
+    return Auditor(use_default_rules=False).load([folder])[0]
+
+
+def test_categories_and_fields(tmp_path):
+    _file(tmp_path, "ENT_Complet_20250101_Eleve_0000.xml", _req("Eleve", "5001", {
+        "ENTPersonJointure": ["5001"], "ENTEleveINE": ["123456789AB"], "ENTEleveStructRattachId": ["1001"],
+        "sn": ["CŒURDEROY"], "givenName": ["Héloïse"], "ENTPersonDateNaissance": ["03/04/2011"],
+        "ENTElevePersRelEleve": ["6001$10$1$1$1$1", "6002$90$0$0$1$0"],
+        "ENTEleveClasses": ["9001$3 A", "9999$AUTRE"], "ENTEleveGroupes": ["9001$3ALL2"]}), enc="ISO-8859-15")
+    _file(tmp_path, "x_PersEducNat.xml", _req("PersEducNat", "7001", {
+        "ENTPersonJointure": ["7001"], "sn": ["DURAND"], "givenName": ["Paul"],
+        "ENTPersonFonctions": ["9001$ENS$ENSEIGNEMENT$L1500$HISTOIRE"],
+        "ENTAuxEnsClassesMatieres": ["9001$3 A$100100", "9999$6Z$100100"],
+        "ENTAuxEnsGroupesMatieres": ["9001$3ALL2$030201"]}))
+    _file(tmp_path, "y.xml", _req("EtabEducNat", "9001", {"ENTStructureJointure": ["9001"],
+                                                        "ENTStructureUAI": ["0310040A"]}, key="categorieStructure"))
+    graph = _load(tmp_path)
+    assert not graph.problems, graph.problems
+    assert sorted(e.format_id for e in graph.exports) == ["aaf-eleve", "aaf-etab", "aaf-perseducnat"]
+    (st,) = graph.all("aaf_student")
+    assert (st["last_name"], st["first_name"], st["birth_date"], st["siecle_id"]) == \
+        ("CŒURDEROY", "Héloïse", "2011-04-03", "1001")
+    assert st["legal_relative_jointures"] == ["6001"] and st["relative_jointures"] == ["6001", "6002"]
+    # without SIECLE/STS exports the audited UAI is unknown: every class is kept
+    assert st["division_codes"] == ["3 A", "AUTRE"] and st["group_codes"] == ["3ALL2"]
+    (t,) = graph.all("aaf_teacher")
+    assert t["is_teacher"] and t["functions"] == ["ENS"]
+    assert t["structure_codes"] == ["3 A", "6Z", "3ALL2"]
+    assert t["class_subjects"] == ["3 A$100100", "6Z$100100", "3ALL2$030201"]
+
+
+def test_schema_problem_and_dtd_never_loaded(tmp_path):
+    dtd = tmp_path / "ficAlimMENESR.dtd"
+    dtd.write_text('<!ENTITY secret "fuite">', encoding="utf-8")
+    bad = _req("Eleve", "5001", {"sn": ["X"]}).replace("<id>5001</id>", "<id> </id>")
+    _file(tmp_path, "ENT_Complet_20250101_Eleve_0000.xml", bad)
+    graph = _load(tmp_path)
+    schema = [p for p in graph.problems if p.code == "ENTREE-SCHEMA"]
+    assert schema and schema[0].line == 4 and "aaf.xsd" in schema[0].message
+    assert "fuite" not in repr([e.data for e in graph])
+
+
+def test_entity_declaration_refused(tmp_path):
+    path = tmp_path / "ENT_Complet_20250101_Eleve_0000.xml"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE ficAlimMENESR [<!ENTITY a "b">]><ficAlimMENESR/>', encoding="utf-8")
+    graph = _load(tmp_path)
+    assert [p.code for p in graph.problems] == ["ENTREE-FICHIER"]
+    assert "refusée" in graph.problems[0].message
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_aaf_links_to_siecle_and_sts(tmp_path, seed):
+    from scolint.plugins.gen.generate import generate
+    est, _truth = generate(tmp_path, 80, seed, defects=False)
+    graph = _load(tmp_path)
+    students = graph.all("aaf_student")
+    assert len(students) == len(est.current_students())
+    assert all(s["student"] is not None and s["student"].id == s["siecle_id"] for s in students)
+    guardians = graph.all("aaf_guardian")
+    assert guardians and all(g["guardian"] is not None for g in guardians)
+    teachers = [t for t in graph.all("aaf_teacher") if t["is_teacher"]]
+    assert teachers and all(t["teacher"] is not None for t in teachers)
+    assert all(sorted(t["structure_codes"]) == sorted(t["sts_structure_codes"]) for t in teachers)
