@@ -192,3 +192,26 @@ def test_get_without_source_is_a_lookup_of_the_first_added() -> None:
     # the look-up is a dictionary: no scan of the kind's entities
     graph._by_kind["teacher"] = []
     assert graph.get("teacher", "8").label == "huit"
+
+
+def test_bulk_allocation_restores_the_collector_thresholds(sizes: dict[int, Path]) -> None:
+    import gc
+
+    from scolint.engine.audit import BULK_GC_THRESHOLDS, bulk_allocation
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    auditor = Auditor()
+    original = auditor.host.link
+
+    def spy(graph: Graph) -> None:
+        seen.append(gc.get_threshold())
+        original(graph)
+
+    auditor.host.link = spy  # type: ignore[method-assign]
+    auditor.audit([sizes[150]])
+    assert seen and seen[0][0] >= BULK_GC_THRESHOLDS[0]  # fewer collections while loading
+    assert gc.get_threshold() == before
+    with pytest.raises(ZeroDivisionError):
+        with bulk_allocation():
+            1 / 0
+    assert gc.get_threshold() == before
