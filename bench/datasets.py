@@ -221,6 +221,10 @@ def generate_academy(out: Path, count: int = ACADEMY_COUNT, jobs: int = 2) -> di
             "bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file())}
 
 
+#: Use cached data sets even when the generator changed since (``run.py --keep-data``).
+KEEP = False
+
+
 def cached(root: Path, name: str, build: Any, force: bool = False) -> tuple[Path, dict[str, Any]]:
     """``root/name`` built by ``build(path)`` unless a stamp says it is current."""
     path = root / name
@@ -228,7 +232,9 @@ def cached(root: Path, name: str, build: Any, force: bool = False) -> tuple[Path
     stamp = generator_stamp()
     if not force and stamp_file.is_file() and path.is_dir():
         info = json.loads(stamp_file.read_text(encoding="utf-8"))
-        if info.get("stamp") == stamp:
+        if info.get("stamp") == stamp or KEEP:
+            if info.get("stamp") != stamp:
+                print(f"{name} : données d'une version antérieure du générateur, gardées (--keep-data)")
             return path, info["counts"]
     counts = build(path)
     root.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,8 @@ with --jobs 1 and 2, and three EDT rules as ISO Schematron vs the same rules in 
 Prints a table and writes docs/performance.md.
 
 Options: ``--reps N`` (default 5), ``--batch-reps N`` (default 1), ``--regenerate``,
-``--no-doc`` (print only), ``--skip-academy``, ``--academy N`` (establishments).
+``--no-doc`` (print only), ``--skip-academy``, ``--academy N`` (establishments),
+``--keep-data`` (cached data even if the generator changed), ``--generate-only``.
 """
 
 from __future__ import annotations
@@ -79,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--regenerate", action="store_true", help="régénérer les données")
     ap.add_argument("--skip-academy", action="store_true", help="ne pas mesurer scolint batch")
     ap.add_argument("--no-doc", action="store_true", help="ne pas écrire docs/performance.md")
+    ap.add_argument("--keep-data", action="store_true",
+                    help="garder les données en cache même si le générateur a changé depuis")
+    ap.add_argument("--generate-only", action="store_true", help="préparer les données sans rien mesurer")
     args = ap.parse_args(argv)
+    datasets.KEEP = args.keep_data
 
     started = time.perf_counter()
     facts: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -100,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             OUT, name, lambda p: datasets.generate_academy(p, args.academy), args.regenerate)
     facts["generation_s"] = time.perf_counter() - t
     print(f"Données prêtes ({facts['generation_s']:.0f} s)")
+    if args.generate_only:
+        return 0
 
     tmp = OUT / "rapports"
     tmp.mkdir(parents=True, exist_ok=True)
