@@ -206,8 +206,12 @@ def parse_profile(data: Any, where: str) -> Profile:
     try:
         jsonschema.validate(data, _PROFILE_SCHEMA)
     except jsonschema.ValidationError as exc:
+        # never exc.message: it quotes the value, and a CSV given by mistake holds codes
         loc = "/".join(str(p) for p in exc.absolute_path) or "racine"
-        raise UsageError(f"{where} : profil CSV invalide ({loc}) : {exc.message}") from None
+        what = {"required": "clé obligatoire absente (id, famille, libelle, colonnes)",
+                "type": "type de valeur inattendu (un profil est un dictionnaire YAML)",
+                "enum": "valeur non permise (voir docs/profils-csv.md)"}.get(str(exc.validator), "valeur invalide")
+        raise UsageError(f"{where} : profil CSV invalide ({loc}) : {what}") from None
     cols: dict[str, Column] = {}
     for name, spec in data["colonnes"].items():
         names = _as_list(spec.get("entete")) + _as_list(spec.get("entetes"))
@@ -239,7 +243,9 @@ def load_profile_file(path: str | Path) -> Profile:
     except OSError as exc:
         raise UsageError(f"{path} : profil CSV illisible ({exc.strerror})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} : profil CSV qui n'est pas du YAML valide ({exc})") from None
+        mark = getattr(exc, "problem_mark", None)  # never the YAML message: it quotes the line
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise UsageError(f"{where} : profil CSV qui n'est pas du YAML valide") from None
     return parse_profile(data, str(path))
 
 
