@@ -29,7 +29,7 @@ _spec.loader.exec_module(make_corpus)  # type: ignore[union-attr]
 
 FORMATS = ("console", "json", "markdown", "html", "junit", "sarif")
 #: Passwords written in the broken ENT file below (an error path: the line is refused).
-BROKEN_PASSWORDS = ("Zz9-fuite1", "Yy8-fuite2")
+BROKEN_PASSWORDS = ("Zz9-fuite1", "Yy8-fuite2", "Ww7-fuite3", "Vv6-fuite4", "Uu5-fuite5")
 PASSWORDS = make_corpus.ENT_PASSWORDS + BROKEN_PASSWORDS
 COMMANDS = set(build_parser(get_plugin_host(load_entrypoints=False))._subparsers._group_actions[0].choices)
 
@@ -52,8 +52,12 @@ def inputs(tmp_path_factory) -> Path:
     (school / "verite-terrain.json").unlink()
     (school / "ENT-Identifiants.csv").write_bytes((make_corpus.SEEDS / "ENT-Identifiants.csv").read_bytes())
     seed = (make_corpus.SEEDS / "ENT-Identifiants.csv").read_text(encoding="utf-8")
-    broken = seed + f"0312201Z;ent9;6A;Eleve;Zoé;PETIT;zoe.petit;{BROKEN_PASSWORDS[0]}\r\n" \
-                    f"0312201Z;ent8;6A;Eleve;Léo;PETIT;leo.petit;\"{BROKEN_PASSWORDS[1]};AAF8;;;;\r\n"
+    broken = seed + (  # short line, shifted columns (one too many, one too few), open quote
+        f"0312201Z;ent9;6A;Eleve;Zoé;PETIT;zoe.petit;{BROKEN_PASSWORDS[0]}\r\n"
+        f"0312201Z;ent7;6A;Eleve;Zoé;X;PETIT;zoe.petit2;{BROKEN_PASSWORDS[2]};AAF7;;;;\r\n"
+        f"0312201Z;ent6;6A;Eleve;PETIT;zoe.petit3;{BROKEN_PASSWORDS[3]};AAF6;;;;\r\n"
+        f"0312201Z;ent5;;Responsable;Marc;PETIT;marc.petit;{BROKEN_PASSWORDS[4]};;;;;;;;\r\n"
+        f"0312201Z;ent8;6A;Eleve;Léo;PETIT;leo.petit;\"{BROKEN_PASSWORDS[1]};AAF8;;;;\r\n")
     (school / "ENT-Identifiants-casse.csv").write_text(broken, encoding="utf-8")
     other = root / "0312202A.zip"
     zsrc = tmp_path_factory.mktemp("zip")
