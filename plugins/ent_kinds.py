@@ -22,7 +22,8 @@ def declare_ent(registries: Registries) -> None:
         uid=("texte", "UID du compte (clé de l'authentification unique), ou Id d'Open ENT NG"),
         uai=("texte", "UAI (RNE) indiqué sur la ligne"),
         profile=("texte", _PROFILE),
-        profile_label=("texte", "profil tel qu'écrit dans le fichier (après le profil de colonnes)"),
+        profile_label=("texte", "profil lu, après la table « valeurs » du profil de colonnes (valeur brute si "
+                       "elle n'y figure pas)"),
         last_name=("texte", "nom"), first_name=("texte", "prénom"),
         division_code=("texte", "classe indiquée sur la ligne"),
         jointure=("texte", "clé de jointure AAF (ENTPersonJointure)"),

@@ -42,6 +42,8 @@ def _write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
 @pytest.mark.parametrize("text,encoding,layout", [
     (KOSMOS, "iso-8859-15", "ent-kosmos-gepi"),
     (KOSMOS, "utf-8", "ent-kosmos-gepi"),
+    ("RNE;UID;classe;profil;prénom;nom;login;mot de passe;clé de jointure;uid père;uid mère;uid tuteur1;"
+     "uid tuteur2\n" + KOSMOS, "utf-8", "ent-kosmos-gepi"),
     (ENTCORE, "utf-8", "ent-entcore-gepi"),
     (ENTCORE.replace(";", ","), "cp1252", "ent-entcore-gepi"),
     (OPENENT, "utf-8", "ent-opentent-classique"),
