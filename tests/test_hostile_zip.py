@@ -192,3 +192,21 @@ def test_hostile_archive_among_good_exports(tmp_path):
     assert len(result.exports) == expected
     assert result.exit_code("error") == 2
     assert not (tmp_path / "evil.xml").exists()
+
+
+def test_file_name_not_in_utf8(tmp_path, capsys):
+    """A name written by Windows in Windows-1252 (bytes that are not UTF-8): reported, readable."""
+    import json
+    import os
+
+    from scolint.engine.cli import main
+    folder = tmp_path / "exports"
+    generate(folder, 10, 4, defects=False)
+    (folder / "verite-terrain.json").unlink()
+    eleves = folder / "ElevesSansAdresses.xml"
+    os.rename(eleves, os.path.join(os.fsencode(folder), "\u00e9l\u00e8ves.xml".encode("cp1252")))
+    report = tmp_path / "r.json"
+    assert main(["check", str(folder), "--format", "json", "-o", str(report)]) in (0, 1)
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert str(folder / "élèves.xml") in data["fichiers"]
+    assert any(e["fichier"] == str(folder / "élèves.xml") and e["format"] == "siecle-eleves" for e in data["exports"])
