@@ -118,3 +118,18 @@ def test_publipostage_summary_has_no_code_but_its_csv_has(leaky, tmp_path, capsy
     sendable = [s for s in secrets if s.startswith("Mdp") and s not in (_secret(9001), _secret(9003))]
     assert all(s in written for s in sendable)
     assert not any(s in written for s in secrets if not s.startswith("Mdp"))  # never a {SHA} hash
+
+
+def test_academy_batch_reports_and_summary(leaky, tmp_path, capsys):
+    import shutil
+    out, _ent, secrets = leaky
+    academy = tmp_path / "academie"
+    shutil.copytree(out, academy / out.name)
+    reports = tmp_path / "rapports"
+    main(["batch", str(academy), "-o", str(reports), "--formats", "html,markdown,json,junit,sarif", "-j", "1"])
+    captured = capsys.readouterr()
+    _assert_clean(captured.out + captured.err, secrets, "batch (sortie)")
+    files = [p for p in reports.rglob("*") if p.is_file()]
+    assert len(files) >= 5
+    for path in files:
+        _assert_clean(path.read_bytes(), secrets, f"batch : {path.name}")
