@@ -120,7 +120,7 @@ class Discovery:
                 return
             dest = Path(tempfile.mkdtemp(dir=self._tmp))
             for index, info in enumerate(infos):
-                shown = f"{display}!{info.filename}"
+                shown = f"{display}!{_member_name(info)}"
                 reason = _refused_member(info)
                 if reason:
                     self.errors.append(InputError(shown, None, reason))
@@ -136,7 +136,7 @@ class Discovery:
                     self.errors.append(InputError(shown, None, error))
                     target.unlink(missing_ok=True)
                     continue
-                self._add_file(target, shown, f"{name}!{info.filename}", depth + 1)
+                self._add_file(target, shown, f"{name}!{_member_name(info)}", depth + 1)
 
     def _copy_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> str | None:
         """Copy one member to ``target`` within the limits; return a French error or None."""
@@ -167,6 +167,18 @@ class Discovery:
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as its author wrote it: without the UTF-8 flag, zipfile reads
+    names as CP437, but Windows' own zip writes the OEM code page (CP850 in France)."""
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    try:
+        return name.encode("cp437").decode("cp850")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return name
 
 
 def _refused_member(info: zipfile.ZipInfo) -> str | None:

@@ -210,3 +210,12 @@ def test_file_name_not_in_utf8(tmp_path, capsys):
     data = json.loads(report.read_text(encoding="utf-8"))
     assert str(folder / "élèves.xml") in data["fichiers"]
     assert any(e["fichier"] == str(folder / "élèves.xml") and e["format"] == "siecle-eleves" for e in data["exports"])
+
+
+def test_member_names_from_windows_zip(tmp_path):
+    """Windows' own zip writes names in CP850 without the UTF-8 flag; others set the flag."""
+    z = tmp_path / "a.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("Élèves.xml".encode("cp850").decode("cp437")), XML)
+        zf.writestr("Réponses.xml", XML)
+    assert sorted(discover_one(z)[0]) == [f"{z}!Réponses.xml", f"{z}!Élèves.xml"]
