@@ -5,9 +5,8 @@ Not a plugin: the ENT and PRONOTE plugins and the ``publipostage`` command share
 - :func:`decode`: bytes -> text, encoding sniffed (UTF-8 with or without BOM, else
   Windows-1252 / ISO-8859-15, told apart by the bytes they use);
 - :func:`sniff_delimiter`: ``;`` or ``,`` from the first lines;
-- :class:`Profile`: a column layout read from ``plugins/profiles/*.yaml`` (or a file given
-  with ``--profile``), documented in docs/profils-csv.md: which header names (or positions)
-  give which field, which raw values mean which profile, which cells are secret;
+- :class:`~scolint.plugins.csvprofile.Profile` (re-exported here): a column layout, see
+  :mod:`scolint.plugins.csvprofile` and docs/profils-csv.md;
 - :func:`read_table` / :func:`match_profile` / :func:`rows`: the rows of a file mapped to
   the family's canonical fields, each checked against ``schemas/csv/<famille>.schema.json``.
 
@@ -22,39 +21,25 @@ import csv
 import io
 import json
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import jsonschema
-import yaml
 
-from scolint.engine.errors import InputError, UsageError
+from scolint.engine.errors import InputError
+from scolint.plugins.csvprofile import (Column, Profile, all_profiles, builtin_profiles, fold,
+                                        load_profile_file, parse_profile)
+
+__all__ = ["Column", "Profile", "Table", "Row", "Mapped", "all_profiles", "builtin_profiles", "decode", "fold",
+           "load_profile_file", "map_rows", "match_profile", "matches", "parse_profile", "read_table", "rows_of",
+           "sniff_delimiter"]
 
 #: Largest CSV file read (bytes): a big school's identifier file is under 5 MB.
 MAX_BYTES = 64 * 1024 * 1024
 _CP1252_ONLY = re.compile(rb"[\x80-\x9f]")
-_SEP_FOLD = re.compile(r"[\s\-'’_.()]+")
-
-
-def fold(value: Any) -> str:
-    """Accents, case and separators folded (``"Clé de jointure"`` -> ``"cle de jointure"``)."""
-    text = str(value or "")
-    if text.isascii():  # nothing to normalise (most names, logins, codes)
-        return _SEP_FOLD.sub(" ", text).strip().casefold()
-    return _fold_unicode(text)
-
-
-@lru_cache(maxsize=16384)
-def _fold_unicode(text: str) -> str:
-    # cached: the linkers fold the same names several times (one index per linker)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
-    return _SEP_FOLD.sub(" ", text).strip().casefold()
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -133,139 +118,6 @@ def read_table(path: Path | str, display: str | None = None, data: bytes | None 
                if "field larger" in str(exc) else str(exc))
         raise InputError(shown, reader.line_num, f"ligne CSV mal formée ({why})") from None
     return Table(out, delimiter, encoding)
-
-
-@dataclass
-class Column:
-    """Where a canonical field is read: header names (any of) or 1-based positions."""
-
-    names: list[str] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)
-    many: bool = False
-    secret: bool = False
-    split: str | None = None
-
-
-@dataclass
-class Profile:
-    """A CSV layout (one YAML file of plugins/profiles/ or given with --profile)."""
-
-    id: str
-    family: str
-    label: str
-    status: str
-    source: str
-    header: str
-    min_columns: int
-    detect_header: list[str]
-    detect_column: int | None
-    detect_values: list[str]
-    columns: dict[str, Column]
-    values: dict[str, dict[str, str]]
-    changed_prefixes: list[str]
-    changed_contains: list[str]
-    path: str = ""
-
-    def canonical(self, field_name: str, raw: str) -> str:
-        """Map a raw cell to its canonical value (``Elève`` -> ``eleve``) when declared."""
-        table = self.values.get(field_name)
-        if not table:
-            return raw
-        return table.get(fold(raw), raw)
-
-    def code_changed(self, code: str) -> bool:
-        """Whether an ENT code cell says the user changed it ({SHA}, « modifié par… »)."""
-        if any(code.startswith(p) for p in self.changed_prefixes):
-            return True
-        folded = fold(code)
-        return any(fold(c) in folded for c in self.changed_contains)
-
-
-_PROFILE_SCHEMA = {
-    "type": "object",
-    "required": ["id", "famille", "libelle", "colonnes"],
-    "properties": {
-        "id": {"type": "string"}, "famille": {"type": "string"}, "libelle": {"type": "string"},
-        "statut": {"enum": ["connu", "suppose"]}, "source": {"type": "string"},
-        "entete": {"enum": ["oui", "non", "auto"]}, "colonnes_min": {"type": "integer", "minimum": 1},
-        "reconnaissance": {"type": "object"},
-        "colonnes": {"type": "object", "additionalProperties": {"type": "object"}},
-        "valeurs": {"type": "object"}, "code_modifie": {"type": "object"},
-    },
-}
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def parse_profile(data: Any, where: str) -> Profile:
-    """Build a :class:`Profile` from its YAML data; :class:`UsageError` in French if invalid."""
-    try:
-        jsonschema.validate(data, _PROFILE_SCHEMA)
-    except jsonschema.ValidationError as exc:
-        # never exc.message: it quotes the value, and a CSV given by mistake holds codes
-        loc = "/".join(str(p) for p in exc.absolute_path) or "racine"
-        what = {"required": "clé obligatoire absente (id, famille, libelle, colonnes)",
-                "type": "type de valeur inattendu (un profil est un dictionnaire YAML)",
-                "enum": "valeur non permise (voir docs/profils-csv.md)"}.get(str(exc.validator), "valeur invalide")
-        raise UsageError(f"{where} : profil CSV invalide ({loc}) : {what}") from None
-    cols: dict[str, Column] = {}
-    for name, spec in data["colonnes"].items():
-        names = _as_list(spec.get("entete")) + _as_list(spec.get("entetes"))
-        positions = [int(p) for p in _as_list(spec.get("position")) + _as_list(spec.get("positions"))]
-        many = bool(spec.get("liste")) or "entetes" in spec or len(positions) > 1
-        cols[name] = Column([fold(n) for n in names], positions, many,
-                            bool(spec.get("secret")), spec.get("separateur"))
-    values = {f: {fold(raw): canon for canon, raws in table.items() for raw in _as_list(raws) + [canon]}
-              for f, table in (data.get("valeurs") or {}).items()}
-    rec = data.get("reconnaissance") or {}
-    changed = data.get("code_modifie") or {}
-    return Profile(
-        id=data["id"], family=data["famille"], label=data["libelle"], status=data.get("statut", "suppose"),
-        source=data.get("source", ""), header=data.get("entete", "oui"),
-        min_columns=int(data.get("colonnes_min", 1)),
-        detect_header=[fold(n) for n in _as_list(rec.get("entete"))],
-        detect_column=rec.get("colonne"), detect_values=[fold(v) for v in _as_list(rec.get("valeurs"))],
-        columns=cols, values=values,
-        changed_prefixes=[str(p) for p in _as_list(changed.get("commence_par"))],
-        changed_contains=[str(c) for c in _as_list(changed.get("contient"))], path=where)
-
-
-def load_profile_file(path: str | Path) -> Profile:
-    """Read one profile file (``--profile FICHIER``)."""
-    try:
-        data = yaml.safe_load(Path(path).read_text("utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path} : profil CSV introuvable") from None
-    except OSError as exc:
-        raise UsageError(f"{path} : profil CSV illisible ({exc.strerror})") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)  # never the YAML message: it quotes the line
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise UsageError(f"{where} : profil CSV qui n'est pas du YAML valide") from None
-    return parse_profile(data, str(path))
-
-
-@lru_cache(maxsize=1)
-def builtin_profiles() -> tuple[Profile, ...]:
-    """The profiles shipped in ``scolint.plugins/profiles`` (sorted by file name)."""
-    root = resources.files("scolint.plugins").joinpath("profiles")
-    out = []
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            out.append(parse_profile(yaml.safe_load(entry.read_text("utf-8")), f"profiles/{entry.name}"))
-    return tuple(out)
-
-
-def all_profiles(options: dict[str, Any] | None = None) -> list[Profile]:
-    """User profiles (``options["profiles"]``: paths or Profile objects) first, then built-ins."""
-    user: list[Profile] = []
-    for item in _as_list((options or {}).get("profiles")):
-        user.append(item if isinstance(item, Profile) else load_profile_file(item))
-    return user + list(builtin_profiles())
 
 
 def _header_index(header: list[str]) -> dict[str, int]:
@@ -432,7 +284,3 @@ def rows_of(path: Path | str, family: str | None, options: dict[str, Any] | None
                          "(ajoutez un profil avec --profile, voir docs/profils-csv.md)")
     return prof, table, map_rows(prof, table, with_secrets)
 
-
-def iter_records(mapped: Mapped) -> Iterator[Row]:
-    """The valid rows of a mapped table."""
-    yield from mapped.rows
