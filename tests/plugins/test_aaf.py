@@ -90,3 +90,26 @@ def test_generated_aaf_links_to_siecle_and_sts(tmp_path, seed):
     teachers = [t for t in graph.all("aaf_teacher") if t["is_teacher"]]
     assert teachers and all(t["teacher"] is not None for t in teachers)
     assert all(sorted(t["structure_codes"]) == sorted(t["sts_structure_codes"]) for t in teachers)
+
+
+def test_modify_request_and_other_schools_classes(tmp_path):
+    modify = ('<modifyRequest><operationalAttributes><attr name="categoriePersonne"><value>PersEducNat</value>'
+              '</attr></operationalAttributes><identifier><id>7002</id></identifier><modifications>'
+              '<modification name="sn" operation="replace"><value>MARTIN</value></modification>'
+              '<modification name="ENTAuxEnsClasses" operation="replace"><value>9001$4B</value>'
+              '<value>9002$6Z</value></modification></modifications></modifyRequest>\n')
+    _file(tmp_path, "ENT_Complet_20250101_PersEducNat_0000.xml", modify)
+    _file(tmp_path, "ENT_Complet_20250101_EtabEducNat_0000.xml",
+          _req("EtabEducNat", "9001", {"ENTStructureJointure": ["9001"], "ENTStructureUAI": ["0310040A"]},
+               key="categorieStructure")
+          + _req("EtabEducNat", "9002", {"ENTStructureJointure": ["9002"], "ENTStructureUAI": ["0311111B"]},
+                 key="categorieStructure"))
+    (tmp_path / "ENT-Identifiants-0310040A.csv").write_text("0310040A;u;;Enseignant;Jo;MARTIN;jo.martin;c;7002;;;;\n",
+                                                          encoding="utf-8")
+    graph = _load(tmp_path)
+    assert not graph.problems, graph.problems
+    (t,) = graph.all("aaf_teacher")
+    assert (t.id, t["operation"], t["last_name"]) == ("7002", "modify", "MARTIN")
+    assert t["structure_codes"] == ["4B"]  # the audited UAI is 0310040A: structure 9001 only
+    etab = next(e for e in graph.exports if e.format_id == "aaf-etab")
+    assert etab.uai is None and etab.exported_at == "2025-01-01"  # two schools in the file
