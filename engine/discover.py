@@ -76,11 +76,11 @@ class Discovery:
             if p.is_dir():
                 for child in sorted(p.rglob("*")):
                     if child.is_file() and not _hidden(child.relative_to(p)):
-                        self._add_file(child, _shown(str(child)), _shown(child.relative_to(p).as_posix()))
+                        self._add_file(child, shown_name(str(child)), shown_name(child.relative_to(p).as_posix()))
             elif not p.is_file():
-                self.errors.append(InputError(_shown(str(p)), None, "ni un dossier ni un fichier ordinaire : ignoré"))
+                self.errors.append(InputError(shown_name(str(p)), None, "ni un dossier ni un fichier ordinaire : ignoré"))
             else:
-                self._add_file(p, _shown(str(p)), _shown(p.name))
+                self._add_file(p, shown_name(str(p)), shown_name(p.name))
         return self
 
     def _add_file(self, path: Path, display: str, name: str, depth: int = 0) -> None:
@@ -214,7 +214,7 @@ def _why(exc: BaseException) -> str:
             "Bad magic number for file header": "en-tête de fichier abîmé"}.get(text, text)
 
 
-def _shown(name: str) -> str:
+def shown_name(name: str) -> str:
     """A file name fit for reports: a name that is not UTF-8 (bytes kept by Python as
     surrogates, e.g. ``élèves.xml`` written by Windows in Windows-1252) is read as
     Windows-1252; the file itself is still opened by its real name."""

@@ -58,6 +58,7 @@ class Outcome:
 
 def find_entries(folder: Path) -> list[Entry]:
     """The sub-folders and ``.zip`` files of ``folder``, sorted by name."""
+    from scolint.engine.discover import shown_name  # a name that is not UTF-8 stays printable
     if not folder.is_dir():
         raise UsageError(f"{folder} n'est pas un dossier")
     entries = []
@@ -66,7 +67,7 @@ def find_entries(folder: Path) -> list[Entry]:
             continue
         if child.is_dir() or (child.is_file() and child.suffix.lower() == ".zip"):
             m = UAI_RE.search(child.stem if child.is_file() else child.name)
-            entries.append(Entry(m.group(1).upper() if m else child.stem, child))
+            entries.append(Entry(m.group(1).upper() if m else shown_name(child.stem), child))
     keys = [e.key for e in entries]
     doubles = sorted({k for k in keys if keys.count(k) > 1})
     if doubles:

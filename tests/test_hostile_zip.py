@@ -219,3 +219,27 @@ def test_member_names_from_windows_zip(tmp_path):
         zf.writestr(zipfile.ZipInfo("Élèves.xml".encode("cp850").decode("cp437")), XML)
         zf.writestr("Réponses.xml", XML)
     assert sorted(discover_one(z)[0]) == [f"{z}!Réponses.xml", f"{z}!Élèves.xml"]
+
+
+def test_batch_with_hostile_school_archives(tmp_path, capsys):
+    """An academy folder: one good school, a corrupt archive, a bomb, a name not in UTF-8."""
+    import os
+
+    from scolint.engine.cli import main
+    acad = tmp_path / "academie"
+    est, _truth = generate(acad / "ecole-bonne", 10, 4, defects=False)
+    (acad / "ecole-bonne" / "verite-terrain.json").unlink()
+    (acad / "ecole-bonne").rename(acad / est.uai)
+    (acad / "0310000A.zip").write_bytes(b"PK\x03\x04garbage")
+    make_zip(acad / "0310001B.zip", {"gros.xml": b"\0" * (30 * 1024 * 1024)})
+    with open(os.path.join(os.fsencode(acad), "\u00e9cole.zip".encode("cp1252")), "wb") as fh:
+        fh.write(make_zip(tmp_path / "x.zip", {"../evil.xml": XML}).read_bytes())
+    out = tmp_path / "lot"
+    assert main(["batch", str(acad), "-o", str(out), "-j", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "erreur interne" not in err and "Traceback" not in err
+    assert "0310000A en erreur" in err and "0310001B en erreur" in err and "école en erreur" in err
+    assert (out / f"rapport-{est.uai}.html").is_file()
+    summary = (out / "synthese-academie.csv").read_bytes().decode("utf-8-sig")
+    assert "école" in summary and est.uai in summary
+    assert not (tmp_path / "evil.xml").exists() and not (acad / "evil.xml").exists()
