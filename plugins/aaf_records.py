@@ -98,9 +98,13 @@ def link(graph: Graph, home: set[str]) -> None:
         person, _c, _h = people.student(st.get("siecle_id"), st.get("ine"), st.get("last_name"),
                                         st.get("first_name"), st.get("birth_date"))
         st.data.update(student=person, person=person)
+    relatives: dict[str, list[str]] = {}  # guardian jointure -> students naming it (one pass, not one per guardian)
+    for s in students.values():
+        for j in s.get("relative_jointures") or []:
+            relatives.setdefault(j, []).append(s.id)
     for g in graph.all("aaf_guardian", SOURCE):
         joins = list(g.get("student_jointures") or [])
-        joins += [s.id for s in students.values() if g.id in (s.get("relative_jointures") or [])]
+        joins += relatives.get(g.id, [])
         kids = [students[j] for j in dict.fromkeys(joins) if j in students]
         child_ids = [k["student"].id for k in kids if k.get("student") is not None]
         person, _c, _h = people.guardian(g.get("last_name"), g.get("first_name"), child_ids)
