@@ -259,3 +259,31 @@ def test_fast_row_validator_agrees_with_jsonschema(sizes: dict[int, Path], tmp_p
     main(["check", str(sizes[150]), "--format", "json", "-o", str(tmp_path / "r.json")])
     assert seen[0] > 200  # ENT, PRONOTE identifiers and guardians rows
     assert mismatches == []
+
+
+def test_aaf_link_reads_each_record_a_bounded_number_of_times(sizes: dict[int, Path],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linking AAF guardians to students is linear (it was a scan of the students per guardian)."""
+    from scolint.plugins import aaf_records
+    reads: list[int] = []
+    original_link, original_get = aaf_records.link, Entity.get
+    counter = [0]
+
+    def counting_get(self: Entity, name: str, default: Any = None) -> Any:
+        counter[0] += 1
+        return original_get(self, name, default)
+
+    def counted_link(graph: Graph, home: set[str]) -> None:
+        counter[0] = 0
+        monkeypatch.setattr(Entity, "get", counting_get)
+        try:
+            original_link(graph, home)
+        finally:
+            monkeypatch.setattr(Entity, "get", original_get)
+        reads.append(counter[0] / max(1, len(graph.all("aaf_guardian")) + len(graph.all("aaf_student"))))
+
+    monkeypatch.setattr(aaf_records, "link", counted_link)
+    for n in (150, 300):
+        Auditor().audit([sizes[n]])
+    assert len(reads) == 2 and reads[0] > 0
+    assert reads[1] < reads[0] * 1.3  # reads per AAF record do not grow with the school
