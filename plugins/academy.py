@@ -25,6 +25,7 @@ import yaml
 from scolint.engine import hookimpl
 from scolint.engine.discover import atomic_write
 from scolint.engine.errors import UsageError
+from scolint.engine.yamlines import load_with_lines
 
 from .batch import Outcome, Progress, add_batch_arguments, cmd_batch, config_from_args, find_entries, run_batch
 
@@ -64,7 +65,7 @@ class SendSettings:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text("utf-8-sig")) or {}
+        data = load_with_lines(path.read_text("utf-8-sig"))[0] or {}  # budgeted: no alias bomb
     except OSError as exc:
         raise UsageError(f"{path}: configuration d'envoi illisible ({exc.strerror})") from None
     except yaml.YAMLError as exc:

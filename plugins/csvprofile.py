@@ -21,6 +21,7 @@ import jsonschema
 import yaml
 
 from scolint.engine.errors import UsageError
+from scolint.engine.yamlines import load_with_lines
 
 _SEP_FOLD = re.compile(r"[\s\-'’_.()]+")
 
@@ -144,7 +145,8 @@ def parse_profile(data: Any, where: str) -> Profile:
 def load_profile_file(path: str | Path) -> Profile:
     """Read one profile file (``--profile FICHIER``)."""
     try:
-        data = yaml.safe_load(Path(path).read_text("utf-8"))
+        # Budgeted reader: an alias chain ("billion laughs") stops with a YAML error.
+        data = load_with_lines(Path(path).read_text("utf-8"))[0]
     except FileNotFoundError:
         raise UsageError(f"{path} : profil CSV introuvable") from None
     except OSError as exc:

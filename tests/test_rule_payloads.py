@@ -150,3 +150,17 @@ def test_hostile_project_file_is_a_located_error(text, words, tmp_path, capsys):
     assert main(["check", "--config", str(cfg), str(tmp_path / "vide")]) == 2
     err = capsys.readouterr().err
     assert f"{cfg}" in err and "CONFIG" in err and words in err and "erreur interne" not in err
+
+
+def test_alias_bomb_in_a_csv_profile_is_refused(tmp_path, capsys):
+    """A CSV layout profile (``--profile``) is YAML too: an alias chain stops at once."""
+    from scolint.engine.cli import main
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(7))
+    bomb += "id: p\nfamille: ent-identifiants\nlibelle: x\nentete: oui\nreconnaissance:\n  entete: *h\n"
+    profile = tmp_path / "profil.yaml"
+    profile.write_text(bomb, encoding="utf-8")
+    (tmp_path / "vide").mkdir()
+    assert main(["check", "--profile", str(profile), str(tmp_path / "vide")]) == 2
+    err = capsys.readouterr().err
+    assert str(profile) in err and "YAML" in err and "erreur interne" not in err
