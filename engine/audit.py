@@ -74,10 +74,14 @@ class Auditor:
         self.rules = [r for r in self.all_rules if sel.accepts(r)]
         self.options = options or {}
         self.evaluator = Evaluator(self.rules, self.registries, self.env)
+        self._loads = 0
 
     # -- pipeline -------------------------------------------------------------------
     def load(self, inputs: Iterable[str | Path]) -> tuple[Graph, list[str]]:
         """Discover, detect and load every input file into a new graph."""
+        if self._loads:  # the graph of the previous audit (a batch) is garbage: free it now
+            gc.collect()
+        self._loads += 1
         with bulk_allocation():
             return self._load(inputs)
 
@@ -210,8 +214,9 @@ def bulk_allocation() -> Iterator[None]:
     An audit creates hundreds of thousands of long-lived objects and each full collection
     traverses all of them: with the default thresholds a big establishment spends about a
     tenth of its audit in the collector, ten establishments in one graph a quarter. The
-    collector still runs (cyclic garbage stays bounded), less often; the previous
-    thresholds are restored afterwards.
+    collector still runs, less often; the previous thresholds are restored afterwards.
+    :meth:`Auditor.load` collects once before each audit after the first, so that a batch
+    does not carry the previous establishments' graphs (cyclic garbage) along.
     """
     previous = gc.get_threshold()
     gc.set_threshold(*(max(p, b) for p, b in zip(previous, BULK_GC_THRESHOLDS)))

@@ -287,3 +287,12 @@ def test_aaf_link_reads_each_record_a_bounded_number_of_times(sizes: dict[int, P
         Auditor().audit([sizes[n]])
     assert len(reads) == 2 and reads[0] > 0
     assert reads[1] < reads[0] * 1.3  # reads per AAF record do not grow with the school
+
+
+def test_a_batch_does_not_carry_previous_graphs(sizes: dict[int, Path]) -> None:
+    import gc
+    auditor = Auditor()
+    auditor.audit([sizes[300]])
+    graph, _shown = auditor.load([sizes[150]])  # collects the first establishment's graph
+    alive = sum(1 for o in gc.get_objects() if type(o) is Entity)
+    assert alive <= len(graph) * 1.05
