@@ -60,6 +60,8 @@ def load_baseline(path: str | Path) -> Baseline:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{spath}:{exc.lineno}: ligne de base invalide : JSON incorrect ({exc.msg})") from None
+    except RecursionError:
+        raise UsageError(f"{spath}: ligne de base invalide : JSON imbriqué trop profondément") from None
     if not isinstance(doc, dict) or doc.get("scolint_baseline") != BASELINE_VERSION \
             or not isinstance(doc.get("findings"), list):
         raise UsageError(f"{spath}:1: ce fichier n'est pas une ligne de base scolint "

@@ -164,3 +164,13 @@ def test_alias_bomb_in_a_csv_profile_is_refused(tmp_path, capsys):
     assert main(["check", "--profile", str(profile), str(tmp_path / "vide")]) == 2
     err = capsys.readouterr().err
     assert str(profile) in err and "YAML" in err and "erreur interne" not in err
+
+
+def test_baseline_nested_too_deep_is_a_clear_error(tmp_path, capsys):
+    from scolint.engine.cli import main
+    base = tmp_path / "base.json"
+    base.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    (tmp_path / "vide").mkdir()
+    assert main(["check", "--baseline", str(base), str(tmp_path / "vide")]) == 2
+    err = capsys.readouterr().err
+    assert f"{base}: ligne de base invalide" in err and "erreur interne" not in err
