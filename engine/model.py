@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """Where a record was read: file path, 1-based line (or None) and source system."""
 
@@ -116,7 +116,7 @@ class Graph:
     def __init__(self) -> None:
         self._by_kind: dict[str, list[Entity]] = {}
         self._by_key: dict[tuple[str, str, str], Entity] = {}
-        self._first: dict[tuple[str, str], Entity] = {}  # (kind, id) -> first added, any source
+        self._first: dict[str, dict[str, Entity]] = {}  # kind -> id -> first added, any source
         self._indexes: dict[tuple[str, str | None, str], dict[Any, list[Entity]]] = {}
         self.exports: list[Export] = []
         self.problems: list[Problem] = []
@@ -144,7 +144,7 @@ class Graph:
             return ent
         ent = Entity(kind, str(id), source, provs, label, dict(fields))
         self._by_key[key] = ent
-        self._first.setdefault((kind, ent.id), ent)
+        self._first.setdefault(kind, {}).setdefault(ent.id, ent)
         self._by_kind.setdefault(kind, []).append(ent)
         self._indexes.clear()
         return ent
@@ -175,7 +175,7 @@ class Graph:
         """Return the entity of ``kind`` and ``id`` (from ``source`` if given)."""
         if source is not None:
             return self._by_key.get((kind, source, str(id)))
-        return self._first.get((kind, str(id)))
+        return self._first.get(kind, {}).get(str(id))
 
     def all(self, kind: str, source: str | None = None) -> list[Entity]:
         """Return the entities of ``kind`` (only from ``source`` if given), in load order."""

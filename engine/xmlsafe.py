@@ -67,9 +67,12 @@ def _note(path: str, line: int | None, message: str) -> None:
 def _parser(encoding: str | None = None) -> etree.XMLParser:
     # Never pass collect_ids=False: with lxml 6 / libxml2 2.14 it makes libxml2 read the
     # external DTD subset named by <!DOCTYPE ... SYSTEM "..."> (a local file read).
+    # remove_blank_text: the indentation between elements is not data, and its text nodes
+    # are a third of a big export's tree in memory (libxml2 keeps the blank content of an
+    # element that has no child, so ``<A> </A>`` still reads " ").
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                            dtd_validation=False, huge_tree=False, remove_comments=False,
-                           encoding=encoding)
+                           remove_blank_text=True, encoding=encoding)
 
 
 def parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
