@@ -296,3 +296,10 @@ def test_a_batch_does_not_carry_previous_graphs(sizes: dict[int, Path]) -> None:
     graph, _shown = auditor.load([sizes[150]])  # collects the first establishment's graph
     alive = sum(1 for o in gc.get_objects() if type(o) is Entity)
     assert alive <= len(graph) * 1.05
+
+
+def test_parsed_tree_has_no_indentation_nodes_but_keeps_values_and_lines() -> None:
+    from scolint.engine import xmlsafe
+    tree = xmlsafe.parse("x.xml", b"<R>\n  <A> </A>\n  <B>\n    V\n  </B>\n  <C/>\n</R>")
+    assert [(e.tag, e.text, e.tail, e.sourceline) for e in tree.getroot()] == [
+        ("A", " ", None, 2), ("B", "\n    V\n  ", None, 3), ("C", None, None, 6)]
