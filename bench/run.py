@@ -123,10 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         results[runs.label] = runs
     print(f"x10 : T_floor {results['floor10'].median:.2f} s, T_audit {results['audit10'].median:.2f} s")
 
-    phases = subprocess.run([PYTHON, str(HERE / "phases.py"), str(lycee), "--profile", str(tmp / "audit.prof")],
-                            capture_output=True, text=True)
+    phases = subprocess.run([PYTHON, str(HERE / "phases.py"), str(lycee)], capture_output=True, text=True)
     facts["phases"] = json.loads(phases.stdout) if phases.returncode == 0 else {"error": phases.stderr[-1500:]}
-    facts["profile"] = report.profile_top(tmp / "audit.prof") if phases.returncode == 0 else []
+    profiled = subprocess.run([PYTHON, str(HERE / "phases.py"), str(lycee), "--profile", str(tmp / "audit.prof")],
+                              capture_output=True, text=True)
+    facts["profile"] = report.profile_top(tmp / "audit.prof") if profiled.returncode == 0 else []
 
     facts["batch"] = None
     if academy is not None:
