@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-
+from scolint.engine.evaluate import make_environment
+from scolint.engine.manager import get_plugin_host
+from scolint.engine.rules import load_rules
+from scolint.plugins.ruleskit_doc import catalogue_markdown, entities_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -26,6 +29,16 @@ def blocks(path: Path) -> list[tuple[str, str, str | None]]:
         title = re.search(r'title="([^"]+)"', info)
         out.append((info.split(" ")[0] if info else "", m.group(2), title.group(1) if title else None))
     return out
+
+
+def test_generated_pages_are_up_to_date():
+    host = get_plugin_host(load_entrypoints=False)
+    env = make_environment(host.registries)
+    paths = host.rule_paths()
+    rules = load_rules(paths, host.registries, env)
+    fix = "régénérez avec : scolint rules doc -o docs/catalogue.md && scolint entities --markdown -o docs/entites.md"
+    assert (DOCS / "catalogue.md").read_text("utf-8") == catalogue_markdown(rules, host.registries, paths), fix
+    assert (DOCS / "entites.md").read_text("utf-8") == entities_markdown(host.registries), fix
 
 
 def test_tutorial_steps_replay_literally(tmp_path):
