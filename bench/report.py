@@ -17,8 +17,10 @@ END = "<!-- fin des mesures -->"
 
 HEADER = """# Performances de scolint
 
-Banc d'essai : `python bench/run.py` (dans le venv du projet ; `--reps N` pour le nombre de
-répétitions, `--regenerate` pour refaire les données). Il génère les données avec le
+Banc d'essai, depuis la racine du dépôt, dans le venv du projet :
+`python bench/run.py` (`--reps N` pour le nombre de répétitions, `--regenerate` pour
+refaire les données, `--keep-data` pour garder celles du cache même si le générateur a
+changé depuis, `--skip-academy` pour une exécution courte sans `scolint batch`). Il génère les données avec le
 générateur du projet (mises en cache dans `bench/out/`, ignoré par git), mesure chaque
 commande dans un **processus neuf** (démarrage de Python, imports, lecture des règles
 compris), plusieurs fois, et retient la **médiane**. Les chiffres ci-dessous sont ceux de
