@@ -253,6 +253,7 @@ _PROBLEM_TITLES = {
     "ENTREE-FICHIER": "Fichier d'export illisible",
     "ENTREE-CHARGEUR": "Erreur interne de lecture",
     "ENTREE-SCHEMA": "Export non conforme à son schéma",
-    "ENTREE-LIEN": "Rapprochement ambigu",
+    "ENTREE-LIEN": "Rapprochement ambigu ou impossible",
+    "ENTREE-CHIFFRE": "Export chiffré illisible",
     "ENTREE-ENCODAGE": "Encodage déclaré inexact",
 }
