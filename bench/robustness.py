@@ -1,4 +1,4 @@
-"""Robustness figures of scolint, written to docs/robustesse.md (French).
+"""Robustness figures of scolint, written to docs/robustness.md (French).
 
 Runs, each in a fresh child process (so that time and peak memory are its own):
 
@@ -12,7 +12,7 @@ Runs, each in a fresh child process (so that time and peak memory are its own):
 A *crash* is an exception out of the audit, an ``ENTREE-CHARGEUR`` finding (a loader bug)
 or a rule payload that neither is refused nor ends as a rule error. Usage::
 
-    python bench/robustness.py [--doc docs/robustesse.md] [--fuzz N]
+    python bench/robustness.py [--doc docs/robustness.md] [--fuzz N]
 """
 
 from __future__ import annotations
@@ -383,7 +383,7 @@ def render(figures: dict[str, Any], fuzz: int) -> str:
         "",
         "<!-- Fichier produit par bench/robustness.py : ne pas modifier à la main. -->",
         "",
-        "Ce document donne les chiffres mesurés par `python bench/robustness.py --doc docs/robustesse.md`",
+        "Ce document donne les chiffres mesurés par `python bench/robustness.py --doc docs/robustness.md`",
         f"(machine : {platform.machine()}, {os.cpu_count()} cœurs, Python {platform.python_version()}, "
         f"le {time.strftime('%d/%m/%Y')}). Chaque essai tourne dans un processus à part ; on mesure sa durée "
         "et la mémoire résidente maximale qu'il ajoute à un processus scolint au repos "
@@ -482,8 +482,8 @@ def render(figures: dict[str, Any], fuzz: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Mesure la robustesse de scolint et écrit docs/robustesse.md.")
-    parser.add_argument("--doc", default=str(ROOT / "docs" / "robustesse.md"), help="document à écrire")
+    parser = argparse.ArgumentParser(description="Mesure la robustesse de scolint et écrit docs/robustness.md.")
+    parser.add_argument("--doc", default=str(ROOT / "docs" / "robustness.md"), help="document à écrire")
     parser.add_argument("--fuzz", type=int, default=FUZZ_PER_FAMILY, help="mutations aléatoires par famille")
     args = parser.parse_args(argv)
     figures = run(args.fuzz)

@@ -24,7 +24,7 @@ from typing import Iterable
 
 from .errors import InputError, UsageError
 
-#: Limits for archives (documented in docs/robustesse.md).
+#: Limits for archives (documented in docs/robustness.md).
 MAX_ZIP_TOTAL = 512 * 1024 * 1024
 MAX_ZIP_MEMBERS = 5000
 MAX_ZIP_RATIO = 200

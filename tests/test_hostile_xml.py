@@ -2,7 +2,7 @@
 
 External entities (XXE), external DTDs (files or network), entity expansion bombs,
 deep nesting, huge text nodes and files, lying encodings. Time and memory bounds are
-measured by bench/robustness.py (docs/robustesse.md), not asserted here.
+measured by bench/robustness.py (docs/robustness.md), not asserted here.
 """
 
 from __future__ import annotations
