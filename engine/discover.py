@@ -18,9 +18,10 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .errors import InputError, UsageError
 
@@ -262,3 +263,14 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
         except OSError:
             pass
         raise
+
+
+@contextmanager
+def inside(folder: Path) -> Iterator[None]:
+    """Run the block with ``folder`` as current directory (so reports show short names)."""
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)

@@ -17,10 +17,10 @@ import os
 import re
 import sys
 import traceback
-from contextlib import contextmanager
+from scolint.engine.discover import inside
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from scolint.engine.errors import UsageError
 from scolint.engine.findings import SEVERITIES, SEVERITY_RANK
@@ -96,16 +96,6 @@ def init_worker(config: dict[str, Any]) -> None:
         Pseudonymiser(config["secret"])  # refuse a bad secret before the first audit
 
 
-@contextmanager
-def _inside(folder: Path) -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
 def audit_entry(entry: Entry) -> Outcome:
     """Audit one establishment in this worker and write its reports."""
     try:
@@ -122,7 +112,7 @@ def _audit_entry(entry: Entry) -> Outcome:
     from scolint.plugins.reporters import by_flow
     auditor = _WORKER["auditor"]
     folder, target = (entry.path, ".") if entry.path.is_dir() else (entry.path.parent, entry.path.name)
-    with _inside(folder):
+    with inside(folder):
         result, graph = audit_with_graph(auditor, [target])
     out = Outcome(entry.key, uai=result.uai, establishment=result.establishment)
     if result.fatal_inputs or not result.exports:

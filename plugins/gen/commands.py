@@ -13,9 +13,9 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from contextlib import contextmanager
+from scolint.engine.discover import inside
 
 from scolint.engine import hookimpl
 from scolint.engine.discover import atomic_write
@@ -111,16 +111,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def _inside(folder: Path) -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     from scolint.engine.audit import Auditor
     from scolint.plugins.reporters import summary_line
@@ -132,7 +122,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             prepare_out_dir(data, force=False)
         est, truth = generate(data, args.students, args.seed)
         auditor = Auditor(host=args.host)
-        with _inside(data):
+        with inside(data):
             result = auditor.audit(["."])
     written = []
     for fmt, ext in (("markdown", "md"), ("html", "html")):
