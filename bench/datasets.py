@@ -9,7 +9,8 @@
   are ~5,000 guardians. Everything else is the generator's own code, called through
   :func:`scolint.plugins.gen.generate.generate`, so every writer family present (SIECLE,
   STS, EDT, PRONOTE, ENT, AAF) writes its files;
-- ten such establishments (other seeds) for the growth measure;
+- ten such establishments (other seeds) for the growth measure, and a folder holding only
+  the first of them (hard links), so that one command audits 10 establishments vs 1;
 - the **academy**: 300 establishments of mixed sizes, one folder each.
 
 Data sets are cached under ``bench/out`` with a stamp (generator sources hash): they are
@@ -252,3 +253,21 @@ def growth_set(root: Path, force: bool = False) -> tuple[Path, dict[str, Any]]:
             counts = pool.starmap(generate_lycee, tasks)
         return {k: sum(c[k] for c in counts) for k in counts[0]}
     return cached(root, "croissance", build, force)
+
+
+def growth_one(root: Path, growth: Path) -> Path:
+    """``root/croissance-1``: the first establishment of the growth set alone (hard links)."""
+    first = sorted(p for p in growth.iterdir() if p.is_dir())[0]
+    target = root / "croissance-1" / first.name
+    if target.is_dir() and sorted(p.name for p in target.iterdir()) == sorted(p.name for p in first.iterdir()) \
+            and all((target / p.name).stat().st_ino == p.stat().st_ino for p in first.iterdir()):
+        return target.parent
+    if target.parent.exists():
+        shutil.rmtree(target.parent)
+    target.mkdir(parents=True)
+    for path in first.iterdir():
+        try:
+            (target / path.name).hardlink_to(path)
+        except OSError:
+            shutil.copy2(path, target / path.name)
+    return target.parent

@@ -3,7 +3,9 @@
 Generates (once, cached in bench/out/) a large establishment, ten more for the growth
 measure and an academy of 300 establishments with the project's generator, then times
 cold processes: the floor (parse + XSD validation only), ``scolint check`` (default rules,
-JSON report), the growth at 10x the data, the audit's peak memory, ``scolint batch``
+JSON report), the growth (``scolint batch --jobs 1`` on 10 establishments vs on 1 of
+them; and, for information, the ten merged into one ``scolint check``), the audit's peak
+memory, ``scolint batch``
 with --jobs 1 and 2, and three EDT rules as ISO Schematron vs the same rules in scolint.
 Prints a table and writes docs/performance.md.
 
@@ -40,6 +42,11 @@ def check_cmd(folder: Path, report_file: Path, select: str | None = None) -> lis
     if select:
         cmd += ["--select", select]
     return cmd
+
+
+def growth_cmd(folder: Path, out: Path) -> list[str]:
+    """One process auditing every establishment of ``folder`` in turn, JSON reports."""
+    return [SCOLINT, "batch", str(folder), "--jobs", "1", "--formats", "json", "-o", str(out)]
 
 
 def batch_help() -> str | None:
@@ -118,10 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"T_floor {results['floor'].median:.2f} s, T_audit {results['audit'].median:.2f} s")
     facts["audit_report"] = _report_summary(tmp / "lycee.json")
 
-    for runs in interleaved([("floor10", floor + [str(growth)]),
-                             ("audit10", check_cmd(growth, tmp / "croissance.json"))], max(1, args.reps // 2)):
+    one = datasets.growth_one(OUT, growth)
+    for runs in interleaved([("lot1", growth_cmd(one, tmp / "croissance-1")),
+                             ("lot10", growth_cmd(growth, tmp / "croissance-10"))], max(1, args.reps // 2)):
         results[runs.label] = runs
-    print(f"x10 : T_floor {results['floor10'].median:.2f} s, T_audit {results['audit10'].median:.2f} s")
+    print(f"x10 : 1 établissement {results['lot1'].median:.2f} s, 10 établissements {results['lot10'].median:.2f} s")
+    for runs in interleaved([("floor10", floor + [str(growth)]),
+                             ("audit10", check_cmd(growth, tmp / "croissance.json"))], 1):
+        results[runs.label] = runs
+    print(f"x10 en un graphe : T_floor {results['floor10'].median:.2f} s, T_audit {results['audit10'].median:.2f} s")
 
     phases = subprocess.run([PYTHON, str(HERE / "phases.py"), str(lycee)], capture_output=True, text=True)
     facts["phases"] = json.loads(phases.stdout) if phases.returncode == 0 else {"error": phases.stderr[-1500:]}
