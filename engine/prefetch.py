@@ -1,0 +1,198 @@
+"""Read the next XML export while the loaders build entities from the current one.
+
+libxml2 parses and validates without holding Python's global lock, but the loaders that
+turn a tree into entities are Python and hold it. An audit reads its files one after the
+other, so one core parses while the other sits idle. :class:`XmlPrefetcher` runs, in one
+background thread, :func:`xmlsafe.parse <scolint.engine.xmlsafe.parse>` of the XML files
+of the audit in the order they will be loaded, at most ``ahead`` files in advance, and
+validates each tree against the XSD that declares its root element (the mapping comes
+from the shipped schemas themselves, so the engine still names no format).
+
+When a loader asks :func:`~scolint.engine.xmlsafe.parse` for a file, the prefetched tree
+is handed over (waiting for it if its parse is under way); the notes the parse wrote
+(``xmlsafe.notes``) are written again in the loader's context, and a parse error is raised
+there, so the audit is the same with or without the thread. A validation the loader asks
+for is answered from the thread's result when the schema is the one guessed, else done
+again. A file the thread has not started yet when the loader wants it is parsed by the
+loader itself (files may be loaded in any order: nothing waits on the thread's queue).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+#: Validation errors kept per prefetched tree; a loader asking for more validates again.
+ERROR_CAP = 200
+
+_PENDING, _RUNNING, _DONE, _TAKEN = "pending", "running", "done", "taken"
+
+
+@lru_cache(maxsize=1)
+def schema_roots() -> dict[tuple[str | None, str], str]:
+    """``(namespace, root element) -> XSD file name`` from the global elements of
+    ``schemas/xsd/*.xsd`` (the first schema in name order wins)."""
+    from lxml import etree
+
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    out: dict[tuple[str | None, str], str] = {}
+    folder = resources.files("scolint.schemas").joinpath("xsd")
+    for ref in sorted(folder.iterdir(), key=lambda r: r.name):
+        if not ref.name.endswith(".xsd"):
+            continue
+        root = etree.fromstring(ref.read_bytes(), etree.XMLParser(resolve_entities=False, no_network=True))
+        namespace = root.get("targetNamespace")
+        for element in root.iterchildren(f"{xs}element"):
+            if element.get("name"):
+                out.setdefault((namespace, element.get("name")), ref.name)
+    return out
+
+
+class XmlPrefetcher:
+    """Parse and validate ``paths`` in a background thread, ``ahead`` files in advance.
+
+    :param parse: the real parse function ``parse(path) -> tree`` (raises on bad input).
+    :param validate: the real validation ``validate(tree, xsd_name, max_errors) -> errors``.
+    :param notes: a context manager factory collecting the notes a parse writes.
+    :param replay: writes one collected note again in the caller's context.
+    """
+
+    def __init__(self, paths: Iterable[Path | str], parse: Callable[[Any], Any],
+                 validate: Callable[[Any, str, int], list[Any]], notes: Callable[[], Any],
+                 replay: Callable[..., None], ahead: int = 1) -> None:
+        self._order = list(dict.fromkeys(str(p) for p in paths))
+        self._rank = {p: i for i, p in enumerate(self._order)}
+        self._parse, self._validate, self._notes, self._replay = parse, validate, notes, replay
+        self._ahead = max(1, ahead)
+        self._state = {p: _PENDING for p in self._order}
+        self._results: dict[str, tuple[Any, BaseException | None, list[Any], Any]] = {}
+        #: The validation of the tree last handed over: ``(tree, xsd name, errors)``.
+        self._validated: tuple[Any, str, list[Any]] | None = None
+        self._cond = threading.Condition()
+        self._closed = False
+        self._passed = -1  # rank of the furthest file the audit asked for
+        self._thread: threading.Thread | None = None
+        #: Files whose tree came from the thread / that the caller had to parse itself.
+        self.hits = 0
+        self.misses = 0
+        #: Validations answered from the thread's work.
+        self.validation_hits = 0
+        #: Serialises libxml2 validations: an XMLSchema's error log is per object.
+        self.validation_lock = threading.Lock()
+
+    # -- the thread -------------------------------------------------------------------
+    def start(self) -> XmlPrefetcher:
+        if self._order and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="scolint-prefetch", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        for path in self._order:
+            with self._cond:
+                while not self._closed and sum(1 for s in self._state.values() if s == _DONE) >= self._ahead:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                if self._state[path] != _PENDING or self._rank[path] < self._passed:
+                    self._state[path] = _TAKEN  # the loader took it over, or went past it
+                    continue
+                self._state[path] = _RUNNING
+            result = self._read(path)
+            with self._cond:
+                if self._rank[path] < self._passed:  # the audit went past it meanwhile
+                    self._state[path] = _TAKEN
+                else:
+                    self._results[path] = result
+                    self._state[path] = _DONE
+                self._cond.notify_all()
+
+    def _read(self, path: str) -> tuple[Any, BaseException | None, list[Any], Any]:
+        collected: list[Any] = []
+        try:
+            with self._notes() as sink:
+                tree = self._parse(path)
+            collected = list(sink)
+        except Exception as exc:  # replayed in the loader, as if it had parsed the file
+            return None, exc, collected, None
+        validated = None
+        try:
+            root = tree.getroot()
+            tag = root.tag if isinstance(root.tag, str) else ""
+            namespace, _, local = tag[1:].partition("}") if tag.startswith("{") else (None, "", tag)
+            xsd = schema_roots().get((namespace, local))
+            if xsd is not None:
+                with self.validation_lock:
+                    validated = (tree, xsd, self._validate(tree, xsd, ERROR_CAP))
+        except Exception:  # a failed guess costs nothing: the loader validates itself
+            pass
+        return tree, None, collected, validated
+
+    # -- the loader's side ------------------------------------------------------------
+    def take(self, path: Path | str) -> Any | None:
+        """The prefetched tree of ``path`` (raising its parse error), or None when the
+        caller must parse the file itself."""
+        key = str(path)
+        with self._cond:
+            self._validated = None
+            state = self._state.get(key)
+            if state is None or state == _TAKEN:
+                return None
+            self._passed = max(self._passed, self._rank[key])
+            self._drop_before(self._rank[key])
+            if state == _PENDING:
+                self._state[key] = _TAKEN
+                self.misses += 1
+                return None
+            while self._state[key] == _RUNNING:
+                self._cond.wait()
+            tree, exc, collected, validated = self._results.pop(key)
+            self._validated = validated
+            self._state[key] = _TAKEN
+            self.hits += 1
+            self._cond.notify_all()
+        for note in collected:
+            self._replay(*note)
+        if exc is not None:
+            raise exc
+        return tree
+
+    def wait(self, path: Path | str, timeout: float | None = None) -> bool:
+        """Wait until the thread has read ``path`` (or will not); True when it has."""
+        key = str(path)
+        with self._cond:
+            self._cond.wait_for(lambda: self._closed or self._state.get(key) not in (_PENDING, _RUNNING)
+                                or key not in self._state, timeout)
+            return self._state.get(key) == _DONE
+
+    def _drop_before(self, rank: int) -> None:
+        """Files before ``rank`` were passed by the audit (not an XML export after all):
+        free their trees and their place in the read-ahead window."""
+        for other in self._order[:rank]:
+            if self._state[other] == _DONE:
+                self._results.pop(other, None)
+                self._state[other] = _TAKEN
+                self._cond.notify_all()
+
+    def validation(self, tree: Any, xsd_name: str, max_errors: int) -> list[Any] | None:
+        """The thread's validation of ``tree`` against ``xsd_name``, or None."""
+        found = self._validated
+        if found is None or found[0] is not tree or found[1] != xsd_name or max_errors > ERROR_CAP:
+            return None
+        self._validated = None
+        self.validation_hits += 1
+        return found[2][:max_errors]
+
+    def close(self, wait: bool = False) -> None:
+        """Stop the thread (it ends after its current file) and drop what it read ahead."""
+        with self._cond:
+            self._closed = True
+            self._results.clear()
+            self._validated = None
+            self._cond.notify_all()
+        if wait and self._thread is not None:
+            self._thread.join()
+

@@ -1,0 +1,147 @@
+"""The XML read-ahead thread: same trees, notes and errors as a plain parse, any order."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any, Iterator
+
+import pytest
+
+from scolint.engine.errors import InputError
+from scolint.engine.prefetch import XmlPrefetcher, schema_roots
+
+
+class FakeXml:
+    """Records every parse and validation; ``bad`` paths raise, ``noisy`` ones write a note."""
+
+    def __init__(self, bad: tuple[str, ...] = (), noisy: tuple[str, ...] = ()) -> None:
+        self.parsed: list[str] = []
+        self.validated: list[tuple[str, str]] = []
+        self.bad, self.noisy = bad, noisy
+        self.sink: list[Any] | None = None
+        self.replayed: list[Any] = []
+        self.lock = threading.Lock()
+
+    def parse(self, path: str) -> Any:
+        with self.lock:
+            self.parsed.append(str(path))
+        if str(path) in self.bad:
+            raise InputError(str(path), 3, "XML mal formé")
+        if str(path) in self.noisy and self.sink is not None:
+            self.sink.append((str(path), 1, "encodage annoncé faux"))
+        return _Tree(str(path))
+
+    def validate(self, tree: Any, xsd: str, max_errors: int) -> list[Any]:
+        self.validated.append((tree.path, xsd))
+        return [(n, f"erreur {n}") for n in range(1, 31)][:max_errors]
+
+    @contextlib.contextmanager
+    def notes(self) -> Iterator[list[Any]]:
+        self.sink = []
+        try:
+            yield self.sink
+        finally:
+            self.sink = None
+
+    def replay(self, *note: Any) -> None:
+        self.replayed.append(note)
+
+
+class _Root:
+    tag = "BEE_ELEVES"
+
+
+class _Tree:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def getroot(self) -> _Root:
+        return _Root()
+
+
+def _prefetcher(fake: FakeXml, paths: list[str], ahead: int = 1) -> XmlPrefetcher:
+    return XmlPrefetcher(paths, fake.parse, fake.validate, fake.notes, fake.replay, ahead=ahead)
+
+
+def _load(pf: XmlPrefetcher, fake: FakeXml, path: str) -> Any:
+    """What xmlsafe.parse does: the prefetched tree, else a parse of its own."""
+    tree = pf.take(path)
+    return tree if tree is not None else fake.parse(path)
+
+
+def test_in_order_every_file_is_parsed_once() -> None:
+    fake = FakeXml()
+    paths = [f"f{i}.xml" for i in range(6)]
+    pf = _prefetcher(fake, paths).start()
+    assert pf.wait(paths[0], timeout=10)
+    trees = [_load(pf, fake, p) for p in paths]
+    pf.close(wait=True)
+    assert [t.path for t in trees] == paths
+    assert sorted(fake.parsed) == sorted(paths)  # no file parsed twice
+    assert pf.hits + pf.misses == len(paths) and pf.hits >= 1
+
+
+def test_out_of_order_requests_never_wait_for_the_thread() -> None:
+    fake = FakeXml()
+    paths = [f"f{i}.xml" for i in range(8)]
+    pf = _prefetcher(fake, paths).start()
+    got = {}
+    for p in reversed(paths):  # the audit may load files in another order
+        got[p] = _load(pf, fake, p)
+    pf.close(wait=True)
+    assert [got[p].path for p in paths] == paths
+    assert pf.misses >= 1  # files the thread had not started were handed back
+
+
+def test_a_parse_error_and_the_notes_reach_the_loader() -> None:
+    fake = FakeXml(bad=("b.xml",), noisy=("a.xml",))
+    pf = _prefetcher(fake, ["a.xml", "b.xml", "c.xml"]).start()
+    assert pf.wait("a.xml", timeout=10)
+    assert pf.take("a.xml").path == "a.xml"
+    assert pf.wait("b.xml", timeout=10)
+    assert fake.replayed == [("a.xml", 1, "encodage annoncé faux")]
+    with pytest.raises(InputError) as caught:
+        pf.take("b.xml")
+    assert caught.value.line == 3
+    assert _load(pf, fake, "c.xml").path == "c.xml"
+    pf.close(wait=True)
+    assert fake.parsed.count("b.xml") == 1
+
+
+def test_validation_is_answered_only_for_the_same_tree_and_schema() -> None:
+    fake = FakeXml()
+    pf = _prefetcher(fake, ["a.xml", "b.xml"]).start()
+    assert pf.wait("a.xml", timeout=10)
+    tree = pf.take("a.xml")
+    assert pf.validation(tree, "autre.xsd", 21) is None  # another schema: validate again
+    assert pf.validation(_Tree("a.xml"), "bee_eleves.xsd", 21) is None  # another tree
+    assert pf.validation(tree, "bee_eleves.xsd", 21) == fake.validate(tree, "bee_eleves.xsd", 21)
+    assert pf.validation(tree, "bee_eleves.xsd", 21) is None  # answered once
+    pf.close(wait=True)
+
+
+def test_files_never_taken_do_not_stall_the_read_ahead() -> None:
+    fake = FakeXml()
+    paths = [f"f{i}.xml" for i in range(5)]
+    pf = _prefetcher(fake, paths).start()
+    assert pf.wait(paths[0], timeout=10)
+    # f0 and f1 were not XML exports after all: never asked for. Taking f2 frees the
+    # read-ahead window f0 held, so the thread goes on with f3, f4.
+    assert _load(pf, fake, paths[2]).path == paths[2]
+    assert pf.wait(paths[3], timeout=10)
+    assert pf.take(paths[3]).path == paths[3]
+    pf.close(wait=True)
+
+
+def test_close_ends_the_thread() -> None:
+    fake = FakeXml()
+    pf = _prefetcher(fake, [f"f{i}.xml" for i in range(4)]).start()
+    pf.close(wait=True)
+    assert not any(t.name == "scolint-prefetch" and t.is_alive() for t in threading.enumerate())
+
+
+def test_schema_roots_come_from_the_shipped_schemas() -> None:
+    roots = schema_roots()
+    assert roots[(None, "BEE_ELEVES")] == "bee_eleves.xsd"
+    assert all(name.endswith(".xsd") for name in roots.values())
