@@ -109,6 +109,7 @@ class XmlPrefetcher:
                     self._results[path] = result
                     self._state[path] = _DONE
                 self._cond.notify_all()
+            del result  # the tree now belongs to the audit: hold no reference to it
 
     def _read(self, path: str) -> tuple[Any, BaseException | None, list[Any], Any]:
         collected: list[Any] = []
