@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from scolint.engine.errors import UsageError
@@ -73,6 +72,10 @@ class Profile:
     changed_prefixes: list[str]
     changed_contains: list[str]
     path: str = ""
+    _contains_folded: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
+
+    def __post_init__(self) -> None:
+        self._contains_folded = tuple(fold(c) for c in self.changed_contains)
 
     def canonical(self, field_name: str, raw: str) -> str:
         """Map a raw cell to its canonical value (``Elève`` -> ``eleve``) when declared."""
@@ -83,10 +86,12 @@ class Profile:
 
     def code_changed(self, code: str) -> bool:
         """Whether an ENT code cell says the user changed it ({SHA}, « modifié par… »)."""
-        if any(code.startswith(p) for p in self.changed_prefixes):
+        if code.startswith(tuple(self.changed_prefixes)):
             return True
+        if not self._contains_folded:
+            return False
         folded = fold(code)
-        return any(fold(c) in folded for c in self.changed_contains)
+        return any(c in folded for c in self._contains_folded)
 
 
 _PROFILE_SCHEMA = {
@@ -109,8 +114,27 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def parse_profile(data: Any, where: str) -> Profile:
-    """Build a :class:`Profile` from its YAML data; :class:`UsageError` in French if invalid."""
+def _plainly_valid(data: Any) -> bool:
+    """True only for data that ``_PROFILE_SCHEMA`` accepts (jsonschema, imported only to
+    word an error, is not needed then); False for anything unusual, valid or not."""
+    if not isinstance(data, dict) or any(k not in data for k in ("id", "famille", "libelle", "colonnes")):
+        return False
+    if any(k in data and not isinstance(data[k], str) for k in ("id", "famille", "libelle", "source")):
+        return False
+    if data.get("statut", "connu") not in ("connu", "suppose") or data.get("entete", "oui") not in ("oui", "non", "auto"):
+        return False
+    if "colonnes_min" in data and not (type(data["colonnes_min"]) is int and data["colonnes_min"] >= 1):
+        return False
+    if any(k in data and not isinstance(data[k], dict) for k in ("reconnaissance", "valeurs", "code_modifie")):
+        return False
+    return isinstance(data["colonnes"], dict) and all(isinstance(v, dict) for v in data["colonnes"].values())
+
+
+def _check(data: Any, where: str) -> None:
+    """:class:`UsageError` in French when ``data`` is not a valid profile (jsonschema)."""
+    if _plainly_valid(data):
+        return
+    import jsonschema  # only here: start-up does not pay for it
     try:
         jsonschema.validate(data, _PROFILE_SCHEMA)
     except jsonschema.ValidationError as exc:
@@ -120,6 +144,11 @@ def parse_profile(data: Any, where: str) -> Profile:
                 "type": "type de valeur inattendu (un profil est un dictionnaire YAML)",
                 "enum": "valeur non permise (voir docs/profils-csv.md)"}.get(str(exc.validator), "valeur invalide")
         raise UsageError(f"{where} : profil CSV invalide ({loc}) : {what}") from None
+
+
+def parse_profile(data: Any, where: str) -> Profile:
+    """Build a :class:`Profile` from its YAML data; :class:`UsageError` in French if invalid."""
+    _check(data, where)
     cols: dict[str, Column] = {}
     for name, spec in data["colonnes"].items():
         names = _as_list(spec.get("entete")) + _as_list(spec.get("entetes"))

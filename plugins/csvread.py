@@ -24,18 +24,18 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable
-
-import jsonschema
+from typing import Any, Iterable
 
 from scolint.engine.errors import InputError
+from scolint.plugins import csvcheck
 from scolint.plugins.csvprofile import (Column, Profile, all_profiles, builtin_profiles, fold,
                                         load_profile_file, parse_profile)
 
 __all__ = ["Column", "Profile", "Table", "Row", "Mapped", "all_profiles", "builtin_profiles", "decode", "fold",
-           "load_profile_file", "map_rows", "match_profile", "matches", "parse_profile", "read_table", "rows_of",
-           "sniff_delimiter"]
+           "iso_date", "joined", "load_profile_file", "map_rows", "match_profile", "matches", "parse_profile",
+           "read_table", "rows_of", "sniff_delimiter"]
 
 #: Largest CSV file read (bytes): a big school's identifier file is under 5 MB.
 MAX_BYTES = 64 * 1024 * 1024
@@ -111,8 +111,9 @@ def read_table(path: Path | str, display: str | None = None, data: bytes | None 
     try:
         for row in reader:
             line = reader.line_num
-            if any(cell.strip() for cell in row):
-                out.append((line, [cell.strip() for cell in row]))
+            cells = [cell.strip() for cell in row]
+            if any(cells):
+                out.append((line, cells))
     except csv.Error as exc:
         why = (f"champ de plus de {csv.field_size_limit()} caractères : donnée abîmée ?"
                if "field larger" in str(exc) else str(exc))
@@ -184,7 +185,11 @@ def family_schema(family: str) -> dict[str, Any]:
 
 
 def map_rows(profile: Profile, table: Table, with_secrets: bool = False) -> Mapped:
-    """Map every data row of ``table`` to the canonical fields of ``profile`` and check it."""
+    """Map every data row of ``table`` to the canonical fields of ``profile`` and check it.
+
+    Rows are mapped and checked column by column (:mod:`scolint.plugins.csvcheck`);
+    jsonschema only words the problems of the rows that fail.
+    """
     header = _has_header(profile, table)
     where: dict[str, list[int]] = {}
     shown: dict[str, str] = {}
@@ -213,125 +218,91 @@ def map_rows(profile: Profile, table: Table, with_secrets: bool = False) -> Mapp
                              f"« {profile.id} » : vérifiez l'en-tête ou choisissez un autre profil (--profile)"))
     if any(p[1] is None for p in problems):
         return Mapped([], problems, header, shown)
-    validator = jsonschema.Draft7Validator(schema)
-    quick = fast_validator(schema)
+    kept = [cells for _line, cells in data_rows if len(cells) >= profile.min_columns]
+    columns = _columns(profile, where, kept, with_secrets)
+    checked = {k: col for k, (col, _kind) in columns.items() if not k.endswith(("_present", "_changed"))}
+    checks = csvcheck.row_checks(profile.family, tuple((k, kind) for k, (_col, kind) in columns.items()
+                                                       if k in checked))
+    failing = (checks.failing_rows(checked, len(kept)) if checks is not None else set(range(len(kept))))
+    names = list(columns)
+    values_of = ([dict(zip(names, vals)) for vals in zip(*(col for col, _kind in columns.values()))]
+                 if names else [{} for _ in kept])
+    validator = csvcheck.validator(schema) if failing else None
     out: list[Row] = []
+    position = -1
     for line, cells in data_rows:
         if len(cells) < profile.min_columns:
             problems.append((line, None, f"{len(cells)} champ(s) au lieu d'au moins {profile.min_columns} : "
                              "ligne tronquée ou séparateur changé"))
             continue
-        values: dict[str, Any] = {}
-        for fname, idxs in where.items():
-            col = profile.columns[fname]
-            if col.secret and not with_secrets:
-                raw = cells[idxs[0]] if idxs[0] < len(cells) else ""
-                values[fname + "_present"] = bool(raw)
-                values[fname + "_changed"] = bool(raw) and profile.code_changed(raw)
-                continue
-            picked = [cells[i] for i in idxs if i < len(cells)]
-            if col.many or col.split:
-                items = [p for cell in picked for p in (cell.split(col.split) if col.split else [cell])]
-                values[fname] = [profile.canonical(fname, v.strip()) for v in items if v.strip()]
-            else:
-                values[fname] = profile.canonical(fname, picked[0]) if picked else ""
-        checked = {k: v for k, v in values.items() if not k.endswith(("_present", "_changed"))}
-        if quick is not None and quick(checked):  # valid: jsonschema would find nothing
+        position += 1
+        values = values_of[position]
+        if position not in failing:  # valid: jsonschema would find nothing
             out.append(Row(line, values))
             continue
-        errors = sorted(validator.iter_errors(checked), key=lambda e: list(e.absolute_path))
+        row_checked = {k: v for k, v in values.items() if not k.endswith(("_present", "_changed"))}
+        errors = sorted(validator.iter_errors(row_checked), key=lambda e: list(e.absolute_path))  # type: ignore[union-attr]
         bad = False
         for err in errors:
             fname = str(err.absolute_path[0]) if err.absolute_path else None
             if err.validator == "required":
                 fname = str(err.message.split("'")[1]) if "'" in err.message else fname
             secret = fname is not None and profile.columns.get(fname, Column()).secret
-            problems.append((line, shown.get(fname or "", fname), _french(err, secret)))
+            problems.append((line, shown.get(fname or "", fname), csvcheck.french(err, secret)))
             bad = bad or fname in schema.get("required", [])
         if not bad:
             out.append(Row(line, values))
     return Mapped(out, problems, header, shown)
 
 
-_ANNOTATIONS = frozenset({"description", "title", "$id", "$schema", "$comment", "examples", "default"})
-_PY_TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda v: isinstance(v, str), "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict), "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-}
+def _columns(profile: Profile, where: dict[str, list[int]], rows: list[list[str]],
+             with_secrets: bool) -> dict[str, tuple[list[Any], str]]:
+    """Each mapped field's column over ``rows``, with the kind of its values (csvcheck).
 
-
-def fast_validator(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
-    """An exact ``is_valid`` for the simple row schemas (type, properties, required, pattern,
-    minLength, maxLength, enum of strings, items), or None when ``schema`` uses anything
-    else. jsonschema costs tens of µs a row (seconds for an ENT file); rows it would
-    accept are accepted here without it, the others still go through it for the messages.
+    Every row has at least ``profile.min_columns`` cells (shorter rows are reported).
     """
-    if not isinstance(schema, dict) or set(schema) - _ANNOTATIONS - {
-            "type", "properties", "required", "pattern", "minLength", "maxLength", "enum", "items"}:
-        return None
-    checks: list[Callable[[Any], bool]] = []
-    kind = schema.get("type")
-    if kind is not None:
-        kinds = [kind] if isinstance(kind, str) else kind
-        if not isinstance(kinds, list) or any(k not in _PY_TYPES for k in kinds):
-            return None
-        tests = [_PY_TYPES[k] for k in kinds]
-        checks.append(lambda v: any(t(v) for t in tests))
-    if "pattern" in schema:
-        rx = re.compile(schema["pattern"])
-        checks.append(lambda v: not isinstance(v, str) or rx.search(v) is not None)
-    if "minLength" in schema:
-        low = schema["minLength"]
-        checks.append(lambda v: not isinstance(v, str) or len(v) >= low)
-    if "maxLength" in schema:
-        high = schema["maxLength"]
-        checks.append(lambda v: not isinstance(v, str) or len(v) <= high)
-    if "enum" in schema:
-        allowed = schema["enum"]
-        if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
-            return None
-        checks.append(lambda v: isinstance(v, str) and v in allowed)
-    if "items" in schema:
-        item = fast_validator(schema["items"])
-        if item is None:
-            return None
-        checks.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
-    if "properties" in schema or "required" in schema:
-        props = {}
-        for name, sub in (schema.get("properties") or {}).items():
-            fn = fast_validator(sub)
-            if fn is None:
-                return None
-            props[name] = fn
-        required = list(schema.get("required") or [])
-
-        def obj(v: Any) -> bool:
-            if not isinstance(v, dict):
-                return True
-            return all(r in v for r in required) and all(fn(v[k]) for k, fn in props.items() if k in v)
-        checks.append(obj)
-    return lambda v: all(c(v) for c in checks)
+    out: dict[str, tuple[list[Any], str]] = {}
+    for fname, idxs in where.items():
+        col = profile.columns[fname]
+        raw = _cells(rows, idxs[0], profile.min_columns)
+        if col.secret and not with_secrets:
+            out[fname + "_present"] = ([bool(v) for v in raw], csvcheck.ANY)
+            out[fname + "_changed"] = ([bool(v) and profile.code_changed(v) for v in raw], csvcheck.ANY)
+        elif col.many or col.split:
+            values: list[Any] = _lists(profile, fname, col, idxs, rows, raw)
+            plain = all(isinstance(x, str) for v in values for x in v)
+            out[fname] = (values, csvcheck.LIST if plain else csvcheck.ANY)
+        elif profile.values.get(fname):  # few distinct raw values: map each once
+            canon: dict[str | None, Any] = {v: profile.canonical(fname, v) for v in set(raw) if v is not None}
+            plain = all(isinstance(v, str) for v in canon.values())
+            canon[None] = ""  # a missing cell is empty, never mapped
+            out[fname] = ([canon[v] for v in raw], csvcheck.TEXT if plain else csvcheck.ANY)
+        else:
+            out[fname] = ([v or "" for v in raw] if idxs[0] >= profile.min_columns else raw, csvcheck.TEXT)
+    return out
 
 
-def _french(err: jsonschema.ValidationError, secret: bool) -> str:
-    """A French message for a JSON Schema error (never quoting a secret value)."""
-    value = "" if secret or isinstance(err.instance, (dict, list)) else f" « {err.instance} »"
-    kind = err.validator
-    if kind == "required":
-        return "valeur obligatoire absente"
-    if kind == "minLength":
-        return "valeur obligatoire vide"
-    if kind == "maxLength":
-        return f"valeur{value} trop longue (au plus {err.validator_value} caractères)"
-    if kind == "pattern":
-        hint = (err.schema or {}).get("description", "format attendu non respecté")
-        return f"valeur{value} invalide : {hint}"
-    if kind == "enum":
-        return f"valeur{value} inconnue (attendu : {', '.join(map(str, err.validator_value))})"
-    if kind == "format":
-        return f"valeur{value} invalide (format {err.validator_value})"
-    return f"valeur{value} non conforme au schéma ({kind})"
+def _cells(rows: list[list[str]], index: int, min_columns: int) -> list[Any]:
+    """Column ``index`` of ``rows``: None where a row is too short to have it."""
+    if index < min_columns:  # every row has it
+        return list(map(itemgetter(index), rows))
+    return [cells[index] if index < len(cells) else None for cells in rows]
+
+
+def _lists(profile: Profile, fname: str, col: Column, idxs: list[int], rows: list[list[str]],
+           first: list[Any]) -> list[list[Any]]:
+    """The list values of a multi-column or split field (``first``: its first column):
+    the non-empty items of its cells (each cell cut at ``col.split`` when set), in order."""
+    cols = [first] + [_cells(rows, i, profile.min_columns) for i in idxs[1:]]
+    sep = col.split
+    if sep:
+        out = [[p.strip() for v in vals if v for p in v.split(sep) if p.strip()] for vals in zip(*cols)]
+    else:
+        out = [[v.strip() for v in vals if v and v.strip()] for vals in zip(*cols)]
+    if profile.values.get(fname):
+        canon = {v: profile.canonical(fname, v) for v in {x for items in out for x in items}}
+        out = [[canon[x] for x in items] for items in out]
+    return out
 
 
 def rows_of(path: Path | str, family: str | None, options: dict[str, Any] | None = None,
@@ -349,3 +320,23 @@ def rows_of(path: Path | str, family: str | None, options: dict[str, Any] | None
                          "(ajoutez un profil avec --profile, voir docs/profils-csv.md)")
     return prof, table, map_rows(prof, table, with_secrets)
 
+
+def joined(first: Any, second: Any) -> str:
+    """``"first second"``, an empty part left out (as ``" ".join`` of the non-empty parts)."""
+    if first and second:
+        return f"{first} {second}"
+    return str(first or second or "")
+
+
+_DMY = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
+_YMD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(value: Any) -> str | None:
+    """A date cell as ISO ``AAAA-MM-JJ`` (from ``jj/mm/aaaa`` or ISO), None otherwise."""
+    if not value:
+        return None
+    text = str(value).strip()
+    if _DMY.fullmatch(text):
+        return f"{text[6:]}-{text[3:5]}-{text[:2]}"
+    return text if _YMD.fullmatch(text) else None

@@ -127,8 +127,10 @@ def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvr
     graph.add_export(Export(FORMAT, display, SYSTEM, uai=uai_of(mapped.rows, display),
                             meta={"profile": prof.id, "encoding": table.encoding, "delimiter": table.delimiter}))
     seen: dict[str, int] = {}
+    known = frozenset(PROFILES)
     for row in mapped.rows:
         f = row.fields
+        get = f.get
         login = str(f["login"])
         if login in seen:
             graph.problem("ENTREE-SCHEMA", f"identifiant de connexion « {login} » déjà présent ligne {seen[login]} : "
@@ -137,32 +139,25 @@ def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvr
                               "Fichiers des identifiants).")
             continue
         seen[login] = row.line
-        raw_profile = str(f.get("profile") or "")
-        profile = raw_profile if raw_profile in PROFILES else "autre"
-        last, first = f.get("last_name") or None, f.get("first_name") or None
-        child = " ".join(p for p in (f.get("child_first_name"), f.get("child_last_name")) if p)
-        child_names = ([child] if child else []) + list(f.get("children") or [])
+        raw_profile = str(get("profile") or "")
+        last, first = get("last_name") or None, get("first_name") or None
+        child = csvread.joined(get("child_first_name"), get("child_last_name"))
+        child_names = ([child] if child else []) + list(get("children") or [])
         graph.add(
             "ent_account", login, source=SOURCE, prov=Provenance(display, row.line, SYSTEM),
-            label=" ".join(p for p in (last, first) if p) + f" ({login})",
-            login=login, uid=f.get("uid") or None, uai=(f.get("uai") or "").replace(".", "").upper() or None,
-            profile=profile, profile_label=raw_profile, last_name=last, first_name=first,
-            division_code=f.get("division") or None, jointure=f.get("jointure") or None,
-            siecle_id=f.get("siecle_id") or None, idpn=f.get("idpn") or None,
-            birth_date=_iso(f.get("birth_date")), layout=prof.id,
-            code_present=bool(f.get("code_present")), code_changed=bool(f.get("code_changed")),
-            parent_uids=list(f.get("parent_uids") or []), parent_names=list(f.get("parents") or []),
+            label=f"{csvread.joined(last, first)} ({login})",
+            login=login, uid=get("uid") or None, uai=(get("uai") or "").replace(".", "").upper() or None,
+            profile=raw_profile if raw_profile in known else "autre", profile_label=raw_profile,
+            last_name=last, first_name=first,
+            division_code=get("division") or None, jointure=get("jointure") or None,
+            siecle_id=get("siecle_id") or None, idpn=get("idpn") or None,
+            birth_date=csvread.iso_date(get("birth_date")), layout=prof.id,
+            code_present=bool(get("code_present")), code_changed=bool(get("code_changed")),
+            parent_uids=list(get("parent_uids") or []), parent_names=list(get("parents") or []),
             child_names=child_names, parents=[], children=[],
             person=None, person_candidates=[], match=None, student=None, guardian=None, teacher=None,
             aaf=None, pronote=None, pronote_candidates=[],
         )
-
-
-def _iso(value: Any) -> str | None:
-    text = str(value or "").strip()
-    if re.fullmatch(r"[0-9]{2}/[0-9]{2}/[0-9]{4}", text):
-        return f"{text[6:]}-{text[3:5]}-{text[:2]}"
-    return text if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) else None
 
 
 @hookimpl(trylast=True)

@@ -67,33 +67,28 @@ def load_family(graph: Graph, display: str, prof: csvread.Profile, table: csvrea
     """Add the export and the rows of a PRONOTE CSV (identifiers or guardians)."""
     graph.add_export(Export(prof.family, display, SYSTEM, meta={"profile": prof.id, "encoding": table.encoding,
                                                                "guessed_layout": prof.status != "connu"}))
+    joined = csvread.joined
     for row in mapped.rows:
-        f = row.fields
+        get = row.fields.get
         prov = Provenance(display, row.line, SYSTEM)
         if prof.family == IDENTIFIERS:
-            child = " ".join(p for p in (f.get("child_first_name"), f.get("child_last_name")) if p)
-            add_identifier(graph, str(f["idpn"]), prov, IDENTIFIERS, profile=str(f.get("profile") or ""),
-                           last_name=f.get("last_name") or None, first_name=f.get("first_name") or None,
-                           birth_date=_iso(f.get("birth_date")), division_code=f.get("division") or None,
-                           siecle_id=f.get("siecle_id") or None, ine=f.get("ine") or None,
-                           sts_id=f.get("sts_id") or None, cas_id=f.get("cas_id") or None,
+            child = joined(get("child_first_name"), get("child_last_name"))
+            add_identifier(graph, str(row.fields["idpn"]), prov, IDENTIFIERS, profile=str(get("profile") or ""),
+                           last_name=get("last_name") or None, first_name=get("first_name") or None,
+                           birth_date=csvread.iso_date(get("birth_date")), division_code=get("division") or None,
+                           siecle_id=get("siecle_id") or None, ine=get("ine") or None,
+                           sts_id=get("sts_id") or None, cas_id=get("cas_id") or None,
                            child_names=[child] if child else [], child_ids=[])
         else:
-            last, first = f.get("last_name") or None, f.get("first_name") or None
-            s_last, s_first = f.get("student_last_name") or None, f.get("student_first_name") or None
-            ident = f.get("idpn") or f"{last or ''} {first or ''} / {s_last or ''} {s_first or ''}".strip()
+            last, first = get("last_name") or None, get("first_name") or None
+            s_last, s_first = get("student_last_name") or None, get("student_first_name") or None
+            ident = get("idpn") or f"{last or ''} {first or ''} / {s_last or ''} {s_first or ''}".strip()
             graph.add("pronote_guardian", ident, source=SOURCE, prov=prov,
-                      label=f"{' '.join(p for p in (last, first) if p)} (responsable de "
-                            f"{' '.join(p for p in (s_last, s_first) if p)})",
+                      label=f"{joined(last, first)} (responsable de {joined(s_last, s_first)})",
                       last_name=last, first_name=first, student_last_name=s_last, student_first_name=s_first,
-                      division_code=f.get("division") or None, student_siecle_id=f.get("student_siecle_id") or None,
-                      rank=f.get("rank") or None, espace_parents=f.get("espace_parents") == "oui",
-                      idpn=f.get("idpn") or None, student=None, guardian=None)
-
-
-def _iso(value: Any) -> str | None:
-    from scolint.plugins.ent import _iso as iso
-    return iso(value)
+                      division_code=get("division") or None, student_siecle_id=get("student_siecle_id") or None,
+                      rank=get("rank") or None, espace_parents=get("espace_parents") == "oui",
+                      idpn=get("idpn") or None, student=None, guardian=None)
 
 
 def add_identifier(graph: Graph, idpn: str, prov: Provenance, origin: str, **fields: Any) -> Entity:
@@ -110,7 +105,7 @@ def add_identifier(graph: Graph, idpn: str, prov: Provenance, origin: str, **fie
         if prov not in existing.prov:
             existing.prov.append(prov)
         return existing
-    name = " ".join(p for p in (fields.get("last_name"), fields.get("first_name")) if p)
+    name = csvread.joined(fields.get("last_name"), fields.get("first_name"))
     return graph.add("pronote_identifier", idpn, source=SOURCE, prov=prov, label=f"{name} ({idpn})" if name else idpn,
                      idpn=idpn, origins=[origin], person=None, persons=[], ent_accounts=[], **fields)
 
