@@ -75,17 +75,33 @@ class Auditor:
         self.options = options or {}
         self.evaluator = Evaluator(self.rules, self.registries, self.env)
         self._loads = 0
+        self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
+
+    def kinds_for(self, format_ids: Iterable[str]) -> set[str] | None:
+        """The entity kinds the selected rules need from an input set of ``format_ids``
+        (engine/needs.py); None (every kind) when every rule is selected."""
+        if len(self.rules) == len(self.all_rules):
+            return None
+        from .needs import kinds_read, kinds_to_load
+        if self._read is None:
+            self._read = kinds_read(self.rules, self.registries, self.env)
+        kinds, names = self._read
+        return kinds_to_load(kinds, names, format_ids, self.registries)
 
     # -- pipeline -------------------------------------------------------------------
-    def load(self, inputs: Iterable[str | Path]) -> tuple[Graph, list[str]]:
-        """Discover, detect and load every input file into a new graph."""
+    def load(self, inputs: Iterable[str | Path], for_rules: bool = False) -> tuple[Graph, list[str]]:
+        """Discover, detect and load every input file into a new graph.
+
+        ``for_rules``: loaders may skip the entity kinds the selected rules do not need
+        (``options["kinds"]``); the graph then serves these rules only (:meth:`audit`).
+        """
         if self._loads:  # the graph of the previous audit (a batch) is garbage: free it now
             gc.collect()
         self._loads += 1
         with bulk_allocation():
-            return self._load(inputs)
+            return self._load(inputs, for_rules)
 
-    def _load(self, inputs: Iterable[str | Path]) -> tuple[Graph, list[str]]:
+    def _load(self, inputs: Iterable[str | Path], for_rules: bool = False) -> tuple[Graph, list[str]]:
         graph = Graph()
         shown: list[str] = []
         with Discovery() as disc:
@@ -93,24 +109,35 @@ class Auditor:
             for err in disc.errors:
                 graph.problem("ENTREE-ARCHIVE", err.detail, err.path, err.line, fatal=True,
                               fix="Téléchargez à nouveau l'export ou fournissez les fichiers XML/CSV directement.")
-            for item in disc.files:
+            detected = [self._detect(item.path) for item in disc.files]
+            kinds = self.kinds_for(fmt for _h, fmt in detected if fmt) if for_rules else None
+            options = self.options if kinds is None else dict(self.options, kinds=frozenset(kinds))
+            for item, (head, fmt) in zip(disc.files, detected):
                 shown.append(item.display)
-                self._load_one(graph, item.path, item.display, item.name)
+                self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
             self.host.link(graph)
         self._add_export_entities(graph)
         return graph, shown
 
-    def _load_one(self, graph: Graph, path: Path, display: str, name: str) -> None:
+    def _detect(self, path: Path) -> tuple[bytes | OSError, str | None]:
+        """``(head or read error, format id or None)`` of one file (no problem recorded)."""
         try:
             head = read_head(path)
         except OSError as exc:
-            graph.problem("ENTREE-LECTURE", f"fichier illisible : {exc.strerror}", display, fatal=True)
+            return exc, None
+        if not head.strip() and _blank(path):
+            return head, None
+        return head, self.host.detect_format(path=path, head=head)
+
+    def _load_one(self, graph: Graph, path: Path, display: str, name: str, head: bytes | OSError,
+                  fmt: str | None, options: dict[str, Any]) -> None:
+        if isinstance(head, OSError):
+            graph.problem("ENTREE-LECTURE", f"fichier illisible : {head.strerror}", display, fatal=True)
             return
         if not head.strip() and _blank(path):
             graph.problem("ENTREE-FICHIER", "fichier vide : export interrompu ou mal enregistré ?", display, fatal=True,
                           fix="Refaites l'export depuis le logiciel d'origine (ou retirez ce fichier vide du dossier).")
             return
-        fmt = self.host.detect_format(path=path, head=head)
         if fmt is None:
             graph.problem("ENTREE-INCONNU", "fichier non reconnu (ni export SIECLE, STS, EDT, PRONOTE, ENT ni AAF) : ignoré",
                           display, severity="info",
@@ -119,7 +146,7 @@ class Auditor:
         before = len(graph.exports)
         try:
             with xmlsafe.notes() as notes:
-                handled = self.host.load(path, fmt, graph, dict(self.options, display=display))
+                handled = self.host.load(path, fmt, graph, dict(options, display=display))
             for _path, line, note in notes:
                 graph.problem("ENTREE-ENCODAGE", note, display, line, severity="warning",
                               fix="Refaites l'export depuis le logiciel d'origine et donnez le fichier tel quel, "
@@ -165,7 +192,7 @@ class Auditor:
         """Run the whole pipeline on ``inputs`` and return the result."""
         started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         inputs = list(inputs)
-        graph, shown = self.load(inputs)
+        graph, shown = self.load(inputs, for_rules=True)
         return self.evaluate(graph, shown, started)
 
     def evaluate(self, graph: Graph, shown: list[str], started: str) -> AuditResult:

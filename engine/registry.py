@@ -65,12 +65,15 @@ class FormatInfo:
     :param system: the flow step: SIECLE, STS, EDT, PRONOTE, ENT or AAF.
     :param how_to_get: French instructions to obtain the export (shown for rules
         « non évaluées »).
+    :param kinds: the entity kinds its loader may add (None: not declared, any kind);
+        lets the Auditor tell which link steps an input set can run (engine/needs.py).
     """
 
     id: str
     label: str
     system: str
     how_to_get: str = ""
+    kinds: tuple[str, ...] | None = None
 
 
 @dataclass

@@ -71,7 +71,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from scolint.plugins import pseudonymise
     pseudo = pseudonymise.from_args(args)  # reads the secret before the audit
     auditor = auditor_from_args(args)
-    result, graph = pseudonymise.audit_with_graph(auditor, args.paths)
+    if pseudo is None:  # the loaders build only the kinds of entities the selected rules read
+        result = auditor.audit(args.paths)
+    else:  # the pseudonymiser learns the names of every person of the graph
+        result, graph = pseudonymise.audit_with_graph(auditor, args.paths)
     code = accept_and_exit_code(args, result, settings_from_args(args).fail_on or "error")
     if pseudo is not None:
         pseudo.apply(result, graph)

@@ -30,6 +30,13 @@ LOADERS = {
     edt_export.FORMAT: (f"{{{edt_export.NS}}}ExportEmploiDuTemps", edt_export.load_export),
     edt_crypt.FORMAT: (f"{{{edt_crypt.NS}}}EXPORT_INDEX_EDUCATION", edt_crypt.load_container),
 }
+#: format id -> entity kinds its loader adds (``FormatInfo.kinds``: which link steps may run)
+KINDS = {
+    edt_sts.FORMAT: ("edt_room", "edt_teacher", "edt_class", "edt_group", "edt_service", "edt_course"),
+    edt_export.FORMAT: ("edt_subject", "edt_room", "edt_teacher", "edt_class", "edt_class_part", "edt_group",
+                        "edt_student", "edt_guardian", "edt_course"),
+    edt_crypt.FORMAT: ("edt_container",),
+}
 #: Format of EDT's export to PRONOTE 2012: not public, so not read (formats.md §11); rules
 #: needing what only it carries (a course's « Ne pas exporter » status) stay « non évaluées ».
 PRONOTE_FORMAT = "edt-pronote"
@@ -54,7 +61,7 @@ FORMATS = (
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     for fmt, label, how in FORMATS:
-        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, how))
+        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, how, kinds=KINDS.get(fmt, ())))
     declare_kinds(registries)
 
 
@@ -76,7 +83,10 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
                       "(espace de noms Index Education attendu)", display, root.sourceline, severity="error",
                       fix="Refaites l'export depuis EDT sans modifier le fichier.")
         return True
-    loader(tree, graph, display)
+    if format_id == edt_export.FORMAT:  # the only EDT loader that skips kinds nobody reads
+        edt_export.load_export(tree, graph, display, options.get("kinds"))
+    else:
+        loader(tree, graph, display)
     return True
 
 

@@ -131,8 +131,14 @@ _EMPTY = {
 }
 
 
-def load_export(tree: Any, graph: Graph, display: str) -> None:
-    """Read a parsed ExportEmploiDuTemps into ``graph``."""
+def load_export(tree: Any, graph: Graph, display: str, kinds: frozenset[str] | set[str] | None = None) -> None:
+    """Read a parsed ExportEmploiDuTemps into ``graph``.
+
+    ``kinds`` (``options["kinds"]`` of the load hook, None = every kind): when neither
+    ``edt_student`` nor ``edt_guardian`` is needed, the students and their guardians are
+    not built (the fields ``students`` of classes, parts and groups stay empty lists);
+    every other kind is built exactly as without ``kinds``.
+    """
     root = tree.getroot()
     check_schema(tree, "export_emploi_du_temps.xsd", graph, display, "EDT (ExportEmploiDuTemps)")
     r = _Reader(root, graph, display)
@@ -157,7 +163,10 @@ def load_export(tree: Any, graph: Graph, display: str) -> None:
             r.add("edt_teacher", attr(el, "Ident") or "", el, label or "?", **fields)
     _structures(r)
     if r.has_students:
-        _students(r)
+        if _people_needed(r, kinds):
+            _students(r)
+        else:
+            _student_refs(r)
     _courses(r)
 
 
@@ -243,6 +252,43 @@ def _students(r: _Reader) -> None:
         _student_structures(st)
 
 
+def _people_needed(r: _Reader, kinds: frozenset[str] | set[str] | None) -> bool:
+    """True when the students (and guardians) must be built.
+
+    Besides the kinds asked for, the PRONOTE plugin's link turns the IDPN of EDT's people
+    into PRONOTE identifiers and marks the export as providing them: if no teacher of the
+    file has an IDPN but a student or guardian may have one, the students are built so
+    that the formats of the audit (``audit.formats``, rules' ``requires``) stay the same.
+    """
+    if kinds is None or "edt_student" in kinds or "edt_guardian" in kinds:
+        return True
+    if any(ent.data.get("idpn") for (kind, _i), ent in r.byid.items() if kind == "edt_teacher"):
+        return False
+    return bool(r.root.xpath("boolean(e:Eleves/e:Eleve[@IDPN or @IdPN] | e:Eleves/e:Eleve/e:Responsable[@IDPN or @IdPN])",
+                             namespaces={"e": NS}))
+
+
+def _student_refs(r: _Reader) -> None:
+    """What :func:`_students` does to the other kinds, without building students: the
+    ``students`` lists of structures are set (empty), and a class or part a student names
+    but the file does not declare is created bare, in the same order and at the same line."""
+    for kind in ("edt_class", "edt_class_part", "edt_group"):
+        for ent in r.graph.all(kind, SOURCE):
+            ent.data["students"] = []
+    named = {kind: r.root.xpath(f"e:Eleves/e:Eleve/*[local-name() = '{tag}']/@Ident", namespaces={"e": NS},
+                                smart_strings=False)
+             for tag, kind in (("Classe", "edt_class"), ("PartieDeClasse", "edt_class_part"))}
+    if all((kind, ident.strip()) in r.byid for kind, idents in named.items() for ident in idents if ident.strip()):
+        return  # every structure a student names is declared (a valid file): nothing to create
+    for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
+        if not attr(el, "Ident"):
+            continue
+        for child in el:
+            tag = child.tag.split("}")[-1] if isinstance(child.tag, str) else ""
+            if tag in ("Classe", "PartieDeClasse"):
+                r.ref("edt_class" if tag == "Classe" else "edt_class_part", attr(child, "Ident"), child)
+
+
 def _student_structures(st: Entity) -> None:
     classes = st.data["classes"]
     st.data["edt_class"] = classes[0] if classes else None
@@ -283,52 +329,94 @@ def _places(root: Any) -> tuple[dict[int, tuple[str | None, str | None]], int | 
     return places, to_int(attr(grid, "DureePlace"))
 
 
+#: Child element of a Cours -> (prefix in course ids, kind, key in the course's resources); None for Matiere.
+_COURSE_CHILDREN: dict[str, tuple[str, str, str] | None] = {q("Matiere"): None}
+_COURSE_CHILDREN.update({q(tag): (prefix, kind, tag) for tag, (prefix, kind) in RESOURCES.items()})
+
+
+def _course_weeks(masks: tuple[str | None, ...], first_monday: dt.date | None,
+                  cache: dict[tuple[str | None, ...], tuple[tuple[int, ...] | None, tuple[str, ...]]]
+                  ) -> tuple[tuple[int, ...] | None, tuple[str, ...]]:
+    """The weeks (union of the resources' ``Semaines``; None when none is readable) and
+    their first days, cached by the resources' masks (a timetable has few distinct ones)."""
+    found = cache.get(masks)
+    if found is None:
+        weeks: set[int] = set()
+        has_weeks = False
+        for mask in masks:
+            decoded = decode_weeks(mask)
+            if decoded is not None:
+                has_weeks = True
+                weeks.update(decoded)
+        week_list = sorted(weeks) if has_weeks else None
+        found = (tuple(week_list) if week_list is not None else None,
+                 tuple(week_dates(week_list, first_monday)))
+        cache[masks] = found
+    return found
+
+
 def _courses(r: _Reader) -> None:
     places, place_minutes = _places(r.root)
     seen: dict[str, int] = {}
+    weeks_cache: dict[tuple[str | None, ...], tuple[tuple[int, ...] | None, tuple[str, ...]]] = {}
+    byid, ref, add, prov = r.byid, r.ref, r.graph.add, r.prov
+    children = _COURSE_CHILDREN
     for el in r.root.iterfind(f"{q('Cours')}/{q('Cours')}"):
-        day, first, count = to_int(attr(el, "Jour")), to_int(attr(el, "NumeroPlaceDebut")), to_int(attr(el, "NombrePlaces"))
-        res: dict[str, list[Entity]] = {k: [] for k in RESOURCES}
+        get = el.get
+        day, first, count = to_int(get("Jour")), to_int(get("NumeroPlaceDebut")), to_int(get("NombrePlaces"))
+        res: dict[str, list[Entity]] = {"Professeur": [], "Classe": [], "Groupe": [], "PartieDeClasse": [], "Salle": []}
         refs: list[str] = []
-        weeks: set[int] = set()
-        has_weeks = False
+        masks: list[str | None] = []
         subject = None
         for child in el:
-            tag = child.tag.split("}")[-1] if isinstance(child.tag, str) else ""
-            if tag == "Matiere":
-                subject = r.ref("edt_subject", attr(child, "Ident"), child)
-            elif tag in RESOURCES:
-                prefix, kind = RESOURCES[tag]
-                ent = r.ref(kind, attr(child, "Ident"), child)
-                if ent is None:
+            tag = child.tag
+            what = children.get(tag, False)
+            if what is False:  # a resource in another namespace is still read by its local name
+                what = children.get(q(tag.split("}")[-1]), False) if isinstance(tag, str) else False
+                if what is False:
                     continue
-                res[tag].append(ent)
-                if prefix != "S":
-                    refs.append(f"{prefix}{ent.id}")
-                decoded = decode_weeks(attr(child, "Semaines"))
-                if decoded is not None:
-                    has_weeks = True
-                    weeks.update(decoded)
+            ident = child.get("Ident")
+            if ident:
+                ident = ident.strip()
+            if what is None:
+                subject = (byid.get(("edt_subject", ident)) or ref("edt_subject", ident, child)) if ident else None
+                continue
+            prefix, kind, key = what
+            if not ident:
+                continue
+            ent = byid.get((kind, ident)) or ref(kind, ident, child)
+            res[key].append(ent)
+            if prefix != "S":
+                refs.append(f"{prefix}{ent.id}")
+            masks.append(child.get("Semaines"))  # decode_weeks reads it as attr() would give it
         base = f"J{day if day is not None else ''}-P{first if first is not None else ''}-M{subject.id if subject else ''}-" \
                + ",".join(sorted(refs))
-        seen[base] = seen.get(base, 0) + 1
-        cid = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        start = places.get(first or 0, (None, None))[0] if first is not None else None
-        last = (first or 0) + (count or 1) - 1
-        end = places.get(last, (None, None))[1] if first is not None else None
-        week_list = sorted(weeks) if has_weeks else None
+        n = seen[base] = seen.get(base, 0) + 1
+        cid = base if n == 1 else f"{base}#{n}"
+        if first is not None:
+            start = places.get(first, _NO_PLACE)[0]
+            end = places.get(first + (count or 1) - 1, _NO_PLACE)[1]
+        else:
+            start = end = None
+        week_tuple, dates = _course_weeks(tuple(masks), r.first_monday, weeks_cache)
         names = [e.label for e in res["Classe"] + res["Groupe"] + res["PartieDeClasse"]]
+        day_name = DAYS.get(day or 0)
         label = f"{subject.label if subject else 'sans matière'} – {', '.join(names) or 'sans classe'} – " \
-                f"{DAYS.get(day or 0, '?')} {start or '?'}"
-        course = r.add("edt_course", cid, el, label, day=day, day_name=DAYS.get(day or 0), start=start, end=end,
-                       duration=(count * place_minutes) if count and place_minutes else None,
-                       first_place=first, places=count, weeks=week_list,
-                       week_dates=week_dates(week_list, r.first_monday), alternance=None,
-                       teachers=res["Professeur"], classes=res["Classe"], groups=res["Groupe"],
-                       class_parts=res["PartieDeClasse"], subject=subject,
-                       subject_code=subject.data.get("code") if subject else None,
-                       rooms=res["Salle"], room=res["Salle"][0] if res["Salle"] else None, service=None,
-                       exported=None, complex_specified=None)
+                f"{day_name or '?'} {start or '?'}"
+        rooms = res["Salle"]
+        course = add("edt_course", cid, source=SOURCE, prov=prov(el), label=label, day=day, day_name=day_name,
+                     start=start, end=end, duration=(count * place_minutes) if count and place_minutes else None,
+                     first_place=first, places=count, weeks=list(week_tuple) if week_tuple is not None else None,
+                     week_dates=list(dates), alternance=None,
+                     teachers=res["Professeur"], classes=res["Classe"], groups=res["Groupe"],
+                     class_parts=res["PartieDeClasse"], subject=subject,
+                     subject_code=subject.data.get("code") if subject else None,
+                     rooms=rooms, room=rooms[0] if rooms else None, service=None,
+                     exported=None, complex_specified=None)
+        byid[("edt_course", cid)] = course
         for tag in ("Professeur", "Classe", "Groupe"):
             for ent in res[tag]:
                 ent.data.setdefault("courses", []).append(course)
+
+
+_NO_PLACE: tuple[None, None] = (None, None)
