@@ -25,17 +25,26 @@ from scolint.engine.yamlines import load_with_lines
 _SEP_FOLD = re.compile(r"[\s\-'’_.()]+")
 
 
+#: Folded texts by text: the linkers and loaders fold the same names, logins and values
+#: again and again; emptied when full so that a batch does not grow it.
+_FOLDED: dict[str, str] = {}
+_FOLDED_MAX = 65536
+
+
 def fold(value: Any) -> str:
     """Accents, case and separators folded (``"Clé de jointure"`` -> ``"cle de jointure"``)."""
-    text = str(value or "")
+    text = value if type(value) is str else str(value or "")
+    folded = _FOLDED.get(text)
+    if folded is None:
+        if len(_FOLDED) >= _FOLDED_MAX:
+            _FOLDED.clear()
+        folded = _FOLDED[text] = _fold_text(text)
+    return folded
+
+
+def _fold_text(text: str) -> str:
     if text.isascii():  # nothing to normalise (most names, logins, codes)
         return _SEP_FOLD.sub(" ", text).strip().casefold()
-    return _fold_unicode(text)
-
-
-@lru_cache(maxsize=16384)
-def _fold_unicode(text: str) -> str:
-    # cached: the linkers fold the same names several times (one index per linker)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")

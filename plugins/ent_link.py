@@ -45,6 +45,7 @@ class People:
         self.guardian_names: dict[str, list[Entity]] = {}
         for g in graph.all("guardian", "siecle"):
             self.guardian_names.setdefault(name_key(g.get("last_name"), g.get("first_name")), []).append(g)
+        self._kids: dict[Entity, tuple[set[str], set[str]]] = {}  # guardian -> children's ids, folded names
         self.teachers = {t.id: t for t in graph.all("teacher", "sts")}
         self.teacher_names: dict[str, list[Entity]] = {}
         for t in self.teachers.values():
@@ -79,16 +80,26 @@ class People:
                  child_names: Iterable[str] = ()) -> Found:
         """A SIECLE guardian by folded name and one child in common (ELEVE_ID or name)."""
         named = self.guardian_names.get(name_key(last, first), []) if last else []
+        if not named:
+            return None, [], None
         ids = set(child_ids)
         folded_children = {fold(n) for n in child_names}
         out = []
         for g in named:
-            kids = g.get("students") or []
-            if any(k.id in ids for k in kids) or any(
-                    fold(f"{k.get('first_name')} {k.get('last_name')}") in folded_children
-                    or fold(f"{k.get('last_name')} {k.get('first_name')}") in folded_children for k in kids):
+            kid_ids, kid_names = self._children_of(g)
+            if not kid_ids.isdisjoint(ids) or not kid_names.isdisjoint(folded_children):
                 out.append(g)
         return _one(out, "nom+enfant") or (None, [], None)
+
+    def _children_of(self, guardian: Entity) -> tuple[set[str], set[str]]:
+        """Ids and folded names (« prénom nom » and « nom prénom ») of a guardian's students."""
+        known = self._kids.get(guardian)
+        if known is None:
+            kids = guardian.get("students") or []
+            names = {fold(f"{k.get('first_name')} {k.get('last_name')}") for k in kids}
+            names.update(fold(f"{k.get('last_name')} {k.get('first_name')}") for k in kids)
+            known = self._kids[guardian] = ({k.id for k in kids}, names)
+        return known
 
     def teacher(self, sts_id: Any = None, last: Any = None, first: Any = None, birth: Any = None) -> Found:
         """An STS person by INDIVIDU id, name + birth date, else name alone."""
@@ -140,7 +151,9 @@ def find_person(people: People, account: Entity) -> Found:
 def link_accounts(graph: Graph) -> None:
     """Set parents/children, the AAF record, the person and the PRONOTE identifiers of every account."""
     from scolint.plugins import pronote
-    pronote.link_identifiers(graph)  # idempotent; EDT's IDPN must be merged before accounts are matched
+    # EDT's IDPN must be merged before accounts are matched: done once per graph (by the
+    # PRONOTE plugin's link, just before), whose index of SIECLE/STS people serves here too
+    people = pronote.link_identifiers(graph)
     accounts = graph.all("ent_account", "ent")
     if not accounts:
         return
@@ -158,7 +171,6 @@ def link_accounts(graph: Graph) -> None:
                     acc.data["parents"].append(parent)
                     parent.data["children"].append(acc)
         acc.data["aaf"] = aaf_by_jointure.get(str(acc.get("jointure"))) if acc.get("jointure") else None
-    people = People(graph)
     # students first: a guardian is then found through the SIECLE student of a child account
     for acc in sorted(accounts, key=lambda a: a.get("profile") != "eleve"):
         person, cands, how = find_person(people, acc)
@@ -177,21 +189,24 @@ def link_pronote(graph: Graph, accounts: list[Entity]) -> None:
     """Each account's PRONOTE identifiers: same IDPN, else same person, else same name (+ birth, child)."""
     idents = graph.all("pronote_identifier", "pronote")
     by_idpn = {i.id: i for i in idents}
-    by_person: dict[tuple[str, str, str], list[Entity]] = {}
-    by_name: dict[str, list[Entity]] = {}
+    by_person: dict[Entity, list[Entity]] = {}  # an entity is its graph key (one entity per key)
     for ident in idents:
         ident.data["ent_accounts"] = []
         for p in ident.get("persons") or []:
-            by_person.setdefault(p.key, []).append(ident)
-        by_name.setdefault(_pronote_key(ident), []).append(ident)
+            by_person.setdefault(p, []).append(ident)
+    by_name: dict[str, list[Entity]] | None = None  # built when an account needs it
     for acc in accounts:
         if acc.get("idpn"):
             found = [by_idpn[acc["idpn"]]] if acc["idpn"] in by_idpn else []
         elif acc.get("person") is not None:
-            found = list(by_person.get(acc["person"].key, []))
+            found = list(by_person.get(acc["person"], []))
         elif acc.get("person_candidates"):
             found = []  # ambiguous person: reported by ENT-LIEN-001, not guessed here
         else:
+            if by_name is None:
+                by_name = {}
+                for ident in idents:
+                    by_name.setdefault(_pronote_key(ident), []).append(ident)
             found = [i for i in by_name.get(_pronote_key(acc), []) if _compatible(acc, i)]
         found = list(dict.fromkeys(found))
         acc.data["pronote_candidates"] = found

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from scolint.engine import hookimpl
 from scolint.engine.model import Entity, Export, Graph, Provenance
@@ -95,13 +96,14 @@ def add_identifier(graph: Graph, idpn: str, prov: Provenance, origin: str, **fie
     """Add (or merge into) the ``pronote_identifier`` of ``idpn``; empty values never overwrite."""
     existing = graph.get("pronote_identifier", idpn, SOURCE)
     if existing is not None:
+        data = existing.data
         for key, value in fields.items():
-            if key in ("child_names", "child_ids"):
-                existing.data[key] = list(dict.fromkeys((existing.get(key) or []) + list(value)))
-            elif value and not existing.get(key):
-                existing.data[key] = value
-        if origin not in existing.data["origins"]:
-            existing.data["origins"].append(origin)
+            if key == "child_names" or key == "child_ids":
+                data[key] = list(dict.fromkeys((data.get(key) or []) + list(value)))
+            elif value and not data.get(key):
+                data[key] = value
+        if origin not in data["origins"]:
+            data["origins"].append(origin)
         if prov not in existing.prov:
             existing.prov.append(prov)
         return existing
@@ -112,20 +114,21 @@ def add_identifier(graph: Graph, idpn: str, prov: Provenance, origin: str, **fie
 
 def _from_edt(graph: Graph) -> None:
     """``pronote_identifier`` entities from the IDPN of the EDT export's people."""
-    displays: dict[str, str] = {}
+    displays: set[str] = set()
     for kind, profile in _EDT_PROFILES.items():
         for ent in graph.all(kind):
-            idpn = str(ent.get("idpn") or "").strip()
+            get = ent.data.get
+            idpn = str(get("idpn") or "").strip()
             if not idpn:
                 continue
             prov = ent.prov[0] if ent.prov else Provenance("?", None, "EDT")
-            displays.setdefault(prov.file, prov.file)
-            kids = ent.get("students") or []
+            displays.add(prov.file)
+            kids = get("students") or []
             add_identifier(graph, idpn, prov, "edt-export", profile=profile,
-                           last_name=ent.get("last_name"), first_name=ent.get("first_name"),
-                           birth_date=ent.get("birth_date"), siecle_id=ent.get("siecle_id"), ine=ent.get("ine"),
-                           sts_id=ent.get("sts_id"), cas_id=ent.get("idcas"),
-                           division_code=ent.get("class_name"),
+                           last_name=get("last_name"), first_name=get("first_name"),
+                           birth_date=get("birth_date"), siecle_id=get("siecle_id"), ine=get("ine"),
+                           sts_id=get("sts_id"), cas_id=get("idcas"),
+                           division_code=get("class_name"),
                            child_names=[f"{k.get('first_name')} {k.get('last_name')}" for k in kids],
                            child_ids=[str(k["siecle_id"]) for k in kids if k.get("siecle_id")])
     for exp in graph.exports:
@@ -135,8 +138,20 @@ def _from_edt(graph: Graph) -> None:
                 provides.append(IDENTIFIERS)
 
 
-def link_identifiers(graph: Graph) -> None:
-    """Merge EDT's IDPN, then tie identifiers and guardians' rows to SIECLE/STS people."""
+#: Graphs whose identifiers are linked: (number of entities then, the People index built).
+_LINKED: WeakKeyDictionary[Graph, tuple[int, People]] = WeakKeyDictionary()
+
+
+def link_identifiers(graph: Graph) -> People:
+    """Merge EDT's IDPN, then tie identifiers and guardians' rows to SIECLE/STS people.
+
+    Done once per graph: the ENT link calls it again (to be sure it ran, the PRONOTE plugin
+    may be disabled) and gets the same index of people back, unless entities were added
+    in between. Returns that index.
+    """
+    done = _LINKED.get(graph)
+    if done is not None and done[0] == len(graph):
+        return done[1]
     _from_edt(graph)
     people = People(graph)
     for ident in graph.all("pronote_identifier", SOURCE):
@@ -160,6 +175,8 @@ def link_identifiers(graph: Graph) -> None:
         if student is not None:
             guardian, _c, _h = people.guardian(row.get("last_name"), row.get("first_name"), [student.id])
         row.data.update(student=student, guardian=guardian)
+    _LINKED[graph] = (len(graph), people)
+    return people
 
 
 @hookimpl(trylast=True)

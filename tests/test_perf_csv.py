@@ -333,3 +333,94 @@ def test_reading_csv_files_does_not_import_jsonschema(generated: dict[str, Table
             "print('jsonschema' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- the ENT / PRONOTE link step -------------------------------------------------------
+
+
+def _snapshot(graph: Any) -> list[Any]:
+    """Every linked field of the PRONOTE and ENT entities, entities shown by their key."""
+    from scolint.engine.model import Entity
+
+    def show(v: Any) -> Any:
+        if isinstance(v, Entity):
+            return v.key
+        if isinstance(v, list):
+            return [show(x) for x in v]
+        return v
+    return [(e.key, {k: show(v) for k, v in e.data.items()}, list(e.prov))
+            for kind in ("pronote_identifier", "pronote_guardian", "ent_account") for e in graph.all(kind)]
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("school")
+    generate(folder, 150, 9)
+    return folder
+
+
+def test_pronote_identifiers_are_linked_once_and_a_second_run_changes_nothing(
+        school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ENT link used to merge EDT's IDPN and link every identifier a second time."""
+    from scolint.engine.audit import Auditor
+    from scolint.plugins import ent_link, pronote
+    calls = {"from_edt": 0, "people": 0}
+    original_from_edt, original_init = pronote._from_edt, ent_link.People.__init__
+
+    def counting_from_edt(graph: Any) -> None:
+        calls["from_edt"] += 1
+        original_from_edt(graph)
+
+    def counting_init(self: Any, graph: Any) -> None:
+        calls["people"] += 1
+        original_init(self, graph)
+
+    monkeypatch.setattr(pronote, "_from_edt", counting_from_edt)
+    monkeypatch.setattr(ent_link.People, "__init__", counting_init)
+    graph, _shown = Auditor(use_default_rules=False).load([school])
+    assert graph.all("ent_account") and graph.all("pronote_identifier") and graph.all("edt_student")
+    assert calls == {"from_edt": 1, "people": 2}  # PRONOTE (shared with ENT) and AAF
+    before = _snapshot(graph)
+    pronote._LINKED.clear()  # force the former second run
+    ent_link.link_accounts(graph)
+    assert calls["from_edt"] == 2
+    assert _snapshot(graph) == before
+    linked = [e for e in graph.all("ent_account") if e.get("pronote") is not None]
+    assert len(linked) > len(graph.all("ent_account")) // 2
+
+
+def _reference_guardian(people: Any, last: Any, first: Any, child_ids: Any = (), child_names: Any = ()) -> Any:
+    """The former ``People.guardian``: every candidate's children folded on each call."""
+    from scolint.plugins.ent_link import _one, name_key
+    named = people.guardian_names.get(name_key(last, first), []) if last else []
+    ids = set(child_ids)
+    folded_children = {fold(n) for n in child_names}
+    out = []
+    for g in named:
+        kids = g.get("students") or []
+        if any(k.id in ids for k in kids) or any(
+                fold(f"{k.get('first_name')} {k.get('last_name')}") in folded_children
+                or fold(f"{k.get('last_name')} {k.get('first_name')}") in folded_children for k in kids):
+            out.append(g)
+    return _one(out, "nom+enfant") or (None, [], None)
+
+
+def test_guardian_lookup_with_cached_children_answers_as_before(school: Path) -> None:
+    from scolint.engine.audit import Auditor
+    from scolint.plugins.ent_link import People
+    graph, _shown = Auditor(use_default_rules=False).load([school])
+    people = People(graph)
+    rng = random.Random(2)
+    students = graph.all("student", "siecle")
+    queries = 0
+    for g in graph.all("guardian", "siecle"):
+        kids = g.get("students") or []
+        other = rng.choice(students)
+        for ids, names in (([k.id for k in kids], []), ([], [f"{k['first_name']} {k['last_name']}" for k in kids]),
+                           ([], [f"{k['last_name'].lower()} {k['first_name']}" for k in kids]),
+                           ([other.id], [f"{other['first_name']} {other['last_name']}"]), ([], []),
+                           ([rng.choice(students).id for _ in range(2)], ["x y"])):
+            for last, first in ((g.get("last_name"), g.get("first_name")), (g.get("last_name"), "Autre"), (None, None)):
+                assert people.guardian(last, first, ids, names) == _reference_guardian(people, last, first, ids, names)
+                queries += 1
+    assert queries > 1000
