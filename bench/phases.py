@@ -25,10 +25,10 @@ class TimedAuditor(Auditor):
 
     timings: dict[str, float]
 
-    def _load_one(self, graph: Any, path: Any, display: str, name: str) -> None:
+    def _load_one(self, graph: Any, path: Any, display: str, name: str, *args: Any) -> None:
         before = len(graph.exports)
         start = time.perf_counter()
-        super()._load_one(graph, path, display, name)
+        super()._load_one(graph, path, display, name, *args)
         spent = time.perf_counter() - start
         fmt = graph.exports[before].format_id if len(graph.exports) > before else "(non lu)"
         self.timings[f"charger {fmt}"] = self.timings.get(f"charger {fmt}", 0.0) + spent

@@ -112,6 +112,7 @@ class _Reader:
         return ent
 
 
+@lru_cache(maxsize=4096)
 def _date(value: str | None) -> dt.date | None:
     iso = iso_date(value)
     return dt.date.fromisoformat(iso) if iso else None
@@ -217,39 +218,65 @@ def _current(r: _Reader, exit_date: str | None) -> bool:
     return end is None or r.year_end is None or end >= r.year_end
 
 
+def _clean(value: str | None) -> str | None:
+    """What :func:`~scolint.plugins.xmlload.attr` gives for an attribute value."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+#: Dates repeat (entry and exit dates of memberships): converted once each.
+_iso = lru_cache(maxsize=8192)(iso_date)
+_SEX = {"masculin": "M", "feminin": "F", "féminin": "F"}
+_STUDENT_CHILDREN = {q("Responsable"): "Responsable", q("Classe"): "Classe", q("PartieDeClasse"): "PartieDeClasse"}
+
+
+def _local(tag: Any) -> str:
+    return tag.split("}")[-1] if isinstance(tag, str) else ""
+
+
 def _students(r: _Reader) -> None:
     for kind in ("edt_class", "edt_class_part", "edt_group"):
         for ent in r.graph.all(kind, SOURCE):
             ent.data["students"] = []
+    ref, children, add, byid, display = r.ref, _STUDENT_CHILDREN, r.graph.add, r.byid, r.display
+    class_groups: dict[Entity, list[Entity]] = {}
     for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
-        ident = attr(el, "Ident")
+        a = {k: v.strip() for k, v in el.items()}  # attr(): stripped, blank = None
+        ident = (a.get("Ident") or None)
         if not ident:
             continue
-        last, first = attr(el, "Nom"), attr(el, "Prenom")
-        sex = {"masculin": "M", "feminin": "F", "féminin": "F"}.get((attr(el, "Sexe") or "").lower())
-        st = r.add("edt_student", ident, el, " ".join(p for p in (last, first) if p) or ident,
-                   last_name=last, first_name=first, birth_date=iso_date(attr(el, "DateNaissance")), sex=sex,
-                   ine=attr(el, "NumeroNational"), siecle_id=attr(el, "IDSconet"), id_etab=attr(el, "IDEtablissement"),
-                   idpn=_idpn(el), idcas=attr(el, "IDCAS"), memberships=[], classes=[], past_classes=[],
+        last, first = (a.get("Nom") or None), (a.get("Prenom") or None)
+        sex = _SEX.get(((a.get("Sexe") or None) or "").lower())
+        st = add("edt_student", ident, source=SOURCE, prov=Provenance(display, el.sourceline, SYSTEM),
+                   label=" ".join(p for p in (last, first) if p) or ident, last_name=last, first_name=first, birth_date=_iso((a.get("DateNaissance") or None)), sex=sex,
+                   ine=(a.get("NumeroNational") or None), siecle_id=(a.get("IDSconet") or None),
+                   id_etab=(a.get("IDEtablissement") or None),
+                   idpn=(a.get("IDPN") or None) or (a.get("IdPN") or None), idcas=(a.get("IDCAS") or None),
+                   memberships=[], classes=[], past_classes=[],
                    class_parts=[], groups=[], guardians=[], student=None, link=None)
+        byid[("edt_student", ident)] = st
+        data = st.data
         for child in el:
-            tag = child.tag.split("}")[-1] if isinstance(child.tag, str) else ""
+            tag = children.get(child.tag) or _local(child.tag)
             if tag == "Responsable":
                 _guardian(r, child, st)
             elif tag in ("Classe", "PartieDeClasse"):
                 kind = "edt_class" if tag == "Classe" else "edt_class_part"
-                target = r.ref(kind, attr(child, "Ident"), child)
+                target = ref(kind, _clean(child.get("Ident")), child)
                 if target is None:
                     continue
-                current = _current(r, attr(child, "DateSortie"))
-                st.data["memberships"].append({"kind": "classe" if tag == "Classe" else "partie", "id": target.id,
-                                               "entry": iso_date(attr(child, "DateEntree")),
-                                               "exit": iso_date(attr(child, "DateSortie")), "current": current})
+                leaving = _clean(child.get("DateSortie"))
+                current = _current(r, leaving)
+                data["memberships"].append({"kind": "classe" if tag == "Classe" else "partie", "id": target.id,
+                                            "entry": _iso(_clean(child.get("DateEntree"))),
+                                            "exit": _iso(leaving), "current": current})
                 if tag == "Classe":
-                    (st.data["classes"] if current else st.data["past_classes"]).append(target)
+                    (data["classes"] if current else data["past_classes"]).append(target)
                 elif current:
-                    st.data["class_parts"].append(target)
-        _student_structures(st)
+                    data["class_parts"].append(target)
+        _student_structures(st, class_groups)
 
 
 def _people_needed(r: _Reader, kinds: frozenset[str] | set[str] | None) -> bool:
@@ -289,14 +316,20 @@ def _student_refs(r: _Reader) -> None:
                 r.ref("edt_class" if tag == "Classe" else "edt_class_part", attr(child, "Ident"), child)
 
 
-def _student_structures(st: Entity) -> None:
+def _student_structures(st: Entity, class_groups: dict[Entity, list[Entity]]) -> None:
+    """A student's class, groups (those of its classes as whole classes, and of its parts)
+    and group names; the student joins its structures. ``class_groups`` caches, per
+    class, its groups made of the whole class (the structures are read before)."""
     classes = st.data["classes"]
     st.data["edt_class"] = classes[0] if classes else None
     st.data["class_name"] = classes[0].data.get("name") if classes else None
     groups: list[Entity] = []
     for cls in classes:
         cls.data["students"].append(st)
-        groups.extend(g for g in cls.data["groups"] if g not in groups and cls in g.data["whole_classes"])
+        whole = class_groups.get(cls)
+        if whole is None:
+            whole = class_groups[cls] = [g for g in cls.data["groups"] if cls in g.data["whole_classes"]]
+        groups.extend(g for g in whole if g not in groups)
     for part in st.data["class_parts"]:
         part.data["students"].append(st)
         groups.extend(g for g in part.data["groups"] if g not in groups)
@@ -307,14 +340,18 @@ def _student_structures(st: Entity) -> None:
 
 
 def _guardian(r: _Reader, el: Any, st: Entity) -> None:
-    ident = attr(el, "Ident")
+    ident = _clean(el.get("Ident"))
     if not ident:
         return
-    existing = r.byid.get(("edt_guardian", ident))
-    last, first = attr(el, "Nom"), attr(el, "Prenom")
-    g = existing or r.add("edt_guardian", ident, el, " ".join(p for p in (last, first) if p) or ident,
-                          last_name=last, first_name=first, civility=attr(el, "Civilite"),
-                          legal_rank=attr(el, "RespLegal"), idpn=_idpn(el), idcas=attr(el, "IDCAS"), students=[])
+    g = r.byid.get(("edt_guardian", ident))
+    if g is None:  # a guardian of several students is read once
+        a = {k: v.strip() for k, v in el.items()}
+        last, first = (a.get("Nom") or None), (a.get("Prenom") or None)
+        g = r.graph.add("edt_guardian", ident, source=SOURCE, prov=r.prov(el),
+                        label=" ".join(p for p in (last, first) if p) or ident, last_name=last, first_name=first, civility=(a.get("Civilite") or None),
+                  legal_rank=(a.get("RespLegal") or None), idpn=(a.get("IDPN") or None) or (a.get("IdPN") or None),
+                  idcas=(a.get("IDCAS") or None), students=[])
+        r.byid[("edt_guardian", ident)] = g
     g.data["students"].append(st)
     st.data["guardians"].append(g)
 

@@ -15,6 +15,7 @@ from typing import Any
 from scolint.engine.model import Entity, Export, Graph, Provenance
 from scolint.plugins.edt_export import DAYS
 from scolint.plugins.xmlload import attr, check_schema, iso_date, to_float, to_int, val
+from scolint.plugins.xmlload import fields as child_texts
 
 FORMAT = "edt-sts"
 SOURCE = "edt_sts"
@@ -127,14 +128,15 @@ def _structure(ctx: _Ctx, kind: str, el: Any) -> None:
 
 
 def _course(ctx: _Ctx, el: Any, service: Entity, teacher: Entity, structure: Entity, kind: str, subject: str) -> None:
-    day = to_int(val(el, "JOUR"))
-    start = _minutes(val(el, "HEURE_DEBUT"))
-    duration = _minutes(val(el, "DUREE"))
-    alt = val(el, "CODE_ALTERNANCE")
-    base = f"{service.id}:J{day if day is not None else ''}-{val(el, 'HEURE_DEBUT') or ''}-{alt or ''}"
+    f = child_texts(el)  # one pass over the children (``val`` would walk them once per field)
+    day = to_int(f.get("JOUR"))
+    start = _minutes(f.get("HEURE_DEBUT"))
+    duration = _minutes(f.get("DUREE"))
+    alt = f.get("CODE_ALTERNANCE")
+    base = f"{service.id}:J{day if day is not None else ''}-{f.get('HEURE_DEBUT') or ''}-{alt or ''}"
     ctx.seen[base] = ctx.seen.get(base, 0) + 1
     cid = base if ctx.seen[base] == 1 else f"{base}#{ctx.seen[base]}"
-    room = ctx.room(val(el, "CODE_SALLE"), el)
+    room = ctx.room(f.get("CODE_SALLE"), el)
     course = ctx.graph.add(
         "edt_course", cid, source=SOURCE, prov=ctx.prov(el),
         label=f"{subject} – {structure.id} – {DAYS.get(day or 0, '?')} {_clock(start) or '?'}",
