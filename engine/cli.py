@@ -73,16 +73,34 @@ def split_multi(values: Sequence[str]) -> list[str]:
     return out
 
 
-def build_parser(host: Any) -> FrenchParser:
-    parser = FrenchParser(prog="scolint", description=DESCRIPTION, epilog=EPILOG,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+def version_text() -> str:
+    """``scolint X.Y.Z`` (``scolint dev`` when the package is not installed)."""
     from importlib.metadata import PackageNotFoundError, version
     try:
         ver = version("scolint")
     except PackageNotFoundError:
         ver = "dev"
-    parser.add_argument("--version", action="version", version=f"scolint {ver}",
-                        help="affiche la version et quitte")
+    return f"scolint {ver}"
+
+
+class VersionAction(argparse.Action):
+    """``--version``: like argparse's, but the installed version is looked up only when
+    the option is given (the package metadata is not read by every run)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: Any = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        sys.stdout.write(version_text() + "\n")
+        parser.exit()
+
+
+def build_parser(host: Any) -> FrenchParser:
+    parser = FrenchParser(prog="scolint", description=DESCRIPTION, epilog=EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=VersionAction, help="affiche la version et quitte")
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchParser)
     host.pm.hook.scolint_cli_commands(subparsers=sub)
     return parser
@@ -91,6 +109,9 @@ def build_parser(host: Any) -> FrenchParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``scolint`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["--version"]:  # answered before the plugins are loaded
+        print(version_text())
+        return 0
     try:
         from .manager import get_plugin_host
         disabled = []

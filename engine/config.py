@@ -17,14 +17,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-import jsonschema
-import yaml
-
 from .audit import Selection
 from .errors import UsageError
 from .findings import AuditResult
 from .rules import _first_error, _schema_error
-from .yamlines import load_with_lines
+
+# jsonschema and PyYAML are imported when a project file is actually read
+# (most runs have none).
 
 #: File name looked for in the current folder and its parents.
 CONFIG_NAME = ".scolint.yaml"
@@ -147,6 +146,10 @@ def load_config(path: Path | None, default_profiles: Mapping[str, dict[str, Any]
     profiles = {k: dict(v) for k, v in (default_profiles or {}).items()}
     if path is None:
         return ProjectConfig(None, {}, profiles, [])
+    import jsonschema
+    import yaml
+
+    from .yamlines import load_with_lines
     spath = str(path)
     try:
         text = Path(path).read_text("utf-8-sig")

@@ -13,16 +13,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
-
-import jsonschema
-import yaml
-from jinja2 import nodes
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import RuleFileError
 from .expressions import ExpressionError, RuleEnvironment, source_problems
 from .registry import Registries
-from .yamlines import line_for, load_with_lines
+
+if TYPE_CHECKING:
+    import jsonschema
+
+# jsonschema and PyYAML (yamlines) are imported when a rule file is actually parsed:
+# with the rule cache (engine/rulecache.py) a run whose rules did not change needs neither.
 
 #: Largest rule file (characters): a rule is a page of YAML.
 MAX_RULE_CHARS = 200_000
@@ -57,6 +58,12 @@ class Rule:
     def line(self, *path: Any) -> int | None:
         """Line of a key in the rule file."""
         return line_for(self.lines, path)
+
+
+def line_for(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    """:func:`scolint.engine.yamlines.line_for` (imported on first use)."""
+    from .yamlines import line_for as _line_for
+    return _line_for(lines, path)
 
 
 @lru_cache(maxsize=1)
@@ -143,6 +150,10 @@ def _check_attrs(env: RuleEnvironment, source: str, template: bool) -> str | Non
 
 def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnvironment) -> Rule:
     """Parse and check one rule; raise :class:`RuleFileError` on the first problem."""
+    import jsonschema
+    import yaml
+
+    from .yamlines import load_with_lines
     spath = str(path)
     if len(text) > MAX_RULE_CHARS:
         raise RuleFileError(spath, None, f"fichier de règle trop gros ({len(text)} caractères, "
@@ -226,10 +237,17 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
 
 def load_rule_file(path: Path, registries: Registries, env: RuleEnvironment) -> Rule:
     """Read and parse one rule file; the file name must be the rule id."""
+    return _rule_from_bytes(path, _read_rule_file(path), registries, env)
+
+
+def _read_rule_file(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise RuleFileError(str(path), None, f"fichier illisible : {exc.strerror}", "FICHIER") from None
+
+
+def _rule_from_bytes(path: Path, raw: bytes, registries: Registries, env: RuleEnvironment) -> Rule:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -255,14 +273,37 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironment) -> list[Rule]:
-    """Load every rule under ``paths``; ids must be unique."""
+    """Load every rule under ``paths``; ids must be unique.
+
+    A file already checked by an earlier run, with the same bytes and the same engine,
+    comes from the rule cache (engine/rulecache.py); any other file is parsed and
+    checked, and every error is raised exactly as without the cache.
+    """
+    from .rulecache import RuleCache
+    files = rule_files(paths)
+    cache = RuleCache.open(lambda: _fingerprint(registries, env)) if files else None
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for f in rule_files(paths):
-        rule = load_rule_file(f, registries, env)
+    for f in files:
+        raw = _read_rule_file(f)
+        rule = cache.get(str(f), raw, Rule) if cache is not None else None
+        if rule is None:
+            rule = _rule_from_bytes(f, raw, registries, env)
+            if cache is not None:
+                cache.put(str(f), raw, rule)
         if rule.id in seen:
             raise RuleFileError(str(f), rule.line("id"),
                                 f"identifiant « {rule.id} » déjà utilisé par {seen[rule.id]}", "DOUBLON")
         seen[rule.id] = str(f)
         rules.append(rule)
+    if cache is not None:
+        cache.save()
     return rules
+
+
+def _fingerprint(registries: Registries, env: RuleEnvironment) -> str:
+    """The rule cache's key: what the checks of :func:`parse_rule` depend on."""
+    from . import expressions
+    from .rulecache import fingerprint
+    limits = [MAX_RULE_CHARS, getattr(expressions, "MAX_SOURCE", None)]
+    return fingerprint(registries, env, base_schema(), limits)

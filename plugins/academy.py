@@ -9,25 +9,23 @@ and environment variables; the password never on the command line.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import smtplib
-import ssl
 import sys
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
-from scolint.engine.discover import atomic_write
 from scolint.engine.errors import UsageError
-from scolint.engine.yamlines import load_with_lines
 
-from .batch import Outcome, Progress, add_batch_arguments, cmd_batch, config_from_args, find_entries, run_batch
+from .batch import Outcome, add_batch_arguments, cmd_batch
+
+if TYPE_CHECKING:
+    import smtplib
+    from email.message import EmailMessage
+
+# smtplib, ssl, email, csv and PyYAML are imported by ``send`` itself: registering the
+# command must not cost every ``scolint check`` their import.
 
 DEFAULT_CONFIG = "scolint-envoi.yaml"
 SECURITIES = ("ssl", "starttls", "aucune")
@@ -64,6 +62,9 @@ class SendSettings:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    from scolint.engine.yamlines import load_with_lines
     try:
         data = load_with_lines(path.read_text("utf-8-sig"))[0] or {}  # budgeted: no alias bomb
     except OSError as exc:
@@ -83,6 +84,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def read_table(path: Path) -> dict[str, list[str]]:
     """The CSV table UAI -> address(es) (``;`` or ``,`` separated, optional header)."""
+    import csv
     try:
         text = path.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -153,6 +155,8 @@ def _file_password(path: Path, smtp: dict[str, Any]) -> str:
 
 def build_message(s: SendSettings, o: Outcome, to: list[str]) -> EmailMessage:
     """The e-mail of one establishment: text + HTML alternatives, Markdown and JSON attached."""
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
     files = {fmt: Path(p) for fmt, p in o.reports.items()}
     msg = EmailMessage()
     fields = {"uai": o.key, "etablissement": o.establishment or o.key, "erreurs": o.counts.get("error", 0),
@@ -173,6 +177,8 @@ def build_message(s: SendSettings, o: Outcome, to: list[str]) -> EmailMessage:
 
 def connect(s: SendSettings) -> smtplib.SMTP:
     """An SMTP connection, secured and logged in as configured."""
+    import smtplib
+    import ssl
     if not s.host:
         raise UsageError(f"serveur SMTP manquant : clé smtp.host ou variable {ENV['host']}")
     context = ssl.create_default_context(cafile=s.ca_file or None)
@@ -196,6 +202,11 @@ def connect(s: SendSettings) -> smtplib.SMTP:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    import smtplib
+
+    from scolint.engine.discover import atomic_write
+
+    from .batch import Progress, config_from_args, find_entries, run_batch
     settings = settings_from(args)
     entries = find_entries(Path(args.dossier))
     if args.uai:

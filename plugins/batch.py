@@ -11,8 +11,6 @@ One report per UAI (formats chosen with ``--formats``) and the academy summary
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
-import multiprocessing
 import os
 import re
 import sys
@@ -192,6 +190,9 @@ def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
         for entry in entries:
             done(audit_entry(entry))
     else:
+        import concurrent.futures as cf  # imported here: registering ``batch`` stays cheap
+        import multiprocessing
+
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker,
                                     initargs=(config,)) as pool:

@@ -8,7 +8,6 @@ findings (exception, baseline) are not failures: they are listed in ``system-out
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections import OrderedDict
 from typing import Any
 
@@ -52,6 +51,8 @@ def render_junit(result: AuditResult, options: dict[str, Any]) -> bytes:
     """The JUnit XML document (UTF-8 bytes)."""
     started = result.started_at or dt.datetime.now().astimezone().isoformat(timespec="seconds")
     name = f"scolint {result.uai or 'établissement inconnu'}"
+    import socket  # here: the other commands need not import it
+
     root = etree.Element("testsuites", name="scolint")
     suite = etree.SubElement(root, "testsuite", name=name, timestamp=started[:19],
                              hostname=socket.gethostname() or "localhost", time="0")

@@ -19,11 +19,12 @@ from scolint.engine.cli import add_rule_options
 from scolint.engine.errors import RuleFileError, UsageError
 from scolint.engine.evaluate import EvalContext, make_environment
 from scolint.engine.findings import SEVERITY_FR
-from scolint.engine.rulelint import LintProblem, is_case_file, lint_paths
 from scolint.engine.rules import Rule, full_schema, load_rule_file, load_rules, rule_files
-from scolint.engine.testing import load_case_file, run_rule_tests
 from scolint.plugins.ruleskit_config import add_project_options, settings_from_args
-from scolint.plugins.ruleskit_doc import catalogue_markdown, entities_markdown, entities_text, skeleton
+
+# The rule linter, the rule tests and the catalogue (engine/rulelint.py, engine/testing.py,
+# ruleskit_doc.py) are imported by the commands that use them: registering the commands
+# must not cost every ``scolint check`` their import.
 
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]{3}$")
 
@@ -91,6 +92,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_doc(args: argparse.Namespace) -> int:
+    from scolint.plugins.ruleskit_doc import catalogue_markdown
     rules, paths = _load(args)
     _out(catalogue_markdown(rules, args.host.registries, paths), args.output)
     return 0
@@ -104,6 +106,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from scolint.plugins.ruleskit_doc import skeleton
     rule_id = args.rule_id.upper()
     if not ID_RE.match(rule_id):
         raise UsageError(f"identifiant « {args.rule_id} » invalide : FLUX-SUJET-NNN attendu (ex. ACA-ELEVE-001)")
@@ -126,6 +129,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 # -- lint / test ------------------------------------------------------------------------
 def cmd_lint(args: argparse.Namespace) -> int:
+    from scolint.engine.rulelint import lint_paths
     reg = args.host.registries
     env = make_environment(reg)
     paths = [Path(p) for p in args.paths] or _paths(args)
@@ -145,6 +149,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from scolint.engine.rulelint import LintProblem, is_case_file
+    from scolint.engine.testing import load_case_file, run_rule_tests
     reg = args.host.registries
     env = make_environment(reg)
     paths = [Path(p) for p in args.paths] or _paths(args)

@@ -7,18 +7,17 @@ import difflib
 import sys
 from typing import Any
 
-from scolint.engine.baseline import dump_baseline
 from scolint.engine.cli import add_rule_options
-from scolint.engine.config import apply_exceptions
 from scolint.engine.errors import UsageError
-from scolint.engine.explain import explain_rule
 from scolint.engine.model import Entity, Graph
 from scolint.plugins.ruleskit_config import add_project_options, project_from_args
-from scolint.plugins.ruleskit_doc import entities_markdown, entities_text
+
+# explain, the baseline writer and the entity documentation are imported by their commands.
 
 
 def cmd_entities(args: argparse.Namespace) -> int:
     from scolint.plugins.ruleskit import _out
+    from scolint.plugins.ruleskit_doc import entities_markdown, entities_text
     reg = args.host.registries
     if args.kind and args.kind not in reg.entities:
         close = difflib.get_close_matches(args.kind, list(reg.entities), n=3)
@@ -39,6 +38,7 @@ def find_entities(graph: Graph, kind: str, wanted: str) -> list[Entity]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from scolint.engine.explain import explain_rule
     from scolint.plugins.core import auditor_from_args
     auditor = auditor_from_args(args)
     rule = next((r for r in auditor.all_rules if r.id == args.rule_id.upper()), None)
@@ -64,6 +64,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
+    from scolint.engine.baseline import dump_baseline
+    from scolint.engine.config import apply_exceptions
     from scolint.engine.discover import atomic_write
     from scolint.plugins.core import auditor_from_args
     result = auditor_from_args(args).audit(args.paths)
