@@ -16,6 +16,10 @@ templates (``message``). Both run in an immutable sandbox:
   when the rule is loaded, see :func:`template_problems`), their output is capped.
 
 Every failure becomes :class:`ExpressionError`: a rule error, never a crash.
+
+Most expressions also get direct Python code doing what Jinja's code does for them
+(engine/exprcompile.py), many times faster; Jinja stays the reference: it runs whatever
+that code does not compile, and words every error.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
 
 from .errors import ScolintError
+from .exprcompile import compile_fast
 from .model import Entity
 
 #: Names an Entity answers by itself (slots, methods, properties): never read from ``data``.
@@ -166,6 +172,13 @@ def _guard_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def _plainly_guarded(name: str, fn: Callable[..., Any]) -> bool:
+    """True when :func:`_guard_filter` wraps ``fn`` with nothing but the budget and the
+    size of the result (no check of its arguments), and ``fn`` gets no context."""
+    return (not getattr(fn, "_scolint_guarded", False) and name not in _SIZED
+            and name not in ("replace", "join") and _PassArg.from_obj(fn) is None)
+
+
 class RuleTemplate(Template):
     """A message template: rendered within a budget, its output capped."""
 
@@ -195,12 +208,18 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                          trim_blocks=True, lstrip_blocks=True)
         self.filters.update(filters)
         self.filters["attr"] = _forbidden_attr_filter
+        #: unwrapped filters and tests whose wrapper only counts and measures the result
+        self._raw: dict[tuple[str, str], Callable[..., Any]] = {}
         for name, fn in list(self.filters.items()):
             self.filters[name] = _guard_filter(name, fn)
+            if _plainly_guarded(name, fn):
+                self._raw["filter", name] = fn
         self.filters["scolint_budget"] = _budgeted_iter
         self.tests.update(tests)
         for name, fn in list(self.tests.items()):
             self.tests[name] = _guard_filter(name, fn)
+            if _plainly_guarded(name, fn):
+                self._raw["test", name] = fn
         self.globals.clear()
         self.globals.update(range=_safe_range, true=True, false=False, none=None)
         self._cache: dict[str, Callable[..., Any]] = {}
@@ -284,7 +303,9 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
     def expression(self, source: str) -> Callable[..., Any]:
         """Compile (once) and return a callable ``f(**variables) -> value``.
 
-        Each call runs within its own operation budget.
+        Each call runs within its own operation budget. The callable's ``fast`` attribute
+        is the expression's direct Python code, or None (engine/exprcompile.py): :func:`run`
+        tries it first.
         """
         fn = self._cache.get(source)
         if fn is None:
@@ -293,12 +314,22 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 compiled = self.compile_expression(source, undefined_to_none=False)
             except TemplateSyntaxError as exc:
                 raise ExpressionError(f"expression invalide « {_short(source)} » : {exc.message}") from exc
-            except RecursionError:
+            except (RecursionError, SyntaxError):  # SyntaxError: Python's limit of nested parentheses
                 raise ExpressionError("expression imbriquée trop profondément") from None
 
             fn = _fast_call(compiled)
+            fn.fast = self._fast(source)  # type: ignore[attr-defined]
             self._cache[source] = fn
         return fn
+
+    def _fast(self, source: str) -> Callable[[dict[str, Any]], Any] | None:
+        """Direct Python code for ``source`` when its shape allows it (engine/exprcompile.py)."""
+        try:
+            parser = Parser(self, source, state="variable")
+            expr = parser.parse_expression()
+        except (TemplateSyntaxError, RecursionError):
+            return None
+        return compile_fast(self, expr, MAX_OPERATIONS, MAX_STRING, self._raw)
 
     def template(self, source: str) -> Any:
         """Compile (once) and return a message template."""
@@ -309,7 +340,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 tpl = self.from_string(source)
             except TemplateSyntaxError as exc:
                 raise ExpressionError(f"modèle de message invalide : {exc.message} (ligne {exc.lineno})") from exc
-            except RecursionError:
+            except (RecursionError, SyntaxError):
                 raise ExpressionError("modèle de message imbriqué trop profondément") from None
             self._tcache[source] = tpl
         return tpl
@@ -430,8 +461,25 @@ _BLOCK_FR = {"Macro": "macro", "CallBlock": "call", "Include": "include", "Impor
              "Break": "break"}
 
 
-def run(fn: Callable[..., Any], variables: Mapping[str, Any]) -> Any:
-    """Evaluate a compiled expression, turning every failure into ExpressionError."""
+def run(fn: Callable[..., Any], variables: dict[str, Any]) -> Any:
+    """Evaluate a compiled expression, turning every failure into ExpressionError.
+
+    The expression's direct Python code (``fn.fast``, engine/exprcompile.py) is tried
+    first; when it has none, or when it raises, the Jinja path gives the value or the error.
+    """
+    fast = getattr(fn, "fast", None)
+    if fast is not None:
+        try:
+            value = fast(variables)
+        except Exception:  # noqa: BLE001 - the Jinja path below says what went wrong
+            pass
+        else:
+            return None if isinstance(value, ChainableUndefined) else value
+    return run_jinja(fn, variables)
+
+
+def run_jinja(fn: Callable[..., Any], variables: Mapping[str, Any]) -> Any:
+    """:func:`run` by the Jinja path only (the reference the direct code must match)."""
     try:
         value = fn(**variables)
     except ExpressionError:

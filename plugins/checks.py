@@ -20,8 +20,10 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _hashable(value: Any) -> Any:
+    if type(value) is str:  # most keys and key parts
+        return value
     if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
+        return tuple([_hashable(v) for v in value])
     if isinstance(value, Entity):
         return value.key
     return value
@@ -32,8 +34,8 @@ def compile_assert(rule: Rule, env: Any) -> Any:
     fn = env.expression(rule.options)
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
-        for ent in entities:
-            if not ctx.evaluate(fn, rule, ent):
+        for ent, ok in ctx.each(fn, rule, entities):
+            if not ok:
                 yield Hit(ent)
 
     return runner
@@ -48,8 +50,8 @@ def compile_unique(rule: Rule, env: Any) -> Any:
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
         groups: dict[Any, list[Entity]] = {}
-        for ent in entities:
-            key = _hashable(ctx.evaluate(key_fn, rule, ent))
+        for ent, value in ctx.each(key_fn, rule, entities):
+            key = _hashable(value)
             if key in (None, "", ()) or (isinstance(key, tuple) and not any(key)):
                 continue
             groups.setdefault(key, []).append(ent)
@@ -76,8 +78,8 @@ def compile_reference(rule: Rule, env: Any) -> Any:
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
         index = ctx.graph.index(target, target_key, target_source)
-        for ent in entities:
-            values = _as_list(ctx.evaluate(value_fn, rule, ent))
+        for ent, value in ctx.each(value_fn, rule, entities):
+            values = _as_list(value)
             missing = [v for v in values if _hashable(v) not in index]
             if missing:
                 yield Hit(ent, {"missing": missing})
@@ -105,9 +107,12 @@ def compile_compare_sets(rule: Rule, env: Any) -> Any:
 
     def keyed(values: list[Any], ent: Entity, ctx: EvalContext) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for v in values:
-            k = _hashable(ctx.evaluate(key_fn, rule, ent, item=v)) if key_fn is not None else _hashable(v)
-            out.setdefault(k, v)
+        if key_fn is None:
+            for v in values:
+                out.setdefault(_hashable(v), v)
+        else:
+            for v, k in ctx.each_value(key_fn, rule, ent, "item", values):
+                out.setdefault(_hashable(k), v)
         return out
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:

@@ -29,11 +29,27 @@ STS_GROUP_MAX = 8
 STS_GROUP_ALLOWED = r"A-Za-z0-9 _\-"
 
 
+#: Folded texts by text: rules fold the same names and addresses again and again (one key
+#: per guardian, per ENT account...); emptied when full so that a batch does not grow it.
+_FOLDED: dict[str, str] = {}
+_FOLDED_MAX = 65536
+
+
 def fold(value: Any) -> str:
     """Fold accents, case and separators: ``fold("  Lefèvre-Éloïse ")`` -> ``"lefevre eloise"``."""
+    if type(value) is str:
+        folded = _FOLDED.get(value)
+        if folded is None:
+            if len(_FOLDED) >= _FOLDED_MAX:
+                _FOLDED.clear()
+            folded = _FOLDED[value] = _fold(value)
+        return folded
     if value is None:
         return ""
-    text = str(value)
+    return _fold(str(value))
+
+
+def _fold(text: str) -> str:
     if not text.isascii():  # ASCII text (most codes, addresses, e-mails) has nothing to fold
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))

@@ -1,0 +1,252 @@
+"""Guards of the fast evaluation of rule expressions (issue 7): same values, no Jinja.
+
+- every expression of every shipped rule gets direct Python code (engine/exprcompile.py),
+  and an audit of a generated establishment evaluates none of them by the Jinja path;
+- on generated data, the direct code gives, for every entity of the rule's kind (and
+  every ``item`` of a ``compare_sets`` key), exactly the Jinja path's value;
+- hand-written expressions of every compiled shape, and a few thousand random ones,
+  give the same value or the same French error by both paths, on entities with present,
+  missing, empty and None fields, lists, dicts and nested entities;
+- what the fast path must not compile (calls, context filters, slices, an ``if``
+  without ``else``, expressions that could exhaust the budget) keeps the Jinja path;
+- ``fold`` (cached) folds as before, and its cache stays bounded.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from jinja2 import ChainableUndefined
+
+from scolint.engine import expressions
+from scolint.engine.audit import Auditor
+from scolint.engine.expressions import ExpressionError, RuleEnvironment, run, run_jinja
+from scolint.engine.model import Entity, Graph, Provenance
+from scolint.plugins import filters
+from scolint.plugins.gen.generate import generate
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Auditor, Graph, Path]:
+    folder = tmp_path_factory.mktemp("etab")
+    generate(folder, 300, 7)
+    auditor = Auditor()
+    graph, _shown = auditor.load([folder])
+    return auditor, graph, folder
+
+
+def _sources(rule: Any) -> list[tuple[str, str]]:
+    """(role, source) of every expression of a rule."""
+    out = [("where", rule.where)] if rule.where else []
+    if isinstance(rule.options, str):
+        out.append(("assert", rule.options))
+    elif isinstance(rule.options, dict):
+        out.extend((k, rule.options[k]) for k in ("key", "distinct", "value", "left", "right")
+                   if isinstance(rule.options.get(k), str))
+    return out
+
+
+def _same(fast: Any, slow: Any) -> bool:
+    if isinstance(slow, ChainableUndefined):
+        return type(fast) is type(slow)
+    return type(fast) is type(slow) and fast == slow
+
+
+def test_every_shipped_expression_is_compiled(audited: tuple[Auditor, Graph, Path]) -> None:
+    auditor, _graph, _folder = audited
+    sources = [(r.id, role, src) for r in auditor.all_rules for role, src in _sources(r)]
+    assert len(sources) > 50
+    slow = [s for s in sources if getattr(auditor.env.expression(s[2]), "fast", None) is None]
+    assert slow == []
+
+
+def test_an_audit_never_takes_the_jinja_path(audited: tuple[Auditor, Graph, Path],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    auditor, _graph, folder = audited
+    calls: list[Any] = []
+
+    def counting(fn: Callable[..., Any], variables: Any) -> Any:
+        calls.append(variables)
+        return run_jinja(fn, variables)
+
+    monkeypatch.setattr(expressions, "run_jinja", counting)
+    result = auditor.audit([folder])
+    assert result.meta["evaluations"] > 5000
+    assert sum(o.count for o in result.outcomes) > 0  # the generator's anomalies are found
+    assert calls == []
+
+
+def test_fast_values_are_the_jinja_values_on_generated_data(audited: tuple[Auditor, Graph, Path]) -> None:
+    auditor, graph, _folder = audited
+    audit = auditor.audit_vars(graph)
+    compared = 0
+    for rule in auditor.all_rules:
+        for role, src in _sources(rule):
+            fn = auditor.env.expression(src)
+            for ent in graph.all(rule.for_each):
+                variables = {rule.for_each: ent, "audit": audit, "entity": ent}
+                items: list[Any] = [None]
+                if role == "key" and rule.check == "compare_sets":
+                    items = []
+                    for side in ("left", "right"):
+                        value = run(auditor.env.expression(rule.options[side]), variables)
+                        items.extend(value if isinstance(value, list) else [value])
+                for item in items:
+                    if item is not None:
+                        variables["item"] = item
+                    fast = fn.fast(variables)  # must not raise on real-shaped data
+                    assert _same(fast, fn(**variables)), (rule.id, role, ent, fast)
+                    compared += 1
+    assert compared > 20_000
+
+
+# -- hand-written and random expressions ------------------------------------------
+
+def _graph_vars() -> dict[str, Any]:
+    prov = [Provenance("f.xml", 3, "siecle")]
+    kid1 = Entity("kid", "k1", "t", prov, "Kid Un", {"code": "K1", "name": "Élève-Un"})
+    kid2 = Entity("kid", "k2", "t", prov, None, {"name": None})
+    a = Entity("thing", "a1", "t", prov, "Chose A", {
+        "name": "Lefèvre-Éloïse", "empty": "", "none": None, "n": 3, "f": 2.5, "flag": True,
+        "no": False, "kids": [kid1, kid2], "nokids": [], "kid": kid1, "d": {"k": "v", "n": 1},
+        "codes": ["A", "B"], "big": "x" * 60_000, "_hidden": "h"})
+    b = Entity("thing", "b1", "u", (), None, {"name": "LEFEVRE eloise", "n": 0, "kid": None})
+    return {"a": a, "b": b, "audit": {"uai": "0310000A", "year": 2024}, "entity": a, "item": kid1}
+
+
+def _env() -> RuleEnvironment:
+    return RuleEnvironment({"fold": filters.fold, "ids": filters.ids, "codes": filters.codes,
+                            "sts_group_name": filters.sts_group_name, "date": filters.to_date})
+
+
+def _outcome(fn: Callable[..., Any], runner: Callable[..., Any], variables: dict[str, Any]) -> Any:
+    try:
+        return ("value", runner(fn, variables))
+    except ExpressionError as exc:
+        return ("error", str(exc))
+
+
+def _check(env: RuleEnvironment, src: str, variables: dict[str, Any]) -> bool:
+    """Both paths agree on ``src``; True when it was compiled."""
+    fn = env.expression(src)
+    fast, slow = _outcome(fn, run, variables), _outcome(fn, run_jinja, variables)
+    assert fast[0] == slow[0], (src, fast, slow)
+    if fast[0] == "error":
+        assert fast == slow, src
+    else:
+        assert _same(fast[1], slow[1]), (src, fast, slow)
+    return getattr(fn, "fast", None) is not None
+
+
+COMPILED = [
+    "a.name", "a.missing", "a.missing.deeper.still", "a.none.x", "b.kid.name", "unknown",
+    "unknown.x.y", "a.id", "a.label", "a.kind", "a.source", "a.key", "a.prov", "a.data.n",
+    "a.get", "a._hidden", "a.mro", "a.kids", "a.kid.code", "not a.flag", "not a.empty",
+    "a.flag and a.name", "a.no or a.none or a.empty", "a.none or unknown", "unknown is none",
+    "a.none is none", "a.missing is not none", "a.missing is defined", "unknown is undefined",
+    "a.name == b.name", "a.name | fold == b.name | fold", "a.n != 3", "1 < a.n <= 5",
+    "a.n > b.n", "a.name in ['x', 'Lefèvre-Éloïse']", "'A' in a.codes", "'Z' not in a.codes",
+    "a.missing in a.codes", "a.n < a.name", "a.none > 1", "[a.n, a.name | fold, (a.none or a.n)]",
+    "(a.n, b.n)", "{'k': a.n, 'l': a.kid.code}", "a.kids | length", "a.nokids | length > 1",
+    "a.kids | ids", "a.kids | codes", "a.name | upper", "a.missing | fold", "a.none | fold",
+    "a.name | sts_group_name(8, 'A-Za-z0-9 _-')", "a.name | sts_group_name(length=3)",
+    "a.name | default('x')", "a.missing | default('x')", "a.n | string", "a.name | center(9)",
+    "a.name | center(200000)", "a.name ~ ' ' ~ a.n ~ a.none",
+    "a.n + 1", "a.n - 1", "a.n * 2", "a.n / 2", "a.n // 2", "a.n % 2", "a.n ** 2", "-a.n", "+a.f",
+    "a.n / b.n", "a.name + 1", "a.big * 2", "a.big + a.big", "a.name * 3", "'%s' % a.n",
+    "a.n ** 5000", "a.codes[0]", "a.codes[5]", "a.d['k']", "a.d.k", "a.d.n", "a.d.missing",
+    "a.d.items", "a.d['missing']", "audit.uai", "audit.year == 2024", "audit.missing",
+    "a.name if a.flag else none", "a.name if a.no else b.name", "item.code", "entity.n",
+    "a.name | date", "a.kid.missing.more | fold", "a.name is string", "a.n is number",
+]
+
+NOT_COMPILED = [
+    "a.kids | map(attribute='code') | list", "a.name.startswith('L')", "range(3)",
+    "a.codes[0:1]", "a.name if a.flag", "a.kids | sort", "a.kids | join(', ')", "a.kids | first",
+    "a.name | replace('e', 'ee')", "a.big | replace('x', 'xx')", "a.kids | map('upper') | list",
+    # could exceed the operation budget (each filter result may cost up to 1001)
+    "[" + ", ".join(["a.name" + " | upper" * 60] * 4) + "]",
+]
+
+
+def test_a_too_deeply_nested_expression_is_a_rule_error() -> None:
+    with pytest.raises(ExpressionError, match="trop profondément"):
+        _env().expression("a.name" + " | upper" * 300)
+
+
+def test_hand_written_expressions_agree() -> None:
+    env, variables = _env(), _graph_vars()
+    compiled = [src for src in COMPILED if _check(env, src, variables)]
+    assert compiled == COMPILED
+    assert not any(_check(env, src, variables) for src in NOT_COMPILED)
+
+
+def test_forbidden_attributes_are_still_refused() -> None:
+    env, variables = _env(), _graph_vars()
+    for src in ("a.mro", "a._hidden", "a.format", "a.name.format", "a.d.update"):
+        value = _outcome(env.expression(src), run, variables)
+        assert value == _outcome(env.expression(src), run_jinja, variables)
+    for src in ("a.name.format", "a.d.update", "a.name.format_map"):
+        assert _outcome(env.expression(src), run, variables)[0] == "error", src
+
+
+def _random_expression(rng: random.Random, depth: int = 0) -> str:
+    leaves = ["a", "b", "unknown", "audit", "item", "entity", "none", "true", "0", "2", "'x'",
+              "'Lefèvre'", "[]", "[1, 'x']"]
+    attrs = ["name", "empty", "none", "n", "f", "flag", "no", "kids", "nokids", "kid", "d", "codes",
+             "missing", "id", "label", "key", "k", "code", "uai", "year", "prov", "source"]
+    if depth > 3 or rng.random() < 0.25:
+        return rng.choice(leaves)
+    sub = lambda: _random_expression(rng, depth + 1)  # noqa: E731
+    shape = rng.randrange(14)
+    if shape < 4:
+        return f"({sub()}).{rng.choice(attrs)}"
+    if shape == 4:
+        return f"(not {sub()})"
+    if shape == 5:
+        return f"({sub()} {rng.choice(['and', 'or'])} {sub()})"
+    if shape == 6:
+        return f"({sub()} {rng.choice(['==', '!=', '<', '>=', 'in', 'not in'])} {sub()})"
+    if shape == 7:
+        return f"({sub()} | {rng.choice(['fold', 'length', 'upper', 'ids', 'codes', 'default(1)', 'string'])})"
+    if shape == 8:
+        return f"({sub()} is {rng.choice(['none', 'not none', 'defined', 'string', 'number'])})"
+    if shape == 9:
+        return f"({sub()} if {sub()} else {sub()})"
+    if shape == 10:
+        return f"[{sub()}, {sub()}]"
+    if shape == 11:
+        return f"({sub()} {rng.choice(['+', '-', '*', '~', '%', '//'])} {sub()})"
+    if shape == 12:
+        return f"({sub()})[{rng.choice(['0', '1', chr(39) + 'k' + chr(39), 'a.n'])}]"
+    return f"({sub()} | sts_group_name({rng.choice(['3', '8'])}))"
+
+
+def test_random_expressions_agree() -> None:
+    env, variables = _env(), _graph_vars()
+    rng = random.Random(20261129)
+    compiled = 0
+    for _ in range(3000):
+        src = _random_expression(rng)
+        compiled += _check(env, src, variables)
+    assert compiled == 3000  # every shape drawn here is compiled
+
+
+def test_fold_cache_folds_as_before_and_stays_bounded(audited: tuple[Auditor, Graph, Path],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _auditor, graph, _folder = audited
+    texts = {str(v) for kind in ("guardian", "student", "ent_account") for e in graph.all(kind)
+             for v in (e.label, e.get("last_name"), e.get("first_name"), e.get("address")) if v}
+    texts |= {"  Lefèvre-Éloïse ", "Œuvre ÆTHER", "x\u0301y", ""}
+    assert len(texts) > 500
+    for text in texts:
+        assert filters.fold(text) == filters._fold(text)
+        assert filters.fold(text) == filters.fold(text)  # from the cache
+    assert filters.fold(None) == "" and filters.fold(12) == "12"
+    monkeypatch.setattr(filters, "_FOLDED_MAX", 100)
+    for i in range(1000):
+        filters.fold(f"nom {i}")
+    assert len(filters._FOLDED) <= 100
