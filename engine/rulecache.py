@@ -35,8 +35,9 @@ CACHE_FORMAT = 1
 #: Environment variables: disable the cache; choose its folder.
 ENV_DISABLE = "SCOLINT_NO_CACHE"
 ENV_DIR = "SCOLINT_CACHE_DIR"
-#: Most rule files remembered in one cache file (other paths than this run's are dropped first).
-MAX_ENTRIES = 2000
+#: Most rule files remembered in one cache file (about 6 KB each): this run's first, then
+#: other files that still exist.
+MAX_ENTRIES = 300
 #: Most cache files kept in the folder (one per fingerprint: older engine versions...).
 MAX_FILES = 8
 PREFIX = "regles-"
@@ -179,7 +180,8 @@ class RuleCache:
         for k, v in self.entries.items():
             if len(entries) >= MAX_ENTRIES:
                 break
-            entries.setdefault(k, v)
+            if k not in entries and os.path.isfile(k):  # rule files of a removed folder go
+                entries[k] = v
         tmp = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)

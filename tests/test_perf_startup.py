@@ -30,6 +30,10 @@ def cache(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv(rulecache.ENV_DIR, str(folder))
     monkeypatch.delenv(rulecache.ENV_DISABLE, raising=False)
+    # The engine's sources as they are now: an edit of engine/*.py during the test (a
+    # shared checkout) would rightly start another cache file.
+    stamps = rulecache._code_stamps()
+    monkeypatch.setattr(rulecache, "_code_stamps", lambda: stamps)
     return folder
 
 
@@ -134,6 +138,26 @@ def test_a_plugin_less_is_another_cache(host, pack, cache, monkeypatch):
     assert len(list(cache.glob("regles-*.pickle"))) == 1  # nothing cached for the failing load
 
 
+def test_cache_keeps_other_folders_and_forgets_removed_ones(host, pack, cache, parses, tmp_path):
+    import pickle
+    other = tmp_path / "autre"
+    other.mkdir()
+    first = sorted(pack.rglob("*.yml"))[0]
+    shutil.copy(first, other / first.name)
+    _load(host, [pack])
+    _load(host, [other])
+    del parses[:]
+    _load(host, [pack])
+    assert parses == []  # still cached after the other folder's save
+    shutil.rmtree(other)
+    edited = sorted(pack.rglob("*.yml"))[1]
+    edited.write_text(edited.read_text("utf-8") + "\n", "utf-8")
+    _load(host, [pack])  # a miss: the cache is written again
+    (path,) = cache.glob("regles-*.pickle")
+    kept = pickle.loads(path.read_bytes())["entries"]
+    assert sorted(kept) == sorted(str(f) for f in pack.rglob("*.yml"))
+
+
 def test_corrupt_cache_is_ignored_and_rewritten(host, pack, cache, parses, monkeypatch):
     expected = _load(host, [pack])
     (path,) = cache.glob("regles-*.pickle")
@@ -156,7 +180,7 @@ def test_cache_writable_by_others_is_not_read(host, pack, cache, parses):
     assert len(parses) == len(expected)
 
 
-def test_unwritable_or_disabled_cache_changes_nothing(host, pack, tmp_path, parses, monkeypatch):
+def test_unwritable_or_disabled_cache_changes_nothing(host, pack, cache, tmp_path, parses, monkeypatch):
     blocker = tmp_path / "fichier"
     blocker.write_text("pas un dossier")
     monkeypatch.setenv(rulecache.ENV_DIR, str(blocker / "cache"))
@@ -167,6 +191,27 @@ def test_unwritable_or_disabled_cache_changes_nothing(host, pack, tmp_path, pars
     monkeypatch.setenv(rulecache.ENV_DISABLE, "1")
     assert _load(host, [pack]) == expected
     assert not (tmp_path / "cache").exists()
+
+
+def test_fingerprint_follows_code_limits_and_plugins(host, monkeypatch):
+    reg = host.registries
+    env = make_environment(reg)
+    base = rules._fingerprint(reg, env)
+    assert rules._fingerprint(reg, make_environment(reg)) == base
+    with monkeypatch.context() as m:
+        m.setattr(rulecache, "_code_stamps", lambda: [["engine/rules.py", 1, 2]])
+        assert rules._fingerprint(reg, env) != base
+    with monkeypatch.context() as m:
+        m.setattr(rules, "MAX_RULE_CHARS", 1000)
+        assert rules._fingerprint(reg, env) != base
+    kind = reg.checks.values()[0]
+    with monkeypatch.context() as m:
+        m.setattr(kind, "options_schema", dict(kind.options_schema, minLength=3))
+        assert rules._fingerprint(reg, env) != base
+    with monkeypatch.context() as m:
+        m.setitem(env.filters, "nouveau_filtre", len)
+        assert rules._fingerprint(reg, env) != base
+    assert rules._fingerprint(reg, env) == base
 
 
 def test_cache_folder_follows_xdg(tmp_path, monkeypatch):
