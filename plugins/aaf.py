@@ -19,7 +19,7 @@ from typing import Any
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Export, Graph, Provenance
 from scolint.engine.registry import FormatInfo, Registries
-from scolint.plugins.xmlload import check_schema, fr_date, root_name
+from scolint.plugins.xmlload import check_schema_status, fr_date, root_name
 
 SYSTEM = "AAF"
 SOURCE = "aaf"
@@ -73,8 +73,14 @@ def _values(container: Any, child: str) -> dict[str, list[str]]:
     return out
 
 
-def records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
-    """``(operation, category, id, attributes, line)`` of every request of the file."""
+def records(root: Any, valid: bool = False) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
+    """``(operation, category, id, attributes, line)`` of every request of the file.
+
+    ``valid``: the tree conforms to ``aaf.xsd`` (:func:`_valid_records` then reads it in
+    one pass, with the same result).
+    """
+    if valid:
+        return _valid_records(root)
     out = []
     for req in root:
         if not isinstance(req.tag, str) or not req.tag.endswith("Request"):
@@ -89,9 +95,51 @@ def records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
     return out
 
 
+#: The elements :func:`_valid_records` reads (lxml skips the others, and comments, in C).
+_RECORD_TAGS = ("addRequest", "modifyRequest", "deleteRequest", "operationalAttributes", "attributes",
+                "modifications", "attr", "modification", "value", "id")
+
+
+def _valid_records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
+    """:func:`records` of a tree that conforms to ``aaf.xsd``, in one walk of its elements.
+
+    The schema fixes the structure the general path searches for: requests are the root's
+    only elements; each has at most one ``operationalAttributes`` of ``attr``, exactly one
+    ``identifier/id``, then ``attributes`` of ``attr`` or ``modifications`` of
+    ``modification`` (not both), every ``value`` under the ``attr``/``modification`` just
+    seen. So the elements come in document order as a flat sequence of events.
+    """
+    found: list[tuple[str, dict[str, list[str]], list[str], dict[str, list[str]], int]] = []
+    section: dict[str, list[str]] = {}
+    values: list[str] = []
+    for el in root.iter(_RECORD_TAGS):
+        tag = el.tag
+        if tag == "value":
+            values.append((el.text or "").strip())
+        elif tag == "attr" or tag == "modification":
+            values = section.setdefault(el.get("name"), [])
+        elif tag == "id":
+            ident = found[-1][2]
+            ident.append((el.text or "").strip())
+        elif tag == "operationalAttributes":
+            section = found[-1][1]
+        elif tag == "attributes" or tag == "modifications":
+            section = found[-1][3]
+        else:  # a request
+            found.append((tag[: -len("Request")], {}, [], {}, el.sourceline))
+    out = []
+    for op, operational, ident, attrs, line in found:
+        cat = (operational.get("categoriePersonne") or operational.get("categorieStructure") or [""])[0]
+        out.append((op, cat, ident[0], attrs, line))
+    return out
+
+
 def first(attrs: dict[str, list[str]], name: str) -> str | None:
-    values = [v for v in attrs.get(name, []) if v]
-    return values[0] if values else None
+    """The first non-empty value of ``name`` (None when it has none)."""
+    for value in attrs.get(name, ()):
+        if value:
+            return value
+    return None
 
 
 def multi(attrs: dict[str, list[str]], name: str) -> list[str]:
@@ -120,8 +168,8 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
         graph.problem("ENTREE-SCHEMA", f"élément racine « {root.tag} » au lieu de « {ROOT} »", display,
                       root.sourceline)
         return True
-    check_schema(tree, "aaf.xsd", graph, display, label)
-    recs = records(root)
+    _count, valid = check_schema_status(tree, "aaf.xsd", graph, display, label)
+    recs = records(root, valid)
     uais = {first(a, "ENTStructureUAI") for _o, _c, _i, a, _l in recs} - {None}
     day = _NAME_DATE.search(Path(display.split("!")[-1]).name)
     graph.add_export(Export(format_id, display, SYSTEM, uai=uais.pop().upper() if len(uais) == 1 else None,

@@ -77,6 +77,12 @@ def check_schema(tree: Any, xsd_name: str, graph: Graph, display: str, label: st
 
     :returns: the number of problems recorded.
     """
+    return check_schema_status(tree, xsd_name, graph, display, label)[0]
+
+
+def check_schema_status(tree: Any, xsd_name: str, graph: Graph, display: str, label: str) -> tuple[int, bool]:
+    """:func:`check_schema`, and whether ``tree`` conforms to the schema: a loader may then
+    read it by a path that relies on the structure the schema imposes."""
     errors = xmlsafe.validate(tree, xsd_name, max_errors=MAX_SCHEMA_ERRORS + 1)
     count = 0
     fix = (f"Refaites l'export {label} depuis le logiciel d'origine et donnez le fichier tel quel "
@@ -95,7 +101,7 @@ def check_schema(tree: Any, xsd_name: str, graph: Graph, display: str, label: st
         graph.problem("ENTREE-SCHEMA", f"plus de {MAX_SCHEMA_ERRORS} écarts au schéma {xsd_name} : "
                       "seuls les premiers sont listés", display, None, severity="error", fix=fix)
         count += 1
-    return count + check_values(tree, graph, display, fix)
+    return count + check_values(tree, graph, display, fix), not errors
 
 
 #: Longest value (text or attribute) expected in an export; longer ones are reported.
@@ -105,9 +111,20 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:T[\d:.+\-Z]*)?")
 
 
 _LONG_TEXT = re.compile(">[^<]{%d}" % (MAX_VALUE + 1))
-_LONG_ATTR = re.compile('="[^"<]{%d}' % (MAX_VALUE + 1))
+_LONG_ATTR = re.compile("""=\\s*(?:"[^"<]{%d}|'[^'<]{%d})""" % (MAX_VALUE + 1, MAX_VALUE + 1))
 _FR_TAIL = re.compile(r"/(\d\d)/(\d{4})")   # the day is in the 2 characters before
 _ISO_TAIL = re.compile(r"-(\d\d)-(\d\d)")   # the year is in the 4 characters before
+
+# The same scan on a file's bytes, when they are ASCII or a single-byte Latin encoding
+# (no byte but 0-9 is a digit there): each distinct (day, month, year) is checked once.
+_LONG_TEXT_BYTES = re.compile(_LONG_TEXT.pattern.encode())
+_LONG_ATTR_BYTES = re.compile(_LONG_ATTR.pattern.encode())
+_FR_BYTES = re.compile(rb"/(?<=([0-9]{2})/)([0-9]{2})/([0-9]{4})")
+_ISO_BYTES = re.compile(rb"-(?<=([0-9]{4})-)([0-9]{2})-([0-9]{2})")
+_HIDDEN = (re.compile(rb"&#"), re.compile(rb"!\[CDATA\["))  # a regex finds them faster than ``in``
+#: Encodings (lower case, as declared) whose bytes above 127 are letters or signs.
+_LATIN = frozenset({"iso-8859-1", "iso-8859-15", "latin1", "latin-1", "latin9", "iso8859-1", "iso8859-15",
+                    "windows-1252", "cp1252", "us-ascii", "ascii"})
 
 
 def check_values(tree: Any, graph: Graph, display: str, fix: str) -> int:
@@ -116,12 +133,47 @@ def check_values(tree: Any, graph: Graph, display: str, fix: str) -> int:
     (``ENTREE-SCHEMA``, with the line; at most :data:`MAX_SCHEMA_ERRORS`).
 
     The element-by-element walk costs a Python step per element (half a second on a big
-    establishment's exports); it runs only when :func:`may_have_bad_values` finds a
-    candidate in the serialised file, which is the case of a spoilt file only.
+    establishment's exports); it runs only when a scan of the file finds a candidate,
+    which is the case of a spoilt file only: the scan reads the bytes the tree was parsed
+    from (:func:`bytes_may_have_bad_values`), else the serialised tree
+    (:func:`may_have_bad_values`).
     """
-    if not may_have_bad_values(tree.getroot()):
+    source = xmlsafe.take_source(tree)
+    suspect = bytes_may_have_bad_values(*source) if source is not None else None
+    del source
+    if suspect is None:
+        suspect = may_have_bad_values(tree.getroot())
+    if not suspect:
         return 0
     return _walk_values(tree, graph, display, fix)
+
+
+def bytes_may_have_bad_values(data: bytes, encoding: str | None) -> bool | None:
+    """:func:`may_have_bad_values` read on the bytes of the file (None: they cannot tell).
+
+    The bytes hold every value as parsed, longer or equal (entities, line ends), unless a
+    character reference (``&#51;``) or a CDATA section hides one: those files, and
+    encodings other than UTF-8 and Latin ones, are left to the serialised tree.
+    """
+    if any(pattern.search(data) for pattern in _HIDDEN):
+        return None
+    if encoding in _LATIN or (encoding == "utf-8" and data.isascii()):
+        if _LONG_TEXT_BYTES.search(data) or _LONG_ATTR_BYTES.search(data):
+            return True
+        seen: set[tuple[Any, Any, Any]] = set()
+        for day, month, year in set(_FR_BYTES.findall(data)):
+            if _impossible(day, month, year, seen):
+                return True
+        for year, month, day in set(_ISO_BYTES.findall(data)):
+            if _impossible(day, month, year, seen):
+                return True
+        return False
+    if encoding == "utf-8":  # other digits than 0-9 may make a date: the scan of the text
+        try:
+            return _text_may_have_bad_values(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+    return None
 
 
 def may_have_bad_values(root: Any) -> bool:
@@ -132,10 +184,13 @@ def may_have_bad_values(root: Any) -> bool:
     or a ``dd/mm/yyyy`` / ``yyyy-mm-dd`` (any Unicode digits, as the walk) that is not a
     real date. Anything that the walk reports matches one of them.
     """
-    data = etree.tostring(root, encoding="unicode")
+    return _text_may_have_bad_values(etree.tostring(root, encoding="unicode"))
+
+
+def _text_may_have_bad_values(data: str) -> bool:
     if _LONG_TEXT.search(data) or _LONG_ATTR.search(data):
         return True
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[Any, Any, Any]] = set()
     for m in _FR_TAIL.finditer(data):
         day, (month, year) = data[m.start() - 2:m.start()], m.groups()
         if _impossible(day, month, year, seen):
@@ -147,7 +202,8 @@ def may_have_bad_values(root: Any) -> bool:
     return False
 
 
-def _impossible(day: str, month: str, year: str, seen: set[tuple[str, str, str]]) -> bool:
+def _impossible(day: Any, month: Any, year: Any, seen: set[tuple[Any, Any, Any]]) -> bool:
+    """Whether ``day``/``month``/``year`` (digits, as text or bytes) is no real date."""
     key = (day, month, year)
     if key in seen or not (day.isdigit() and year.isdigit()):
         return False
