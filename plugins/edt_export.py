@@ -15,7 +15,7 @@ the union of its resources' weeks. A membership (Classe / PartieDeClasse of an E
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from scolint.engine.model import Entity, Export, Graph, Provenance
@@ -302,11 +302,12 @@ def _student_refs(r: _Reader) -> None:
     for kind in ("edt_class", "edt_class_part", "edt_group"):
         for ent in r.graph.all(kind, SOURCE):
             ent.data["students"] = []
-    named = {kind: r.root.xpath(f"e:Eleves/e:Eleve/*[local-name() = '{tag}']/@Ident", namespaces={"e": NS},
-                                smart_strings=False)
-             for tag, kind in (("Classe", "edt_class"), ("PartieDeClasse", "edt_class_part"))}
-    if all((kind, ident.strip()) in r.byid for kind, idents in named.items() for ident in idents if ident.strip()):
-        return  # every structure a student names is declared (a valid file): nothing to create
+    xpath = partial(r.root.xpath, namespaces={"e": NS}, smart_strings=False)
+    if xpath("count(e:Eleves/e:Eleve/*) = count(e:Eleves/e:Eleve/e:*)"):  # no child in another namespace
+        named = {kind: xpath(f"e:Eleves/e:Eleve/e:{tag}/@Ident")
+                 for tag, kind in (("Classe", "edt_class"), ("PartieDeClasse", "edt_class_part"))}
+        if all((kind, ident.strip()) in r.byid for kind, idents in named.items() for ident in idents if ident.strip()):
+            return  # every structure a student names is declared (a valid file): nothing to create
     for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
         if not attr(el, "Ident"):
             continue
@@ -392,6 +393,11 @@ def _course_weeks(masks: tuple[str | None, ...], first_monday: dt.date | None,
     return found
 
 
+def _int(value: str | None) -> int | None:
+    """:func:`~scolint.plugins.xmlload.to_int`, without its exception for plain numbers."""
+    return int(value) if value is not None and value.isdecimal() else to_int(value)
+
+
 def _courses(r: _Reader) -> None:
     places, place_minutes = _places(r.root)
     seen: dict[str, int] = {}
@@ -400,7 +406,7 @@ def _courses(r: _Reader) -> None:
     children = _COURSE_CHILDREN
     for el in r.root.iterfind(f"{q('Cours')}/{q('Cours')}"):
         get = el.get
-        day, first, count = to_int(get("Jour")), to_int(get("NumeroPlaceDebut")), to_int(get("NombrePlaces"))
+        day, first, count = _int(get("Jour")), _int(get("NumeroPlaceDebut")), _int(get("NombrePlaces"))
         res: dict[str, list[Entity]] = {"Professeur": [], "Classe": [], "Groupe": [], "PartieDeClasse": [], "Salle": []}
         refs: list[str] = []
         masks: list[str | None] = []
