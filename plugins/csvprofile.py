@@ -130,7 +130,9 @@ def _plainly_valid(data: Any) -> bool:
         return False
     if any(k in data and not isinstance(data[k], str) for k in ("id", "famille", "libelle", "source")):
         return False
-    if data.get("statut", "connu") not in ("connu", "suppose") or data.get("entete", "oui") not in ("oui", "non", "auto"):
+    if data.get("statut", "connu") not in ("connu", "suppose"):
+        return False
+    if data.get("entete", "oui") not in ("oui", "non", "auto"):
         return False
     if "colonnes_min" in data and not (type(data["colonnes_min"]) is int and data["colonnes_min"] >= 1):
         return False

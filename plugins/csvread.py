@@ -241,7 +241,8 @@ def map_rows(profile: Profile, table: Table, with_secrets: bool = False) -> Mapp
             out.append(Row(line, values))
             continue
         row_checked = {k: v for k, v in values.items() if not k.endswith(("_present", "_changed"))}
-        errors = sorted(validator.iter_errors(row_checked), key=lambda e: list(e.absolute_path))  # type: ignore[union-attr]
+        assert validator is not None  # built when some row fails
+        errors = sorted(validator.iter_errors(row_checked), key=lambda e: list(e.absolute_path))
         bad = False
         for err in errors:
             fname = str(err.absolute_path[0]) if err.absolute_path else None

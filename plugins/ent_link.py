@@ -35,22 +35,26 @@ class People:
     """Indexes of SIECLE students and guardians and STS teachers of one graph."""
 
     def __init__(self, graph: Graph) -> None:
+        # fields read from ``entity.data`` directly in these loops (Entity.get is a call more)
         self.students = {s.id: s for s in graph.all("student", "siecle")}
         self.by_ine: dict[str, list[Entity]] = {}
         self.student_names: dict[str, list[Entity]] = {}
         for s in self.students.values():
-            if s.get("ine"):
-                self.by_ine.setdefault(str(s["ine"]).upper(), []).append(s)
-            self.student_names.setdefault(name_key(s.get("last_name"), s.get("first_name")), []).append(s)
+            data = s.data
+            if data.get("ine"):
+                self.by_ine.setdefault(str(data["ine"]).upper(), []).append(s)
+            self.student_names.setdefault(name_key(data.get("last_name"), data.get("first_name")), []).append(s)
         self.guardian_names: dict[str, list[Entity]] = {}
         for g in graph.all("guardian", "siecle"):
-            self.guardian_names.setdefault(name_key(g.get("last_name"), g.get("first_name")), []).append(g)
+            data = g.data
+            self.guardian_names.setdefault(name_key(data.get("last_name"), data.get("first_name")), []).append(g)
         self._kids: dict[Entity, tuple[set[str], set[str]]] = {}  # guardian -> children's ids, folded names
         self.teachers = {t.id: t for t in graph.all("teacher", "sts")}
         self.teacher_names: dict[str, list[Entity]] = {}
         for t in self.teachers.values():
-            for last in {t.get("last_name"), t.get("birth_name")} - {None}:
-                self.teacher_names.setdefault(name_key(last, t.get("first_name")), []).append(t)
+            data = t.data
+            for last in {data.get("last_name"), data.get("birth_name")} - {None}:
+                self.teacher_names.setdefault(name_key(last, data.get("first_name")), []).append(t)
 
     def student(self, siecle_id: Any = None, ine: Any = None, last: Any = None, first: Any = None,
                 birth: Any = None, division: Any = None) -> Found:
@@ -63,15 +67,15 @@ class People:
                 return hit
         named = self.student_names.get(name_key(last, first), []) if last else []
         if birth:
-            hit = _one([s for s in named if s.get("birth_date") == birth], "nom+naissance")
+            hit = _one([s for s in named if s.data.get("birth_date") == birth], "nom+naissance")
             if hit:
                 return hit
         if division:
-            hit = _one([s for s in named if fold(s.get("division_code")) == fold(division)], "nom+classe")
+            hit = _one([s for s in named if fold(s.data.get("division_code")) == fold(division)], "nom+classe")
             if hit:
                 return hit
         if not birth and not division:
-            hit = _one([s for s in named if not s.get("left")], "nom")
+            hit = _one([s for s in named if not s.data.get("left")], "nom")
             if hit:
                 return hit
         return None, [], None
@@ -95,9 +99,9 @@ class People:
         """Ids and folded names (« prénom nom » and « nom prénom ») of a guardian's students."""
         known = self._kids.get(guardian)
         if known is None:
-            kids = guardian.get("students") or []
-            names = {fold(f"{k.get('first_name')} {k.get('last_name')}") for k in kids}
-            names.update(fold(f"{k.get('last_name')} {k.get('first_name')}") for k in kids)
+            kids = guardian.data.get("students") or []
+            names = {fold(f"{k.data.get('first_name')} {k.data.get('last_name')}") for k in kids}
+            names.update(fold(f"{k.data.get('last_name')} {k.data.get('first_name')}") for k in kids)
             known = self._kids[guardian] = ({k.id for k in kids}, names)
         return known
 
@@ -107,7 +111,7 @@ class People:
             return self.teachers[str(sts_id)], [self.teachers[str(sts_id)]], "id-sts"
         named = self.teacher_names.get(name_key(last, first), []) if last else []
         if birth:
-            hit = _one([t for t in named if t.get("birth_date") == birth], "nom+naissance")
+            hit = _one([t for t in named if t.data.get("birth_date") == birth], "nom+naissance")
             if hit:
                 return hit
         return _one(named, "nom") or (None, [], None)

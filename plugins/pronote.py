@@ -130,8 +130,8 @@ def _from_edt(graph: Graph) -> None:
                 "profile": profile, "last_name": get("last_name"), "first_name": get("first_name"),
                 "birth_date": get("birth_date"), "siecle_id": get("siecle_id"), "ine": get("ine"),
                 "sts_id": get("sts_id"), "cas_id": get("idcas"), "division_code": get("class_name"),
-                "child_names": [f"{k.get('first_name')} {k.get('last_name')}" for k in kids],
-                "child_ids": [str(k["siecle_id"]) for k in kids if k.get("siecle_id")]})
+                "child_names": [f"{k.data.get('first_name')} {k.data.get('last_name')}" for k in kids],
+                "child_ids": [str(k.data["siecle_id"]) for k in kids if k.data.get("siecle_id")]})
     for exp in graph.exports:
         if exp.format_id == "edt-export" and exp.path in displays:
             provides = exp.meta.setdefault("provides", [])
@@ -156,25 +156,26 @@ def link_identifiers(graph: Graph) -> People:
     _from_edt(graph)
     people = People(graph)
     for ident in graph.all("pronote_identifier", SOURCE):
-        profile = ident.get("profile")
-        last, first = ident.get("last_name"), ident.get("first_name")
+        get = ident.data.get
+        profile = get("profile")
+        last, first = get("last_name"), get("first_name")
         if profile == "eleve":
-            person, cands, _how = people.student(ident.get("siecle_id"), ident.get("ine"), last, first,
-                                                 ident.get("birth_date"), ident.get("division_code"))
+            person, cands, _how = people.student(get("siecle_id"), get("ine"), last, first,
+                                                 get("birth_date"), get("division_code"))
         elif profile == "responsable":
-            person, cands, _how = people.guardian(last, first, ident.get("child_ids") or [],
-                                                  ident.get("child_names") or [])
+            person, cands, _how = people.guardian(last, first, get("child_ids") or [], get("child_names") or [])
         elif profile in ("enseignant", "personnel"):
-            person, cands, _how = people.teacher(ident.get("sts_id"), last, first, ident.get("birth_date"))
+            person, cands, _how = people.teacher(get("sts_id"), last, first, get("birth_date"))
         else:
             person, cands = None, []
         ident.data.update(person=person, persons=cands)
     for row in graph.all("pronote_guardian", SOURCE):
-        student, _c, _h = people.student(row.get("student_siecle_id"), None, row.get("student_last_name"),
-                                         row.get("student_first_name"), None, row.get("division_code"))
+        get = row.data.get
+        student, _c, _h = people.student(get("student_siecle_id"), None, get("student_last_name"),
+                                         get("student_first_name"), None, get("division_code"))
         guardian = None
         if student is not None:
-            guardian, _c, _h = people.guardian(row.get("last_name"), row.get("first_name"), [student.id])
+            guardian, _c, _h = people.guardian(get("last_name"), get("first_name"), [student.id])
         row.data.update(student=student, guardian=guardian)
     _LINKED[graph] = (len(graph), people)
     return people
