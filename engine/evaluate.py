@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from .expressions import ExpressionError, RuleEnvironment, run
+from .expressions import ExpressionError, RuleEnvironment, run, runner
 from .findings import FAILED, NOT_EVALUATED, PASSED, RULE_ERROR, Finding, RuleOutcome
 from .model import Entity, Graph, Provenance
 from .registry import Registries
@@ -53,20 +53,20 @@ class EvalContext:
     def each(self, fn: Callable[..., Any], rule: Rule, entities: Iterable[Entity]) -> Iterator[tuple[Entity, Any]]:
         """``(entity, value)`` for each entity, lazily: what :meth:`evaluate` gives, without
         a method call per entity (the loop of every check kind)."""
-        name, audit, counter = rule.for_each, self.audit, self.counter
+        name, audit, counter, call = rule.for_each, self.audit, self.counter, runner(fn)
         for entity in entities:
             counter[0] += 1
-            yield entity, run(fn, {name: entity, "audit": audit, "entity": entity})
+            yield entity, call({name: entity, "audit": audit, "entity": entity})
 
     def each_value(self, fn: Callable[..., Any], rule: Rule, entity: Entity, name: str,
                    values: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         """``(value, result)`` for each value, lazily: ``evaluate(fn, rule, entity, **{name: value})``."""
         variables = {rule.for_each: entity, "audit": self.audit, "entity": entity}
-        counter = self.counter
+        counter, call = self.counter, runner(fn)
         for value in values:
             counter[0] += 1
             variables[name] = value  # expressions only read their variables
-            yield value, run(fn, variables)
+            yield value, call(variables)
 
 
 def make_environment(registries: Registries) -> RuleEnvironment:

@@ -25,6 +25,7 @@ a filter's, a test's or an operator's result (a larger result is refused anyway)
 
 from __future__ import annotations
 
+import functools
 import keyword
 from typing import Any, Callable, Mapping
 
@@ -36,6 +37,8 @@ from jinja2.utils import _PassArg, missing
 
 from .model import Entity
 
+#: Deepest expression tree compiled (far below the limits of Jinja's and Python's compilers).
+MAX_DEPTH = 40
 #: Names an Entity answers by itself (slots, methods, properties): never read from ``data``.
 _ENTITY_ATTRS = frozenset(dir(Entity))
 #: Entity attributes that hold plain values (the sandbox returns them as they are).
@@ -63,6 +66,7 @@ class _Writer:
         self.ticks = 0
         self.charges = 0
         self.temps = 0
+        self.depth = 0
 
     def bind(self, prefix: str, value: Any) -> str:
         """A global name for ``value`` in the generated code."""
@@ -79,6 +83,15 @@ class _Writer:
 
     def expr(self, node: nodes.Node) -> str:
         """Python source of ``node`` (same operations, same order as Jinja's code)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:  # left to Jinja (and to its error when too deep)
+            raise _Unsupported
+        try:
+            return self._expr(node)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, node: nodes.Node) -> str:
         if isinstance(node, nodes.Name):
             if node.ctx != "load":
                 raise _Unsupported
@@ -89,14 +102,14 @@ class _Writer:
             self.ticks += 1
             obj = self.expr(node.node)
             attr = repr(node.attr)
-            if node.attr in _PLAIN:
-                return f"_plain({obj}, {attr})"
+            o, v = f"o{self.temps}", f"v{self.temps}"
+            self.temps += 1
+            if node.attr in _PLAIN:  # a plain attribute of an entity, as the sandbox gives it
+                return f"({o}.{node.attr} if type({o} := {obj}) is _Entity else _getattr({o}, {attr}))"
             if node.attr in _ENTITY_ATTRS:
                 return f"_getattr({obj}, {attr})"
             # an entity field found in ``data``, else the sandbox's getattr (inline: the
             # most frequent operation of an audit)
-            o, v = f"o{self.temps}", f"v{self.temps}"
-            self.temps += 1
             other = "_getattr" if node.attr.startswith("_") or node.attr in self.env._FORBIDDEN else "_absent"
             return (f"({v} if type({o} := {obj}) is _Entity and ({v} := {o}.data.get({attr}, _missing))"
                     f" is not _missing else {other}({o}, {attr}))")
@@ -168,14 +181,19 @@ class _Writer:
 
 
 def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: int,
-                 raw: Mapping[tuple[str, str], Callable[..., Any]]) -> Callable[[dict[str, Any]], Any] | None:
-    """``f(variables) -> value`` doing what Jinja does for ``expr``, or None.
+                 raw: Mapping[tuple[str, str], Callable[..., Any]],
+                 fallback: Callable[[dict[str, Any]], Any]) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """``(fast, run)`` for ``expr``, or None when it cannot be compiled.
 
-    ``expr`` is the parsed expression (the one Jinja compiled). ``raw`` maps
-    ``("filter" or "test", name)`` to the unwrapped function of a filter or test whose
-    sandbox wrapper only counts operations and refuses a result longer than
-    ``max_string``: the fast function calls it directly and checks that length itself.
-    None when the expression uses a shape this module does not compile, or could exceed
+    ``fast(variables)`` does what Jinja does for ``expr`` (the parsed expression Jinja
+    compiled) and returns its raw value (maybe an undefined), or raises. ``run(variables)``
+    is what an evaluation returns: that value (None for an undefined) or, when the code
+    raises, ``fallback(variables)`` (the Jinja path: its value or its error).
+
+    ``raw`` maps ``("filter" or "test", name)`` to the unwrapped function of a filter or
+    test whose sandbox wrapper only counts operations and refuses a result longer than
+    ``max_string``: the code calls it directly and checks that length itself. None when
+    the expression uses a shape this module does not compile, or could exceed
     ``max_operations`` (the sandbox charges up to ``1 + max_string // 100`` for a result).
     """
     writer = _Writer(env, raw)
@@ -185,24 +203,34 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
         return None
     if writer.ticks + writer.charges * (1 + max_string // 100) > max_operations:
         return None
-    lines = ["def fast(variables):"]
+    resolve = []
     for name, local in writer.names.items():
-        lines.append(f"    {local} = variables.get({name!r}, _missing)")
-        lines.append(f"    if {local} is _missing:")
-        lines.append(f"        {local} = _globals.get({name!r}, _missing)")
-    lines.append(f"    return {body}")
+        resolve.append(f"{local} = variables.get({name!r}, _missing)")
+        resolve.append(f"if {local} is _missing:")
+        resolve.append(f"    {local} = _globals.get({name!r}, _missing)")
+    lines = ["def run(variables, raw=False):", "    try:"]
+    lines.extend("        " + line for line in resolve)
+    lines.append(f"        value = {body}")
+    lines.append("    except Exception:")
+    lines.append("        if raw:")
+    lines.append("            raise")
+    lines.append("        return _fallback(variables)  # the Jinja path words the error")
+    lines.append("    if raw:")
+    lines.append("        return value")
+    lines.append("    return None if isinstance(value, _ChainableUndefined) else value")
     space = dict(writer.space)
     space.update(_missing=missing, _undef=env.undefined, _globals=dict(env.globals),
-                 _Entity=Entity, _absent=_absent_reader(env), _plain=_plain_reader(env),
-                 _getattr=env.getattr, _getitem=env.getitem, _binop=env.call_binop, _unop=env.call_unop,
-                 _str_join=str_join, _bounded=_bounder(max_string))
+                 _Entity=Entity, _absent=_absent_reader(env),
+                 _getattr=env.getattr, _getitem=env.getitem, _binop=env.call_binop,
+                 _unop=env.call_unop, _str_join=str_join, _bounded=_bounder(max_string),
+                 _fallback=fallback, _ChainableUndefined=ChainableUndefined)
     try:
         code = compile("\n".join(lines), "<règle>", "exec")
         exec(code, space)  # noqa: S102 - source built above from the AST, no user text
     except (SyntaxError, RecursionError, MemoryError, ValueError):  # too deeply nested...
         return None
-    fast: Callable[[dict[str, Any]], Any] = space["fast"]
-    return fast
+    run = space["run"]
+    return functools.partial(run, raw=True), run
 
 
 def _absent_reader(env: Any) -> Callable[[Any, str], Any]:
@@ -229,15 +257,3 @@ def _bounder(max_string: int) -> Callable[[Any], Any]:
         return value
 
     return bounded
-
-
-def _plain_reader(env: Any) -> Callable[[Any, str], Any]:
-    """``obj.attr`` for a plain Entity attribute (``id``, ``label``...)."""
-    slow = env.getattr
-
-    def plain(obj: Any, attr: str) -> Any:
-        if type(obj) is Entity:
-            return getattr(obj, attr)
-        return slow(obj, attr)
-
-    return plain

@@ -303,33 +303,64 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
     def expression(self, source: str) -> Callable[..., Any]:
         """Compile (once) and return a callable ``f(**variables) -> value``.
 
-        Each call runs within its own operation budget. The callable's ``fast`` attribute
-        is the expression's direct Python code, or None (engine/exprcompile.py): :func:`run`
-        tries it first.
+        Each call runs within its own operation budget. The callable also has ``fast``,
+        the expression's direct Python code (engine/exprcompile.py) or None, and ``run``:
+        ``run(variables)`` is :func:`run` for this expression (the direct code, the Jinja
+        path when there is none or when it raises).
         """
         fn = self._cache.get(source)
         if fn is None:
             _check_source(source, "expression")
-            try:
-                compiled = self.compile_expression(source, undefined_to_none=False)
-            except TemplateSyntaxError as exc:
-                raise ExpressionError(f"expression invalide « {_short(source)} » : {exc.message}") from exc
-            except (RecursionError, SyntaxError):  # SyntaxError: Python's limit of nested parentheses
-                raise ExpressionError("expression imbriquée trop profondément") from None
-
-            fn = _fast_call(compiled)
-            fn.fast = self._fast(source)  # type: ignore[attr-defined]
+            fn = self._lazy(source)
+            direct = self._direct(source, fn)
+            if direct is None:  # Jinja only: compiled now, so that an error shows at once
+                fn = _fast_call(self._compile_jinja(source))
+                fn.fast = fn.run = None  # type: ignore[attr-defined]
+            else:
+                fn.fast, fn.run = direct  # type: ignore[attr-defined]
             self._cache[source] = fn
         return fn
 
-    def _fast(self, source: str) -> Callable[[dict[str, Any]], Any] | None:
-        """Direct Python code for ``source`` when its shape allows it (engine/exprcompile.py)."""
+    def _compile_jinja(self, source: str) -> Any:
+        """Jinja's compiled expression (a ``TemplateExpression``); ExpressionError if invalid."""
+        try:
+            return self.compile_expression(source, undefined_to_none=False)
+        except TemplateSyntaxError as exc:
+            raise ExpressionError(f"expression invalide « {_short(source)} » : {exc.message}") from exc
+        except (RecursionError, SyntaxError):  # SyntaxError: Python's limit of nested parentheses
+            raise ExpressionError("expression imbriquée trop profondément") from None
+        except ValueError:  # an integer literal of more than 4300 digits...
+            raise ExpressionError(f"expression invalide « {_short(source)} » : valeur littérale démesurée") from None
+
+    def _lazy(self, source: str) -> Callable[..., Any]:
+        """The Jinja path of an expression that has direct code, compiled at its first call.
+
+        Direct code is built only from an expression Jinja parsed, whose filters and tests
+        exist and whose nesting is shallow: Jinja's compilation of it cannot fail, and an
+        audit seldom needs it (an expression error to word), so start-up does not pay it.
+        """
+        compiled: list[Callable[..., Any]] = []
+
+        def fn(**variables: Any) -> Any:
+            if not compiled:
+                compiled.append(_fast_call(self._compile_jinja(source)))
+            return compiled[0](**variables)
+
+        return fn
+
+    def _direct(self, source: str, fn: Callable[..., Any]) -> tuple[Any, Any] | None:
+        """``(fast, run)`` of the expression (engine/exprcompile.py), or None."""
+        def jinja(variables: dict[str, Any]) -> Any:
+            return run_jinja(fn, variables)
+
         try:
             parser = Parser(self, source, state="variable")
             expr = parser.parse_expression()
-        except (TemplateSyntaxError, RecursionError):
+            if not parser.stream.eos:
+                return None
+        except Exception:  # noqa: BLE001 - Jinja's compilation words the error
             return None
-        return compile_fast(self, expr, MAX_OPERATIONS, MAX_STRING, self._raw)
+        return compile_fast(self, expr, MAX_OPERATIONS, MAX_STRING, self._raw, jinja)
 
     def template(self, source: str) -> Any:
         """Compile (once) and return a message template."""
@@ -342,6 +373,8 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 raise ExpressionError(f"modèle de message invalide : {exc.message} (ligne {exc.lineno})") from exc
             except (RecursionError, SyntaxError):
                 raise ExpressionError("modèle de message imbriqué trop profondément") from None
+            except ValueError:
+                raise ExpressionError("modèle de message invalide : valeur littérale démesurée") from None
             self._tcache[source] = tpl
         return tpl
 
@@ -464,18 +497,19 @@ _BLOCK_FR = {"Macro": "macro", "CallBlock": "call", "Include": "include", "Impor
 def run(fn: Callable[..., Any], variables: dict[str, Any]) -> Any:
     """Evaluate a compiled expression, turning every failure into ExpressionError.
 
-    The expression's direct Python code (``fn.fast``, engine/exprcompile.py) is tried
+    The expression's direct Python code (``fn.run``, engine/exprcompile.py) is tried
     first; when it has none, or when it raises, the Jinja path gives the value or the error.
     """
-    fast = getattr(fn, "fast", None)
-    if fast is not None:
-        try:
-            value = fast(variables)
-        except Exception:  # noqa: BLE001 - the Jinja path below says what went wrong
-            pass
-        else:
-            return None if isinstance(value, ChainableUndefined) else value
+    direct = getattr(fn, "run", None)
+    if direct is not None:
+        return direct(variables)
     return run_jinja(fn, variables)
+
+
+def runner(fn: Callable[..., Any]) -> Callable[[dict[str, Any]], Any]:
+    """``run(fn, ·)`` as one callable (for loops over many entities)."""
+    direct = getattr(fn, "run", None)
+    return direct if direct is not None else functools.partial(run_jinja, fn)
 
 
 def run_jinja(fn: Callable[..., Any], variables: Mapping[str, Any]) -> Any:

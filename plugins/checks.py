@@ -23,7 +23,7 @@ def _hashable(value: Any) -> Any:
     if type(value) is str:  # most keys and key parts
         return value
     if isinstance(value, list):
-        return tuple([_hashable(v) for v in value])
+        return tuple([v if type(v) is str else _hashable(v) for v in value])
     if isinstance(value, Entity):
         return value.key
     return value

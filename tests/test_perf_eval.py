@@ -175,6 +175,40 @@ NOT_COMPILED = [
 def test_a_too_deeply_nested_expression_is_a_rule_error() -> None:
     with pytest.raises(ExpressionError, match="trop profondément"):
         _env().expression("a.name" + " | upper" * 300)
+    with pytest.raises(ExpressionError, match="démesurée"):
+        _env().expression("a.n == " + "1" * 5000)
+    with pytest.raises(ExpressionError, match="démesurée"):
+        _env().template("{{ " + "1" * 5000 + " }}")
+
+
+def test_jinja_compiles_an_expression_with_direct_code_only_when_needed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    env, variables = _env(), _graph_vars()
+    compiled: list[str] = []
+    original = RuleEnvironment.compile_expression
+
+    def counting(self: RuleEnvironment, source: str, undefined_to_none: bool = True) -> Any:
+        compiled.append(source)
+        return original(self, source, undefined_to_none)
+
+    monkeypatch.setattr(RuleEnvironment, "compile_expression", counting)
+    fn = env.expression("a.name | fold")
+    assert run(fn, variables) == "lefevre eloise" and compiled == []
+    assert _outcome(env.expression("a.name * 3"), run, variables)[0] == "value" and compiled == []
+    # an error is worded by the Jinja path, compiled then (once)
+    error = _outcome(env.expression("a.name + 1"), run, variables)
+    assert error[0] == "error" and compiled == ["a.name + 1"]
+    _outcome(env.expression("a.name + 1"), run, variables)
+    assert compiled == ["a.name + 1"]
+    # without direct code, Jinja compiles at once (an invalid expression fails when loaded)
+    env.expression("a.kids | map(attribute='code') | list")
+    assert compiled[-1] == "a.kids | map(attribute='code') | list"
+    with pytest.raises(ExpressionError, match="invalide"):
+        env.expression("a.name | nosuchfilter")
+    with pytest.raises(ExpressionError, match="invalide"):
+        env.expression("a.name )")
+    deep = "(" * 45 + "a.n" + ")" * 45 + " + " + " + ".join(["a.n"] * 45)
+    assert _check(env, deep, variables) is False  # too deep for direct code: Jinja
 
 
 def test_hand_written_expressions_agree() -> None:
