@@ -84,15 +84,28 @@ def link_students(graph: Graph) -> None:
         es.data.setdefault("link", None)
     if not students or not edt_students:
         return
-    by_id = {s.id: [s] for s in students}
-    by_ine = _index(students, lambda s: (s.get("ine") or "").upper())
-    by_name = _index(students, lambda s: f"{_person_key(s)}|{s.get('birth_date') or ''}" if s.get("birth_date") else "")
+    # Each step's index is built the first time a student reaches it, and a student's key
+    # for a step is computed only if the previous steps found nothing (most EDT students
+    # are found by IDSconet: the folded names are then never needed).
+    indexes: dict[str, dict[Any, list[Entity]]] = {"IDSconet": {s.id: [s] for s in students}}
+    index_keys: dict[str, Callable[[Entity], Any]] = {
+        "INE": lambda s: (s.get("ine") or "").upper(),
+        "nom+naissance": lambda s: f"{_person_key(s)}|{s.get('birth_date') or ''}" if s.get("birth_date") else ""}
+    student_keys: tuple[tuple[str, Callable[[Entity], Any]], ...] = (
+        ("IDSconet", lambda es: es.get("siecle_id")),
+        ("INE", lambda es: (es.get("ine") or "").upper()),
+        ("nom+naissance", lambda es: f"{_person_key(es)}|{es.get('birth_date')}" if es.get("birth_date") else ""))
     missing = []
     for es in edt_students:
-        steps = (("IDSconet", by_id, es.get("siecle_id")), ("INE", by_ine, (es.get("ine") or "").upper()),
-                 ("nom+naissance", by_name, f"{_person_key(es)}|{es.get('birth_date')}" if es.get("birth_date") else ""))
-        for method, index, key in steps:
-            found = index.get(key, []) if key else []
+        for method, key_of in student_keys:
+            key = key_of(es)
+            if key:
+                index = indexes.get(method)
+                if index is None:
+                    index = indexes[method] = _index(students, index_keys[method])
+                found = index.get(key, [])
+            else:
+                found = []
             if len(found) > 1:
                 _ambiguous(graph, es, "l'élève d'EDT", found)
                 break

@@ -328,3 +328,105 @@ def test_course_weeks_are_not_shared_between_courses(generated: Path, monkeypatc
     assert len(same) > 1 and same[0].get("week_dates")
     assert same[0].get("weeks") is not same[1].get("weeks")
     assert same[0].get("week_dates") is not same[1].get("week_dates")
+
+
+# -- link: EDT students found in SIECLE --------------------------------------------------
+def ref_link_students(graph: Graph) -> None:
+    """The straightforward join (every index and key computed up front)."""
+    from scolint.plugins import link_edt as L
+    students = graph.all("student", "siecle")
+    for st in students:
+        st.data.setdefault("edt", None)
+    edt_students = graph.all("edt_student", "edt")
+    for es in edt_students:
+        es.data.setdefault("student", None)
+        es.data.setdefault("link", None)
+    if not students or not edt_students:
+        return
+    by_id = {s.id: [s] for s in students}
+    by_ine = L._index(students, lambda s: (s.get("ine") or "").upper())
+    by_name = L._index(students, lambda s: f"{L._person_key(s)}|{s.get('birth_date') or ''}" if s.get("birth_date") else "")
+    missing = []
+    for es in edt_students:
+        steps = (("IDSconet", by_id, es.get("siecle_id")), ("INE", by_ine, (es.get("ine") or "").upper()),
+                 ("nom+naissance", by_name, f"{L._person_key(es)}|{es.get('birth_date')}" if es.get("birth_date") else ""))
+        for method, index, key in steps:
+            found = index.get(key, []) if key else []
+            if len(found) > 1:
+                L._ambiguous(graph, es, "l'élève d'EDT", found)
+                break
+            if found:
+                if found[0].data.get("edt") is not None:
+                    L._ambiguous(graph, es, "l'élève d'EDT", [found[0], found[0].data["edt"]])
+                    break
+                L.join(es, "student", found[0], "edt")
+                es.data["link"] = method
+                break
+        else:
+            missing.append(es)
+    if missing:
+        L._absent(graph, missing, "élève(s) d'EDT", "SIECLE")
+
+
+def _spoilt_students(graph: Graph) -> None:
+    """EDT students found by INE, by name, twice, or not at all."""
+    edt = graph.all("edt_student", "edt")
+    for i, es in enumerate(edt):
+        if i % 5 == 1:
+            es.data["siecle_id"] = None                      # found by INE
+        elif i % 5 == 2:
+            es.data.update(siecle_id="inconnu", ine=None)    # found by name and birth date
+        elif i % 5 == 3:
+            es.data.update(siecle_id=None, ine=None, birth_date=None)  # not found
+        elif i % 7 == 4 and i > 10:
+            es.data["siecle_id"] = edt[i - 5].get("siecle_id")  # a SIECLE student already taken
+
+
+def _linked(folder: Path, reference: bool, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    from scolint.engine.audit import Auditor
+    from scolint.plugins import link_edt as L
+    auditor = Auditor()
+    with monkeypatch.context() as m:
+        if reference:
+            m.setattr(L, "link_students", ref_link_students)
+        real_link = auditor.host.link
+
+        def link(graph: Graph) -> None:
+            _spoilt_students(graph)
+            real_link(graph)
+        m.setattr(auditor.host, "link", link)
+        graph, _shown = auditor.load([folder])
+    return snapshot(graph)
+
+
+def test_edt_students_join_siecle_as_the_reference_does(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow = _linked(generated, False, monkeypatch), _linked(generated, True, monkeypatch)
+    assert any(row[0] == "ENTREE-LIEN" for row in fast)
+    assert fast == slow
+
+
+def test_edt_students_found_by_id_need_no_folded_name(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generated EDT students are all found by INE: no name is folded for them (the
+    straightforward join folded every SIECLE and EDT student's name)."""
+    from scolint.engine.audit import Auditor
+    from scolint.plugins import link_edt as L
+    calls = [0]
+    inside = [False]
+    real_key, real_link = L._person_key, L.link_students
+
+    def counted(ent: Entity) -> str:
+        calls[0] += inside[0]
+        return real_key(ent)
+
+    def link_students(graph: Graph) -> None:
+        inside[0] = True
+        try:
+            real_link(graph)
+        finally:
+            inside[0] = False
+    monkeypatch.setattr(L, "_person_key", counted)
+    monkeypatch.setattr(L, "link_students", link_students)
+    graph, _shown = Auditor().load([generated])
+    links = {es.get("link") for es in graph.all("edt_student")}
+    assert links and links <= {"IDSconet", "INE"}
+    assert calls[0] == 0
