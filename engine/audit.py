@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from . import xmlsafe
+from . import prefetch, xmlsafe
 from .discover import Discovery, read_head
 from .errors import InputError
 from .evaluate import Evaluator, make_environment
@@ -63,6 +63,9 @@ class Auditor:
         options: dict[str, Any] | None = None,
     ) -> None:
         self.host = host or get_plugin_host()
+        #: Parse the next XML export in a thread while loaders work on the current one
+        #: (:mod:`scolint.engine.prefetch`); ``scolint batch`` runs processes instead.
+        self.read_ahead = True
         self.registries = self.host.registries
         self.env = make_environment(self.registries)
         paths = list(self.host.rule_paths()) if use_default_rules else []
@@ -112,9 +115,12 @@ class Auditor:
             detected = [self._detect(item.path) for item in disc.files]
             kinds = self.kinds_for(fmt for _h, fmt in detected if fmt) if for_rules else None
             options = self.options if kinds is None else dict(self.options, kinds=frozenset(kinds))
-            for item, (head, fmt) in zip(disc.files, detected):
-                shown.append(item.display)
-                self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
+            xml = [item.path for item, (head, fmt) in zip(disc.files, detected)
+                   if fmt and isinstance(head, bytes) and prefetch.looks_xml(head)]
+            with prefetch.reading(xml, enabled=self.read_ahead):
+                for item, (head, fmt) in zip(disc.files, detected):
+                    shown.append(item.display)
+                    self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
             self.host.link(graph)
         self._add_export_entities(graph)
         return graph, shown

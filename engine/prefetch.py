@@ -19,11 +19,12 @@ loader itself (files may be loaded in any order: nothing waits on the thread's q
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 #: Validation errors kept per prefetched tree; a loader asking for more validates again.
 ERROR_CAP = 200
@@ -197,3 +198,30 @@ class XmlPrefetcher:
         if wait and self._thread is not None:
             self._thread.join()
 
+
+
+def looks_xml(head: bytes) -> bool:
+    """True when a file starting with ``head`` is XML (UTF-8 or UTF-16)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<")
+
+
+@contextlib.contextmanager
+def reading(paths: Iterable[Path | str], enabled: bool = True) -> Iterator[XmlPrefetcher | None]:
+    """While the block runs, :func:`xmlsafe.parse <scolint.engine.xmlsafe.parse>` and
+    ``validate`` are answered by a read-ahead thread over ``paths`` (XML files, in the
+    order they will be loaded). Nothing happens when disabled or already reading."""
+    from . import xmlsafe
+
+    paths = list(paths)
+    if not enabled or not paths or xmlsafe._prefetcher is not None:
+        yield None
+        return
+    pf = XmlPrefetcher(paths, xmlsafe._parse, xmlsafe._validate, xmlsafe.notes, xmlsafe._note).start()
+    xmlsafe._prefetcher = pf
+    try:
+        yield pf
+    finally:
+        xmlsafe._prefetcher = None
+        pf.close()

@@ -89,6 +89,8 @@ def init_worker(config: dict[str, Any]) -> None:
     _WORKER.update(config)
     _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host,
                                  use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides)
+    # The batch's processes already use every core: no XML read-ahead thread besides.
+    _WORKER["auditor"].read_ahead = False
     if config.get("secret"):
         from scolint.plugins.pseudonymise import Pseudonymiser
         Pseudonymiser(config["secret"])  # refuse a bad secret before the first audit

@@ -145,3 +145,75 @@ def test_schema_roots_come_from_the_shipped_schemas() -> None:
     roots = schema_roots()
     assert roots[(None, "BEE_ELEVES")] == "bee_eleves.xsd"
     assert all(name.endswith(".xsd") for name in roots.values())
+
+
+# -- wired into the audit ------------------------------------------------------------------
+
+def _audit(folder: Any, read_ahead: bool) -> tuple[list[Any], Any]:
+    from scolint.engine.audit import Auditor
+
+    seen: list[Any] = []
+    auditor = Auditor()
+    auditor.read_ahead = read_ahead
+    import scolint.engine.prefetch as prefetch
+    real_start, real_take = prefetch.XmlPrefetcher.start, prefetch.XmlPrefetcher.take
+
+    def start(self: XmlPrefetcher) -> XmlPrefetcher:
+        seen.append(self)
+        return real_start(self)
+
+    def take(self: XmlPrefetcher, path: Any) -> Any:
+        # On a busy machine the thread may lag behind every loader (each file then
+        # parsed by the loader itself): wait for it, so that every tree, note, error
+        # and validation does come from the thread here.
+        self.wait(path, timeout=60)
+        return real_take(self, path)
+
+    prefetch.XmlPrefetcher.start = start  # type: ignore[method-assign]
+    prefetch.XmlPrefetcher.take = take  # type: ignore[method-assign]
+    try:
+        result = auditor.audit([folder])
+    finally:
+        prefetch.XmlPrefetcher.start = real_start  # type: ignore[method-assign]
+        prefetch.XmlPrefetcher.take = real_take  # type: ignore[method-assign]
+    return [f.to_dict() for f in result.findings], seen
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from scolint.plugins.gen.generate import generate
+
+    out = tmp_path_factory.mktemp("etab")
+    generate(out, 150, 11)
+    # a broken export and one whose declared encoding is wrong: the read-ahead thread
+    # meets the error and the note, the loader must report them as a plain parse does
+    (out / "Structures.xml").write_bytes((out / "Structures.xml").read_bytes()[:-40])
+    aaf = next(out.glob("ENT_Complet_*_Eleve_*.xml"))
+    data = aaf.read_bytes()
+    assert b'encoding="UTF-8"' in data[:100]
+    aaf.write_bytes(data.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"', 1))
+    return out
+
+
+def test_the_audit_finds_the_same_with_and_without_read_ahead(generated: Any) -> None:
+    plain, none = _audit(generated, read_ahead=False)
+    ahead, used = _audit(generated, read_ahead=True)
+    assert none == [] and len(used) == 1
+    assert ahead == plain
+    problems = {(f["rule"], f["provenance"][0]["file"].rsplit("/", 1)[-1]) for f in plain
+                if f["rule"].startswith("ENTREE-") and f["provenance"]}
+    assert ("ENTREE-FICHIER", "Structures.xml") in problems  # the truncated export
+    assert any(code == "ENTREE-ENCODAGE" and name.startswith("ENT_Complet") for code, name in problems)
+    pf = used[0]
+    assert pf.misses == 0 and pf.hits >= 9  # every XML export came from the thread
+    assert pf.validation_hits >= 8  # schema guessed from the root element, not validated twice
+
+
+def test_no_read_ahead_thread_outlives_the_audit(generated: Any) -> None:
+    _audit(generated, read_ahead=True)
+    from scolint.engine import xmlsafe
+    assert xmlsafe._prefetcher is None
+    for t in threading.enumerate():
+        if t.name == "scolint-prefetch":
+            t.join(timeout=30)
+            assert not t.is_alive()
