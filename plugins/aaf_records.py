@@ -28,21 +28,21 @@ def _common(prov: Provenance, op: str, ident: str, attrs: Attrs) -> dict[str, An
 
 
 def _label(fields: dict[str, Any]) -> str:
-    return " ".join(p for p in (fields.get("last_name"), fields.get("first_name")) if p) or fields["jointure"]
+    return " ".join(p for p in (fields["last_name"], fields["first_name"]) if p) or fields["jointure"]
 
 
 def load_student(graph: Graph, prov: Provenance, op: str, ident: str, attrs: Attrs) -> None:
     f = _common(prov, op, ident, attrs)
     relatives = [v.split("$") for v in multi(attrs, "ENTElevePersRelEleve")]
-    refs = [("D", s, p[0]) for s, p in after_struct(multi(attrs, "ENTEleveClasses"))]
-    refs += [("G", s, p[0]) for s, p in after_struct(multi(attrs, "ENTEleveGroupes"))]
+    divisions = [("D", s, p[0]) for s, p in after_struct(multi(attrs, "ENTEleveClasses"))]
+    groups = [("G", s, p[0]) for s, p in after_struct(multi(attrs, "ENTEleveGroupes"))]
     graph.add("aaf_student", f["jointure"], label=_label(f), **f,
               ine=first(attrs, "ENTEleveINE"), siecle_id=first(attrs, "ENTEleveStructRattachId"),
               mef=first(attrs, "ENTEleveMEF"), structure=first(attrs, "ENTPersonStructRattach"),
-              division_codes=[c for k, _s, c in refs if k == "D"], group_codes=[c for k, _s, c in refs if k == "G"],
-              relative_jointures=[r[0] for r in relatives if r and r[0]],
+              division_codes=[c for _k, _s, c in divisions], group_codes=[c for _k, _s, c in groups],
+              relative_jointures=[r[0] for r in relatives if r[0]],
               legal_relative_jointures=[r[0] for r in relatives if len(r) > 3 and r[0] and r[3] in ("1", "2")],
-              student=None, person=None, _refs=refs)
+              student=None, person=None, _refs=divisions + groups)
 
 
 def load_guardian(graph: Graph, prov: Provenance, op: str, ident: str, attrs: Attrs) -> None:

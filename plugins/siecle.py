@@ -112,8 +112,22 @@ class _Ctx:
 
 def _digits(value: str | None) -> str | None:
     """Only the digits of a code (Gepi does the same for RESP_LEGAL / NIVEAU_RESPONSABILITE)."""
+    if value and value.isascii() and value.isdigit():  # the usual "1": nothing to remove
+        return value
     kept = re.sub(r"\D", "", value or "")
     return kept or None
+
+
+# The children each record loader reads (:func:`fields` reads the text of no other).
+_STRUCTURE_FIELDS = frozenset({"CODE_STRUCTURE", "TYPE_STRUCTURE"})
+_STUDENT_FIELDS = frozenset({"ID_NATIONAL", "INE_RNIE", "INE_BEA", "ELENOET", "ID_ELEVE_ETAB", "NOM_DE_FAMILLE", "NOM",
+                             "NOM_USAGE", "PRENOM", "DATE_NAISS", "CODE_SEXE", "CODE_MEF", "CODE_STATUT",
+                             "DATE_ENTREE", "DATE_SORTIE"})
+_ADDRESS_FIELDS = frozenset({"LIGNE1_ADRESSE", "LIGNE2_ADRESSE", "LIGNE3_ADRESSE", "LIGNE4_ADRESSE", "CODE_POSTAL",
+                             "LIBELLE_POSTAL", "LL_COMMUNE_INSEE", "COMMUNE_ETRANGERE"})
+_LINK_FIELDS = frozenset({"PERSONNE_ID", "ELEVE_ID", "NIVEAU_RESPONSABILITE", "RESP_LEGAL", "CODE_PARENTE"})
+_PERSON_FIELDS = frozenset({"LC_CIVILITE", "LL_CIVILITE", "NOM_DE_FAMILLE", "NOM", "NOM_USAGE", "PRENOM", "MEL",
+                            "TEL_PORTABLE", "TEL_PERSONNEL", "ADRESSE_ID"})
 
 
 # -- élèves ----------------------------------------------------------------------------
@@ -122,7 +136,7 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
     for se in root.iterfind("DONNEES/STRUCTURES/STRUCTURES_ELEVE"):
         divs, grps = memberships.setdefault(attr(se, "ELEVE_ID") or "", ([], []))
         for st in se.iterfind("STRUCTURE"):
-            sf = fields(st)
+            sf = fields(st, _STRUCTURE_FIELDS)
             code = sf.get("CODE_STRUCTURE")
             kind = (sf.get("TYPE_STRUCTURE") or "").upper()
             if code and kind == "D":
@@ -130,41 +144,45 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
             elif code and kind == "G":
                 grps.append((code, st))
     ref = ctx.exported or dt.date.today().isoformat()
+    add, no_structures = ctx.graph.add, ([], [])
     for el in root.iterfind("DONNEES/ELEVES/ELEVE"):
         sid = attr(el, "ELEVE_ID")
         if not sid:
             continue
-        divs, grps = memberships.get(sid, ([], []))
-        f = fields(el)
+        divs, grps = memberships.get(sid, no_structures)
+        f = fields(el, _STUDENT_FIELDS)
+        get = f.get
         for code, st in divs[:1]:
             ctx.add_once("division", code, st, code=code)
         group_codes = list(dict.fromkeys(code for code, _ in grps))
         for code, st in grps:
             ctx.add_once("group", code, st, code=code)
-        exit_date = fr_date(f.get("DATE_SORTIE"))
-        last = f.get("NOM_DE_FAMILLE") or f.get("NOM") or f.get("NOM_USAGE")
-        first = f.get("PRENOM")
-        ctx.graph.add(
-            "student", sid, source=SOURCE, prov=ctx.prov(el),
+        exit_date = fr_date(get("DATE_SORTIE"))
+        last = get("NOM_DE_FAMILLE") or get("NOM") or get("NOM_USAGE")
+        first = get("PRENOM")
+        add(
+            "student", sid, source=SOURCE, prov=Provenance(ctx.display, el.sourceline, SYSTEM),
             label=" ".join(p for p in (last, first) if p) or sid,
-            ine=f.get("ID_NATIONAL") or f.get("INE_RNIE") or f.get("INE_BEA"),
-            elenoet=attr(el, "ELENOET") or f.get("ELENOET"), id_etab=f.get("ID_ELEVE_ETAB"),
-            last_name=last, usage_name=f.get("NOM_USAGE"), first_name=first,
-            birth_date=fr_date(f.get("DATE_NAISS")), sex=sex_letter(f.get("CODE_SEXE")),
-            mef=f.get("CODE_MEF"), status=f.get("CODE_STATUT"),
+            ine=get("ID_NATIONAL") or get("INE_RNIE") or get("INE_BEA"),
+            elenoet=attr(el, "ELENOET") or get("ELENOET"), id_etab=get("ID_ELEVE_ETAB"),
+            last_name=last, usage_name=get("NOM_USAGE"), first_name=first,
+            birth_date=fr_date(get("DATE_NAISS")), sex=sex_letter(get("CODE_SEXE")),
+            mef=get("CODE_MEF"), status=get("CODE_STATUT"),
             division_code=divs[0][0] if divs else None, group_codes=group_codes,
-            entry_date=fr_date(f.get("DATE_ENTREE")), exit_date=exit_date,
+            entry_date=fr_date(get("DATE_ENTREE")), exit_date=exit_date,
             left=bool(exit_date and exit_date <= ref),
             division=None, groups=[], guardians=[], legal_guardians=[],
         )
 
 
 # -- responsables ----------------------------------------------------------------------
+_ADDRESS_PARTS = ("LIGNE1_ADRESSE", "LIGNE2_ADRESSE", "LIGNE3_ADRESSE", "LIGNE4_ADRESSE", "CODE_POSTAL")
+
+
 def _address_text(el: Any) -> str | None:
-    f = fields(el)
-    parts = [f.get(f"LIGNE{i}_ADRESSE") for i in range(1, 5)]
-    parts += [f.get("CODE_POSTAL"), f.get("LIBELLE_POSTAL") or f.get("LL_COMMUNE_INSEE"),
-              f.get("COMMUNE_ETRANGERE")]
+    f = fields(el, _ADDRESS_FIELDS)
+    parts = [f.get(name) for name in _ADDRESS_PARTS]
+    parts += [f.get("LIBELLE_POSTAL") or f.get("LL_COMMUNE_INSEE"), f.get("COMMUNE_ETRANGERE")]
     text = " ".join(p for p in parts if p)
     return text or None
 
@@ -173,7 +191,7 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
     addresses = {attr(a, "ADRESSE_ID"): _address_text(a) for a in root.iterfind("DONNEES/ADRESSES/ADRESSE")}
     links: dict[str, list[dict[str, Any]]] = {}
     for r in root.iterfind("DONNEES/RESPONSABLES/RESPONSABLE_ELEVE"):
-        f = fields(r)
+        f = fields(r, _LINK_FIELDS)
         pid, sid = f.get("PERSONNE_ID"), f.get("ELEVE_ID")
         if not pid or not sid:
             continue
@@ -181,23 +199,25 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
         links.setdefault(pid, []).append({
             "student_id": sid, "level": level, "relation": f.get("CODE_PARENTE"), "resp_legal": legacy,
             "legal": level == "1" or legacy in ("1", "2"), "line": r.sourceline})
+    graph = ctx.graph
     for el in root.iterfind("DONNEES/PERSONNES/PERSONNE"):
         pid = attr(el, "PERSONNE_ID")
         if not pid:
             continue
-        f = fields(el)
-        civility = f.get("LC_CIVILITE") or f.get("LL_CIVILITE")
-        last = f.get("NOM_DE_FAMILLE") or f.get("NOM")
-        first = f.get("PRENOM")
-        address_id = f.get("ADRESSE_ID")
-        existing = ctx.graph.get("guardian", pid, SOURCE)
+        f = fields(el, _PERSON_FIELDS)
+        get = f.get
+        civility = get("LC_CIVILITE") or get("LL_CIVILITE")
+        last = get("NOM_DE_FAMILLE") or get("NOM")
+        first = get("PRENOM")
+        address_id = get("ADRESSE_ID")
+        existing = graph.get("guardian", pid, SOURCE)
         merged = {link["student_id"]: link for link in (existing.get("links") or [] if existing else [])}
-        merged.update({link["student_id"]: link for link in links.get(pid, [])})
-        ctx.graph.add(
-            "guardian", pid, source=SOURCE, prov=ctx.prov(el),
+        merged.update({link["student_id"]: link for link in links.get(pid, ())})
+        graph.add(
+            "guardian", pid, source=SOURCE, prov=Provenance(ctx.display, el.sourceline, SYSTEM),
             label=" ".join(p for p in (civility, last, first) if p) or pid,
-            civility=civility, last_name=last, usage_name=f.get("NOM_USAGE"), first_name=first,
-            email=f.get("MEL"), phone_mobile=f.get("TEL_PORTABLE"), phone_home=f.get("TEL_PERSONNEL"),
+            civility=civility, last_name=last, usage_name=get("NOM_USAGE"), first_name=first,
+            email=get("MEL"), phone_mobile=get("TEL_PORTABLE"), phone_home=get("TEL_PERSONNEL"),
             address_id=address_id, address=addresses.get(address_id) if address_id else None,
             links=list(merged.values()), legal=any(link["legal"] for link in merged.values()), students=[],
         )

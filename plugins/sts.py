@@ -15,7 +15,8 @@ from typing import Any
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Export, Graph, Provenance
 from scolint.engine.registry import FormatInfo, Registries
-from scolint.plugins.xmlload import attr, check_schema, iso_date, root_name, sex_letter, to_float, to_int, val
+from scolint.plugins.xmlload import (attr, check_schema, fields, iso_date, root_name, sex_letter, to_float,
+                                     to_int, val)
 
 FORMAT = "sts-emp"
 ROOT = "STS_EDT"
@@ -118,20 +119,29 @@ def _load_nomenclatures(root: Any, graph: Graph, display: str) -> None:
             ent.data["label"] = label
 
 
+_INDIVIDUAL_FIELDS = frozenset({"NOM_USAGE", "NOM_PATRONYMIQUE", "PRENOM", "FONCTION", "CIVILITE", "SEXE",
+                                "DATE_NAISSANCE"})
+_LABELS = frozenset({"LIBELLE_LONG", "LIBELLE_COURT"})
+_SERVICE_HOURS = frozenset({"HEURES_STRUCTURE"})
+_TEACHER_HOURS = frozenset({"HEURES_AGENT"})
+
+
 def _load_individuals(root: Any, graph: Graph, display: str) -> None:
     for el in root.iterfind("DONNEES/INDIVIDUS/INDIVIDU"):
         tid = attr(el, "ID")
         if not tid:
             continue
-        last = val(el, "NOM_USAGE") or val(el, "NOM_PATRONYMIQUE")
-        first = val(el, "PRENOM")
-        function = val(el, "FONCTION")
+        f = fields(el, _INDIVIDUAL_FIELDS)
+        get = f.get
+        last = get("NOM_USAGE") or get("NOM_PATRONYMIQUE")
+        first = get("PRENOM")
+        function = get("FONCTION")
         graph.add(
             "teacher", tid, source=SOURCE, prov=_prov(display, el),
             label=" ".join(p for p in (last, first) if p) or tid,
-            last_name=last, birth_name=val(el, "NOM_PATRONYMIQUE"), first_name=first,
-            civility=val(el, "CIVILITE"), sex=sex_letter(val(el, "SEXE")),
-            birth_date=iso_date(val(el, "DATE_NAISSANCE")), function=function, type=attr(el, "TYPE"),
+            last_name=last, birth_name=get("NOM_PATRONYMIQUE"), first_name=first,
+            civility=get("CIVILITE"), sex=sex_letter(get("SEXE")),
+            birth_date=iso_date(get("DATE_NAISSANCE")), function=function, type=attr(el, "TYPE"),
             is_teacher=(function or "").upper() == "ENS" or (function is None and bool(last)),
             services=[],
         )
@@ -145,27 +155,29 @@ def _load_structure(kind: str, el: Any, graph: Graph, display: str) -> None:
     code = attr(el, "CODE")
     if not code:
         return
-    label = val(el, "LIBELLE_LONG") or val(el, "LIBELLE_COURT")
-    fields: dict[str, Any] = {"code": code, "mefs": _codes(el, "MEFS_APPARTENANCE/*"), "services": []}
+    labels = fields(el, _LABELS)
+    label = labels.get("LIBELLE_LONG") or labels.get("LIBELLE_COURT")
+    fields_: dict[str, Any] = {"code": code, "mefs": _codes(el, "MEFS_APPARTENANCE/*"), "services": []}
     if kind == "group":
-        fields["divisions"] = _codes(el, "DIVISIONS_APPARTENANCE/DIVISION_APPARTENANCE")
-    ent = graph.add(kind, code, source=SOURCE, prov=_prov(display, el), label=label or code, **fields)
+        fields_["divisions"] = _codes(el, "DIVISIONS_APPARTENANCE/DIVISION_APPARTENANCE")
+    ent = graph.add(kind, code, source=SOURCE, prov=_prov(display, el), label=label or code, **fields_)
     ent.data["label"] = label
+    add = graph.add
     for svc in el.iterfind("SERVICES/SERVICE"):
         subject, mod = attr(svc, "CODE_MATIERE"), attr(svc, "CODE_MOD_COURS")
         if not subject:
             continue
-        svc_hours = to_float(val(svc, "HEURES_STRUCTURE"))
+        svc_hours = to_float(fields(svc, _SERVICE_HOURS).get("HEURES_STRUCTURE"))
         for ens in svc.iterfind("ENSEIGNANTS/ENSEIGNANT"):
             tid = attr(ens, "ID")
             if not tid:
                 continue
-            hours = to_float(val(ens, "HEURES_AGENT"))
-            graph.add("service", f"{tid}:{code}:{subject}:{mod or ''}", source=SOURCE, prov=_prov(display, ens),
-                      label=f"{subject} {mod or ''} en {code} ({tid})".replace("  ", " "),
-                      teacher_id=tid, teacher=None, structure_code=code, structure_type=kind, structure=None,
-                      subject_code=subject, subject=None, mod=mod,
-                      hours=hours if hours is not None else svc_hours)
+            hours = to_float(fields(ens, _TEACHER_HOURS).get("HEURES_AGENT")) if len(ens) else None
+            add("service", f"{tid}:{code}:{subject}:{mod or ''}", source=SOURCE, prov=_prov(display, ens),
+                label=f"{subject} {mod or ''} en {code} ({tid})".replace("  ", " "),
+                teacher_id=tid, teacher=None, structure_code=code, structure_type=kind, structure=None,
+                subject_code=subject, subject=None, mod=mod,
+                hours=hours if hours is not None else svc_hours)
 
 
 @hookimpl(tryfirst=True)

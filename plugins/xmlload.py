@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -251,16 +252,19 @@ def val(el: Any, path: str) -> str | None:
     return xmlsafe.text(el, path)
 
 
-def fields(el: Any) -> dict[str, str]:
-    """``{child tag: stripped text}`` of ``el``'s children (first of each tag, blanks left out).
+def fields(el: Any, wanted: frozenset[str] | None = None) -> dict[str, str]:
+    """``{child tag: stripped text}`` of ``el``'s children (first of each tag, blanks left out);
+    only the tags of ``wanted`` when given.
 
     One pass over the children instead of one ``find`` per field: :func:`val` on a record
     of 20 fields walks its children 20 times (a third of a big SIECLE file's load time).
+    With ``wanted``, the text of the other children is not even read (a third less).
     """
     out: dict[str, str] = {}
+    blank = False
     for child in el:
         tag = child.tag
-        if tag in out or not isinstance(tag, str):
+        if tag in out or (wanted is not None and tag not in wanted) or not isinstance(tag, str):
             continue
         text = child.text
         if text is not None:
@@ -268,8 +272,9 @@ def fields(el: Any) -> dict[str, str]:
             if text:
                 out[tag] = text
                 continue
-        out.setdefault(tag, "")
-    return {k: v for k, v in out.items() if v}
+        out[tag] = ""
+        blank = True
+    return {k: v for k, v in out.items() if v} if blank else out
 
 
 def attr(el: Any, name: str) -> str | None:
@@ -287,6 +292,11 @@ def fr_date(value: str | None) -> str | None:
     """``dd/mm/yyyy`` (optionally followed by a time) -> ISO ``yyyy-mm-dd``; None if invalid."""
     if not value:
         return None
+    return _fr_date(value)
+
+
+@lru_cache(maxsize=4096)  # a big export repeats its dates (2 500 pupils born on ~1 200 days)
+def _fr_date(value: str) -> str | None:
     head = value.strip()[:10]
     m = _FR_DAY.fullmatch(head)
     try:

@@ -196,3 +196,74 @@ def test_generated_aaf_feeds_read_in_one_walk(tmp_path: Path) -> None:
         if valid:
             assert aaf.records(tree.getroot(), valid=True) == records
         assert records
+
+
+# -- SIECLE / STS: the children a loader reads, in one pass -----------------------------------
+def _reference_fields(el: Any) -> dict[str, str]:
+    """The former ``fields``: every child's text, then the blanks left out."""
+    out: dict[str, str] = {}
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in out:
+            out[child.tag] = (child.text or "").strip()
+    return {k: v for k, v in out.items() if v}
+
+
+def _spoil(rng: random.Random, record: Any) -> None:
+    """Duplicate, blank, comment, nest and namespace some children of ``record``."""
+    children = list(record)
+    for child in rng.sample(children, min(len(children), 3)):
+        how = rng.random()
+        if how < 0.2:
+            twin = etree.SubElement(record, child.tag)
+            twin.text = "second"
+        elif how < 0.4:
+            child.text = rng.choice(["", "  ", None, " padded "])
+        elif how < 0.6:
+            child.insert(0, etree.Comment("c"))
+        elif how < 0.8:
+            etree.SubElement(child, child.tag).text = "nested"
+        else:
+            etree.SubElement(record, f"{{urn:x}}{child.tag}").text = "namespaced"
+    record.insert(rng.randint(0, len(record)), etree.Comment("entre deux"))
+
+
+@pytest.mark.parametrize("module, paths", [
+    ("siecle", [("DONNEES/ELEVES/ELEVE", "_STUDENT_FIELDS"), ("DONNEES/PERSONNES/PERSONNE", "_PERSON_FIELDS"),
+                ("DONNEES/RESPONSABLES/RESPONSABLE_ELEVE", "_LINK_FIELDS"),
+                ("DONNEES/ADRESSES/ADRESSE", "_ADDRESS_FIELDS"),
+                ("DONNEES/STRUCTURES/STRUCTURES_ELEVE/STRUCTURE", "_STRUCTURE_FIELDS")]),
+    ("sts", [("DONNEES/INDIVIDUS/INDIVIDU", "_INDIVIDUAL_FIELDS"), (".//DIVISION", "_LABELS"),
+             (".//GROUPE", "_LABELS"), (".//SERVICE", "_SERVICE_HOURS"), (".//ENSEIGNANT", "_TEACHER_HOURS")]),
+])
+def test_wanted_fields_read_what_one_find_per_field_read(tmp_path: Path, module: str, paths: list[Any]) -> None:
+    """``fields(el, wanted).get(tag)`` is what ``val(el, tag)`` (one ``find``) gave, on the
+    records of generated exports, spoilt at random (twins, blanks, comments, nesting)."""
+    import importlib
+
+    loader = importlib.import_module(f"scolint.plugins.{module}")
+    generate(tmp_path, 60, 2, writers=("scolint.plugins.gen.siecle", "scolint.plugins.gen.sts"))
+    rng = random.Random(5)
+    checked = 0
+    for xml in sorted(tmp_path.rglob("*.xml")):
+        root = xmlsafe.parse(xml).getroot()
+        for path, name in paths:
+            wanted = getattr(loader, name)
+            for record in root.iterfind(path):
+                for spoilt in (False, True):
+                    if spoilt:
+                        _spoil(rng, record)
+                    got = xmlload.fields(record, wanted)
+                    assert set(got) <= wanted
+                    assert got == {k: v for k, v in _reference_fields(record).items() if k in wanted}
+                    for tag in wanted:
+                        assert got.get(tag) == xmlload.val(record, tag), (xml.name, tag)
+                    checked += 1
+    assert checked > 200
+
+
+def test_digits_fast_path_equals_the_regular_expression() -> None:
+    import re
+
+    from scolint.plugins import siecle
+    for value in [None, "", "1", "2", "12", " 1", "1 ", "a1", "١", "²", "1²", "0", "007", "-1", "１"]:
+        assert siecle._digits(value) == (re.sub(r"\D", "", value or "") or None), value
