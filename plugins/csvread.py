@@ -65,7 +65,10 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def sniff_delimiter(text: str) -> str:
     """``;`` or ``,``: the one that splits the first non-empty lines most consistently."""
-    lines = [ln for ln in text.splitlines()[:20] if ln.strip()][:10]
+    head = text[:65536].splitlines()  # the first lines, without splitting a big file
+    if len(head) <= 20:  # the 20th line may be cut: split it all
+        head = text.splitlines()
+    lines = [ln for ln in head[:20] if ln.strip()][:10]
     best, best_score = ";", -1
     for sep in (";", ","):
         counts = []
@@ -111,7 +114,7 @@ def read_table(path: Path | str, display: str | None = None, data: bytes | None 
     try:
         for row in reader:
             line = reader.line_num
-            cells = [cell.strip() for cell in row]
+            cells = list(map(str.strip, row))
             if any(cells):
                 out.append((line, cells))
     except csv.Error as exc:

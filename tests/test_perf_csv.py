@@ -424,3 +424,37 @@ def test_guardian_lookup_with_cached_children_answers_as_before(school: Path) ->
                 assert people.guardian(last, first, ids, names) == _reference_guardian(people, last, first, ids, names)
                 queries += 1
     assert queries > 1000
+
+
+def test_delimiter_sniffed_from_a_prefix_as_from_the_whole_text() -> None:
+    """``sniff_delimiter`` splits only the start of a big file into lines: same answer."""
+    import csv
+    import io
+
+    def reference(text: str) -> str:
+        lines = [ln for ln in text.splitlines()[:20] if ln.strip()][:10]
+        best, best_score = ";", -1
+        for sep in (";", ","):
+            counts = []
+            try:
+                for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=sep):
+                    counts.append(len(row))
+            except csv.Error:
+                continue
+            if not counts or max(counts) < 2:
+                continue
+            score = sum(1 for c in counts if c == counts[0] and c > 1) * 100 + counts[0]
+            if score > best_score:
+                best, best_score = sep, score
+        return best
+
+    rng = random.Random(4)
+    for _ in range(300):
+        lines = []
+        for _ in range(rng.randint(1, 40)):
+            cells = rng.randint(1, 5)
+            sep = rng.choice(";,")
+            width = rng.choice([1, 5, 3000, 4000, 70000]) if rng.random() < 0.3 else rng.randint(0, 12)
+            lines.append(sep.join("x" * width for _ in range(cells)) if rng.random() < 0.9 else "")
+        text = rng.choice(["\n", "\r\n", "\r"]).join(lines)
+        assert csvread.sniff_delimiter(text) == reference(text)
