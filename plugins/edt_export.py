@@ -367,11 +367,6 @@ def _places(root: Any) -> tuple[dict[int, tuple[str | None, str | None]], int | 
     return places, to_int(attr(grid, "DureePlace"))
 
 
-#: Child element of a Cours -> (prefix in course ids, kind, key in the course's resources); None for Matiere.
-_COURSE_CHILDREN: dict[str, tuple[str, str, str] | None] = {q("Matiere"): None}
-_COURSE_CHILDREN.update({q(tag): (prefix, kind, tag) for tag, (prefix, kind) in RESOURCES.items()})
-
-
 def _course_weeks(masks: tuple[str | None, ...], first_monday: dt.date | None,
                   cache: dict[tuple[str | None, ...], tuple[tuple[int, ...] | None, tuple[str, ...]]]
                   ) -> tuple[tuple[int, ...] | None, tuple[str, ...]]:
@@ -402,36 +397,37 @@ def _courses(r: _Reader) -> None:
     places, place_minutes = _places(r.root)
     seen: dict[str, int] = {}
     weeks_cache: dict[tuple[str | None, ...], tuple[tuple[int, ...] | None, tuple[str, ...]]] = {}
-    byid, ref, add, prov = r.byid, r.ref, r.graph.add, r.prov
-    children = _COURSE_CHILDREN
+    #: (child tag, Ident) -> (slot, entity, reference in course ids or None): each resource
+    #: of the timetable is looked up (or created bare, at its first mention) once
+    resolved: dict[tuple[Any, str], tuple[int, Entity, str | None]] = {}
+    add, prov = r.graph.add, r.prov
     for el in r.root.iterfind(f"{q('Cours')}/{q('Cours')}"):
         get = el.get
         day, first, count = _int(get("Jour")), _int(get("NumeroPlaceDebut")), _int(get("NombrePlaces"))
-        res: dict[str, list[Entity]] = {"Professeur": [], "Classe": [], "Groupe": [], "PartieDeClasse": [], "Salle": []}
+        slots: tuple[list[Entity], ...] = ([], [], [], [], [])  # teachers, classes, groups, parts, rooms
         refs: list[str] = []
         masks: list[str | None] = []
         subject = None
         for child in el:
-            tag = child.tag
-            what = children.get(tag, False)
-            if what is False:  # a resource in another namespace is still read by its local name
-                what = children.get(q(tag.split("}")[-1]), False) if isinstance(tag, str) else False
-                if what is False:
-                    continue
             ident = child.get("Ident")
             if ident:
                 ident = ident.strip()
-            if what is None:
-                subject = (byid.get(("edt_subject", ident)) or ref("edt_subject", ident, child)) if ident else None
+            found = resolved.get((child.tag, ident)) if ident else None
+            if found is None:
+                found = _course_child(r, child, ident, resolved)
+                if found is None:
+                    if not ident and _local(child.tag) == "Matiere":
+                        subject = None  # a Matiere without Ident: the course has no subject
+                    continue
+            slot, ent, ref = found
+            if slot < 0:
+                subject = ent
                 continue
-            prefix, kind, key = what
-            if not ident:
-                continue
-            ent = byid.get((kind, ident)) or ref(kind, ident, child)
-            res[key].append(ent)
-            if prefix != "S":
-                refs.append(f"{prefix}{ent.id}")
+            slots[slot].append(ent)
+            if ref is not None:
+                refs.append(ref)
             masks.append(child.get("Semaines"))  # decode_weeks reads it as attr() would give it
+        teachers, classes, groups, parts, rooms = slots
         base = f"J{day if day is not None else ''}-P{first if first is not None else ''}-M{subject.id if subject else ''}-" \
                + ",".join(sorted(refs))
         n = seen[base] = seen.get(base, 0) + 1
@@ -442,24 +438,45 @@ def _courses(r: _Reader) -> None:
         else:
             start = end = None
         week_tuple, dates = _course_weeks(tuple(masks), r.first_monday, weeks_cache)
-        names = [e.label for e in res["Classe"] + res["Groupe"] + res["PartieDeClasse"]]
+        names = [e.label for e in classes + groups + parts]
         day_name = DAYS.get(day or 0)
         label = f"{subject.label if subject else 'sans matière'} – {', '.join(names) or 'sans classe'} – " \
                 f"{day_name or '?'} {start or '?'}"
-        rooms = res["Salle"]
         course = add("edt_course", cid, source=SOURCE, prov=prov(el), label=label, day=day, day_name=day_name,
                      start=start, end=end, duration=(count * place_minutes) if count and place_minutes else None,
                      first_place=first, places=count, weeks=list(week_tuple) if week_tuple is not None else None,
                      week_dates=list(dates), alternance=None,
-                     teachers=res["Professeur"], classes=res["Classe"], groups=res["Groupe"],
-                     class_parts=res["PartieDeClasse"], subject=subject,
+                     teachers=teachers, classes=classes, groups=groups, class_parts=parts, subject=subject,
                      subject_code=subject.data.get("code") if subject else None,
                      rooms=rooms, room=rooms[0] if rooms else None, service=None,
                      exported=None, complex_specified=None)
-        byid[("edt_course", cid)] = course
-        for tag in ("Professeur", "Classe", "Groupe"):
-            for ent in res[tag]:
+        for ents in (teachers, classes, groups):
+            for ent in ents:
                 ent.data.setdefault("courses", []).append(course)
+
+
+#: Child element of a Cours (local name) -> (slot in the course's resources, prefix in
+#: course ids or None); slot -1 for the subject.
+_SLOTS: dict[str, tuple[int, str | None]] = {"Matiere": (-1, None), "Professeur": (0, "P"), "Classe": (1, "C"),
+                                             "Groupe": (2, "G"), "PartieDeClasse": (3, "K"), "Salle": (4, None)}
+
+
+def _course_child(r: _Reader, child: Any, ident: str | None,
+                  resolved: dict[tuple[Any, str], tuple[int, Entity, str | None]]
+                  ) -> tuple[int, Entity, str | None] | None:
+    """The slot, entity and id reference of a course's child seen for the first time
+    (None for an element that is no resource, or without Ident); remembered in ``resolved``."""
+    tag = child.tag
+    local = tag.split("}")[-1] if isinstance(tag, str) else ""  # another namespace: read by its local name
+    if local not in _SLOTS or not ident:
+        return None
+    slot, prefix = _SLOTS[local]
+    kind = "edt_subject" if slot < 0 else RESOURCES[local][1]
+    ent = r.ref(kind, ident, child)
+    if ent is None:
+        return None
+    found = resolved[(tag, ident)] = (slot, ent, f"{prefix}{ent.id}" if prefix else None)
+    return found
 
 
 _NO_PLACE: tuple[None, None] = (None, None)

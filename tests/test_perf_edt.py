@@ -221,6 +221,13 @@ def spoil(tree: Any) -> Any:
     courses.append(odd)
     bare = etree.SubElement(courses, q("Cours"), NumeroPlaceDebut="x")  # no day, no resource
     etree.SubElement(bare, q("Matiere"), Ident="4242")
+    twice = copy.deepcopy(first)                              # a second Matiere, without Ident
+    etree.SubElement(twice, q("Matiere"), Ident=" ")
+    etree.SubElement(twice, q("Professeur"))
+    courses.append(twice)
+    other = copy.deepcopy(first)                              # a second Matiere, another one
+    etree.SubElement(other, q("Matiere"), Ident="4243")
+    courses.append(other)
     students = root.find(q("Eleves"))
     if students is not None and len(students):
         one = students[0]
