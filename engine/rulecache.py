@@ -72,7 +72,8 @@ def _stamp(path: str | None) -> list[Any]:
 
 
 def _code_stamps() -> list[Any]:
-    """The engine's source files and the libraries that read and check rules."""
+    """The engine's source files and the libraries that read and check rules (path, size
+    and modification time: what Python itself checks before reusing a ``.pyc``)."""
     engine = os.path.dirname(os.path.abspath(__file__))
     stamps: list[Any] = []
     try:
