@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from .expressions import ExpressionError, RuleEnvironment, run, runner
+from .expressions import ExpressionError, RuleEnvironment, run, run_many
 from .findings import FAILED, NOT_EVALUATED, PASSED, RULE_ERROR, Finding, RuleOutcome
 from .model import Entity, Graph, Provenance
 from .registry import Registries
@@ -51,23 +51,34 @@ class EvalContext:
         return run(fn, variables)
 
     def each(self, fn: Callable[..., Any], rule: Rule, entities: Iterable[Entity]) -> Iterator[tuple[Entity, Any]]:
-        """``(entity, value)`` for each entity, lazily: what :meth:`evaluate` gives, without
-        a method call per entity (the loop of every check kind)."""
-        name, audit, counter, call = rule.for_each, self.audit, self.counter, runner(fn)
-        for entity in entities:
-            counter[0] += 1
-            yield entity, call({name: entity, "audit": audit, "entity": entity})
+        """``(entity, value)`` for each entity: what :meth:`evaluate` gives, computed in one
+        loop (:func:`run_many`); an error is raised where :meth:`evaluate` would raise it,
+        after the values of the entities before."""
+        entities = entities if isinstance(entities, list) else list(entities)
+        # {for_each: entity, "audit": audit, "entity": entity}, "audit" being the audit
+        varying = tuple(n for n in dict.fromkeys((rule.for_each, "entity")) if n != "audit")
+        values, error = run_many(fn, entities, {"audit": self.audit}, varying)
+        return self._counted(zip(entities, values), error)
 
     def each_value(self, fn: Callable[..., Any], rule: Rule, entity: Entity, name: str,
-                   values: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
-        """``(value, result)`` for each value, lazily: ``evaluate(fn, rule, entity, **{name: value})``."""
-        variables = {rule.for_each: entity, "audit": self.audit, "entity": entity}
-        counter, call = self.counter, runner(fn)
-        for value in values:
-            counter[0] += 1
-            variables[name] = value  # expressions only read their variables
-            yield value, call(variables)
+                   values: list[Any]) -> list[Any]:
+        """``[evaluate(fn, rule, entity, **{name: value}) for value in values]`` in one loop."""
+        base = {rule.for_each: entity, "audit": self.audit, "entity": entity}
+        results, error = run_many(fn, values, base, (name,))
+        self.counter[0] += len(results)
+        if error is not None:
+            self.counter[0] += 1
+            raise error
+        return results
 
+    def _counted(self, pairs: Iterable[tuple[Any, Any]], error: ExpressionError | None) -> Iterator[tuple[Any, Any]]:
+        counter = self.counter
+        for pair in pairs:
+            counter[0] += 1
+            yield pair
+        if error is not None:
+            counter[0] += 1
+            raise error
 
 def make_environment(registries: Registries) -> RuleEnvironment:
     """The sandbox with every registered filter and test."""

@@ -25,7 +25,6 @@ a filter's, a test's or an operator's result (a larger result is refused anyway)
 
 from __future__ import annotations
 
-import functools
 import keyword
 from typing import Any, Callable, Mapping
 
@@ -182,13 +181,15 @@ class _Writer:
 
 def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: int,
                  raw: Mapping[tuple[str, str], Callable[..., Any]],
-                 fallback: Callable[[dict[str, Any]], Any]) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
-    """``(fast, run)`` for ``expr``, or None when it cannot be compiled.
+                 fallback: Callable[[dict[str, Any]], Any]) -> tuple[Callable[..., Any], ...] | None:
+    """``(fast, run, batch)`` for ``expr``, or None when it cannot be compiled.
 
-    ``fast(variables)`` does what Jinja does for ``expr`` (the parsed expression Jinja
-    compiled) and returns its raw value (maybe an undefined), or raises. ``run(variables)``
-    is what an evaluation returns: that value (None for an undefined) or, when the code
-    raises, ``fallback(variables)`` (the Jinja path: its value or its error).
+    ``batch(items, base, varying)`` evaluates ``expr`` for many items (see
+    :func:`_batch_source`): each value is what Jinja's code gives (None for an
+    undefined) or, when the direct code raises, ``fallback(variables)`` (the Jinja path:
+    its value, or its error, which stops the batch). ``run(variables)`` is one such
+    evaluation. ``fast(variables)`` does what Jinja does and returns the raw value (maybe
+    an undefined), or raises: the tests compare it with Jinja's.
 
     ``raw`` maps ``("filter" or "test", name)`` to the unwrapped function of a filter or
     test whose sandbox wrapper only counts operations and refuses a result longer than
@@ -203,21 +204,6 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
         return None
     if writer.ticks + writer.charges * (1 + max_string // 100) > max_operations:
         return None
-    resolve = []
-    for name, local in writer.names.items():
-        resolve.append(f"{local} = variables.get({name!r}, _missing)")
-        resolve.append(f"if {local} is _missing:")
-        resolve.append(f"    {local} = _globals.get({name!r}, _missing)")
-    lines = ["def run(variables, raw=False):", "    try:"]
-    lines.extend("        " + line for line in resolve)
-    lines.append(f"        value = {body}")
-    lines.append("    except Exception:")
-    lines.append("        if raw:")
-    lines.append("            raise")
-    lines.append("        return _fallback(variables)  # the Jinja path words the error")
-    lines.append("    if raw:")
-    lines.append("        return value")
-    lines.append("    return None if isinstance(value, _ChainableUndefined) else value")
     space = dict(writer.space)
     space.update(_missing=missing, _undef=env.undefined, _globals=dict(env.globals),
                  _Entity=Entity, _absent=_absent_reader(env),
@@ -225,12 +211,67 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
                  _unop=env.call_unop, _str_join=str_join, _bounded=_bounder(max_string),
                  _fallback=fallback, _ChainableUndefined=ChainableUndefined)
     try:
-        code = compile("\n".join(lines), "<règle>", "exec")
-        exec(code, space)  # noqa: S102 - source built above from the AST, no user text
+        batch = _define(_batch_source(writer.names, body), space)
     except (SyntaxError, RecursionError, MemoryError, ValueError):  # too deeply nested...
         return None
-    run = space["run"]
-    return functools.partial(run, raw=True), run
+    single = (None,)
+
+    def run(variables: dict[str, Any]) -> Any:
+        values, error = batch(single, variables, ())
+        if error is not None:
+            raise error
+        return values[0]
+
+    raw_fn: list[Callable[..., Any]] = []
+
+    def fast(variables: dict[str, Any]) -> Any:
+        if not raw_fn:  # compiled when first asked (the tests compare it with Jinja)
+            lines = ["def fast(variables):"]
+            for name, local in writer.names.items():
+                lines.append(f"    {local} = variables.get({name!r}, _missing)")
+                lines.append(f"    if {local} is _missing:")
+                lines.append(f"        {local} = _globals.get({name!r}, _missing)")
+            lines.append(f"    return {body}")
+            raw_fn.append(_define(lines, space))
+        return raw_fn[0](variables)
+
+    return fast, run, batch
+
+
+def _define(lines: list[str], space: dict[str, Any]) -> Callable[..., Any]:
+    """The function defined by ``lines`` (its name is the first line's), with ``space`` as globals."""
+    code = compile("\n".join(lines), "<règle>", "exec")
+    exec(code, space)  # noqa: S102 - source built from the AST by this module, no user text
+    return space[lines[0][4:lines[0].index("(")]]  # type: ignore[no-any-return]
+
+
+def _batch_source(names: Mapping[str, str], body: str) -> list[str]:
+    """``batch(items, base, varying) -> (values, error)``: what ``run`` gives for each item
+    with the variables ``base`` where each name of ``varying`` is the item, in one loop
+    (no dict and no call per item); stops at the first error (an ExpressionError)."""
+    lines = ["def batch(items, base, varying):"]
+    for name, local in names.items():
+        lines.append(f"    {local}_varies = {name!r} in varying")
+        lines.append(f"    {local} = base.get({name!r}, _missing)")
+        lines.append(f"    if {local} is _missing:")
+        lines.append(f"        {local} = _globals.get({name!r}, _missing)")
+    lines.append("    out = []")
+    lines.append("    for item in items:")
+    lines.extend(f"        if {local}_varies:\n            {local} = item" for local in names.values())
+    lines.append("        try:")
+    lines.append(f"            value = {body}")
+    lines.append("        except Exception:")
+    lines.append("            variables = dict(base)")
+    lines.append("            for name in varying:")
+    lines.append("                variables[name] = item")
+    lines.append("            try:")
+    lines.append("                out.append(_fallback(variables))")
+    lines.append("            except Exception as exc:  # noqa: BLE001 - given back to the caller")
+    lines.append("                return out, exc")
+    lines.append("            continue")
+    lines.append("        out.append(None if isinstance(value, _ChainableUndefined) else value)")
+    lines.append("    return out, None")
+    return lines
 
 
 def _absent_reader(env: Any) -> Callable[[Any, str], Any]:

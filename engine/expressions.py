@@ -304,9 +304,9 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         """Compile (once) and return a callable ``f(**variables) -> value``.
 
         Each call runs within its own operation budget. The callable also has ``fast``,
-        the expression's direct Python code (engine/exprcompile.py) or None, and ``run``:
+        the expression's direct Python code (engine/exprcompile.py) or None, ``run``:
         ``run(variables)`` is :func:`run` for this expression (the direct code, the Jinja
-        path when there is none or when it raises).
+        path when there is none or when it raises), and ``batch`` (see :func:`run_many`).
         """
         fn = self._cache.get(source)
         if fn is None:
@@ -315,9 +315,9 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
             direct = self._direct(source, fn)
             if direct is None:  # Jinja only: compiled now, so that an error shows at once
                 fn = _fast_call(self._compile_jinja(source))
-                fn.fast = fn.run = None  # type: ignore[attr-defined]
+                fn.fast = fn.run = fn.batch = None  # type: ignore[attr-defined]
             else:
-                fn.fast, fn.run = direct  # type: ignore[attr-defined]
+                fn.fast, fn.run, fn.batch = direct  # type: ignore[attr-defined]
             self._cache[source] = fn
         return fn
 
@@ -348,8 +348,8 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
 
         return fn
 
-    def _direct(self, source: str, fn: Callable[..., Any]) -> tuple[Any, Any] | None:
-        """``(fast, run)`` of the expression (engine/exprcompile.py), or None."""
+    def _direct(self, source: str, fn: Callable[..., Any]) -> tuple[Any, ...] | None:
+        """``(fast, run, batch)`` of the expression (engine/exprcompile.py), or None."""
         def jinja(variables: dict[str, Any]) -> Any:
             return run_jinja(fn, variables)
 
@@ -504,6 +504,26 @@ def run(fn: Callable[..., Any], variables: dict[str, Any]) -> Any:
     if direct is not None:
         return direct(variables)
     return run_jinja(fn, variables)
+
+
+def run_many(fn: Callable[..., Any], items: list[Any], base: dict[str, Any],
+             varying: tuple[str, ...]) -> tuple[list[Any], ExpressionError | None]:
+    """``run(fn, variables)`` for each item, where ``variables`` is ``base`` with each name
+    of ``varying`` set to the item: ``(values, None)``, or, when the evaluation of an item
+    fails, ``(values of the items before it, its error)``."""
+    batch = getattr(fn, "batch", None)
+    if batch is not None:
+        return batch(items, base, varying)  # type: ignore[no-any-return]
+    out: list[Any] = []
+    for item in items:
+        variables = dict(base)
+        for name in varying:
+            variables[name] = item
+        try:
+            out.append(run_jinja(fn, variables))
+        except ExpressionError as exc:
+            return out, exc
+    return out, None
 
 
 def runner(fn: Callable[..., Any]) -> Callable[[dict[str, Any]], Any]:

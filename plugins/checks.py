@@ -111,14 +111,15 @@ def compile_compare_sets(rule: Rule, env: Any) -> Any:
             for v in values:
                 out.setdefault(_hashable(v), v)
         else:
-            for v, k in ctx.each_value(key_fn, rule, ent, "item", values):
+            for v, k in zip(values, ctx.each_value(key_fn, rule, ent, "item", values)):
                 out.setdefault(_hashable(k), v)
         return out
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
-        for ent in entities:
-            left = keyed(_as_list(ctx.evaluate(left_fn, rule, ent)), ent, ctx)
-            right = keyed(_as_list(ctx.evaluate(right_fn, rule, ent)), ent, ctx)
+        rights = ctx.each(right_fn, rule, entities)
+        for ent, left_value in ctx.each(left_fn, rule, entities):
+            left = keyed(_as_list(left_value), ent, ctx)
+            right = keyed(_as_list(next(rights)[1]), ent, ctx)
             only_left = [left[k] for k in sorted(set(left) - set(right), key=str)]
             only_right = [right[k] for k in sorted(set(right) - set(left), key=str)]
             if (only_left and mode != "superset") or (only_right and mode != "subset"):

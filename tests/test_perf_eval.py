@@ -284,3 +284,58 @@ def test_fold_cache_folds_as_before_and_stays_bounded(audited: tuple[Auditor, Gr
     for i in range(1000):
         filters.fold(f"nom {i}")
     assert len(filters._FOLDED) <= 100
+
+
+def _stepwise(ctx: Any, fn: Any, rule: Any, entities: list[Entity]) -> tuple[list[Any], str | None, int]:
+    """Values one evaluation at a time (the reference), the error met, the count."""
+    values: list[Any] = []
+    try:
+        for ent in entities:
+            values.append((ent, ctx.evaluate(fn, rule, ent)))
+    except ExpressionError as exc:
+        return values, str(exc), ctx.counter[0]
+    return values, None, ctx.counter[0]
+
+
+def _batched(ctx: Any, fn: Any, rule: Any, entities: list[Entity]) -> tuple[list[Any], str | None, int]:
+    values: list[Any] = []
+    try:
+        for pair in ctx.each(fn, rule, entities):
+            values.append(pair)
+    except ExpressionError as exc:
+        return values, str(exc), ctx.counter[0]
+    return values, None, ctx.counter[0]
+
+
+@pytest.mark.parametrize("for_each", ["thing", "entity", "audit"])
+def test_each_gives_what_evaluate_gives_up_to_the_same_error(for_each: str) -> None:
+    from scolint.engine.evaluate import EvalContext
+    from scolint.engine.rules import Rule
+
+    env = _env()
+    ents = [Entity("thing", str(i), "t", (), None, {"n": i, "name": f"N{i}"}) for i in range(6)]
+    ents[4].data["n"] = "quatre"  # "quatre" + 1: a TypeError, worded by the Jinja path
+    rule = Rule(id="R", title="t", severity="error", for_each=for_each, message="m", fix="",
+                check="assert", options="x", path="r.yml")
+    for src in (f"{for_each}.n + 1", f"{for_each}.name | fold", "audit.uai ~ entity.name",
+                "entity.n + 1", "a.kids | map(attribute='code') | list"):
+        fn = env.expression(src)
+        results = []
+        for way in (_stepwise, _batched):
+            ctx = EvalContext(Graph(), env, {"uai": "0310000A"})
+            results.append(way(ctx, fn, rule, ents))
+        assert results[0] == results[1], src
+        if src.endswith("n + 1") and for_each != "audit":
+            assert results[0][1] is not None and results[0][2] == 5 and len(results[0][0]) == 4
+        ctx = EvalContext(Graph(), env, {})
+        items = [1, 2, "x", 4]
+        item_fn = env.expression("item + entity.n")
+        step = []
+        with pytest.raises(ExpressionError) as first:
+            for item in items:
+                step.append(ctx.evaluate(item_fn, rule, ents[1], item=item))
+        counted = ctx.counter[0]
+        ctx.counter[0] = 0
+        with pytest.raises(ExpressionError) as second:
+            ctx.each_value(item_fn, rule, ents[1], "item", items)
+        assert str(first.value) == str(second.value) and ctx.counter[0] == counted == 3
