@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import time
@@ -92,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generate-only", action="store_true", help="préparer les données sans rien mesurer")
     args = ap.parse_args(argv)
     datasets.KEEP = args.keep_data
+    # A user's installed scolint has its compiled modules (.pyc): every measured process
+    # must find them too, not compile scolint's sources again at each run (the untimed
+    # first run of each command writes them).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
     started = time.perf_counter()
     facts: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
