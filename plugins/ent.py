@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from scolint.engine import hookimpl
 from scolint.engine.errors import InputError
@@ -26,6 +26,7 @@ from scolint.plugins import csvread
 SYSTEM = "ENT"
 SOURCE = "ent"
 FORMAT = "ent-identifiants"
+KIND = "ent_account"
 GENERIC = "csv-profil"
 PROFILES = ("eleve", "responsable", "enseignant", "personnel")
 #: Most row problems reported for one CSV file (the rest are summed up).
@@ -41,10 +42,11 @@ HOW_TO_GET = ("Dans l'ENT : Annuaire > Administration > Fichiers des identifiant
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     registries.formats.add(FORMAT, FormatInfo(FORMAT, "ENT – fichier des identifiants (ENT-Identifiants)",
-                                              SYSTEM, HOW_TO_GET))
+                                              SYSTEM, HOW_TO_GET, kinds=(KIND,)))
     registries.formats.add(GENERIC, FormatInfo(
         GENERIC, "CSV à disposition déclarée par un profil (--profile)", SYSTEM,
-        "Donnez le profil de colonnes du fichier avec --profile FICHIER.yaml (voir docs/profils-csv.md)."))
+        "Donnez le profil de colonnes du fichier avec --profile FICHIER.yaml (voir docs/profils-csv.md).",
+        kinds=(KIND, "pronote_identifier", "pronote_guardian")))  # a profile of any CSV family
     from scolint.plugins.ent_kinds import declare_ent
     declare_ent(registries)
 
@@ -114,16 +116,21 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
     mapped = csvread.map_rows(prof, table)
     report_problems(graph, display, mapped, prof)
     if prof.family == FORMAT:
-        load_accounts(graph, display, prof, table, mapped)
+        load_accounts(graph, display, prof, table, mapped, options.get("kinds"))
     else:
         from scolint.plugins import pronote
-        pronote.load_family(graph, display, prof, table, mapped)
+        pronote.load_family(graph, display, prof, table, mapped, options.get("kinds"))
     return True
 
 
 def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvread.Table,
-                  mapped: csvread.Mapped) -> None:
-    """Add the export and one ``ent_account`` per valid row (keyed by login)."""
+                  mapped: csvread.Mapped, kinds: Collection[str] | None = None) -> None:
+    """Add the export and one ``ent_account`` per valid row (keyed by login).
+
+    ``kinds`` (``options["kinds"]``, None = every kind): without ``ent_account``, the
+    accounts are not built (the export and the problems are the same).
+    """
+    build = kinds is None or KIND in kinds
     graph.add_export(Export(FORMAT, display, SYSTEM, uai=uai_of(mapped.rows, display),
                             meta={"profile": prof.id, "encoding": table.encoding, "delimiter": table.delimiter}))
     seen: dict[str, int] = {}
@@ -139,12 +146,14 @@ def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvr
                               "Fichiers des identifiants).")
             continue
         seen[login] = row.line
+        if not build:
+            continue
         raw_profile = str(get("profile") or "")
         last, first = get("last_name") or None, get("first_name") or None
         child = csvread.joined(get("child_first_name"), get("child_last_name"))
         child_names = ([child] if child else []) + list(get("children") or [])
         # the fields as one dict: ~40 keyword arguments cost more than the entity itself
-        graph.add("ent_account", login, source=SOURCE, prov=Provenance(display, row.line, SYSTEM),
+        graph.add(KIND, login, source=SOURCE, prov=Provenance(display, row.line, SYSTEM),
                   label=f"{csvread.joined(last, first)} ({login})").data.update({
             "login": login, "uid": get("uid") or None, "uai": (get("uai") or "").replace(".", "").upper() or None,
             "profile": raw_profile if raw_profile in known else "autre", "profile_label": raw_profile,

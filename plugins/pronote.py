@@ -18,7 +18,7 @@ CSV files are detected by :mod:`scolint.plugins.ent` (one detector for every CSV
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 from weakref import WeakKeyDictionary
 
 from scolint.engine import hookimpl
@@ -41,12 +41,12 @@ def scolint_register(registries: Registries) -> None:
         "Dans PRONOTE, exportez les identifiants des utilisateurs pour l'ENT (« Export manuel des identifiants "
         "PRONOTE » du tutoriel), ou fournissez l'export EDT/PRONOTE pour l'ENT (ExportEmploiDuTemps en clair), "
         "qui porte l'IDPN de chaque professeur, élève et responsable. La disposition du CSV n'étant pas publiée, "
-        "décrivez-la au besoin avec --profile (docs/profils-csv.md)."))
+        "décrivez-la au besoin avec --profile (docs/profils-csv.md).", kinds=("pronote_identifier",)))
     registries.formats.add(GUARDIANS, FormatInfo(
         GUARDIANS, "PRONOTE – responsables (accès à l’Espace Parents)", SYSTEM,
         "Dans PRONOTE, onglet Ressources > Élèves > Dossier des élèves, sous-onglet Responsables : exportez la "
         "liste des responsables avec la colonne « Est autorisé à accéder à l'Espace Parents » (disposition non "
-        "publiée : décrivez-la avec --profile, voir docs/profils-csv.md)."))
+        "publiée : décrivez-la avec --profile, voir docs/profils-csv.md).", kinds=("pronote_guardian",)))
     from scolint.plugins.ent_kinds import declare_pronote
     declare_pronote(registries)
 
@@ -59,15 +59,22 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
     from scolint.plugins.ent import report_problems
     prof, table, mapped = csvread.rows_of(path, format_id, options, display)
     report_problems(graph, display, mapped, prof)
-    load_family(graph, display, prof, table, mapped)
+    load_family(graph, display, prof, table, mapped, options.get("kinds"))
     return True
 
 
 def load_family(graph: Graph, display: str, prof: csvread.Profile, table: csvread.Table,
-                mapped: csvread.Mapped) -> None:
-    """Add the export and the rows of a PRONOTE CSV (identifiers or guardians)."""
+                mapped: csvread.Mapped, kinds: Collection[str] | None = None) -> None:
+    """Add the export and the rows of a PRONOTE CSV (identifiers or guardians).
+
+    ``kinds`` (``options["kinds"]``, None = every kind): rows of a kind left out are not
+    built (the export is the same).
+    """
     graph.add_export(Export(prof.family, display, SYSTEM, meta={"profile": prof.id, "encoding": table.encoding,
                                                                "guessed_layout": prof.status != "connu"}))
+    kind = "pronote_identifier" if prof.family == IDENTIFIERS else "pronote_guardian"
+    if kinds is not None and kind not in kinds:
+        return
     joined = csvread.joined
     for row in mapped.rows:
         get = row.fields.get

@@ -458,3 +458,49 @@ def test_delimiter_sniffed_from_a_prefix_as_from_the_whole_text() -> None:
             lines.append(sep.join("x" * width for _ in range(cells)) if rng.random() < 0.9 else "")
         text = rng.choice(["\n", "\r\n", "\r"]).join(lines)
         assert csvread.sniff_delimiter(text) == reference(text)
+
+
+# -- loading only the kinds the selected rules read (options["kinds"]) ----------------
+
+CSV_KINDS = {"ent_account", "pronote_identifier", "pronote_guardian"}
+
+
+@pytest.fixture(scope="module")
+def timetable_and_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """EDT, PRONOTE and ENT exports only: every format declares its kinds (FormatInfo.kinds)."""
+    folder = tmp_path_factory.mktemp("edt_csv")
+    generate(folder, 150, 9, writers=("scolint.plugins.gen.edt", "scolint.plugins.gen.pronote",
+                                      "scolint.plugins.gen.ent"))
+    (folder / "verite-terrain.json").unlink()
+    ent = next(folder.glob("ENT-Identifiants-*.csv"))
+    data = ent.read_bytes()
+    ent.write_bytes(data + data.splitlines(keepends=True)[-1])  # a duplicate login: ENTREE-SCHEMA
+    return folder
+
+
+@pytest.mark.parametrize("rules,skipped", [
+    (["EDT-PRN-001", "EDT-PRN-002", "EDT-STS-002"], {"pronote_guardian"}),
+    (["ENT-DOUBLON-001", "ENT-SHA-001"], {"pronote_guardian"}),
+    (["PRN-ENT-001", "PRN-ENT-004", "ENT-LIEN-001"], {"pronote_guardian"}),
+    (["PRN-RESP-001"], set()),
+])
+def test_selected_rules_give_the_full_audits_findings_without_the_csv_kinds_they_do_not_read(
+        timetable_and_csv: Path, rules: list[str], skipped: set[str]) -> None:
+    """The CSV loaders skip the kinds nobody reads; the report of the selected rules (and
+    every ENTREE-* problem, the duplicate logins of the ENT file included) is unchanged."""
+    import json
+
+    from scolint.engine.audit import Auditor, Selection
+
+    def findings(result: Any, only: set[str] | None = None) -> list[str]:
+        return sorted(json.dumps(f.to_dict(), sort_keys=True, default=str) for f in result.findings
+                      if only is None or f.rule_id in only or f.rule_id.startswith("ENTREE-"))
+
+    full = Auditor().audit([timetable_and_csv])
+    auditor = Auditor(selection=Selection(ids=rules))
+    selected = auditor.audit([timetable_and_csv])
+    assert findings(selected) == findings(full, set(rules))
+    assert any("déjà présent ligne" in f.message for f in selected.findings)
+    assert [vars(e) for e in selected.exports] == [vars(e) for e in full.exports]
+    graph, _shown = auditor.load([timetable_and_csv], for_rules=True)
+    assert {k for k in CSV_KINDS if graph.all(k)} == CSV_KINDS - skipped
