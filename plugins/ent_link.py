@@ -155,8 +155,8 @@ def find_person(people: People, account: Entity) -> Found:
 def link_accounts(graph: Graph) -> None:
     """Set parents/children, the AAF record, the person and the PRONOTE identifiers of every account."""
     from scolint.plugins import pronote
-    # EDT's IDPN must be merged before accounts are matched: done once per graph (by the
-    # PRONOTE plugin's link, just before), whose index of SIECLE/STS people serves here too
+    # EDT's IDPN must be merged before accounts are matched: done once per graph (here or by
+    # the PRONOTE plugin's link, whichever runs first); its index of people serves here too
     people = pronote.link_identifiers(graph)
     accounts = graph.all("ent_account", "ent")
     if not accounts:

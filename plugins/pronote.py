@@ -153,9 +153,9 @@ _LINKED: WeakKeyDictionary[Graph, tuple[int, People]] = WeakKeyDictionary()
 def link_identifiers(graph: Graph) -> People:
     """Merge EDT's IDPN, then tie identifiers and guardians' rows to SIECLE/STS people.
 
-    Done once per graph: the ENT link calls it again (to be sure it ran, the PRONOTE plugin
-    may be disabled) and gets the same index of people back, unless entities were added
-    in between. Returns that index.
+    Done once per graph: the ENT link (which runs first, and must work when the PRONOTE
+    plugin is disabled) and this plugin's link both call it; the second call gets the same
+    index of people back, unless entities were added in between. Returns that index.
     """
     done = _LINKED.get(graph)
     if done is not None and done[0] == len(graph):
