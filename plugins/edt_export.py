@@ -15,7 +15,7 @@ the union of its resources' weeks. A membership (Classe / PartieDeClasse of an E
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from scolint.engine.model import Entity, Export, Graph, Provenance
@@ -164,10 +164,11 @@ def load_export(tree: Any, graph: Graph, display: str, kinds: frozenset[str] | s
             r.add("edt_teacher", attr(el, "Ident") or "", el, label or "?", **fields)
     _structures(r)
     if r.has_students:
-        if _people_needed(r, kinds):
-            _students(r)
+        from scolint.plugins import edt_people  # (it reads this module's names)
+        if edt_people.people_needed(r, kinds):
+            edt_people.read_students(r)
         else:
-            _student_refs(r)
+            edt_people.student_refs(r)
     _courses(r)
 
 
@@ -211,150 +212,6 @@ def _structures(r: _Reader) -> None:
                     grp.data["classes"].append(owner)
                     owner.data["groups"].append(grp)
         grp.data["class_names"] = [c.data.get("name") or c.id for c in grp.data["classes"]]
-
-
-def _current(r: _Reader, exit_date: str | None) -> bool:
-    end = _date(exit_date)
-    return end is None or r.year_end is None or end >= r.year_end
-
-
-def _clean(value: str | None) -> str | None:
-    """What :func:`~scolint.plugins.xmlload.attr` gives for an attribute value."""
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
-#: Dates repeat (entry and exit dates of memberships): converted once each.
-_iso = lru_cache(maxsize=8192)(iso_date)
-_SEX = {"masculin": "M", "feminin": "F", "féminin": "F"}
-_STUDENT_CHILDREN = {q("Responsable"): "Responsable", q("Classe"): "Classe", q("PartieDeClasse"): "PartieDeClasse"}
-
-
-def _local(tag: Any) -> str:
-    return tag.split("}")[-1] if isinstance(tag, str) else ""
-
-
-def _students(r: _Reader) -> None:
-    for kind in ("edt_class", "edt_class_part", "edt_group"):
-        for ent in r.graph.all(kind, SOURCE):
-            ent.data["students"] = []
-    ref, children, add, byid, display = r.ref, _STUDENT_CHILDREN, r.graph.add, r.byid, r.display
-    class_groups: dict[Entity, list[Entity]] = {}
-    for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
-        a = {k: v.strip() for k, v in el.items()}  # attr(): stripped, blank = None
-        ident = (a.get("Ident") or None)
-        if not ident:
-            continue
-        last, first = (a.get("Nom") or None), (a.get("Prenom") or None)
-        sex = _SEX.get(((a.get("Sexe") or None) or "").lower())
-        st = add("edt_student", ident, source=SOURCE, prov=Provenance(display, el.sourceline, SYSTEM),
-                   label=" ".join(p for p in (last, first) if p) or ident, last_name=last, first_name=first, birth_date=_iso((a.get("DateNaissance") or None)), sex=sex,
-                   ine=(a.get("NumeroNational") or None), siecle_id=(a.get("IDSconet") or None),
-                   id_etab=(a.get("IDEtablissement") or None),
-                   idpn=(a.get("IDPN") or None) or (a.get("IdPN") or None), idcas=(a.get("IDCAS") or None),
-                   memberships=[], classes=[], past_classes=[],
-                   class_parts=[], groups=[], guardians=[], student=None, link=None)
-        byid[("edt_student", ident)] = st
-        data = st.data
-        for child in el:
-            tag = children.get(child.tag) or _local(child.tag)
-            if tag == "Responsable":
-                _guardian(r, child, st)
-            elif tag in ("Classe", "PartieDeClasse"):
-                kind = "edt_class" if tag == "Classe" else "edt_class_part"
-                target = ref(kind, _clean(child.get("Ident")), child)
-                if target is None:
-                    continue
-                leaving = _clean(child.get("DateSortie"))
-                current = _current(r, leaving)
-                data["memberships"].append({"kind": "classe" if tag == "Classe" else "partie", "id": target.id,
-                                            "entry": _iso(_clean(child.get("DateEntree"))),
-                                            "exit": _iso(leaving), "current": current})
-                if tag == "Classe":
-                    (data["classes"] if current else data["past_classes"]).append(target)
-                elif current:
-                    data["class_parts"].append(target)
-        _student_structures(st, class_groups)
-
-
-def _people_needed(r: _Reader, kinds: frozenset[str] | set[str] | None) -> bool:
-    """True when the students (and guardians) must be built.
-
-    Besides the kinds asked for, the PRONOTE plugin's link turns the IDPN of EDT's people
-    into PRONOTE identifiers and marks the export as providing them: if no teacher of the
-    file has an IDPN but a student or guardian may have one, the students are built so
-    that the formats of the audit (``audit.formats``, rules' ``requires``) stay the same.
-    """
-    if kinds is None or "edt_student" in kinds or "edt_guardian" in kinds:
-        return True
-    if any(ent.data.get("idpn") for (kind, _i), ent in r.byid.items() if kind == "edt_teacher"):
-        return False
-    return bool(r.root.xpath("boolean(e:Eleves/e:Eleve[@IDPN or @IdPN] | e:Eleves/e:Eleve/e:Responsable[@IDPN or @IdPN])",
-                             namespaces={"e": NS}))
-
-
-def _student_refs(r: _Reader) -> None:
-    """What :func:`_students` does to the other kinds, without building students: the
-    ``students`` lists of structures are set (empty), and a class or part a student names
-    but the file does not declare is created bare, in the same order and at the same line."""
-    for kind in ("edt_class", "edt_class_part", "edt_group"):
-        for ent in r.graph.all(kind, SOURCE):
-            ent.data["students"] = []
-    xpath = partial(r.root.xpath, namespaces={"e": NS}, smart_strings=False)
-    if xpath("count(e:Eleves/e:Eleve/*) = count(e:Eleves/e:Eleve/e:*)"):  # no child in another namespace
-        named = {kind: xpath(f"e:Eleves/e:Eleve/e:{tag}/@Ident")
-                 for tag, kind in (("Classe", "edt_class"), ("PartieDeClasse", "edt_class_part"))}
-        if all((kind, ident.strip()) in r.byid for kind, idents in named.items() for ident in idents if ident.strip()):
-            return  # every structure a student names is declared (a valid file): nothing to create
-    for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
-        if not attr(el, "Ident"):
-            continue
-        for child in el:
-            tag = child.tag.split("}")[-1] if isinstance(child.tag, str) else ""
-            if tag in ("Classe", "PartieDeClasse"):
-                r.ref("edt_class" if tag == "Classe" else "edt_class_part", attr(child, "Ident"), child)
-
-
-def _student_structures(st: Entity, class_groups: dict[Entity, list[Entity]]) -> None:
-    """A student's class, groups (those of its classes as whole classes, and of its parts)
-    and group names; the student joins its structures. ``class_groups`` caches, per
-    class, its groups made of the whole class (the structures are read before)."""
-    classes = st.data["classes"]
-    st.data["edt_class"] = classes[0] if classes else None
-    st.data["class_name"] = classes[0].data.get("name") if classes else None
-    groups: list[Entity] = []
-    for cls in classes:
-        cls.data["students"].append(st)
-        whole = class_groups.get(cls)
-        if whole is None:
-            whole = class_groups[cls] = [g for g in cls.data["groups"] if cls in g.data["whole_classes"]]
-        groups.extend(g for g in whole if g not in groups)
-    for part in st.data["class_parts"]:
-        part.data["students"].append(st)
-        groups.extend(g for g in part.data["groups"] if g not in groups)
-    for grp in groups:
-        grp.data["students"].append(st)
-    st.data["groups"] = groups
-    st.data["group_names"] = [g.data.get("name") or g.id for g in groups]
-
-
-def _guardian(r: _Reader, el: Any, st: Entity) -> None:
-    ident = _clean(el.get("Ident"))
-    if not ident:
-        return
-    g = r.byid.get(("edt_guardian", ident))
-    if g is None:  # a guardian of several students is read once
-        a = {k: v.strip() for k, v in el.items()}
-        last, first = (a.get("Nom") or None), (a.get("Prenom") or None)
-        g = r.graph.add("edt_guardian", ident, source=SOURCE, prov=r.prov(el),
-                        label=" ".join(p for p in (last, first) if p) or ident, last_name=last, first_name=first, civility=(a.get("Civilite") or None),
-                  legal_rank=(a.get("RespLegal") or None), idpn=(a.get("IDPN") or None) or (a.get("IdPN") or None),
-                  idcas=(a.get("IDCAS") or None), students=[])
-        r.byid[("edt_guardian", ident)] = g
-    g.data["students"].append(st)
-    st.data["guardians"].append(g)
 
 
 def _places(root: Any) -> tuple[dict[int, tuple[str | None, str | None]], int | None]:
@@ -416,7 +273,7 @@ def _courses(r: _Reader) -> None:
             if found is None:
                 found = _course_child(r, child, ident, resolved)
                 if found is None:
-                    if not ident and _local(child.tag) == "Matiere":
+                    if not ident and isinstance(child.tag, str) and child.tag.split("}")[-1] == "Matiere":
                         subject = None  # a Matiere without Ident: the course has no subject
                     continue
             slot, ent, ref = found

@@ -22,7 +22,7 @@ from lxml import etree
 from scolint.engine import xmlsafe
 from scolint.engine.model import Entity, Graph
 from scolint.plugins import edt_export as E
-from scolint.plugins import edt_sts
+from scolint.plugins import edt_people, edt_sts
 from scolint.plugins.gen.generate import generate
 from scolint.plugins.xmlload import attr, iso_date, to_int, val
 
@@ -54,7 +54,7 @@ def ref_students(r: Any) -> None:
                 target = r.ref(kind, attr(child, "Ident"), child)
                 if target is None:
                     continue
-                current = E._current(r, attr(child, "DateSortie"))
+                current = edt_people.is_current(r, attr(child, "DateSortie"))
                 st.data["memberships"].append({"kind": "classe" if tag == "Classe" else "partie", "id": target.id,
                                                "entry": iso_date(attr(child, "DateEntree")),
                                                "exit": iso_date(attr(child, "DateSortie")), "current": current})
@@ -188,7 +188,7 @@ def _load_export(tree: Any, monkeypatch: pytest.MonkeyPatch, reference: bool, ki
     graph = Graph()
     with monkeypatch.context() as m:
         if reference:
-            m.setattr(E, "_students", ref_students)
+            m.setattr(edt_people, "read_students", ref_students)
             m.setattr(E, "_courses", ref_courses)
         E.load_export(tree, graph, "x.xml", kinds)
     return graph
