@@ -112,3 +112,24 @@ def test_check_command_select_report_is_the_full_one_filtered(school: Path, tmp_
     assert sel["anomalies"] and len(sel["anomalies"]) < len(full["anomalies"])
     assert sel["anomalies"] == [a for a in full["anomalies"] if a["rule"] in keep or a["rule"].startswith("ENTREE-")]
     assert sel["exports"] == full["exports"]
+
+
+def test_selected_edt_rules_on_the_bad_input_corpus(tmp_path: Path) -> None:
+    """Every spoilt EDT file of the bad-input corpus (truncated, re-encoded, duplicated
+    records, impossible dates…): the same problems and findings with and without the
+    selection, and no loader error."""
+    import importlib.util
+    import sys
+
+    here = Path(__file__).parent / "fixtures" / "bad"
+    spec = importlib.util.spec_from_file_location("make_corpus_select", here / "make_corpus.py")
+    corpus = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["make_corpus_select"] = corpus
+    spec.loader.exec_module(corpus)  # type: ignore[union-attr]
+    written = [p for p in corpus.write(tmp_path) if p.parent.name.startswith("edt")]
+    assert len(written) > 10
+    full, selected = Auditor(), Auditor(selection=Selection(ids=EDT_RULES))
+    for path in written:
+        everything, chosen = full.audit([path]), selected.audit([path])
+        assert _findings(chosen) == _findings(everything, set(EDT_RULES)), path.name
+        assert not any(f.rule_id == "ENTREE-CHARGEUR" for f in chosen.findings), path.name
