@@ -145,6 +145,7 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
                 grps.append((code, st))
     ref = ctx.exported or dt.date.today().isoformat()
     add, no_structures = ctx.graph.add, ([], [])
+    added: set[tuple[str, str]] = set()  # structures known to be in the graph (one look-up each)
     for el in root.iterfind("DONNEES/ELEVES/ELEVE"):
         sid = attr(el, "ELEVE_ID")
         if not sid:
@@ -153,10 +154,14 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
         f = fields(el, _STUDENT_FIELDS)
         get = f.get
         for code, st in divs[:1]:
-            ctx.add_once("division", code, st, code=code)
+            if ("division", code) not in added:
+                ctx.add_once("division", code, st, code=code)
+                added.add(("division", code))
         group_codes = list(dict.fromkeys(code for code, _ in grps))
         for code, st in grps:
-            ctx.add_once("group", code, st, code=code)
+            if ("group", code) not in added:
+                ctx.add_once("group", code, st, code=code)
+                added.add(("group", code))
         exit_date = fr_date(get("DATE_SORTIE"))
         last = get("NOM_DE_FAMILLE") or get("NOM") or get("NOM_USAGE")
         first = get("PRENOM")
@@ -211,8 +216,9 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
         first = get("PRENOM")
         address_id = get("ADRESSE_ID")
         existing = graph.get("guardian", pid, SOURCE)
-        merged = {link["student_id"]: link for link in (existing.get("links") or [] if existing else [])}
-        merged.update({link["student_id"]: link for link in links.get(pid, ())})
+        merged = {link["student_id"]: link for link in (existing.get("links") or [] if existing else ())}
+        for link in links.get(pid, ()):
+            merged[link["student_id"]] = link
         graph.add(
             "guardian", pid, source=SOURCE, prov=Provenance(ctx.display, el.sourceline, SYSTEM),
             label=" ".join(p for p in (civility, last, first) if p) or pid,

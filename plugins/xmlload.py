@@ -317,9 +317,12 @@ def iso_date(value: str | None) -> str | None:
         return None
 
 
+_SEX_LETTERS = {"1": "M", "2": "F"}
+
+
 def sex_letter(code: str | None) -> str | None:
     """National sex code ``1`` / ``2`` -> ``M`` / ``F`` (None otherwise)."""
-    return {"1": "M", "2": "F"}.get((code or "").strip())
+    return _SEX_LETTERS.get((code or "").strip())
 
 
 def to_int(value: str | None) -> int | None:
