@@ -504,3 +504,14 @@ def test_selected_rules_give_the_full_audits_findings_without_the_csv_kinds_they
     assert [vars(e) for e in selected.exports] == [vars(e) for e in full.exports]
     graph, _shown = auditor.load([timetable_and_csv], for_rules=True)
     assert {k for k in CSV_KINDS if graph.all(k)} == CSV_KINDS - skipped
+
+
+def test_shipped_profiles_read_by_libyaml_give_what_the_python_loader_gives() -> None:
+    import yaml
+    root = Path(csvprofile.__file__).parent / "profiles"
+    files = sorted(root.glob("*.yaml"))
+    assert len(files) >= 6
+    for path in files:
+        text = path.read_text("utf-8")
+        assert yaml.load(text, Loader=csvprofile.FAST_LOADER) == yaml.safe_load(text), path.name
+    assert [p.id for p in csvread.builtin_profiles()] == [yaml.safe_load(p.read_text("utf-8"))["id"] for p in files]
