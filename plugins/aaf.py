@@ -96,18 +96,18 @@ def records(root: Any, valid: bool = False) -> list[tuple[str, str, str, dict[st
 
 
 #: The elements :func:`_valid_records` reads (lxml skips the others, and comments, in C).
-_RECORD_TAGS = ("addRequest", "modifyRequest", "deleteRequest", "operationalAttributes", "attributes",
-                "modifications", "attr", "modification", "value", "id")
+_RECORD_TAGS = ("addRequest", "modifyRequest", "deleteRequest", "attr", "modification", "value", "id")
 
 
 def _valid_records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
     """:func:`records` of a tree that conforms to ``aaf.xsd``, in one walk of its elements.
 
     The schema fixes the structure the general path searches for: requests are the root's
-    only elements; each has at most one ``operationalAttributes`` of ``attr``, exactly one
-    ``identifier/id``, then ``attributes`` of ``attr`` or ``modifications`` of
-    ``modification`` (not both), every ``value`` under the ``attr``/``modification`` just
-    seen. So the elements come in document order as a flat sequence of events.
+    only elements; each has at most one ``operationalAttributes`` of ``attr``, then exactly
+    one ``identifier/id``, then ``attributes`` of ``attr`` or ``modifications`` of
+    ``modification`` (not both); every ``value`` belongs to the ``attr``/``modification``
+    just seen. So, in document order, an ``attr`` before the request's ``id`` is an
+    operational one, anything after it an attribute or a modification.
     """
     found: list[tuple[str, dict[str, list[str]], list[str], dict[str, list[str]], int]] = []
     section: dict[str, list[str]] = {}
@@ -119,14 +119,12 @@ def _valid_records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]],
         elif tag == "attr" or tag == "modification":
             values = section.setdefault(el.get("name"), [])
         elif tag == "id":
-            ident = found[-1][2]
-            ident.append((el.text or "").strip())
-        elif tag == "operationalAttributes":
-            section = found[-1][1]
-        elif tag == "attributes" or tag == "modifications":
-            section = found[-1][3]
-        else:  # a request
-            found.append((tag[: -len("Request")], {}, [], {}, el.sourceline))
+            request = found[-1]
+            request[2].append((el.text or "").strip())
+            section = request[3]
+        else:  # a request: its operational attributes come first
+            section = {}
+            found.append((tag[: -len("Request")], section, [], {}, el.sourceline))
     out = []
     for op, operational, ident, attrs, line in found:
         cat = (operational.get("categoriePersonne") or operational.get("categorieStructure") or [""])[0]

@@ -46,8 +46,13 @@ def load_student(graph: Graph, prov: Provenance, op: str, ident: str, attrs: Att
 
 
 def load_guardian(graph: Graph, prov: Provenance, op: str, ident: str, attrs: Attrs) -> None:
-    f = _common(prov, op, ident, attrs)
-    graph.add("aaf_guardian", f["jointure"], label=_label(f), **f, email=first(attrs, "mail"),
+    # _common's fields written out: a guardian feed has twice as many records as the pupils'
+    jointure = first(attrs, "ENTPersonJointure") or ident
+    last, given = first(attrs, "sn") or first(attrs, "ENTPersonNomPatro"), first(attrs, "givenName")
+    graph.add("aaf_guardian", jointure, label=" ".join(p for p in (last, given) if p) or jointure,
+              prov=prov, source=SOURCE, jointure=jointure, operation=op, last_name=last, first_name=given,
+              civility=first(attrs, "personalTitle"), birth_date=fr_date(first(attrs, "ENTPersonDateNaissance")),
+              email=first(attrs, "mail"),
               student_jointures=[v.split("$")[0] for v in multi(attrs, "ENTAuxPersRelEleveEleve")],
               students=[], guardian=None, person=None)
 
