@@ -339,3 +339,59 @@ def test_each_gives_what_evaluate_gives_up_to_the_same_error(for_each: str) -> N
         with pytest.raises(ExpressionError) as second:
             ctx.each_value(item_fn, rule, ents[1], "item", items)
         assert str(first.value) == str(second.value) and ctx.counter[0] == counted == 3
+
+
+# -- the JSON report ----------------------------------------------------------------
+
+def _standard(value: Any) -> str:
+    import json
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def test_json_report_text_is_the_standard_librarys(audited: tuple[Auditor, Graph, Path]) -> None:
+    from scolint.plugins import jsonout
+    from scolint.plugins.reporters import render_json, result_dict
+
+    auditor, _graph, folder = audited
+    result = auditor.audit([folder])
+    assert len(result.findings) > 10
+    assert render_json(result, {}) == _standard(result_dict(result)) + "\n"
+    assert jsonout.dumps(result_dict(result)) == _standard(result_dict(result))
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> Any:
+    scalars = [None, True, False, 0, -7, 2**70, 1.5, -0.0, 1e300, float("inf"), float("-inf"),
+               float("nan"), "", "é\"\\\n\t\x00\x1f\u2028😀", "Lefèvre", "</script>"]
+    if depth > 4 or rng.random() < 0.4:
+        return rng.choice(scalars)
+    if rng.random() < 0.5:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+    if rng.random() < 0.2:
+        return tuple(_random_json(rng, depth + 1) for _ in range(rng.randrange(3)))
+    return {rng.choice(["a", "é", "", "k\"1", "x\ny"]) + str(i): _random_json(rng, depth + 1)
+            for i in range(rng.randrange(4))}
+
+
+def test_json_text_of_random_values_is_the_standard_librarys() -> None:
+    from scolint.plugins import jsonout
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        value = _random_json(rng)
+        assert jsonout.dumps(value) == _standard(value)
+    # other keys and types, cycles, deep nesting: the standard library's text or error
+    deep: Any = []
+    for _ in range(300):
+        deep = [deep]
+    for value in ({1: "a", None: 2, 1.5: [], True: {}}, {"d": Path("x")}, deep, {"s": {1, 2}}):
+        try:
+            expected = _standard(value)
+        except (TypeError, ValueError) as exc:
+            with pytest.raises(type(exc), match="not JSON serializable|Circular"):
+                jsonout.dumps(value)
+        else:
+            assert jsonout.dumps(value) == expected
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="Circular"):
+        jsonout.dumps({"c": cycle})
