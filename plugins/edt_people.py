@@ -89,15 +89,17 @@ def people_needed(r: _Reader, kinds: frozenset[str] | set[str] | None) -> bool:
     """True when the students (and guardians) must be built.
 
     Besides the kinds asked for, the PRONOTE plugin's link turns the IDPN of EDT's people
-    into PRONOTE identifiers and marks the export as providing them: if no teacher of the
-    file has an IDPN but a student or guardian may have one, the students are built so
-    that the formats of the audit (``audit.formats``, rules' ``requires``) stay the same.
+    into PRONOTE identifiers (``pronote_identifier``: built when that kind is needed) and
+    marks the export as providing them: if no teacher of the file has an IDPN but a
+    student or guardian may have one, the students are built so that the formats of the
+    audit (``audit.formats``, rules' ``requires``) stay the same.
     """
-    if kinds is None or "edt_student" in kinds or "edt_guardian" in kinds:
+    if kinds is None or not {"edt_student", "edt_guardian", "pronote_identifier"}.isdisjoint(kinds):
         return True
     if any(ent.data.get("idpn") for (kind, _i), ent in r.byid.items() if kind == "edt_teacher"):
         return False
-    return bool(r.root.xpath("boolean(e:Eleves/e:Eleve[@IDPN or @IdPN] | e:Eleves/e:Eleve/e:Responsable[@IDPN or @IdPN])",
+    return bool(r.root.xpath("boolean(e:Eleves/e:Eleve[@IDPN or @IdPN]"
+                             " | e:Eleves/e:Eleve/*[local-name() = 'Responsable'][@IDPN or @IdPN])",
                              namespaces={"e": NS}))
 
 

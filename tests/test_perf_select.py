@@ -133,3 +133,17 @@ def test_selected_edt_rules_on_the_bad_input_corpus(tmp_path: Path) -> None:
         everything, chosen = full.audit([path]), selected.audit([path])
         assert _findings(chosen) == _findings(everything, set(EDT_RULES)), path.name
         assert not any(f.rule_id == "ENTREE-CHARGEUR" for f in chosen.findings), path.name
+
+
+def test_rules_on_pronote_identifiers_keep_the_edt_people(school: Path, tmp_path: Path) -> None:
+    """The PRONOTE link derives identifiers from the EDT export's people: a rule reading
+    ``pronote_identifier`` gets them even with no other file but the PRONOTE one."""
+    for name in (_edt_export(school).name, *(p.name for p in school.glob("*PRONOTE*.csv"))):
+        (tmp_path / name).write_bytes(next(school.rglob(name)).read_bytes())
+    auditor = Auditor()
+    readers = [r.id for r in auditor.rules if r.for_each == "pronote_identifier"]
+    assert readers
+    for rule in readers:
+        _same_as_full_audit([tmp_path], [rule])
+    graph, _shown = Auditor(selection=Selection(ids=readers[:1])).load([tmp_path], for_rules=True)
+    assert graph.all("edt_student")
