@@ -1,6 +1,8 @@
 """The Schematron side of the comparison: three EDT rules as ISO Schematron.
 
-Run as a script (cold process): ``python bench/schematron_run.py REGLES.sch FICHIER.xml``.
+Run as a script (cold process): ``python bench/schematron_run.py REGLES.sch FICHIER.xml
+[--xsd SCHEMA.xsd]``; with ``--xsd`` the file is first validated against the XSD, as
+scolint does before its rules (like-for-like comparison).
 Compiles the schema with ``lxml.isoschematron`` (the XSLT 1.0 skeleton), parses the EDT
 export and validates it; prints one JSON line with the number of failed assertions per
 rule (the ``id`` of the pattern holding the assertion).
@@ -33,8 +35,11 @@ def schema_for(sch_text: str, namespace: str | None) -> etree._Element:
     return etree.fromstring(sch_text.encode("utf-8"))
 
 
-def main(sch_path: str, xml_path: str) -> int:
+def main(sch_path: str, xml_path: str, xsd_path: str | None = None) -> int:
     tree = etree.parse(xml_path, etree.XMLParser(resolve_entities=False, no_network=True))
+    xsd_valid = None
+    if xsd_path:  # like for like with scolint, which validates the file against its XSD first
+        xsd_valid = etree.XMLSchema(etree.parse(xsd_path)).validate(tree)
     namespace = etree.QName(tree.getroot()).namespace
     with open(sch_path, encoding="utf-8") as fh:
         schema = isoschematron.Schematron(schema_for(fh.read(), namespace), store_report=True)
@@ -46,9 +51,18 @@ def main(sch_path: str, xml_path: str) -> int:
             pattern = node.get("id") or node.get("name") or "?"
         elif node.tag == f"{SVRL}failed-assert":
             failed[pattern] += 1
-    print(json.dumps({"valid": bool(valid), "failed": dict(failed), "total": sum(failed.values())}))
+    out = {"valid": bool(valid), "failed": dict(failed), "total": sum(failed.values())}
+    if xsd_valid is not None:
+        out["xsd_valid"] = bool(xsd_valid)
+    print(json.dumps(out))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    args = sys.argv[1:]
+    xsd = None
+    if "--xsd" in args:
+        i = args.index("--xsd")
+        xsd = args[i + 1]
+        del args[i:i + 2]
+    sys.exit(main(args[0], args[1], xsd))
