@@ -175,7 +175,10 @@ class _Writer:
                 raise _Unsupported
             parts.append(f"{kw.key}={self.expr(kw.value)}")
         if raw is not None:  # the wrapper would only count and measure the result
-            return f"_bounded({self.bind('f', raw)}({', '.join(parts)}))"
+            r = f"r{self.temps}"
+            self.temps += 1
+            return (f"({r} if not isinstance({r} := {self.bind('f', raw)}({', '.join(parts)}), _measured)"
+                    f" or len({r}) <= _max_string else _too_big())")
         return f"{self.bind('f', fn)}({', '.join(parts)})"
 
 
@@ -208,7 +211,8 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
     space.update(_missing=missing, _undef=env.undefined, _globals=dict(env.globals),
                  _Entity=Entity, _absent=_absent_reader(env),
                  _getattr=env.getattr, _getitem=env.getitem, _binop=env.call_binop,
-                 _unop=env.call_unop, _str_join=str_join, _bounded=_bounder(max_string),
+                 _unop=env.call_unop, _str_join=str_join, _measured=(str, list, tuple, bytes),
+                 _max_string=max_string, _too_big=_too_big,
                  _fallback=fallback, _ChainableUndefined=ChainableUndefined)
     try:
         batch = _define(_batch_source(writer.names, body), space)
@@ -290,11 +294,6 @@ def _absent_reader(env: Any) -> Callable[[Any, str], Any]:
     return absent
 
 
-def _bounder(max_string: int) -> Callable[[Any], Any]:
-    """The size check of the sandbox's filter wrapper (the Jinja path words the error)."""
-    def bounded(value: Any) -> Any:
-        if isinstance(value, (str, list, tuple, bytes)) and len(value) > max_string:
-            raise SecurityError("résultat trop grand")
-        return value
-
-    return bounded
+def _too_big() -> Any:
+    """The size check of the sandbox's filter wrapper failed (the Jinja path words the error)."""
+    raise SecurityError("résultat trop grand")

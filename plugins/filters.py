@@ -52,9 +52,12 @@ def fold(value: Any) -> str:
 def _fold(text: str) -> str:
     if not text.isascii():  # ASCII text (most codes, addresses, e-mails) has nothing to fold
         text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
+        text = "".join([c for c in text if not _combining(c)])
         text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
     return _SPACES.sub(" ", text).strip().casefold()
+
+
+_combining = unicodedata.combining
 
 
 def sts_clean(value: Any, allowed: str = STS_GROUP_ALLOWED) -> str:

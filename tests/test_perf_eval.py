@@ -161,6 +161,7 @@ COMPILED = [
     "a.d.items", "a.d['missing']", "audit.uai", "audit.year == 2024", "audit.missing",
     "a.name if a.flag else none", "a.name if a.no else b.name", "item.code", "entity.n",
     "a.name | date", "a.kid.missing.more | fold", "a.name is string", "a.n is number",
+    "(a.big ~ a.big) | upper", "(a.big ~ a.big) | fold | length",
 ]
 
 NOT_COMPILED = [
@@ -215,6 +216,9 @@ def test_hand_written_expressions_agree() -> None:
     env, variables = _env(), _graph_vars()
     compiled = [src for src in COMPILED if _check(env, src, variables)]
     assert compiled == COMPILED
+    # a filter result over the size limit: the sandbox's error, worded by the Jinja path
+    too_big = _outcome(env.expression("(a.big ~ a.big) | upper"), run, variables)
+    assert too_big[0] == "error" and "trop grand" in too_big[1]
     assert not any(_check(env, src, variables) for src in NOT_COMPILED)
 
 
