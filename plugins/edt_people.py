@@ -48,6 +48,7 @@ def read_students(r: _Reader) -> None:
             ent.data["students"] = []
     ref, children, add, byid, display = r.ref, _STUDENT_CHILDREN, r.graph.add, r.byid, r.display
     class_groups: dict[Entity, list[Entity]] = {}
+    spans: dict[tuple[str | None, str | None], tuple[str | None, str | None, bool]] = {}
     for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
         a = {k: v.strip() for k, v in el.items()}  # as attr() reads them: stripped, blank = None
         ident = a.get("Ident")
@@ -73,11 +74,14 @@ def read_students(r: _Reader) -> None:
                 target = ref(kind, _clean(child.get("Ident")), child)
                 if target is None:
                     continue
-                leaving = _clean(child.get("DateSortie"))
-                current = is_current(r, leaving)
+                raw = (child.get("DateEntree"), child.get("DateSortie"))
+                dates = spans.get(raw)
+                if dates is None:  # (entry, exit, current): a few distinct pairs in a whole file
+                    leaving = _clean(raw[1])
+                    dates = spans[raw] = (_iso(_clean(raw[0])), _iso(leaving), is_current(r, leaving))
+                entry, leaving_iso, current = dates
                 data["memberships"].append({"kind": "classe" if tag == "Classe" else "partie", "id": target.id,
-                                            "entry": _iso(_clean(child.get("DateEntree"))),
-                                            "exit": _iso(leaving), "current": current})
+                                            "entry": entry, "exit": leaving_iso, "current": current})
                 if tag == "Classe":
                     (data["classes"] if current else data["past_classes"]).append(target)
                 elif current:
