@@ -17,14 +17,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from scolint.engine.errors import UsageError
-from scolint.engine.yamlines import load_with_lines
 
-#: libyaml's safe loader when PyYAML has it (shipped profiles only: a user's profile goes
-#: through the budgeted reader); same data as ``yaml.safe_load`` (tests/test_perf_csv.py).
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def fast_loader() -> Any:
+    """libyaml's safe loader when PyYAML has it (shipped profiles only: a user's profile
+    goes through the budgeted reader); same data as ``yaml.safe_load``
+    (tests/test_perf_csv.py). PyYAML is imported here, when a profile is read: an audit
+    without CSV file (or a link step using :func:`fold`) does not pay its import."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SEP_FOLD = re.compile(r"[\s\-'’_.()]+")
 
 
@@ -187,6 +190,10 @@ def parse_profile(data: Any, where: str) -> Profile:
 
 def load_profile_file(path: str | Path) -> Profile:
     """Read one profile file (``--profile FICHIER``)."""
+    import yaml
+
+    from scolint.engine.yamlines import load_with_lines
+
     try:
         # Budgeted reader: an alias chain ("billion laughs") stops with a YAML error.
         data = load_with_lines(Path(path).read_text("utf-8"))[0]
@@ -204,11 +211,14 @@ def load_profile_file(path: str | Path) -> Profile:
 @lru_cache(maxsize=1)
 def builtin_profiles() -> tuple[Profile, ...]:
     """The profiles shipped in ``scolint.plugins/profiles`` (sorted by file name)."""
+    import yaml
+
     root = resources.files("scolint.plugins").joinpath("profiles")
+    loader = fast_loader()
     out = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            out.append(parse_profile(yaml.load(entry.read_text("utf-8"), Loader=FAST_LOADER), f"profiles/{entry.name}"))
+            out.append(parse_profile(yaml.load(entry.read_text("utf-8"), Loader=loader), f"profiles/{entry.name}"))
     return tuple(out)
 
 

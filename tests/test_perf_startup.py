@@ -307,3 +307,22 @@ def test_entry_point_precheck_never_misses_a_plugin(tmp_path, monkeypatch):
     archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # a zip on sys.path: the full scan decides
     monkeypatch.syspath_prepend(str(archive))
     assert may_declare_entry_points("scolint_absent")
+
+
+def test_an_audit_without_csv_file_does_not_import_yaml(tmp_path):
+    """PyYAML is for rule, project and CSV profile files: the ENT link's name folding
+    (``csvread.fold``) must not pull it in for an XML-only audit."""
+    from scolint.plugins.gen.generate import generate
+
+    generate(tmp_path / "etab", 60, 3)
+    edt = next((tmp_path / "etab").glob("ExportEmploiDuTemps_*_enclair.xml"))
+    env = dict(os.environ, **{rulecache.ENV_DIR: str(tmp_path / "cache")})
+    env.pop(rulecache.ENV_DISABLE, None)
+    code = ("import sys\nfrom scolint.engine.audit import Auditor\n"
+            f"r = Auditor().audit([{str(edt)!r}])\n"
+            "assert r.exports and r.exports[0].format_id == 'edt-export'\n"
+            "print('yaml' in sys.modules)")
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    warm = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          check=True)
+    assert warm.stdout.split() == ["False"]
