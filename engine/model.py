@@ -110,6 +110,9 @@ class Problem:
     fatal: bool = False
 
 
+_new_entity = object.__new__
+
+
 class Graph:
     """All entities of one audit, indexed by kind and by (kind, source, id)."""
 
@@ -133,8 +136,17 @@ class Graph:
         **fields: Any,
     ) -> Entity:
         """Add an entity, or merge ``fields`` into the existing one with the same key."""
-        key = (kind, source, str(id))
-        provs = [prov] if isinstance(prov, Provenance) else list(prov or ())
+        # Every loader calls this for each record: no call or copy that can be saved
+        # (``fields`` is already a new dict; tests/test_perf_model.py).
+        if type(id) is not str:
+            id = str(id)
+        key = (kind, source, id)
+        if prov is None:
+            provs = []
+        elif isinstance(prov, Provenance):
+            provs = [prov]
+        else:
+            provs = list(prov)
         ent = self._by_key.get(key)
         if ent is not None:
             ent.data.update(fields)
@@ -142,11 +154,20 @@ class Graph:
             if label is not None:
                 ent.label = label
             return ent
-        ent = Entity(kind, str(id), source, provs, label, dict(fields))
+        ent = _new_entity(Entity)
+        ent.kind, ent.id, ent.source, ent.prov, ent.data = kind, id, source, provs, fields
+        ent.label = id if label is None else label
         self._by_key[key] = ent
-        self._first.setdefault(kind, {}).setdefault(ent.id, ent)
-        self._by_kind.setdefault(kind, []).append(ent)
-        self._indexes.clear()
+        first = self._first.get(kind)
+        if first is None:
+            self._first[kind] = {id: ent}
+            self._by_kind[kind] = [ent]
+        else:
+            if id not in first:
+                first[id] = ent
+            self._by_kind[kind].append(ent)
+        if self._indexes:
+            self._indexes.clear()
         return ent
 
     def add_export(self, export: Export) -> Export:

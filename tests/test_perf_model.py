@@ -1,0 +1,48 @@
+"""Graph.add, the one call every loader makes per record: its fast path keeps the contract."""
+
+from __future__ import annotations
+
+from scolint.engine.model import Entity, Graph, Provenance
+
+P1 = Provenance("Eleves.xml", 12, "SIECLE")
+P2 = Provenance("Structures.xml", 40, "SIECLE")
+
+
+def test_new_entity_fields_label_and_provenance() -> None:
+    g = Graph()
+    fields = {"last_name": "MARTIN", "division": "3A"}
+    ent = g.add("student", 1234, source="siecle", prov=P1, **fields)
+    assert isinstance(ent, Entity) and ent.id == "1234" and ent.label == "1234"
+    assert ent.data == fields and ent.data is not fields  # the caller's dict is not shared
+    assert ent.prov == [P1] and ent.key == ("student", "siecle", "1234")
+    assert g.add("student", "99", source="siecle", label="DURAND Léa").label == "DURAND Léa"
+    assert g.add("student", "98", source="siecle", prov=[P1, P2]).prov == [P1, P2]
+    assert g.add("student", "97", source="siecle").prov == []
+
+
+def test_same_key_merges_fields_and_provenance() -> None:
+    g = Graph()
+    first = g.add("student", "1", source="siecle", prov=P1, label="A", a=1)
+    again = g.add("student", 1, source="siecle", prov=(P1, P2), b=2)
+    assert again is first and first.data == {"a": 1, "b": 2} and first.prov == [P1, P2]
+    assert first.label == "A"
+    g.add("student", "1", source="siecle", label="B")
+    assert first.label == "B" and len(g) == 1 and g.all("student") == [first]
+
+
+def test_first_added_wins_across_sources_and_kinds_stay_in_load_order() -> None:
+    g = Graph()
+    edt = g.add("student", "7", source="edt")
+    siecle = g.add("student", "7", source="siecle")
+    g.add("division", "3A", source="siecle")
+    assert g.get("student", "7") is edt and g.get("student", "7", "siecle") is siecle
+    assert g.kinds() == ["student", "division"] and g.all("student") == [edt, siecle]
+    assert [e.key for e in g] == [edt.key, siecle.key, ("division", "siecle", "3A")]
+
+
+def test_an_index_is_rebuilt_after_a_new_entity() -> None:
+    g = Graph()
+    g.add("student", "1", source="siecle", division="3A")
+    assert [e.id for e in g.index("student", "division")["3A"]] == ["1"]
+    g.add("student", "2", source="siecle", division="3A")
+    assert [e.id for e in g.index("student", "division")["3A"]] == ["1", "2"]
