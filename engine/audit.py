@@ -99,10 +99,15 @@ class Auditor:
         (``options["kinds"]``); the graph then serves these rules only (:meth:`audit`).
         """
         if self._loads:  # the graph of the previous audit (a batch) is garbage: free it now
+            gc.unfreeze()
             gc.collect()
         self._loads += 1
         with bulk_allocation():
-            return self._load(inputs, for_rules)
+            loaded = self._load(inputs, for_rules)
+        # The graph lives as long as the audit: the collector need not walk its hundreds
+        # of thousands of objects again (after evaluation, nor at the process's exit).
+        gc.freeze()
+        return loaded
 
     def _load(self, inputs: Iterable[str | Path], for_rules: bool = False) -> tuple[Graph, list[str]]:
         graph = Graph()
