@@ -113,8 +113,9 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:T[\d:.+\-Z]*)?")
 
 _LONG_TEXT = re.compile(">[^<]{%d}" % (MAX_VALUE + 1))
 _LONG_ATTR = re.compile("""=\\s*(?:"[^"<]{%d}|'[^'<]{%d})""" % (MAX_VALUE + 1, MAX_VALUE + 1))
-_FR_TAIL = re.compile(r"/(\d\d)/(\d{4})")   # the day is in the 2 characters before
-_ISO_TAIL = re.compile(r"-(\d\d)-(\d\d)")   # the year is in the 4 characters before
+# Anchored on the separator (a literal: fast), the day or year read by a look-behind.
+_FR_TEXT = re.compile(r"/(?<=(\d\d)/)(\d\d)/(\d{4})")
+_ISO_TEXT = re.compile(r"-(?<=(\d{4})-)(\d\d)-(\d\d)")
 
 # The same scan on a file's bytes, when they are ASCII or a single-byte Latin encoding
 # (no byte but 0-9 is a digit there): each distinct (day, month, year) is checked once.
@@ -192,12 +193,10 @@ def _text_may_have_bad_values(data: str) -> bool:
     if _LONG_TEXT.search(data) or _LONG_ATTR.search(data):
         return True
     seen: set[tuple[Any, Any, Any]] = set()
-    for m in _FR_TAIL.finditer(data):
-        day, (month, year) = data[m.start() - 2:m.start()], m.groups()
+    for day, month, year in set(_FR_TEXT.findall(data)):  # each distinct date once
         if _impossible(day, month, year, seen):
             return True
-    for m in _ISO_TAIL.finditer(data):
-        year, (month, day) = data[m.start() - 4:m.start()], m.groups()
+    for year, month, day in set(_ISO_TEXT.findall(data)):
         if _impossible(day, month, year, seen):
             return True
     return False
