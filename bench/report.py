@@ -30,7 +30,7 @@ la dernière exécution ; l'analyse qui suit a été écrite à partir de son pr
 
 
 def _fmt_s(x: float) -> str:
-    return f"{x:.2f} s" if x < 100 else f"{x:.0f} s"
+    return f"{x:.3f} s" if x < 1 else f"{x:.2f} s" if x < 100 else f"{x:.0f} s"
 
 
 def targets(facts: dict[str, Any], r: dict[str, Runs]) -> list[tuple[str, str, str, str]]:
@@ -77,6 +77,11 @@ def targets(facts: dict[str, Any], r: dict[str, Runs]) -> list[tuple[str, str, s
         a, b = r["scolint3"].median, r["schematron"].median
         rows.append(("3 règles EDT : scolint vs Schematron ISO", f"{_fmt_s(a)} vs {_fmt_s(b)}",
                      "scolint plus rapide", verdict(a < b, "scolint3", "schematron")))
+        if "schematron_xsd" in r:
+            c = r["schematron_xsd"].median
+            rows.append(("3 règles EDT : scolint vs Schematron ISO précédé de la validation XSD (information)",
+                         f"{_fmt_s(a)} vs {_fmt_s(c)}", "scolint plus rapide",
+                         verdict(a < c, "scolint3", "schematron_xsd")))
     return rows
 
 
@@ -110,6 +115,7 @@ def _runs_table(r: dict[str, Runs]) -> list[str]:
         "audit10": "scolint check des 10 établissements en un seul graphe (information)",
         "batch1": "scolint batch --jobs 1 (académie)", "batch2": "scolint batch --jobs 2 (académie)",
         "schematron": "Schematron ISO, 3 règles EDT", "scolint3": "scolint check --select (3 règles EDT)",
+        "schematron_xsd": "Schematron ISO après validation XSD du fichier (à égalité de travail avec scolint)",
     }
     out = ["| mesure | médiane | min–max | n | CPU (médiane) | RSS max | codes de sortie |",
            "|---|---|---|---|---|---|---|"]

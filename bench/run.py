@@ -186,7 +186,9 @@ def _schematron(lycee: Path, tmp: Path, reps: int, results: dict[str, Runs]) -> 
         return info
     sch = [PYTHON, str(HERE / "schematron_run.py"), str(HERE / "edt_rules.sch"), str(edt)]
     mine = check_cmd(edt, tmp / "edt3.json", ",".join(EDT_RULES))
-    for runs in interleaved([("schematron", sch), ("scolint3", mine)], reps):
+    # like for like: scolint validates the file against its XSD before the rules
+    sch_xsd = sch + ["--xsd", str(ROOT / "schemas" / "xsd" / "export_emploi_du_temps.xsd")]
+    for runs in interleaved([("schematron", sch), ("scolint3", mine), ("schematron_xsd", sch_xsd)], reps):
         results[runs.label] = runs
     out = subprocess.run(sch, capture_output=True, text=True)
     info["schematron_counts"] = json.loads(out.stdout) if out.returncode == 0 else {"error": out.stderr[-800:]}
