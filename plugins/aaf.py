@@ -204,5 +204,7 @@ def _home_structures(graph: Graph) -> set[str]:
 @hookimpl
 def scolint_link(graph: Graph) -> None:
     """AAF records to SIECLE students and guardians and STS teachers."""
+    if not any(graph.all(kind, SOURCE) for kind in ("aaf_student", "aaf_guardian", "aaf_teacher")):
+        return  # no AAF record: no index of people to build, no module to import
     from scolint.plugins.aaf_records import link
     link(graph, _home_structures(graph))
