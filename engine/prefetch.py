@@ -233,6 +233,18 @@ def reading(paths: Iterable[Path | str], enabled: bool = True) -> Iterator[XmlPr
     order they will be loaded). Nothing happens when disabled or already reading."""
     from . import xmlsafe
 
+    global _early
+    early, _early = _early, None
+    if early is not None:  # started by the command line before the plugins and rules
+        if enabled and xmlsafe._prefetcher is None:
+            xmlsafe._prefetcher = early
+            try:
+                yield early
+            finally:
+                xmlsafe._prefetcher = None
+                early.close()
+            return
+        early.close()
     paths = list(paths)
     if not enabled or len(paths) < 2 or xmlsafe._prefetcher is not None:  # one file: nothing to overlap
         yield None
@@ -245,3 +257,59 @@ def reading(paths: Iterable[Path | str], enabled: bool = True) -> Iterator[XmlPr
     finally:
         xmlsafe._prefetcher = None
         pf.close()
+
+
+#: A read-ahead started by :func:`start_early`, waiting for the audit to adopt it.
+_early: XmlPrefetcher | None = None
+
+
+def start_early(arguments: Iterable[str]) -> XmlPrefetcher | None:
+    """Start reading the XML files named on a command line before the plugins and the rules
+    are loaded: the parse and validation of the first file then overlap the start-up.
+
+    ``arguments`` are a command's arguments; a word that follows an option is taken for
+    that option's value and skipped. Files and the files under folders (in the order the
+    audit reads them) whose first bytes are XML are read; the next :func:`reading` adopts
+    the thread, whatever the files it loads (one it did not name is parsed by its loader,
+    one it never asks for is dropped). Bad paths are ignored here: the audit reports them.
+    """
+    global _early
+    if _early is not None:
+        return None
+    words = list(arguments)
+    files: list[Path] = []
+    for i, word in enumerate(words):
+        if word.startswith("-") or (i and words[i - 1].startswith("-") and "=" not in words[i - 1]):
+            continue
+        try:
+            path = Path(word)
+            if path.is_dir():
+                files.extend(child for child in sorted(path.rglob("*")) if child.is_file())
+            elif path.is_file():
+                files.append(path)
+        except OSError:
+            continue
+    xml = []
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                if looks_xml(fh.read(64)):
+                    xml.append(path)
+        except OSError:
+            continue
+    if not xml:
+        return None
+    from . import xmlsafe
+
+    if len(xml) > 1:
+        _one_malloc_arena()
+    _early = XmlPrefetcher(xml, xmlsafe._parse, xmlsafe._validate, xmlsafe.notes, xmlsafe._note).start()
+    return _early
+
+
+def stop_early() -> None:
+    """Stop a read-ahead that no audit adopted (a command that ended before its audit)."""
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        early.close()

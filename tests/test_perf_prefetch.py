@@ -217,3 +217,49 @@ def test_no_read_ahead_thread_outlives_the_audit(generated: Any) -> None:
         if t.name == "scolint-prefetch":
             t.join(timeout=30)
             assert not t.is_alive()
+
+
+# -- started by the command line, before the plugins and rules ----------------------------
+
+def test_check_reads_its_xml_files_ahead_from_the_command_line(generated: Any, tmp_path: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import scolint.engine.prefetch as prefetch
+    from scolint.engine.cli import main
+
+    started: list[XmlPrefetcher] = []
+    real_start = prefetch.XmlPrefetcher.start
+
+    def start(self: XmlPrefetcher) -> XmlPrefetcher:
+        started.append(self)
+        return real_start(self)
+
+    monkeypatch.setattr(prefetch.XmlPrefetcher, "start", start)
+    plain = tmp_path / "plain.json"
+    monkeypatch.setattr(prefetch, "start_early", lambda _args: None)  # no early thread
+    main(["check", str(generated), "--format", "json", "-o", str(plain), "--sans-config"])
+    monkeypatch.undo()
+    monkeypatch.setattr(prefetch.XmlPrefetcher, "start", start)
+    started.clear()
+    early = tmp_path / "early.json"
+    main(["check", str(generated), "--format", "json", "-o", str(early), "--sans-config"])
+    assert len(started) == 1  # one thread, started before the audit and adopted by it
+    pf = started[0]
+    assert pf.hits + pf.misses >= 9 and prefetch._early is None
+    strip = lambda p: {k: v for k, v in json.loads(p.read_text(encoding="utf-8")).items() if k != "execute_le"}
+    assert strip(early) == strip(plain)
+
+
+def test_early_read_ahead_skips_option_values_and_is_stopped_without_audit(tmp_path: Any) -> None:
+    import scolint.engine.prefetch as prefetch
+
+    xml = tmp_path / "a.xml"
+    xml.write_bytes(b"<R/>")
+    (tmp_path / "rapport.xml").write_bytes(b"<old/>")
+    pf = prefetch.start_early(["--format", "junit", "-o", str(tmp_path / "rapport.xml"), str(xml),
+                               str(tmp_path / "absent.xml")])
+    assert pf is not None and pf._order == [str(xml)]
+    prefetch.stop_early()
+    assert prefetch._early is None
+    assert prefetch.start_early(["-o", str(xml)]) is None  # only an option's value: nothing to read
