@@ -160,16 +160,7 @@ def bytes_may_have_bad_values(data: bytes, encoding: str | None) -> bool | None:
     if any(pattern.search(data) for pattern in _HIDDEN):
         return None
     if encoding in _LATIN or (encoding == "utf-8" and data.isascii()):
-        if _LONG_TEXT_BYTES.search(data) or _LONG_ATTR_BYTES.search(data):
-            return True
-        seen: set[tuple[Any, Any, Any]] = set()
-        for day, month, year in set(_FR_BYTES.findall(data)):
-            if _impossible(day, month, year, seen):
-                return True
-        for year, month, day in set(_ISO_BYTES.findall(data)):
-            if _impossible(day, month, year, seen):
-                return True
-        return False
+        return _scan(data, _LONG_TEXT_BYTES, _LONG_ATTR_BYTES, _FR_BYTES, _ISO_BYTES)
     if encoding == "utf-8":  # other digits than 0-9 may make a date: the scan of the text
         try:
             return _text_may_have_bad_values(data.decode("utf-8"))
@@ -190,13 +181,19 @@ def may_have_bad_values(root: Any) -> bool:
 
 
 def _text_may_have_bad_values(data: str) -> bool:
-    if _LONG_TEXT.search(data) or _LONG_ATTR.search(data):
+    return _scan(data, _LONG_TEXT, _LONG_ATTR, _FR_TEXT, _ISO_TEXT)
+
+
+def _scan(data: Any, long_text: Any, long_attr: Any, fr: Any, iso: Any) -> bool:
+    """A too long value, or a French or ISO date (each distinct one checked once) that is
+    no real date, in ``data`` (text or bytes, with the patterns of that type)."""
+    if long_text.search(data) or long_attr.search(data):
         return True
     seen: set[tuple[Any, Any, Any]] = set()
-    for day, month, year in set(_FR_TEXT.findall(data)):  # each distinct date once
+    for day, month, year in set(fr.findall(data)):
         if _impossible(day, month, year, seen):
             return True
-    for year, month, day in set(_ISO_TEXT.findall(data)):
+    for year, month, day in set(iso.findall(data)):
         if _impossible(day, month, year, seen):
             return True
     return False
