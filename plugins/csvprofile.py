@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scolint.engine.errors import UsageError
+from scolint.engine.memo import BoundedMemo
 
 
 def fast_loader() -> Any:
@@ -31,21 +32,9 @@ def fast_loader() -> Any:
 _SEP_FOLD = re.compile(r"[\s\-'’_.()]+")
 
 
-#: Folded texts by text: the linkers and loaders fold the same names, logins and values
-#: again and again; emptied when full so that a batch does not grow it.
-_FOLDED: dict[str, str] = {}
-_FOLDED_MAX = 65536
-
-
 def fold(value: Any) -> str:
     """Accents, case and separators folded (``"Clé de jointure"`` -> ``"cle de jointure"``)."""
-    text = value if type(value) is str else str(value or "")
-    folded = _FOLDED.get(text)
-    if folded is None:
-        if len(_FOLDED) >= _FOLDED_MAX:
-            _FOLDED.clear()
-        folded = _FOLDED[text] = _fold_text(text)
-    return folded
+    return _FOLDED[value if type(value) is str else str(value or "")]
 
 
 def _fold_text(text: str) -> str:
@@ -55,6 +44,11 @@ def _fold_text(text: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
     return _SEP_FOLD.sub(" ", text).strip().casefold()
+
+
+#: Folded texts by text: the linkers and loaders fold the same names, logins and values
+#: again and again.
+_FOLDED = BoundedMemo(_fold_text)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import unicodedata
 from typing import Any, Iterable
 
 from scolint.engine import hookimpl
+from scolint.engine.memo import BoundedMemo
 from scolint.engine.registry import Registries
 
 _SPACES = re.compile(r"[\s\-'’_.]+")
@@ -29,21 +30,10 @@ STS_GROUP_MAX = 8
 STS_GROUP_ALLOWED = r"A-Za-z0-9 _\-"
 
 
-#: Folded texts by text: rules fold the same names and addresses again and again (one key
-#: per guardian, per ENT account...); emptied when full so that a batch does not grow it.
-_FOLDED: dict[str, str] = {}
-_FOLDED_MAX = 65536
-
-
 def fold(value: Any) -> str:
     """Fold accents, case and separators: ``fold("  Lefèvre-Éloïse ")`` -> ``"lefevre eloise"``."""
     if type(value) is str:
-        folded = _FOLDED.get(value)
-        if folded is None:
-            if len(_FOLDED) >= _FOLDED_MAX:
-                _FOLDED.clear()
-            folded = _FOLDED[value] = _fold(value)
-        return folded
+        return _FOLDED[value]
     if value is None:
         return ""
     return _fold(str(value))
@@ -56,6 +46,10 @@ def _fold(text: str) -> str:
         text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
     return _SPACES.sub(" ", text).strip().casefold()
 
+
+#: Folded texts by text: rules fold the same names and addresses again and again (one key
+#: per guardian, per ENT account...).
+_FOLDED = BoundedMemo(_fold)
 
 _combining = unicodedata.combining
 

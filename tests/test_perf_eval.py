@@ -284,7 +284,7 @@ def test_fold_cache_folds_as_before_and_stays_bounded(audited: tuple[Auditor, Gr
         assert filters.fold(text) == filters._fold(text)
         assert filters.fold(text) == filters.fold(text)  # from the cache
     assert filters.fold(None) == "" and filters.fold(12) == "12"
-    monkeypatch.setattr(filters, "_FOLDED_MAX", 100)
+    monkeypatch.setattr(filters._FOLDED, "limit", 100)
     for i in range(1000):
         filters.fold(f"nom {i}")
     assert len(filters._FOLDED) <= 100
