@@ -21,25 +21,24 @@ from .registry import Registries
 
 #: Built-in plugins, short name -> module (imported only when the manager is built).
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("core", "scolint.plugins.core"),
-    ("checks", "scolint.plugins.checks"),
-    ("filters", "scolint.plugins.filters"),
+    ("core", "scolint.plugins.commands.check"),
+    ("checks", "scolint.plugins.language.checks"),
+    ("filters", "scolint.plugins.language.filters"),
     ("siecle", "scolint.plugins.siecle"),
     ("sts", "scolint.plugins.sts"),
     ("edt", "scolint.plugins.edt"),
     ("ent", "scolint.plugins.ent"),
     ("pronote", "scolint.plugins.pronote"),
     ("aaf", "scolint.plugins.aaf"),
-    ("link", "scolint.plugins.link"),
-    ("reporters", "scolint.plugins.reporters"),
-    ("report_html", "scolint.plugins.report_html"),
-    ("report_junit", "scolint.plugins.report_junit"),
-    ("report_sarif", "scolint.plugins.report_sarif"),
+    ("reporters", "scolint.plugins.reporters.common"),
+    ("report_html", "scolint.plugins.reporters.html"),
+    ("report_junit", "scolint.plugins.reporters.junit"),
+    ("report_sarif", "scolint.plugins.reporters.sarif"),
     ("rulepack", "scolint.plugins.rulepack"),
     ("generator", "scolint.plugins.gen.commands"),
-    ("publipostage", "scolint.plugins.publipostage"),
-    ("ruleskit", "scolint.plugins.ruleskit"),
-    ("academy", "scolint.plugins.academy"),
+    ("publipostage", "scolint.plugins.commands.publipostage"),
+    ("ruleskit", "scolint.plugins.commands.rules"),
+    ("academy", "scolint.plugins.commands.academy"),
 )
 
 

@@ -11,7 +11,7 @@ from scolint.engine.audit import Auditor
 from scolint.engine.baseline import apply_baseline, dump_baseline, load_baseline
 from scolint.engine.errors import UsageError
 from scolint.engine.model import Export, Graph, Provenance
-from scolint.plugins.ruleskit_config import accept_and_exit_code
+from scolint.plugins.commands.project import accept_and_exit_code
 
 
 def graph(uais: dict[str, str], line_shift: int = 0) -> Graph:

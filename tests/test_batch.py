@@ -12,7 +12,7 @@ import pytest
 
 from scolint.engine.audit import Auditor
 from scolint.engine.cli import main
-from scolint.plugins.batch import find_entries
+from scolint.plugins.commands.batch import find_entries
 from scolint.plugins.gen.generate import generate
 
 

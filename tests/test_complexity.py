@@ -122,7 +122,7 @@ def test_libyaml_and_pure_python_read_rules_alike(path: Path, monkeypatch: pytes
 def test_fields_reads_a_record_in_one_pass() -> None:
     from lxml import etree
 
-    from scolint.plugins.xmlload import fields, val
+    from scolint.plugins.common.xmlload import fields, val
     el = etree.fromstring("<E><A> x </A><B/><A>second</A><C>  </C><D>d</D><!-- c --></E>")
     assert fields(el) == {"A": "x", "D": "d"}
     assert {k: val(el, k) for k in "ABCD"} == {"A": "x", "B": None, "C": None, "D": "d"}
@@ -155,7 +155,7 @@ def test_value_prefilter_never_hides_a_problem() -> None:
 
     from lxml import etree
 
-    from scolint.plugins import xmlload
+    from scolint.plugins.common import xmlload
     rng = random.Random(7)
     pool = ["01/02/2024", "31/02/2024", "2024-02-30", "2024-02-28", "29/02/2023", "29/02/2024 10:00",
             "2024-13-01T08:00", " 30/04/2024 ", "٢٠٢٤-٠٢-٣٠", "x" * 2001, " " * 2500, "a\"b" * 700,
@@ -223,7 +223,7 @@ def test_bulk_allocation_restores_the_collector_thresholds(sizes: dict[int, Path
 def test_aaf_link_reads_each_record_a_bounded_number_of_times(sizes: dict[int, Path],
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Linking AAF guardians to students is linear (it was a scan of the students per guardian)."""
-    from scolint.plugins import aaf_records
+    from scolint.plugins.aaf import entities as aaf_records
     reads: list[int] = []
     original_link, original_get = aaf_records.link, Entity.get
     counter = [0]

@@ -12,7 +12,7 @@ from scolint.engine.audit import Auditor
 from scolint.engine.config import apply_exceptions, find_config, load_config
 from scolint.engine.errors import UsageError
 from scolint.engine.model import Export, Graph, Provenance
-from scolint.plugins.ruleskit_config import BUILTIN_PROFILES
+from scolint.plugins.commands.project import BUILTIN_PROFILES
 
 RULE = """\
 id: ACA-EXP-001

@@ -13,7 +13,7 @@ from pathlib import Path
 from scolint.engine.evaluate import make_environment
 from scolint.engine.manager import get_plugin_host
 from scolint.engine.rules import load_rules
-from scolint.plugins.ruleskit_doc import catalogue_markdown, entities_markdown
+from scolint.plugins.commands.doc import catalogue_markdown, entities_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -1,6 +1,6 @@
 """Guards of the CSV performance work (issue 7): same results as the former per-row code.
 
-- ``map_rows`` maps and checks rows column by column (plugins/csvcheck.py); it must give
+- ``map_rows`` maps and checks rows column by column (plugins/common/csvcheck.py); it must give
   exactly what the former per-row mapping checked by jsonschema gave (rows, fields,
   French problems, in order) on generated files, the shipped layouts, user profiles
   (split, multi-column, secret, value tables giving non-strings) and random mutations;
@@ -22,8 +22,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from scolint.plugins import csvcheck, csvprofile, csvread
-from scolint.plugins.csvread import Column, Mapped, Profile, Row, Table, fold
+from scolint.plugins.common import csvcheck
+from scolint.plugins.common import csvprofile
+from scolint.plugins.common import csvread
+from scolint.plugins.common.csvread import Column, Mapped, Profile, Row, Table, fold
 from scolint.plugins.gen.generate import generate
 
 FAMILIES = ("ent-identifiants", "pronote-identifiants", "pronote-responsables")
@@ -364,7 +366,8 @@ def test_pronote_identifiers_are_linked_once_and_a_second_run_changes_nothing(
         school: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The ENT link used to merge EDT's IDPN and link every identifier a second time."""
     from scolint.engine.audit import Auditor
-    from scolint.plugins import ent_link, pronote
+    from scolint.plugins.common import people as ent_link
+    from scolint.plugins import pronote
     calls = {"from_edt": 0, "people": 0}
     original_from_edt, original_init = pronote._from_edt, ent_link.People.__init__
 
@@ -392,7 +395,7 @@ def test_pronote_identifiers_are_linked_once_and_a_second_run_changes_nothing(
 
 def _reference_guardian(people: Any, last: Any, first: Any, child_ids: Any = (), child_names: Any = ()) -> Any:
     """The former ``People.guardian``: every candidate's children folded on each call."""
-    from scolint.plugins.ent_link import _one, name_key
+    from scolint.plugins.common.people import _one, name_key
     named = people.guardian_names.get(name_key(last, first), []) if last else []
     ids = set(child_ids)
     folded_children = {fold(n) for n in child_names}
@@ -408,7 +411,7 @@ def _reference_guardian(people: Any, last: Any, first: Any, child_ids: Any = (),
 
 def test_guardian_lookup_with_cached_children_answers_as_before(school: Path) -> None:
     from scolint.engine.audit import Auditor
-    from scolint.plugins.ent_link import People
+    from scolint.plugins.common.people import People
     graph, _shown = Auditor(use_default_rules=False).load([school])
     people = People(graph)
     rng = random.Random(2)

@@ -22,9 +22,10 @@ from lxml import etree
 from scolint.engine import xmlsafe
 from scolint.engine.model import Entity, Graph
 from scolint.plugins import edt_export as E
-from scolint.plugins import edt_people, edt_sts
+from scolint.plugins.edt import people as edt_people
+from scolint.plugins.edt import remontee as edt_sts
 from scolint.plugins.gen.generate import generate
-from scolint.plugins.xmlload import attr, iso_date, to_int, val
+from scolint.plugins.common.xmlload import attr, iso_date, to_int, val
 
 NS = E.NS
 

@@ -25,7 +25,7 @@ from scolint.engine import expressions
 from scolint.engine.audit import Auditor
 from scolint.engine.expressions import ExpressionError, RuleEnvironment, run, run_jinja
 from scolint.engine.model import Entity, Graph, Provenance
-from scolint.plugins import filters
+from scolint.plugins.language import filters
 from scolint.plugins.gen.generate import generate
 
 
@@ -353,8 +353,8 @@ def _standard(value: Any) -> str:
 
 
 def test_json_report_text_is_the_standard_librarys(audited: tuple[Auditor, Graph, Path]) -> None:
-    from scolint.plugins import jsonout
-    from scolint.plugins.reporters import render_json, result_dict
+    from scolint.plugins.reporters import jsonout
+    from scolint.plugins.reporters.common import render_json, result_dict
 
     auditor, _graph, folder = audited
     result = auditor.audit([folder])
@@ -377,7 +377,7 @@ def _random_json(rng: random.Random, depth: int = 0) -> Any:
 
 
 def test_json_text_of_random_values_is_the_standard_librarys() -> None:
-    from scolint.plugins import jsonout
+    from scolint.plugins.reporters import jsonout
 
     rng = random.Random(7)
     for _ in range(3000):

@@ -231,7 +231,7 @@ from scolint.engine.manager import get_plugin_host
 host = get_plugin_host()
 args = build_parser(host).parse_args(["check", "x", "--select", "EDT-PRN-001,EDT-PRN-002,EDT-STS-002"])
 args.host = host
-from scolint.plugins.core import auditor_from_args
+from scolint.plugins.commands.check import auditor_from_args
 auditor = auditor_from_args(args)
 assert [r.id for r in auditor.rules] == ["EDT-PRN-001", "EDT-PRN-002", "EDT-STS-002"]
 print("\\n".join(sorted(sys.modules)))
@@ -241,7 +241,7 @@ print("\\n".join(sorted(sys.modules)))
 #: and with a warm rule cache the rule validator.
 NOT_FOR_CHECK = ("smtplib", "ssl", "email.message", "concurrent.futures", "multiprocessing",
                  "scolint.plugins.gen.build", "scolint.plugins.gen.generate", "scolint.engine.rulelint",
-                 "scolint.engine.testing", "scolint.engine.explain", "scolint.plugins.ruleskit_doc",
+                 "scolint.engine.testing", "scolint.engine.explain", "scolint.plugins.commands.doc",
                  "importlib.metadata", "jsonschema")
 
 
@@ -254,7 +254,7 @@ def test_check_startup_imports_only_what_check_needs(tmp_path):
     assert "jsonschema" in cold.stdout.split()  # a cold cache validates the rules
     warm = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     modules = set(warm.stdout.split())
-    assert "scolint.plugins.gen.commands" in modules and "scolint.plugins.academy" in modules
+    assert "scolint.plugins.gen.commands" in modules and "scolint.plugins.commands.academy" in modules
     unexpected = [m for m in NOT_FOR_CHECK if m in modules]
     if may_declare_entry_points("scolint"):  # a third-party pack installed: the real scan runs
         unexpected = [m for m in unexpected if m != "importlib.metadata"]

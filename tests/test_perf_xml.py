@@ -21,7 +21,8 @@ from lxml import etree
 
 from scolint.engine import xmlsafe
 from scolint.engine.model import Graph
-from scolint.plugins import aaf, xmlload
+from scolint.plugins import aaf
+from scolint.plugins.common import xmlload
 from scolint.plugins.gen.generate import generate
 
 # -- value check on the file's bytes -------------------------------------------------------

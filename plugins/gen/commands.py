@@ -116,7 +116,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from scolint.engine.audit import Auditor
     from scolint.engine.discover import atomic_write, inside
-    from scolint.plugins.reporters import summary_line
+    from scolint.plugins.reporters.common import summary_line
 
     from .generate import generate
 

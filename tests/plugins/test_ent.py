@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scolint.engine.audit import Auditor
-from scolint.plugins import csvread
+from scolint.plugins.common import csvread
 
 CODES = ("k7Wz9pQa", "Zr5tTq2m", "hV8nMx3c")
 

@@ -9,7 +9,7 @@ import pytest
 
 from scolint.engine.audit import Auditor
 from scolint.engine.cli import main
-from scolint.plugins.pseudonymise import Pseudonymiser, audit_with_graph, load_secret
+from scolint.plugins.reporters.pseudonymise import Pseudonymiser, audit_with_graph, load_secret
 
 SECRET = b"secret-academie-de-test-0123456789"
 FORMATS = ("console", "json", "markdown", "html", "junit", "sarif")

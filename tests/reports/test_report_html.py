@@ -7,8 +7,8 @@ import re
 from html.parser import HTMLParser
 
 from scolint.engine.findings import NOT_EVALUATED
-from scolint.plugins.reporters import by_rule
-from scolint.plugins.report_html import fix_steps, fr_datetime, render_html
+from scolint.plugins.reporters.common import by_rule
+from scolint.plugins.reporters.html import fix_steps, fr_datetime, render_html
 
 
 class _Tags(HTMLParser):
@@ -134,7 +134,7 @@ def test_fix_steps_join_continuation_lines():
 
 
 def test_many_failing_rules_show_fewer_findings_each(result):
-    from scolint.plugins.report_html import per_rule_limit
+    from scolint.plugins.reporters.html import per_rule_limit
     base = result.active()[0]
     result.findings = []
     for r in range(12):  # 12 rules with 20 findings each

@@ -127,6 +127,6 @@ def test_sarif_not_evaluated_and_accepted(host, partial_result, sarif_validator)
 
 
 def test_sarif_uri_of_a_file_inside_a_zip():
-    from scolint.plugins.report_sarif import artifact_uri
+    from scolint.plugins.reporters.sarif import artifact_uri
     assert artifact_uri("exports 2024.zip!STS/sts emp.xml") == "exports%202024.zip!STS/sts%20emp.xml"
     assert artifact_uri("dossier\\Élèves.xml") == "dossier/%C3%89l%C3%A8ves.xml"

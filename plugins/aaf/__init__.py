@@ -1,0 +1,210 @@
+"""AAF (Annuaire Académique Fédérateur) XML feeds: ``ficAlimMENESR`` files.
+
+Each file holds ``addRequest`` / ``modifyRequest`` / ``deleteRequest`` records of one
+category (Eleve, PersRelEleve, PersEducNat, EtabEducNat, MatiereEducNat, MefEducNat),
+UTF-8 or ISO-8859-15. The public files carry ``<!DOCTYPE ficAlimMENESR SYSTEM
+"ficAlimMENESR.dtd">``: the DTD is never loaded (:mod:`scolint.engine.xmlsafe`). Files are
+checked against ``schemas/xsd/aaf.xsd`` and loaded into ``aaf_student``,
+``aaf_guardian``, ``aaf_teacher`` and ``aaf_establishment`` (subjects and MEF files are
+recognised, recorded as exports, and not loaded further).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from scolint.engine import hookimpl, xmlsafe
+from scolint.engine.model import Export, Graph, Provenance
+from scolint.engine.registry import FormatInfo, Registries
+from scolint.plugins.common.xmlload import check_schema_status, fr_date, root_name
+
+SYSTEM = "AAF"
+SOURCE = "aaf"
+ROOT = "ficAlimMENESR"
+#: AAF category -> (format id, French label)
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "Eleve": ("aaf-eleve", "AAF – élèves (Eleve)"),
+    "PersRelEleve": ("aaf-persrel", "AAF – responsables (PersRelEleve)"),
+    "PersEducNat": ("aaf-perseducnat", "AAF – personnels (PersEducNat)"),
+    "EtabEducNat": ("aaf-etab", "AAF – établissements (EtabEducNat)"),
+    "MatiereEducNat": ("aaf-matiere", "AAF – matières (MatiereEducNat)"),
+    "MefEducNat": ("aaf-mef", "AAF – MEF (MefEducNat)"),
+}
+FORMATS = {fmt: cat for cat, (fmt, _label) in CATEGORIES.items()}
+_CAT = re.compile(rb'name\s*=\s*["\']categorie(?:Personne|Structure|Matiere|Mef)["\']\s*>\s*<value>\s*([A-Za-z]+)')
+_NAME_DATE = re.compile(r"_Complet_((?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))_")
+_NAME_CAT = re.compile(r"_(Eleve|PersRelEleve|PersEducNat|EtabEducNat|MatiereEducNat|MefEducNat)_")
+HOW_TO_GET = ("Les fichiers AAF (ficAlimMENESR) sont produits par l'académie et livrés à l'ENT : demandez à "
+              "l'administrateur de l'ENT ou au pôle d'appui le dernier fichier complet « {cat} » "
+              "(<préfixe>_Complet_<AAAAMMJJ>_{cat}_<NNNN>.xml) et ajoutez-le au dossier audité.")
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    for cat, (fmt, label) in CATEGORIES.items():
+        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, HOW_TO_GET.format(cat=cat)))
+    from scolint.plugins.ent.kinds import declare_aaf
+    declare_aaf(registries)
+
+
+@hookimpl
+def scolint_detect_format(path: Path, head: bytes) -> str | None:
+    if root_name(head) != ROOT:
+        return None
+    m = _CAT.search(head)
+    cat = m.group(1).decode("ascii") if m else None
+    if cat not in CATEGORIES:
+        n = _NAME_CAT.search(path.name)
+        cat = n.group(1) if n else None
+    return CATEGORIES[cat][0] if cat in CATEGORIES else "aaf-eleve"
+
+
+def _values(container: Any, child: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if container is None:
+        return out
+    for attr in container.iterfind(child):
+        name = attr.get("name")
+        if name:
+            out.setdefault(name, []).extend((v.text or "").strip() for v in attr.iterfind("value"))
+    return out
+
+
+def records(root: Any, valid: bool = False) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
+    """``(operation, category, id, attributes, line)`` of every request of the file.
+
+    ``valid``: the tree conforms to ``aaf.xsd`` (:func:`_valid_records` then reads it in
+    one pass, with the same result).
+    """
+    if valid:
+        return _valid_records(root)
+    out = []
+    for req in root:
+        if not isinstance(req.tag, str) or not req.tag.endswith("Request"):
+            continue
+        op = req.tag[: -len("Request")]
+        cat = (_values(req.find("operationalAttributes"), "attr").get("categoriePersonne")
+               or _values(req.find("operationalAttributes"), "attr").get("categorieStructure") or [""])[0]
+        ident = xmlsafe.text(req, "identifier/id") or ""
+        attrs = _values(req.find("attributes"), "attr")
+        attrs.update(_values(req.find("modifications"), "modification"))
+        out.append((op, cat, ident, attrs, req.sourceline))
+    return out
+
+
+#: The elements :func:`_valid_records` reads (lxml skips the others, and comments, in C).
+_RECORD_TAGS = ("addRequest", "modifyRequest", "deleteRequest", "attr", "modification", "value", "id")
+
+
+def _valid_records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
+    """:func:`records` of a tree that conforms to ``aaf.xsd``, in one walk of its elements.
+
+    The schema fixes the structure the general path searches for: requests are the root's
+    only elements; each has at most one ``operationalAttributes`` of ``attr``, then exactly
+    one ``identifier/id``, then ``attributes`` of ``attr`` or ``modifications`` of
+    ``modification`` (not both); every ``value`` belongs to the ``attr``/``modification``
+    just seen. So, in document order, an ``attr`` before the request's ``id`` is an
+    operational one, anything after it an attribute or a modification.
+    """
+    found: list[tuple[str, dict[str, list[str]], list[str], dict[str, list[str]], int]] = []
+    section: dict[str, list[str]] = {}
+    values: list[str] = []
+    for el in root.iter(_RECORD_TAGS):
+        tag = el.tag
+        if tag == "value":
+            values.append((el.text or "").strip())
+        elif tag == "attr" or tag == "modification":
+            values = section.setdefault(el.get("name"), [])
+        elif tag == "id":
+            request = found[-1]
+            request[2].append((el.text or "").strip())
+            section = request[3]
+        else:  # a request: its operational attributes come first
+            section = {}
+            found.append((tag[: -len("Request")], section, [], {}, el.sourceline))
+    out = []
+    for op, operational, ident, attrs, line in found:
+        cat = (operational.get("categoriePersonne") or operational.get("categorieStructure") or [""])[0]
+        out.append((op, cat, ident[0], attrs, line))
+    return out
+
+
+def first(attrs: dict[str, list[str]], name: str) -> str | None:
+    """The first non-empty value of ``name`` (None when it has none)."""
+    for value in attrs.get(name, ()):
+        if value:
+            return value
+    return None
+
+
+def multi(attrs: dict[str, list[str]], name: str) -> list[str]:
+    return [v for v in attrs.get(name, []) if v]
+
+
+def after_struct(values: list[str]) -> list[tuple[str, list[str]]]:
+    """``struct$A$B`` -> ``(struct, [A, B])`` for each multi-part value."""
+    out = []
+    for value in values:
+        parts = value.split("$")
+        if len(parts) >= 2 and parts[1]:
+            out.append((parts[0], parts[1:]))
+    return out
+
+
+@hookimpl
+def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+    if format_id not in FORMATS:
+        return None
+    display = str(options.get("display") or path)
+    tree = xmlsafe.parse(path)
+    root = tree.getroot()
+    label = CATEGORIES[FORMATS[format_id]][1]
+    if root.tag != ROOT:
+        graph.problem("ENTREE-SCHEMA", f"élément racine « {root.tag} » au lieu de « {ROOT} »", display,
+                      root.sourceline)
+        return True
+    _count, valid = check_schema_status(tree, "aaf.xsd", graph, display, label)
+    recs = records(root, valid)
+    uais = {first(a, "ENTStructureUAI") for _o, _c, _i, a, _l in recs} - {None}
+    day = _NAME_DATE.search(Path(display.split("!")[-1]).name)
+    graph.add_export(Export(format_id, display, SYSTEM, uai=uais.pop().upper() if len(uais) == 1 else None,
+                            exported_at=f"{day[1][:4]}-{day[1][4:6]}-{day[1][6:]}" if day else None,
+                            meta={"category": FORMATS[format_id]}))
+    from scolint.plugins.aaf import entities as aaf_records
+    loader = aaf_records.LOADERS.get(FORMATS[format_id])
+    added: dict[str, int] = {}
+    for op, cat, ident, attrs, line in recs:
+        if cat and cat != FORMATS[format_id]:
+            graph.problem("ENTREE-SCHEMA", f"fiche de catégorie « {cat} » dans un fichier {FORMATS[format_id]}",
+                          display, line, severity="warning")
+            continue
+        if op == "add" and ident:  # the same record added twice: the feed was concatenated or replayed
+            if ident in added:
+                graph.problem("ENTREE-SCHEMA", f"fiche « {ident} » ajoutée deux fois (déjà ligne {added[ident]})",
+                              display, line, severity="warning")
+            else:
+                added[ident] = line
+        if loader is not None:
+            loader(graph, Provenance(display, line, SYSTEM), op, ident, attrs)
+    return True
+
+
+def _home_structures(graph: Graph) -> set[str]:
+    """Structure jointures of the audited UAI (empty: no EtabEducNat file, keep every class)."""
+    uais = Counter(e.uai.upper() for e in graph.exports if e.uai and e.system != SYSTEM)
+    if not uais:
+        return set()
+    uai = uais.most_common(1)[0][0]
+    return {e.get("jointure") for e in graph.all("aaf_establishment", SOURCE) if (e.get("uai") or "").upper() == uai}
+
+
+@hookimpl
+def scolint_link(graph: Graph) -> None:
+    """AAF records to SIECLE students and guardians and STS teachers."""
+    if not any(graph.all(kind, SOURCE) for kind in ("aaf_student", "aaf_guardian", "aaf_teacher")):
+        return  # no AAF record: no index of people to build, no module to import
+    from scolint.plugins.aaf.entities import link
+    link(graph, _home_structures(graph))

@@ -1,0 +1,262 @@
+"""``scolint batch DIR``: audit every establishment of an academy, in parallel.
+
+``DIR`` holds one sub-folder or one ``.zip`` per establishment (its name gives the UAI).
+Each worker process builds one :class:`~scolint.engine.audit.Auditor` (plugins and
+rules loaded once) and audits establishments one after the other; an establishment
+whose files cannot be read is marked in error with the reason and the others go on.
+One report per UAI (formats chosen with ``--formats``) and the academy summary
+(``synthese-academie.html`` and ``.csv``) are written in the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import traceback
+from scolint.engine.discover import inside
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from scolint.engine.errors import UsageError
+from scolint.engine.findings import SEVERITIES, SEVERITY_RANK
+
+UAI_RE = re.compile(r"(?<![0-9A-Za-z])(\d{7}[A-Za-z])(?![0-9A-Za-z])")
+#: Input-problem codes that mean a file could not be read at all (their messages give the
+#: reason of an establishment in error).
+FATAL_CODES = ("ENTREE-ARCHIVE", "ENTREE-LECTURE", "ENTREE-FICHIER", "ENTREE-CHARGEUR")
+FLOW_COLUMNS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF", "GENERAL")
+
+
+@dataclass
+class Entry:
+    """One establishment to audit: its key (UAI from the name) and its folder or zip."""
+
+    key: str
+    path: Path
+
+
+@dataclass
+class Outcome:
+    """What the audit of one establishment gave (small and picklable)."""
+
+    key: str
+    uai: str | None = None
+    establishment: str | None = None
+    error: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    flows: dict[str, int] = field(default_factory=dict)
+    worst: list[tuple[str, str, int]] = field(default_factory=list)
+    not_evaluated: int = 0
+    reports: dict[str, str] = field(default_factory=dict)
+    exit_code: int = 0
+
+
+def find_entries(folder: Path) -> list[Entry]:
+    """The sub-folders and ``.zip`` files of ``folder``, sorted by name."""
+    from scolint.engine.discover import shown_name  # a name that is not UTF-8 stays printable
+    if not folder.is_dir():
+        raise UsageError(f"{folder} n'est pas un dossier")
+    entries = []
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_dir() or (child.is_file() and child.suffix.lower() == ".zip"):
+            m = UAI_RE.search(child.stem if child.is_file() else child.name)
+            entries.append(Entry(m.group(1).upper() if m else shown_name(child.stem), child))
+    keys = [e.key for e in entries]
+    doubles = sorted({k for k in keys if keys.count(k) > 1})
+    if doubles:
+        raise UsageError(f"{folder} : plusieurs dossiers ou archives pour l'UAI {', '.join(doubles)}")
+    if not entries:
+        raise UsageError(f"{folder} ne contient aucun sous-dossier ni archive .zip d'établissement")
+    return entries
+
+
+# -- worker side ---------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def init_worker(config: dict[str, Any]) -> None:
+    """Build the worker's Auditor once (plugins and rules), keep the job settings."""
+    from scolint.engine.audit import Auditor
+    from scolint.engine.manager import get_plugin_host
+    host = get_plugin_host(disabled=config.get("disabled", ()), load_entrypoints=config.get("entrypoints", True))
+    s = config["settings"]
+    _WORKER.clear()
+    _WORKER.update(config)
+    _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host,
+                                 use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides)
+    # The batch's processes already use every core: no XML read-ahead thread besides.
+    _WORKER["auditor"].read_ahead = False
+    if config.get("secret"):
+        from scolint.plugins.reporters.pseudonymise import Pseudonymiser
+        Pseudonymiser(config["secret"])  # refuse a bad secret before the first audit
+
+
+def audit_entry(entry: Entry) -> Outcome:
+    """Audit one establishment in this worker and write its reports."""
+    try:
+        return _audit_entry(entry)
+    except Exception as exc:  # one establishment must never stop the batch
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return Outcome(entry.key, error=f"erreur interne : {detail}")
+
+
+def _audit_entry(entry: Entry) -> Outcome:
+    from scolint.engine.config import apply_exceptions
+    from scolint.engine.discover import atomic_write
+    from scolint.plugins.reporters.pseudonymise import Pseudonymiser, audit_with_graph
+    from scolint.plugins.reporters.common import by_flow
+    auditor = _WORKER["auditor"]
+    folder, target = (entry.path, ".") if entry.path.is_dir() else (entry.path.parent, entry.path.name)
+    with inside(folder):
+        result, graph = audit_with_graph(auditor, [target])
+    out = Outcome(entry.key, uai=result.uai, establishment=result.establishment)
+    if result.fatal_inputs or not result.exports:
+        fatal = [f for f in result.findings if f.rule_id in FATAL_CODES]
+        reasons = [f"{f.provenance[0] if f.provenance else entry.path.name} : {f.message}" for f in fatal]
+        out.error = " ; ".join(reasons) or ("fichier illisible" if result.fatal_inputs else
+                                            "aucun export reconnu dans ce dossier ou cette archive")
+        return out
+    if result.uai and result.uai.upper() != entry.key.upper() and UAI_RE.fullmatch(entry.key):
+        out.error = f"les exports concernent l'UAI {result.uai}, pas {entry.key}"
+        return out
+    apply_exceptions(result, _WORKER.get("exceptions", {}).get((result.uai or entry.key).upper(), []))
+    if _WORKER.get("secret"):
+        Pseudonymiser(_WORKER["secret"]).apply(result, graph)
+    out.counts = result.counts()
+    out.flows = {flow: sum(c.values()) for flow, c in by_flow(result).items()}
+    out.not_evaluated = sum(1 for o in result.outcomes if o.status == "not_evaluated")
+    out.worst = worst_rules(result)
+    out.exit_code = result.exit_code(_WORKER.get("fail_on", "error"))
+    reporters = auditor.host.registries.reporters
+    for fmt in _WORKER["formats"]:
+        rep = reporters[fmt]
+        path = Path(_WORKER["out"]) / f"rapport-{entry.key}.{rep.extension}"
+        atomic_write(path, rep.render(result, dict(_WORKER.get("report_options", {}), **_attachment(entry.key))))
+        out.reports[fmt] = str(path)
+    return out
+
+
+def _attachment(key: str) -> dict[str, str]:
+    return {"attachment": f"la pièce jointe rapport-{key}.json (ou rapport-{key}.md)"}
+
+
+def worst_rules(result: Any, n: int = 3) -> list[tuple[str, str, int]]:
+    """The ``n`` rules with the most serious and most numerous active findings."""
+    counts: dict[str, list[Any]] = {}
+    for f in result.active():
+        counts.setdefault(f.rule_id, [f.severity, f.title, 0])[2] += 1
+    ranked = sorted(counts.items(), key=lambda kv: (-SEVERITY_RANK[kv[1][0]], -kv[1][2], kv[0]))
+    return [(rule, title, count) for rule, (_, title, count) in ranked[:n]]
+
+
+# -- driver side ---------------------------------------------------------------------
+class Progress:
+    """A progress bar on stderr (one line per establishment when stderr is not a terminal)."""
+
+    def __init__(self, total: int, stream: Any = None, width: int = 30) -> None:
+        self.total, self.done, self.width = total, 0, width
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        filled = self.width * self.done // self.total
+        bar = f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} {label}"
+        if self.tty:
+            self.stream.write("\r" + bar.ljust(self.width + 40))
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(bar + "\n")
+        self.stream.flush()
+
+
+def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
+              progress: Callable[[str], None] | None = None) -> list[Outcome]:
+    """Audit ``entries`` with ``jobs`` worker processes; outcomes in the entries' order."""
+    Path(config["out"]).mkdir(parents=True, exist_ok=True)
+    results: dict[str, Outcome] = {}
+
+    def done(outcome: Outcome) -> None:
+        results[outcome.key] = outcome
+        if progress:
+            progress(f"{outcome.key}{' : en erreur' if outcome.error else ''}")
+
+    if jobs <= 1:
+        init_worker(config)
+        for entry in entries:
+            done(audit_entry(entry))
+    else:
+        import concurrent.futures as cf  # imported here: registering ``batch`` stays cheap
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker,
+                                    initargs=(config,)) as pool:
+            futures = {pool.submit(audit_entry, e): e for e in entries}
+            for fut in cf.as_completed(futures):
+                entry = futures[fut]
+                try:
+                    done(fut.result())
+                except Exception as exc:  # a worker that died (memory, signal)
+                    done(Outcome(entry.key, error=f"processus d'audit interrompu : {type(exc).__name__}"))
+    return [results[e.key] for e in entries]
+
+
+def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
+    """What every worker needs, from the command line and the project file."""
+    from scolint.plugins.reporters import pseudonymise
+    from scolint.plugins.commands.project import project_from_args, settings_from_args
+    settings = settings_from_args(args)
+    project = project_from_args(args)
+    exceptions: dict[str, list[Any]] = {}
+    for exc in project.exceptions:
+        exceptions.setdefault(exc.uai, []).append(exc)
+    pseudo = pseudonymise.from_args(args)
+    known = list(args.host.registries.reporters)
+    for fmt in formats:
+        if fmt not in known or fmt == "console":
+            raise UsageError(f"format de rapport inconnu « {fmt} » (connus : {', '.join(k for k in known if k != 'console')})")
+    return {"settings": settings, "exceptions": exceptions, "formats": formats, "out": str(Path(args.out).resolve()),
+            "secret": pseudo.secret if pseudo else None, "fail_on": settings.fail_on or "error",
+            "disabled": list(getattr(args, "disable_plugins", []) or []),
+            "entrypoints": os.environ.get("SCOLINT_DISABLE_PLUGIN_AUTOLOAD") is None}
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from scolint.engine.cli import split_multi
+    from scolint.plugins.commands.batch_summary import write_summary
+    entries = find_entries(Path(args.dossier))
+    config = config_from_args(args, split_multi(args.formats) or ["html"])
+    jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
+    bar = Progress(len(entries))
+    print(f"Audit de {len(entries)} établissement(s) avec {jobs} processus…", file=sys.stderr)
+    outcomes = run_batch(entries, config, jobs, bar.step)
+    html, csv = write_summary(outcomes, Path(config["out"]), args.host)
+    errors = [o for o in outcomes if o.error]
+    for o in errors:
+        print(f"scolint : {o.key} en erreur : {o.error}", file=sys.stderr)
+    print(f"{len(outcomes) - len(errors)} rapport(s) écrit(s) dans {config['out']}, {len(errors)} établissement(s) "
+          f"en erreur ; synthèse : {html} et {csv}", file=sys.stderr)
+    if errors:
+        return 2
+    return max([o.exit_code for o in outcomes] + [0])
+
+
+def add_batch_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``batch`` and ``send``: jobs, rules, project, pseudonymisation."""
+    from scolint.engine.cli import add_rule_options
+    from scolint.plugins.reporters.pseudonymise import add_options
+    from scolint.plugins.commands.project import add_project_options
+    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                   help="nombre de processus en parallèle (défaut : nombre de processeurs)")
+    p.add_argument("--fail-on", choices=list(SEVERITIES), default=None,
+                   help="gravité à partir de laquelle le code de sortie est 1")
+    add_rule_options(p)
+    add_project_options(p, baseline=False)
+    add_options(p)

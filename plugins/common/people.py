@@ -1,0 +1,228 @@
+"""Linking ENT accounts, PRONOTE identifiers and AAF records to SIECLE/STS people.
+
+Order of the keys (issue 4): jointure keys first (ELEVE_ID, INE, STS id, AAF jointure),
+then folded name + birth date, then name + child for guardians (and, lacking a birth
+date, name + class for students, name alone for staff). A step that finds two or more
+people stops the search: the record keeps ``person_candidates`` / ``persons`` and the
+rules report the ambiguity. Every join is a dictionary look-up (no quadratic scan).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from scolint.engine.model import Entity, Graph
+from scolint.plugins.common.csvread import fold
+
+Found = tuple[Entity | None, list[Entity], str | None]
+
+
+def name_key(last: Any, first: Any) -> str:
+    """Folded ``nom prénom``."""
+    return f"{fold(last)}|{fold(first)}"
+
+
+def _one(cands: Iterable[Entity], how: str) -> Found | None:
+    uniq = list(dict.fromkeys(cands))
+    if len(uniq) == 1:
+        return uniq[0], uniq, how
+    if len(uniq) > 1:
+        return None, uniq, how
+    return None
+
+
+class People:
+    """Indexes of SIECLE students and guardians and STS teachers of one graph."""
+
+    def __init__(self, graph: Graph) -> None:
+        # fields read from ``entity.data`` directly in these loops (Entity.get is a call more)
+        self.students = {s.id: s for s in graph.all("student", "siecle")}
+        self.by_ine: dict[str, list[Entity]] = {}
+        self.student_names: dict[str, list[Entity]] = {}
+        for s in self.students.values():
+            data = s.data
+            if data.get("ine"):
+                self.by_ine.setdefault(str(data["ine"]).upper(), []).append(s)
+            self.student_names.setdefault(name_key(data.get("last_name"), data.get("first_name")), []).append(s)
+        self.guardian_names: dict[str, list[Entity]] = {}
+        for g in graph.all("guardian", "siecle"):
+            data = g.data
+            self.guardian_names.setdefault(name_key(data.get("last_name"), data.get("first_name")), []).append(g)
+        self._kids: dict[Entity, tuple[set[str], set[str]]] = {}  # guardian -> children's ids, folded names
+        self.teachers = {t.id: t for t in graph.all("teacher", "sts")}
+        self.teacher_names: dict[str, list[Entity]] = {}
+        for t in self.teachers.values():
+            data = t.data
+            for last in {data.get("last_name"), data.get("birth_name")} - {None}:
+                self.teacher_names.setdefault(name_key(last, data.get("first_name")), []).append(t)
+
+    def student(self, siecle_id: Any = None, ine: Any = None, last: Any = None, first: Any = None,
+                birth: Any = None, division: Any = None) -> Found:
+        """A SIECLE student by ELEVE_ID, INE, name + birth date, name + class."""
+        if siecle_id and str(siecle_id) in self.students:
+            return self.students[str(siecle_id)], [self.students[str(siecle_id)]], "id-siecle"
+        if ine:
+            hit = _one(self.by_ine.get(str(ine).upper(), []), "ine")
+            if hit:
+                return hit
+        named = self.student_names.get(name_key(last, first), []) if last else []
+        if birth:
+            hit = _one([s for s in named if s.data.get("birth_date") == birth], "nom+naissance")
+            if hit:
+                return hit
+        if division:
+            hit = _one([s for s in named if fold(s.data.get("division_code")) == fold(division)], "nom+classe")
+            if hit:
+                return hit
+        if not birth and not division:
+            hit = _one([s for s in named if not s.data.get("left")], "nom")
+            if hit:
+                return hit
+        return None, [], None
+
+    def guardian(self, last: Any, first: Any, child_ids: Iterable[str] = (),
+                 child_names: Iterable[str] = ()) -> Found:
+        """A SIECLE guardian by folded name and one child in common (ELEVE_ID or name)."""
+        named = self.guardian_names.get(name_key(last, first), []) if last else []
+        if not named:
+            return None, [], None
+        ids = set(child_ids)
+        folded_children = {fold(n) for n in child_names}
+        out = []
+        for g in named:
+            kid_ids, kid_names = self._children_of(g)
+            if not kid_ids.isdisjoint(ids) or not kid_names.isdisjoint(folded_children):
+                out.append(g)
+        return _one(out, "nom+enfant") or (None, [], None)
+
+    def _children_of(self, guardian: Entity) -> tuple[set[str], set[str]]:
+        """Ids and folded names (« prénom nom » and « nom prénom ») of a guardian's students."""
+        known = self._kids.get(guardian)
+        if known is None:
+            kids = guardian.data.get("students") or []
+            names = {fold(f"{k.data.get('first_name')} {k.data.get('last_name')}") for k in kids}
+            names.update(fold(f"{k.data.get('last_name')} {k.data.get('first_name')}") for k in kids)
+            known = self._kids[guardian] = ({k.id for k in kids}, names)
+        return known
+
+    def teacher(self, sts_id: Any = None, last: Any = None, first: Any = None, birth: Any = None) -> Found:
+        """An STS person by INDIVIDU id, name + birth date, else name alone."""
+        if sts_id and str(sts_id) in self.teachers:
+            return self.teachers[str(sts_id)], [self.teachers[str(sts_id)]], "id-sts"
+        named = self.teacher_names.get(name_key(last, first), []) if last else []
+        if birth:
+            hit = _one([t for t in named if t.data.get("birth_date") == birth], "nom+naissance")
+            if hit:
+                return hit
+        return _one(named, "nom") or (None, [], None)
+
+
+def _children_ids(account: Entity) -> list[str]:
+    ids = []
+    for child in account.get("children") or []:
+        st = child.get("student")
+        if st is not None:
+            ids.append(st.id)
+        elif child.get("siecle_id"):
+            ids.append(str(child["siecle_id"]))
+    return ids
+
+
+def _children_names(account: Entity) -> list[str]:
+    names = list(account.get("child_names") or [])
+    for child in account.get("children") or []:
+        names.append(f"{child.get('first_name')} {child.get('last_name')}")
+    return names
+
+
+def find_person(people: People, account: Entity) -> Found:
+    """The SIECLE/STS person of an ENT account (profile decides where to look)."""
+    profile = account.get("profile")
+    aaf = account.get("aaf")
+    if aaf is not None and aaf.get("person") is not None:
+        return aaf["person"], [aaf["person"]], "jointure"
+    birth = account.get("birth_date") or (aaf.get("birth_date") if aaf is not None else None)
+    last, first = account.get("last_name"), account.get("first_name")
+    if profile == "eleve":
+        return people.student(account.get("siecle_id"), None, last, first, birth, account.get("division_code"))
+    if profile == "responsable":
+        return people.guardian(last, first, _children_ids(account), _children_names(account))
+    if profile in ("enseignant", "personnel"):
+        return people.teacher(None, last, first, birth)
+    return None, [], None
+
+
+def link_accounts(graph: Graph) -> None:
+    """Set parents/children, the AAF record, the person and the PRONOTE identifiers of every account."""
+    from scolint.plugins import pronote
+    # EDT's IDPN must be merged before accounts are matched: done once per graph (here or by
+    # the PRONOTE plugin's link, whichever runs first); its index of people serves here too
+    people = pronote.link_identifiers(graph)
+    accounts = graph.all("ent_account", "ent")
+    if not accounts:
+        return
+    by_uid = graph.index("ent_account", "uid", "ent")
+    aaf_by_jointure: dict[str, Entity] = {}
+    for kind in ("aaf_student", "aaf_guardian", "aaf_teacher"):
+        for rec in graph.all(kind, "aaf"):
+            aaf_by_jointure.setdefault(str(rec.get("jointure")), rec)
+    for acc in accounts:
+        acc.data.update(parents=[], children=[])
+    for acc in accounts:
+        for uid in acc.get("parent_uids") or []:
+            for parent in by_uid.get(uid, []):
+                if parent not in acc.data["parents"]:
+                    acc.data["parents"].append(parent)
+                    parent.data["children"].append(acc)
+        acc.data["aaf"] = aaf_by_jointure.get(str(acc.get("jointure"))) if acc.get("jointure") else None
+    # students first: a guardian is then found through the SIECLE student of a child account
+    for acc in sorted(accounts, key=lambda a: a.get("profile") != "eleve"):
+        person, cands, how = find_person(people, acc)
+        acc.data.update(person=person, person_candidates=cands if person is None else [], match=how if person else None,
+                        student=person if person is not None and person.kind == "student" else None,
+                        guardian=person if person is not None and person.kind == "guardian" else None,
+                        teacher=person if person is not None and person.kind == "teacher" else None)
+    link_pronote(graph, accounts)
+
+
+def _pronote_key(rec: Entity) -> str:
+    return f"{rec.get('profile')}|{name_key(rec.get('last_name'), rec.get('first_name'))}"
+
+
+def link_pronote(graph: Graph, accounts: list[Entity]) -> None:
+    """Each account's PRONOTE identifiers: same IDPN, else same person, else same name (+ birth, child)."""
+    idents = graph.all("pronote_identifier", "pronote")
+    by_idpn = {i.id: i for i in idents}
+    by_person: dict[Entity, list[Entity]] = {}  # an entity is its graph key (one entity per key)
+    for ident in idents:
+        ident.data["ent_accounts"] = []
+        for p in ident.get("persons") or []:
+            by_person.setdefault(p, []).append(ident)
+    by_name: dict[str, list[Entity]] | None = None  # built when an account needs it
+    for acc in accounts:
+        if acc.get("idpn"):
+            found = [by_idpn[acc["idpn"]]] if acc["idpn"] in by_idpn else []
+        elif acc.get("person") is not None:
+            found = list(by_person.get(acc["person"], []))
+        elif acc.get("person_candidates"):
+            found = []  # ambiguous person: reported by ENT-LIEN-001, not guessed here
+        else:
+            if by_name is None:
+                by_name = {}
+                for ident in idents:
+                    by_name.setdefault(_pronote_key(ident), []).append(ident)
+            found = [i for i in by_name.get(_pronote_key(acc), []) if _compatible(acc, i)]
+        found = list(dict.fromkeys(found))
+        acc.data["pronote_candidates"] = found
+        acc.data["pronote"] = found[0] if len(found) == 1 else None
+        for ident in found:
+            ident.data["ent_accounts"].append(acc)
+
+
+def _compatible(acc: Entity, ident: Entity) -> bool:
+    """Same name already: birth dates and children must not contradict."""
+    if acc.get("birth_date") and ident.get("birth_date") and acc["birth_date"] != ident["birth_date"]:
+        return False
+    kids_a = {fold(n) for n in _children_names(acc)}
+    kids_i = {fold(n) for n in ident.get("child_names") or []}
+    return not (kids_a and kids_i) or bool(kids_a & kids_i)

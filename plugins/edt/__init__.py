@@ -1,0 +1,99 @@
+"""EDT (Index Education) exports: the remontée file EDT_STS, the timetable export
+ExportEmploiDuTemps and its encrypted container EXPORT_INDEX_EDUCATION.
+
+Files are detected by their root element (never their name). Loading is split by format
+(:mod:`~scolint.plugins.edt.remontee`, :mod:`~scolint.plugins.edt.export`,
+:mod:`~scolint.plugins.edt.crypt`), the entity kinds are declared in
+:mod:`~scolint.plugins.edt.kinds` and the joins with SIECLE and STS-Web are made in
+:mod:`~scolint.plugins.edt.link`. See docs/formats-edt.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scolint.engine import hookimpl, xmlsafe
+from scolint.engine.model import Graph
+from scolint.engine.registry import FormatInfo, Registries
+from scolint.plugins.edt import crypt as edt_crypt
+from scolint.plugins.edt import export as edt_export
+from scolint.plugins.edt import remontee as edt_sts
+from scolint.plugins.edt import link as link_edt
+from scolint.plugins.edt.kinds import declare_kinds
+from scolint.plugins.common.xmlload import root_name
+
+SYSTEM = "EDT"
+#: root element -> format id
+ROOTS = {"EDT_STS": edt_sts.FORMAT, "ExportEmploiDuTemps": edt_export.FORMAT,
+         "EXPORT_INDEX_EDUCATION": edt_crypt.FORMAT}
+#: format id -> (expected root tag, loader)
+LOADERS = {
+    edt_sts.FORMAT: ("EDT_STS", edt_sts.load_edt_sts),
+    edt_export.FORMAT: (f"{{{edt_export.NS}}}ExportEmploiDuTemps", edt_export.load_export),
+    edt_crypt.FORMAT: (f"{{{edt_crypt.NS}}}EXPORT_INDEX_EDUCATION", edt_crypt.load_container),
+}
+#: format id -> entity kinds its loader adds (``FormatInfo.kinds``: which link steps may run)
+KINDS = {
+    edt_sts.FORMAT: ("edt_room", "edt_teacher", "edt_class", "edt_group", "edt_service", "edt_course"),
+    edt_export.FORMAT: ("edt_subject", "edt_room", "edt_teacher", "edt_class", "edt_class_part", "edt_group",
+                        "edt_student", "edt_guardian", "edt_course"),
+    edt_crypt.FORMAT: ("edt_container",),
+}
+#: Format of EDT's export to PRONOTE 2012: not public, so not read (formats.md §11); rules
+#: needing what only it carries (a course's « Ne pas exporter » status) stay « non évaluées ».
+PRONOTE_FORMAT = "edt-pronote"
+
+FORMATS = (
+    (edt_sts.FORMAT, "EDT – remontée des services vers STS-Web (EDT_STS)",
+     "Dans EDT : Fichier > IMPORTS/EXPORTS > Avec STSWEB > Exporter avec l'assistant ; validez chaque étape, "
+     "puis ajoutez le fichier XML produit (racine EDT_STS) au dossier audité, avant de l'importer dans STSWEB."),
+    (edt_export.FORMAT, "EDT/PRONOTE – emploi du temps pour l’ENT, en clair (ExportEmploiDuTemps)",
+     "Dans EDT (ou PRONOTE) : Fichier > IMPORTS/EXPORTS, export de l'emploi du temps vers l'ENT, sans "
+     "chiffrement (« en clair ») ; ajoutez le fichier XML (racine ExportEmploiDuTemps) au dossier audité."),
+    (edt_crypt.FORMAT, "EDT/PRONOTE – emploi du temps pour l’ENT, chiffré (EXPORT_INDEX_EDUCATION)",
+     "C'est l'export chiffré destiné à l'ENT ; scolint ne peut en lire que l'enveloppe. Pour les contrôles, "
+     "fournissez l'export en clair (ExportEmploiDuTemps)."),
+    (PRONOTE_FORMAT, "EDT – export vers PRONOTE 2012 (format non publié, non lu par scolint)",
+     "Le fichier d'EDT pour PRONOTE 2012 n'a pas de format public : scolint ne sait pas le lire. Dans EDT, "
+     "utilisez Extraire > Extraire les cours non exportables vers PRONOTE et vérifiez le statut lors de "
+     "l'export vers PRONOTE 2012 des cours listés."),
+)
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    for fmt, label, how in FORMATS:
+        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, how, kinds=KINDS.get(fmt, ())))
+    declare_kinds(registries)
+
+
+@hookimpl
+def scolint_detect_format(path: Path, head: bytes) -> str | None:
+    return ROOTS.get(root_name(head) or "")
+
+
+@hookimpl
+def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+    if format_id not in LOADERS:
+        return None
+    display = str(options.get("display") or path)
+    expected, loader = LOADERS[format_id]
+    tree = xmlsafe.parse(path)
+    root = tree.getroot()
+    if root.tag != expected:
+        graph.problem("ENTREE-SCHEMA", f"élément racine « {root.tag} » au lieu de « {expected} » "
+                      "(espace de noms Index Education attendu)", display, root.sourceline, severity="error",
+                      fix="Refaites l'export depuis EDT sans modifier le fichier.")
+        return True
+    if format_id == edt_export.FORMAT:  # the only EDT loader that skips kinds nobody reads
+        edt_export.load_export(tree, graph, display, options.get("kinds"))
+    else:
+        loader(tree, graph, display)
+    return True
+
+
+@hookimpl
+def scolint_link(graph: Graph) -> None:
+    """Join EDT's records with SIECLE's and STS-Web's (after their own links)."""
+    link_edt.link(graph)

@@ -1,0 +1,171 @@
+"""Built-in reporters: console (grouped by severity then rule), JSON, Markdown."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from importlib import resources
+from typing import Any
+
+from scolint.engine import hookimpl
+from scolint.engine.findings import (NOT_EVALUATED, RULE_ERROR, SEVERITIES, SEVERITY_FR, STATUS_FR,
+                                     AuditResult, Finding)
+from scolint.engine.registry import Registries, Reporter
+from scolint.plugins.reporters import jsonout
+
+SEVERITY_TITLE = {"error": "Erreurs", "warning": "Avertissements", "info": "Informations"}
+FLOWS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF", "GENERAL")
+
+
+def grouped(findings: list[Finding]) -> "OrderedDict[str, OrderedDict[str, list[Finding]]]":
+    """``{severity: {rule_id: [findings]}}`` ordered by severity, then rule id."""
+    out: OrderedDict[str, OrderedDict[str, list[Finding]]] = OrderedDict()
+    for sev in SEVERITIES:
+        rules: dict[str, list[Finding]] = {}
+        for f in findings:
+            if f.severity == sev:
+                rules.setdefault(f.rule_id, []).append(f)
+        if rules:
+            out[sev] = OrderedDict(sorted(rules.items()))
+    return out
+
+
+def by_rule(findings: list[Finding]) -> "OrderedDict[str, list[Finding]]":
+    """``{rule_id: [findings]}``, errors first, then warnings, then infos."""
+    out: OrderedDict[str, list[Finding]] = OrderedDict()
+    for rules in grouped(findings).values():
+        out.update(rules)
+    return out
+
+
+def by_flow(result: AuditResult) -> dict[str, dict[str, int]]:
+    """``{flow: {severity: count}}`` of active findings."""
+    out: dict[str, dict[str, int]] = {flow: {s: 0 for s in SEVERITIES} for flow in FLOWS}
+    for f in result.active():
+        out.setdefault(f.flow or "GENERAL", {s: 0 for s in SEVERITIES})[f.severity] += 1
+    return out
+
+
+def summary_line(result: AuditResult) -> str:
+    c = result.counts()
+    return (f"{c['error']} erreur(s), {c['warning']} avertissement(s), {c['info']} information(s) ; "
+            f"{sum(1 for o in result.outcomes if o.status == NOT_EVALUATED)} règle(s) non évaluée(s)")
+
+
+def render_console(result: AuditResult, options: dict[str, Any]) -> str:
+    color = options.get("color", False)
+    paint = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"} if color else {}
+    reset = "\033[0m" if color else ""
+    lines = [f"scolint — établissement {result.uai or 'inconnu'}"
+             + (f", année {result.year}-{result.year + 1}" if result.year else ""), ""]
+    for sev, rules in grouped(result.active()).items():
+        total = sum(len(v) for v in rules.values())
+        lines.append(f"{paint.get(sev, '')}== {SEVERITY_TITLE[sev]} ({total}){reset}")
+        for rule_id, items in rules.items():
+            lines.append(f"  [{rule_id}] {items[0].title} ({len(items)})")
+            for f in items:
+                where = f" ({f.location})" if f.location else ""
+                lines.append(f"    - {f.message}{where}")
+        lines.append("")
+    not_eval = [o for o in result.outcomes if o.status == NOT_EVALUATED]
+    if not_eval:
+        lines.append("== Règles non évaluées (export manquant)")
+        for o in not_eval:
+            names = ", ".join(_format_label(result, m) for m in o.missing)
+            lines.append(f"  [{o.rule_id}] {o.title} — à fournir : {names}")
+        lines.append("")
+    errors = [o for o in result.outcomes if o.status == RULE_ERROR]
+    if errors:
+        lines.append("== Règles en erreur")
+        for o in errors:
+            lines.append(f"  [{o.rule_id}] {o.error}")
+        lines.append("")
+    accepted = [f for f in result.findings if f.accepted is not None]
+    if accepted:
+        lines.append(f"({len(accepted)} anomalie(s) acceptée(s) non affichée(s))")
+    lines.append("Bilan : " + summary_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def _format_label(result: AuditResult, fmt_id: str) -> str:
+    info = result.formats.get(fmt_id)
+    return info.label if info else fmt_id
+
+
+def result_dict(result: AuditResult) -> dict[str, Any]:
+    """The JSON document: every finding field, outcomes, exports, counts."""
+    return {
+        "scolint": 1,
+        "uai": result.uai,
+        "annee_scolaire": result.year,
+        "etablissement": result.establishment,
+        "execute_le": result.started_at,
+        "bilan": result.counts(),
+        "fichiers": result.inputs,
+        "exports": [{"format": e.format_id, "fichier": e.meta.get("display", e.path), "systeme": e.system,
+                     "uai": e.uai, "annee": e.year, "date_export": e.exported_at, "lisible": e.readable}
+                    for e in result.exports],
+        "regles": [{"id": o.rule_id, "titre": o.title, "gravite": o.severity, "flux": o.flow,
+                    "statut": o.status, "statut_fr": STATUS_FR[o.status], "anomalies": o.count,
+                    "exports_manquants": o.missing, "erreur": o.error or None, "etiquettes": o.tags}
+                   for o in result.outcomes],
+        "anomalies": [f.to_dict() for f in result.findings],
+    }
+
+
+def render_json(result: AuditResult, options: dict[str, Any]) -> str:
+    return jsonout.dumps(result_dict(result)) + "\n"  # json.dumps(..., ensure_ascii=False, indent=2)
+
+
+def template_env() -> Any:
+    """A Jinja2 environment over ``scolint.reports.templates`` (report templates are
+    trusted code of scolint; data is escaped where the format needs it: autoescape is on
+    for ``*.html.j2`` and ``*.xml.j2`` templates)."""
+    from jinja2 import Environment, FunctionLoader, StrictUndefined, select_autoescape
+
+    def load(name: str) -> str | None:
+        ref = resources.files("scolint.reports.templates").joinpath(name)
+        return ref.read_text("utf-8") if ref.is_file() else None
+
+    env = Environment(loader=FunctionLoader(load), undefined=StrictUndefined,
+                      autoescape=select_autoescape(("html.j2", "xml.j2"), default_for_string=False),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["md"] = _md_escape
+    env.globals.update(SEVERITY_FR=SEVERITY_FR, SEVERITY_TITLE=SEVERITY_TITLE, STATUS_FR=STATUS_FR)
+    return env
+
+
+def _md_escape(value: Any) -> str:
+    text = str(value if value is not None else "")
+    for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", " ")
+
+
+def report_context(result: AuditResult, options: dict[str, Any]) -> dict[str, Any]:
+    """Variables shared by the templated reports."""
+    limit = int(options.get("limit", 50))
+    rules = by_rule(result.active())
+    return {
+        "r": result,
+        "counts": result.counts(),
+        "by_rule": rules,
+        "by_flow": by_flow(result),
+        "limit": limit,
+        "not_evaluated": [o for o in result.outcomes if o.status == NOT_EVALUATED],
+        "rule_errors": [o for o in result.outcomes if o.status == RULE_ERROR],
+        "format_label": lambda fid: _format_label(result, fid),
+        "accepted": [f for f in result.findings if f.accepted is not None],
+        "summary": summary_line(result),
+    }
+
+
+def render_markdown(result: AuditResult, options: dict[str, Any]) -> str:
+    return template_env().get_template("report.md.j2").render(**report_context(result, options))
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    rep = registries.reporters
+    rep.add("console", Reporter("console", "texte pour le terminal", render_console, "txt"))
+    rep.add("json", Reporter("json", "JSON (toutes les données des anomalies)", render_json, "json"))
+    rep.add("markdown", Reporter("markdown", "Markdown", render_markdown, "md"))

@@ -1,0 +1,210 @@
+"""STS-Web export for timetable software: ``sts_emp_<UAI>_<année>.xml`` (root ``STS_EDT``).
+
+Detected by its root element only (``EDT_STS``, the file EDT sends back to STS-Web, is
+left to the EDT plugin). Validated against ``schemas/xsd/sts_edt.xsd``; values are often
+pretty-printed on several lines, so every value is stripped. Loads teachers
+(``INDIVIDUS``), divisions and groups with their services (``STRUCTURE``) and the
+subjects and MEFs of the nomenclature, as described in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scolint.engine import hookimpl, xmlsafe
+from scolint.engine.model import Export, Graph, Provenance
+from scolint.engine.registry import FormatInfo, Registries
+from scolint.plugins.common.xmlload import (attr, check_schema, fields, iso_date, root_name, sex_letter, to_float,
+                                     to_int, val)
+
+FORMAT = "sts-emp"
+ROOT = "STS_EDT"
+SYSTEM = "STS"
+SOURCE = "sts"
+LABEL = "STS-Web – export pour l'emploi du temps (sts_emp, STS_EDT)"
+HOW_TO_GET = ("Dans STS-Web, faites l'export destiné au logiciel d'emploi du temps : c'est le fichier "
+              "sts_emp_<UAI>_<année>.xml que l'on importe ensuite dans EDT (Fichier > IMPORTS/EXPORTS > "
+              "Avec STSWEB). Ajoutez-le tel quel au dossier audité. Attention à ne pas le confondre avec "
+              "le fichier de remontée produit par EDT (racine EDT_STS).")
+
+
+@hookimpl
+def scolint_register(registries: Registries) -> None:
+    registries.formats.add(FORMAT, FormatInfo(FORMAT, LABEL, SYSTEM, HOW_TO_GET))
+    ent = registries.entities
+    ent.declare(
+        "teacher", "Un personnel de STS-Web (INDIVIDU du fichier sts_emp), identifié par INDIVIDU@ID.", ("sts",),
+        last_name=("texte", "nom d'usage (NOM_USAGE, à défaut NOM_PATRONYMIQUE)"),
+        birth_name=("texte", "nom de naissance (NOM_PATRONYMIQUE)"),
+        first_name=("texte", "prénom (PRENOM)"),
+        civility=("texte", "code civilité (CIVILITE)"),
+        sex=("texte", "sexe : M ou F (SEXE 1 ou 2)"),
+        birth_date=("texte", "date de naissance (date ISO AAAA-MM-JJ)"),
+        function=("texte", "fonction (FONCTION : ENS pour un enseignant, DIR, EDU…)"),
+        type=("texte", "type d'individu : epp (gestion nationale) ou local"),
+        is_teacher=("booléen", "enseignant : FONCTION = ENS, ou FONCTION absente avec un nom renseigné"),
+        services=("liste d'entités service", "services d'enseignement de la personne dans STS-Web"),
+    )
+    ent.declare(
+        "service", "Un service d'enseignement de STS-Web : un enseignant × une division ou un groupe × "
+        "une matière × une modalité de cours.", ("sts",),
+        teacher_id=("texte", "INDIVIDU@ID de l'enseignant"),
+        teacher=("entité teacher", "l'enseignant, ou rien s'il manque dans INDIVIDUS"),
+        structure_code=("texte", "code de la division ou du groupe"),
+        structure_type=("texte", "division ou group"),
+        structure=("entité division ou group", "la division ou le groupe du service"),
+        subject_code=("texte", "code matière (SERVICE@CODE_MATIERE, 6 chiffres)"),
+        subject=("entité subject", "la matière de la nomenclature STS, ou rien si elle n'y est pas"),
+        mod=("texte", "modalité de cours (SERVICE@CODE_MOD_COURS : CG, TD, TP…)"),
+        hours=("nombre", "heures hebdomadaires (HEURES_AGENT, à défaut HEURES_STRUCTURE), si données"),
+    )
+    for kind in ("division", "group"):
+        ent.declare(kind, sources=("sts",),
+                    services=("liste d'entités service", "services STS-Web rattachés à cette structure (source sts)"))
+    ent.declare("subject", sources=("sts",))
+    ent.declare("mef", sources=("sts",))
+
+
+@hookimpl
+def scolint_detect_format(path: Path, head: bytes) -> str | None:
+    return FORMAT if root_name(head) == ROOT else None
+
+
+def _prov(display: str, el: Any) -> Provenance:
+    return Provenance(display, el.sourceline, SYSTEM)
+
+
+@hookimpl
+def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+    if format_id != FORMAT:
+        return None
+    display = str(options.get("display") or path)
+    tree = xmlsafe.parse(path)
+    root = tree.getroot()
+    if root.tag != ROOT:
+        graph.problem("ENTREE-SCHEMA", f"élément racine « {root.tag} » au lieu de « {ROOT} »",
+                      display, root.sourceline, severity="error")
+        return True
+    check_schema(tree, "sts_edt.xsd", graph, display, "STS-Web (sts_emp)")
+    uaj = root.find("PARAMETRES/UAJ")
+    name = " ".join(p for p in (val(uaj, "DENOM_PRINC"), val(uaj, "DENOM_COMPL")) if p)
+    uai = attr(uaj, "CODE")
+    graph.add_export(Export(FORMAT, display, SYSTEM, uai=uai.upper() if uai else None,
+                            year=to_int(attr(root.find("PARAMETRES/ANNEE_SCOLAIRE"), "ANNEE")),
+                            meta={"establishment": name} if name else {}))
+    _load_nomenclatures(root, graph, display)
+    _load_individuals(root, graph, display)
+    for kind, path_ in (("division", "DONNEES/STRUCTURE/DIVISIONS/DIVISION"),
+                        ("group", "DONNEES/STRUCTURE/GROUPES/GROUPE")):
+        for el in root.iterfind(path_):
+            _load_structure(kind, el, graph, display)
+    return True
+
+
+def _load_nomenclatures(root: Any, graph: Graph, display: str) -> None:
+    for el in root.iterfind("NOMENCLATURES/MATIERES/MATIERE"):
+        code = attr(el, "CODE")
+        if code:
+            label = val(el, "LIBELLE_LONG") or val(el, "LIBELLE_EDITION") or val(el, "LIBELLE_COURT")
+            ent = graph.add("subject", code, source=SOURCE, prov=_prov(display, el), label=label or code,
+                            code=code, management_code=val(el, "CODE_GESTION"), short_label=val(el, "LIBELLE_COURT"))
+            ent.data["label"] = label
+    for el in root.iterfind("NOMENCLATURES/MEFS/MEF"):
+        code = attr(el, "CODE")
+        if code:
+            label = val(el, "LIBELLE_LONG") or val(el, "LIBELLE_EDITION") or val(el, "FORMATION")
+            ent = graph.add("mef", code, source=SOURCE, prov=_prov(display, el), label=label or code, code=code,
+                            edition_label=val(el, "LIBELLE_EDITION"), formation=val(el, "FORMATION"))
+            ent.data["label"] = label
+
+
+_INDIVIDUAL_FIELDS = frozenset({"NOM_USAGE", "NOM_PATRONYMIQUE", "PRENOM", "FONCTION", "CIVILITE", "SEXE",
+                                "DATE_NAISSANCE"})
+_LABELS = frozenset({"LIBELLE_LONG", "LIBELLE_COURT"})
+_SERVICE_HOURS = frozenset({"HEURES_STRUCTURE"})
+_TEACHER_HOURS = frozenset({"HEURES_AGENT"})
+
+
+def _load_individuals(root: Any, graph: Graph, display: str) -> None:
+    for el in root.iterfind("DONNEES/INDIVIDUS/INDIVIDU"):
+        tid = attr(el, "ID")
+        if not tid:
+            continue
+        f = fields(el, _INDIVIDUAL_FIELDS)
+        get = f.get
+        last = get("NOM_USAGE") or get("NOM_PATRONYMIQUE")
+        first = get("PRENOM")
+        function = get("FONCTION")
+        graph.add(
+            "teacher", tid, source=SOURCE, prov=_prov(display, el),
+            label=" ".join(p for p in (last, first) if p) or tid,
+            last_name=last, birth_name=get("NOM_PATRONYMIQUE"), first_name=first,
+            civility=get("CIVILITE"), sex=sex_letter(get("SEXE")),
+            birth_date=iso_date(get("DATE_NAISSANCE")), function=function, type=attr(el, "TYPE"),
+            is_teacher=(function or "").upper() == "ENS" or (function is None and bool(last)),
+            services=[],
+        )
+
+
+def _codes(el: Any, path: str) -> list[str]:
+    return list(dict.fromkeys(c for c in (attr(x, "CODE") or val(x, "CODE") for x in el.iterfind(path)) if c))
+
+
+def _load_structure(kind: str, el: Any, graph: Graph, display: str) -> None:
+    code = attr(el, "CODE")
+    if not code:
+        return
+    labels = fields(el, _LABELS)
+    label = labels.get("LIBELLE_LONG") or labels.get("LIBELLE_COURT")
+    fields_: dict[str, Any] = {"code": code, "mefs": _codes(el, "MEFS_APPARTENANCE/*"), "services": []}
+    if kind == "group":
+        fields_["divisions"] = _codes(el, "DIVISIONS_APPARTENANCE/DIVISION_APPARTENANCE")
+    ent = graph.add(kind, code, source=SOURCE, prov=_prov(display, el), label=label or code, **fields_)
+    ent.data["label"] = label
+    add = graph.add
+    for svc in el.iterfind("SERVICES/SERVICE"):
+        subject, mod = attr(svc, "CODE_MATIERE"), attr(svc, "CODE_MOD_COURS")
+        if not subject:
+            continue
+        svc_hours = to_float(fields(svc, _SERVICE_HOURS).get("HEURES_STRUCTURE"))
+        for ens in svc.iterfind("ENSEIGNANTS/ENSEIGNANT"):
+            tid = attr(ens, "ID")
+            if not tid:
+                continue
+            hours = to_float(fields(ens, _TEACHER_HOURS).get("HEURES_AGENT")) if len(ens) else None
+            add("service", f"{tid}:{code}:{subject}:{mod or ''}", source=SOURCE, prov=_prov(display, ens),
+                label=f"{subject} {mod or ''} en {code} ({tid})".replace("  ", " "),
+                teacher_id=tid, teacher=None, structure_code=code, structure_type=kind, structure=None,
+                subject_code=subject, subject=None, mod=mod,
+                hours=hours if hours is not None else svc_hours)
+
+
+@hookimpl(tryfirst=True)
+def scolint_link(graph: Graph) -> None:
+    """Join STS records: services with their teacher, structure and subject."""
+    teachers = {t.id: t for t in graph.all("teacher", SOURCE)}
+    structures = {(k, e.id): e for k in ("division", "group") for e in graph.all(k, SOURCE)}
+    subjects = {s.id: s for s in graph.all("subject", SOURCE)}
+    for ent in teachers.values():
+        ent.data["services"] = []
+    for (kind, _code), ent in structures.items():
+        ent.data["services"] = []
+        ent.data.setdefault("mefs", [])
+        if kind == "division":
+            ent.data["groups"] = []
+        else:
+            ent.data.setdefault("divisions", [])
+    for (kind, _code), ent in structures.items():
+        if kind == "group":
+            for div in ent.data["divisions"]:
+                if ("division", div) in structures:
+                    structures[("division", div)].data["groups"].append(ent)
+    for svc in graph.all("service", SOURCE):
+        teacher = teachers.get(svc.data["teacher_id"])
+        structure = structures.get((svc.data["structure_type"], svc.data["structure_code"]))
+        svc.data.update(teacher=teacher, structure=structure, subject=subjects.get(svc.data["subject_code"]))
+        if teacher is not None:
+            teacher.data["services"].append(svc)
+        if structure is not None:
+            structure.data["services"].append(svc)
