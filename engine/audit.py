@@ -61,8 +61,11 @@ class Auditor:
         use_default_rules: bool = True,
         severity_overrides: dict[str, str] | None = None,
         options: dict[str, Any] | None = None,
+        rule_errors: str = "error",
     ) -> None:
         self.host = host or get_plugin_host()
+        #: severity of a rule error (a record a rule cannot evaluate, a rule that fails)
+        self.rule_errors = rule_errors
         #: Parse the next XML export in a thread while loaders work on the current one
         #: (:mod:`scolint.engine.prefetch`); ``scolint batch`` runs processes instead.
         self.read_ahead = True
@@ -76,7 +79,7 @@ class Auditor:
         sel = selection or Selection()
         self.rules = [r for r in self.all_rules if sel.accepts(r)]
         self.options = options or {}
-        self.evaluator = Evaluator(self.rules, self.registries, self.env)
+        self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors)
         self._loads = 0
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
 
@@ -229,6 +232,7 @@ class Auditor:
             fatal_inputs=sum(1 for p in graph.problems if p.fatal),
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
+            rule_error_severity=self.rule_errors,
         )
 
 

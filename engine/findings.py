@@ -107,6 +107,8 @@ class AuditResult:
     fatal_inputs: int = 0
     formats: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: severity a rule error counts as in the exit code (``rule_errors`` of the project file)
+    rule_error_severity: str = "error"
 
     def counts(self) -> dict[str, int]:
         """Findings by severity (accepted ones excluded)."""
@@ -121,10 +123,17 @@ class AuditResult:
         return [f for f in self.findings if f.accepted is None]
 
     def exit_code(self, fail_on: str) -> int:
-        """0 nothing at or above ``fail_on``; 1 findings at or above it; 2 unreadable input."""
+        """0 nothing at or above ``fail_on``; 1 findings at or above it; 2 unreadable input.
+
+        A rule in error counts as a finding of :attr:`rule_error_severity` (a record a rule
+        could not evaluate is already a finding of that severity).
+        """
         if self.fatal_inputs:
             return 2
         threshold = SEVERITY_RANK[fail_on]
         if any(SEVERITY_RANK[f.severity] >= threshold for f in self.active()):
+            return 1
+        if SEVERITY_RANK.get(self.rule_error_severity, 0) >= threshold \
+                and any(o.status == RULE_ERROR for o in self.outcomes):
             return 1
         return 0

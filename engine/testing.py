@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .evaluate import Evaluator
+import datetime as dt
+
+from .evaluate import RULE_ERROR_TAG, Evaluator
 from .expressions import RuleEnvironment
 from .findings import NOT_EVALUATED, RULE_ERROR
 from .model import Entity, Graph, Provenance
@@ -120,17 +122,41 @@ def build_graph(case: RuleCase, registries: Registries) -> Graph:
     return graph
 
 
+#: The ``audit`` variable of a test case when the case does not set it (``audit:`` of a
+#: case replaces any of them): fixed, so that a test gives the same result every day.
+TEST_AUDIT_DEFAULTS: dict[str, Any] = {"uai": "0000000A", "year": 2024, "today": dt.date(2024, 9, 2)}
+
+
+def case_audit(case: RuleCase, formats: set[str]) -> dict[str, Any]:
+    """The ``audit`` variable of a case: :data:`TEST_AUDIT_DEFAULTS`, then the case's ``audit:``
+    (``today`` written as a text AAAA-MM-JJ becomes a date)."""
+    audit: dict[str, Any] = dict(TEST_AUDIT_DEFAULTS)
+    audit.update(case.audit)
+    if isinstance(audit.get("today"), str):
+        try:
+            audit["today"] = dt.date.fromisoformat(audit["today"].strip())
+        except ValueError:
+            pass
+    audit.setdefault("uais", [audit["uai"]] if audit.get("uai") else [])
+    audit.setdefault("years", [audit["year"]] if audit.get("year") else [])
+    audit.setdefault("formats", sorted(formats))
+    return audit
+
+
 def run_case(rule: Rule, case: RuleCase, registries: Registries, env: RuleEnvironment) -> CaseResult:
     """Evaluate ``rule`` on the case's graph and compare with ``expect``."""
     graph = build_graph(case, registries)
     formats = set(case.given["formats"]) if "formats" in case.given else set(rule.requires)
-    audit = {"uai": None, "year": None, "uais": [], "years": [], "formats": sorted(formats)}
-    audit.update(case.audit)
+    audit = case_audit(case, formats)
     evaluator = Evaluator([rule], registries, env)
     findings, outcomes, _ = evaluator.run(graph, audit, formats)
     outcome = outcomes[0]
     if outcome.status == RULE_ERROR:
         return CaseResult(case, False, case.expect, None, outcome.error)
+    broken = [f for f in findings if RULE_ERROR_TAG in f.tags]
+    if broken:
+        return CaseResult(case, False, case.expect, sorted(f.entity_id for f in findings if f not in broken),
+                          " ; ".join(f.message for f in broken))
     if case.expect == "non_evaluee":
         return CaseResult(case, outcome.status == NOT_EVALUATED, "non_evaluee",
                           "non_evaluee" if outcome.status == NOT_EVALUATED else sorted(f.entity_id for f in findings))

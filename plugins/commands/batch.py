@@ -87,7 +87,7 @@ def init_worker(config: dict[str, Any]) -> None:
     s = config["settings"]
     _WORKER.clear()
     _WORKER.update(config)
-    _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host,
+    _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host, rule_errors=s.rule_errors,
                                  use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides)
     # The batch's processes already use every core: no XML read-ahead thread besides.
     _WORKER["auditor"].read_ahead = False

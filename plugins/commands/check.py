@@ -42,6 +42,7 @@ def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
     from scolint.plugins.commands.project import settings_from_args
     s = settings_from_args(args)
     kwargs.setdefault("severity_overrides", s.severity_overrides)
+    kwargs.setdefault("rule_errors", s.rule_errors)
     if getattr(args, "csv_profiles", None):  # --profile: CSV layouts, checked before the audit
         from scolint.plugins.common.csvread import load_profile_file
         kwargs.setdefault("options", {})["profiles"] = [load_profile_file(f) for f in args.csv_profiles]

@@ -110,7 +110,8 @@ def _example_message(rule: Rule, case: Any, registries: Registries) -> str | Non
     try:
         env = make_environment(registries)
         formats = set(case.given["formats"]) if "formats" in case.given else set(rule.requires)
-        audit = {"uai": None, "year": None, "uais": [], "years": [], "formats": sorted(formats), **case.audit}
+        from scolint.engine.testing import case_audit
+        audit = case_audit(case, formats)
         findings, _, _ = Evaluator([rule], registries, env).run(build_graph(case, registries), audit, formats)
     except Exception:  # a documentation page never fails on a rule's runtime error
         return None

@@ -46,6 +46,9 @@ def add_project_options(p: argparse.ArgumentParser, baseline: bool = True) -> No
                    help="ignorer tout fichier .scolint.yaml")
     g.add_argument("--profil-regles", dest="rules_profile", metavar="NOM",
                    help="profil de règles : rentree, avant-remontee-sts, publipostage ou un profil du fichier de projet")
+    g.add_argument("--erreurs-de-regle", dest="rule_errors", choices=["error", "warning", "info"],
+                   help="gravité d'une erreur de règle dans le code de sortie (défaut : error, ou rule_errors "
+                        "du fichier de projet)")
     if baseline:
         g.add_argument("--baseline", metavar="FICHIER",
                        help="ligne de base (scolint baseline) : seules les anomalies absentes de ce fichier comptent")
@@ -81,6 +84,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         settings.use_default_rules = False
     if getattr(args, "fail_on", None):
         settings.fail_on = args.fail_on
+    if getattr(args, "rule_errors", None):
+        settings.rule_errors = args.rule_errors
     settings.fail_on = settings.fail_on or "error"
     return settings
 

@@ -116,10 +116,12 @@ def compile_compare_sets(rule: Rule, env: Any) -> Any:
         return out
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
-        rights = ctx.each(right_fn, rule, entities)
+        rights = dict(ctx.each(right_fn, rule, entities))  # a record that fails is left out
         for ent, left_value in ctx.each(left_fn, rule, entities):
+            if ent not in rights:
+                continue
             left = keyed(_as_list(left_value), ent, ctx)
-            right = keyed(_as_list(next(rights)[1]), ent, ctx)
+            right = keyed(_as_list(rights[ent]), ent, ctx)
             only_left = [left[k] for k in sorted(set(left) - set(right), key=str)]
             only_right = [right[k] for k in sorted(set(right) - set(left), key=str)]
             if (only_left and mode != "superset") or (only_right and mode != "subset"):
