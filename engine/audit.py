@@ -233,7 +233,17 @@ class Auditor:
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
             rule_error_severity=self.rule_errors,
+            known_rules={r.id: list(r.tags) for r in self.all_rules},
+            has_entity=_entity_lookup(graph),
         )
+
+
+def _entity_lookup(graph: Graph) -> Any:
+    """``has(kind or None, id)``: whether ``graph`` holds a record (any kind when None)."""
+    def has(kind: str | None, ident: str) -> bool:
+        kinds = [kind] if kind else graph.kinds()
+        return any(graph.get(k, str(ident)) is not None for k in kinds)
+    return has
 
 
 def _blank(path: Path) -> bool:

@@ -109,6 +109,10 @@ class AuditResult:
     meta: dict[str, Any] = field(default_factory=dict)
     #: severity a rule error counts as in the exit code (``rule_errors`` of the project file)
     rule_error_severity: str = "error"
+    #: ids and tags of every rule loaded (selected or not), to tell a misspelt rule id
+    known_rules: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: ``has_entity(kind or None, id)``: True when the audited graph holds that record
+    has_entity: Any = field(default=None, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
         """Findings by severity (accepted ones excluded)."""

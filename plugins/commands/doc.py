@@ -11,7 +11,7 @@ import yaml
 
 from scolint.engine.findings import SEVERITY_FR
 from scolint.engine.registry import Registries
-from scolint.engine.rulelint import ENTITY_ATTRS, relation_of
+from scolint.engine.rulelint import ENTITY_ATTRS, relation_kinds
 from scolint.engine.rules import Rule
 from scolint.engine.testing import cases_of
 
@@ -123,8 +123,8 @@ def relations(registries: Registries) -> dict[str, list[tuple[str, str, bool]]]:
     out: dict[str, list[tuple[str, str, bool]]] = {}
     for kid, kind in registries.entities.items():
         for name, info in kind.fields.items():
-            target, is_list = relation_of(info, registries)
-            if target:
+            targets, is_list = relation_kinds(info, registries)
+            for target in targets:
                 out.setdefault(kid, []).append((name, target, is_list))
     return out
 

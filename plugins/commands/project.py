@@ -90,6 +90,57 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _close(name: str, options: Any) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
+
+
+def pointless_reason(result: AuditResult, rule: str, kind: str | None, entity: str) -> str | None:
+    """Why an exception or baseline entry can match nothing whatever the data: « règle
+    inconnue » (no loaded rule has that id) or « enregistrement introuvable » (the audited
+    exports hold no such record); None when it may match (then it is merely obsolete)."""
+    known = result.known_rules
+    if not known or rule.startswith("ENTREE-"):
+        return None
+    if rule not in known:
+        return f"règle inconnue « {rule} »{_close(rule, known)}"
+    selected = {o.rule_id for o in result.outcomes}
+    if rule in selected and result.has_entity is not None and kind != "file" and not result.has_entity(kind, entity):
+        what = f"{kind} « {entity} »" if kind else f"« {entity} »"
+        return f"enregistrement introuvable {what} dans les exports audités"
+    return None
+
+
+def unknown_names(args: argparse.Namespace, result: AuditResult, project: ProjectConfig) -> list[str]:
+    """The rule ids or tags named by the project file (select, ignore, severity, profiles)
+    or the command line (--select, --ignore) that no loaded rule has."""
+    known = result.known_rules
+    if not known:
+        return []
+    tags = {t for ts in known.values() for t in ts}
+    names = set(known) | tags
+    out: list[str] = []
+    where = str(project.path) if project.path else "fichier de projet"
+    places: list[tuple[str, list[str]]] = [
+        ("select", list(project.data.get("select", []))), ("ignore", list(project.data.get("ignore", []))),
+        ("severity", list(project.data.get("severity", {})))]
+    profile = getattr(args, "rules_profile", None)
+    if profile and profile in project.profiles:
+        prof = project.profiles[profile]
+        for key in ("select", "ignore", "severity"):
+            places.append((f"profil « {profile} », {key}", list(prof.get(key, []))))
+    for label, items in places:
+        for name in items:
+            if str(name) not in names:
+                out.append(f"{where} : {label} : règle ou étiquette inconnue « {name} »{_close(str(name), names)}")
+    for opt, label in (("select", "--select"), ("ignore", "--ignore")):
+        for name in split_multi(getattr(args, opt, None) or []):
+            if name not in names:
+                out.append(f"{label} : règle ou étiquette inconnue « {name} »{_close(name, names)}")
+    return out
+
+
 def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on: str,
                          today: dt.date | None = None) -> int:
     """Apply exceptions and ``--baseline`` to ``result``; return the exit code.
@@ -98,13 +149,21 @@ def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on:
     the accepted findings that have disappeared.
     """
     project = project_from_args(args)
-    exc_report = apply_exceptions(result, project.exceptions_for(result.uai), today)
+    exceptions = project.exceptions_for(result.uai)
+    exc_report = apply_exceptions(result, exceptions, today)
     gone: list[str] = []
     for exc in exc_report.expired:
         print(f"scolint : exception expirée, l'anomalie compte à nouveau : {exc.describe()} [{exc.where}]",
               file=sys.stderr)
+    for line in unknown_names(args, result, project):
+        print(f"scolint : {line}", file=sys.stderr)
     for exc in exc_report.unused:
-        gone.append(f"exception sans anomalie correspondante : {exc.describe()} [{exc.where}]")
+        reason = pointless_reason(result, exc.rule, exc.kind, exc.entity)
+        if reason:  # reported at every run, not only with --strict
+            print(f"scolint : exception sans objet : {reason} : {exc.describe()} [{exc.where}]", file=sys.stderr)
+        else:
+            gone.append(f"exception devenue obsolète (plus d'anomalie correspondante) : {exc.describe()} "
+                        f"[{exc.where}]")
     if getattr(args, "baseline", None):
         report = apply_baseline(result, load_baseline(args.baseline))
         if report.accepted:
@@ -112,6 +171,11 @@ def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on:
                   f"{args.baseline} (non comptées).", file=sys.stderr)
         for e in report.gone:
             ent = e.get("entity") or {}
+            reason = pointless_reason(result, str(e.get("rule")), ent.get("kind"), str(ent.get("id")))
+            if reason:
+                print(f"scolint : entrée de ligne de base sans objet : {reason} : {e.get('rule')} sur "
+                      f"{ent.get('kind')} « {ent.get('id')} » [{args.baseline}]", file=sys.stderr)
+                continue
             gone.append(f"anomalie de la ligne de base disparue : {e.get('rule')} sur "
                         f"{ent.get('kind')} « {ent.get('id')} »")
     if exc_report.accepted:

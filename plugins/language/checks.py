@@ -78,9 +78,11 @@ def compile_reference(rule: Rule, env: Any) -> Any:
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
         index = ctx.graph.index(target, target_key, target_source)
+        # keys compared as _hashable gives them (an entity by its graph key, a list as a tuple)
+        keys = index if all(type(k) is str for k in index) else {_hashable(k) for k in index}
         for ent, value in ctx.each(value_fn, rule, entities):
             values = _as_list(value)
-            missing = [v for v in values if _hashable(v) not in index]
+            missing = [v for v in values if _hashable(v) not in keys]
             if missing:
                 yield Hit(ent, {"missing": missing})
 
