@@ -137,6 +137,9 @@ class CheckKind:
     expressions: tuple[str, ...] = ()
     message_variables: tuple[str, ...] = ()
     option_variables: tuple[str, ...] = ()
+    #: French description and a YAML example, for the catalogue (docs/catalogue.md)
+    doc_fr: str = ""
+    example: str = ""
 
 
 @dataclass
@@ -157,6 +160,8 @@ class Registries:
         self.entities = EntityRegistry("type d'entité")
         self.checks: Registry[CheckKind] = Registry("type de contrôle")
         self.filters: Registry[Callable[..., Any]] = Registry("filtre")
+        #: French description and example of each filter or test: ``name -> (description, example)``
+        self.filter_docs: dict[str, tuple[str, str]] = {}
         self.tests: Registry[Callable[..., Any]] = Registry("test")
         self.reporters: Registry[Reporter] = Registry("format de rapport")
 

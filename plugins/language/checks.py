@@ -136,15 +136,44 @@ def compile_compare_sets(rule: Rule, env: Any) -> Any:
 _EXPR = {"type": "string"}
 
 
+DOCS = {
+    "assert": (
+        "Une expression qui doit être vraie pour chaque entité examinée ; une anomalie sur chaque entité où "
+        "elle est fausse (ou vide).",
+        'for_each: student\nwhere: not student.left\nassert: student.division is not none'),
+    "unique": (
+        "Les entités qui ont la même clé (`key`) sont des doublons : une anomalie par groupe, sur sa première "
+        "entité ; le message reçoit `duplicates` (les autres), `group` (toutes) et `key`. Avec `distinct`, "
+        "le groupe n'est signalé que si cette seconde expression y prend au moins deux valeurs.",
+        "for_each: student\nunique:\n  key: \"student.ine\""),
+    "reference": (
+        "Chaque valeur calculée par `value` (une valeur ou une liste) doit exister parmi les entités `target`, "
+        "comparée à leur champ `target_key` (défaut : `id`), parmi celles de la source `target_source` si elle "
+        "est donnée ; le message reçoit `missing` (les valeurs introuvables). `rules lint` vérifie la cible, "
+        "la clé et la source.",
+        "for_each: pronote_guardian\nreference:\n  value: pronote_guardian.guardian\n  target: ent_account\n"
+        "  target_key: person"),
+    "compare_sets": (
+        "Deux listes calculées pour l'entité (`left`, `right`) sont comparées ; le message reçoit `only_left` et "
+        "`only_right` (ce qui manque de chaque côté), `left_label` et `right_label`. `key` (expression de "
+        "`item`) compare les éléments par un code ; `mode` : `equal` (défaut), `subset` (seul ce qui manque à "
+        "droite compte) ou `superset` (seul ce qui manque à gauche compte).",
+        "for_each: edt_student\nwhere: edt_student.student\ncompare_sets:\n  left: edt_student.group_names\n"
+        "  right: edt_student.student.group_codes\n  left_label: EDT\n  right_label: SIECLE"),
+}
+
+
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     checks = registries.checks
-    checks.add("assert", CheckKind("assert", compile_assert.__doc__ or "", _EXPR, compile_assert))
-    checks.add("unique", CheckKind("unique", compile_unique.__doc__ or "", {"type": "object"},
-                                   compile_unique, ("key", "distinct"),
-                                   ("duplicates", "group", "key")))
-    checks.add("reference", CheckKind("reference", compile_reference.__doc__ or "", {"type": "object"},
-                                      compile_reference, ("value",), ("missing",)))
-    checks.add("compare_sets", CheckKind("compare_sets", compile_compare_sets.__doc__ or "",
-                                         {"type": "object"}, compile_compare_sets, ("left", "right", "key"),
-                                         ("only_left", "only_right", "left_label", "right_label"), ("item",)))
+
+    def kind(id: str, fn: Any, schema: dict[str, Any], *rest: Any) -> CheckKind:
+        doc, example = DOCS[id]
+        return CheckKind(id, fn.__doc__ or "", schema, fn, *rest, doc_fr=doc, example=example)
+
+    checks.add("assert", kind("assert", compile_assert, _EXPR))
+    checks.add("unique", kind("unique", compile_unique, {"type": "object"}, ("key", "distinct"),
+                              ("duplicates", "group", "key")))
+    checks.add("reference", kind("reference", compile_reference, {"type": "object"}, ("value",), ("missing",)))
+    checks.add("compare_sets", kind("compare_sets", compile_compare_sets, {"type": "object"}, ("left", "right", "key"),
+                                    ("only_left", "only_right", "left_label", "right_label"), ("item",)))
