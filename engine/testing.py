@@ -4,7 +4,10 @@ Shipped in the engine so academy rule packs reuse it. A case gives entities by k
 (``students: [{id: E1, ...}]``, plural or singular kind names) and the ids expected
 in findings, or ``non_evaluee``. The key ``formats`` lists the exports present (default:
 every export the rule requires). Nested dictionaries become entities too (kind = key),
-so ``division: {id: 3A, code: 3A}`` can be read as ``student.division.code``.
+so ``division: {id: 3A, code: 3A}`` can be read as ``student.division.code``: its kind is
+the one the field's declared relation names (``teacher.edt`` is an ``edt_teacher``), else
+the key's, and ``kind:`` chooses it for a relation to several kinds (``person: {id: G1,
+kind: guardian}``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import datetime as dt
+import re
 
 from .evaluate import RULE_ERROR_TAG, Evaluator
 from .expressions import RuleEnvironment
@@ -85,25 +89,41 @@ def _default_source(kind: str, registries: Registries) -> str:
     return info.sources[0] if info and info.sources else "test"
 
 
+def _field_kind(parent: str, key: str, registries: Registries) -> str | None:
+    """The entity kind the declared type of field ``key`` of ``parent`` names (the first
+    one: ``entité student ou guardian ou teacher`` gives ``student``, a nested entity may
+    say ``kind: guardian``); None when the field is not a declared relation."""
+    info = registries.entities.get(parent)
+    field_info = info.fields.get(key) if info is not None else None
+    if field_info is None:
+        return None
+    for word in re.findall(r"\w+", str(field_info.type).lower()):
+        if word in registries.entities:
+            return word
+    return None
+
+
 def _entity(kind: str, raw: Any, registries: Registries, path: str, counter: list[int]) -> Any:
     if isinstance(raw, dict):
         counter[0] += 1
         data = {}
+        if isinstance(raw.get("kind"), str) and raw["kind"] in registries.entities:
+            kind = raw["kind"]  # a relation to several kinds: the case says which
         for k, v in raw.items():
-            if k in ("id", "label", "source"):
+            if k in ("id", "label", "source", "kind"):
                 continue
-            data[k] = _value(k, v, registries, path, counter)
+            data[k] = _value(k, v, registries, path, counter, kind)
         ident = str(raw.get("id", f"{kind}-{counter[0]}"))
         return Entity(kind, ident, str(raw.get("source", _default_source(kind, registries))),
                       [Provenance(path, None, "test")], str(raw.get("label", ident)), data)
     return raw
 
 
-def _value(key: str, v: Any, registries: Registries, path: str, counter: list[int]) -> Any:
+def _value(key: str, v: Any, registries: Registries, path: str, counter: list[int], parent: str = "") -> Any:
+    kind = _field_kind(parent, key, registries) or _kind_name(key, registries)
     if isinstance(v, dict):
-        return _entity(_kind_name(key, registries), v, registries, path, counter)
+        return _entity(kind, v, registries, path, counter)
     if isinstance(v, list):
-        kind = _kind_name(key, registries)
         return [_entity(kind, x, registries, path, counter) if isinstance(x, dict) else x for x in v]
     return v
 
