@@ -62,12 +62,32 @@ def cases_of(rule: Rule) -> list[RuleCase]:
 
 
 def load_case_file(path: Path) -> list[RuleCase]:
-    """Cases from a fixture file: ``rule: ID`` then a list ``cases:`` of cases."""
-    data, lines, _ = load_with_lines(path.read_text("utf-8"))
+    """Cases from a fixture file: ``rule: ID`` then a list ``cases:`` of cases.
+
+    :raises RuleFileError: a French ``file:line`` reason when the file is not one.
+    """
+    import yaml
+
+    from .errors import RuleFileError
+    try:
+        data, lines, _ = load_with_lines(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError):
+        raise RuleFileError(str(path), None, "fichier illisible (UTF-8 attendu)", "CAS") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RuleFileError(str(path), mark.line + 1 if mark else None,
+                            f"YAML invalide : {getattr(exc, 'problem', None) or 'syntaxe incorrecte'}", "CAS") from None
+    if not isinstance(data, dict) or not isinstance(data.get("rule"), str):
+        raise RuleFileError(str(path), 1, "un fichier de cas commence par « rule: IDENTIFIANT » puis « cases: » "
+                            "(une liste de cas)", "CAS")
+    cases = data.get("cases", [])
+    if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
+        raise RuleFileError(str(path), lines.get(("cases",)), "« cases: » doit être une liste de cas "
+                            "(name, given, expect)", "CAS")
     rule_id = data["rule"]
     return [RuleCase(rule_id, str(c.get("name", f"cas {i + 1}")), c.get("given") or {}, c.get("expect"),
                      c.get("audit") or {}, str(path), lines.get(("cases", i)))
-            for i, c in enumerate(data.get("cases", []))]
+            for i, c in enumerate(cases)]
 
 
 def _kind_name(key: str, registries: Registries) -> str:

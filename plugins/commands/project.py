@@ -161,6 +161,7 @@ def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on:
         reason = pointless_reason(result, exc.rule, exc.kind, exc.entity)
         if reason:  # reported at every run, not only with --strict
             print(f"scolint : exception sans objet : {reason} : {exc.describe()} [{exc.where}]", file=sys.stderr)
+            gone.append(f"exception sans objet ({reason}) : {exc.describe()} [{exc.where}]")
         else:
             gone.append(f"exception devenue obsolète (plus d'anomalie correspondante) : {exc.describe()} "
                         f"[{exc.where}]")
@@ -175,7 +176,6 @@ def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on:
             if reason:
                 print(f"scolint : entrée de ligne de base sans objet : {reason} : {e.get('rule')} sur "
                       f"{ent.get('kind')} « {ent.get('id')} » [{args.baseline}]", file=sys.stderr)
-                continue
             gone.append(f"anomalie de la ligne de base disparue : {e.get('rule')} sur "
                         f"{ent.get('kind')} « {ent.get('id')} »")
     if exc_report.accepted:
