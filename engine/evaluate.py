@@ -200,10 +200,12 @@ class Evaluator:
                 continue
             try:
                 new = self._rule_findings(rule, graph, ctx)
-                broken = [self._record_finding(rule, ent, err, src) for ent, err, src in ctx.record_errors.get(rule.id, [])]
+                broken = [self._record_finding(rule, ent, err, src, ctx.audit)
+                          for ent, err, src in ctx.record_errors.get(rule.id, [])]
             except ExpressionError as exc:
+                from .errwords import rule_problem
                 outcome.status = RULE_ERROR
-                outcome.error = str(exc)
+                outcome.error = rule_problem(rule, exc, ctx.audit, self.env)
                 continue
             except Exception:  # a check kind's bug must not end the audit
                 outcome.status = RULE_ERROR
@@ -244,10 +246,11 @@ class Evaluator:
                     raise exc.error from None
                 skipped[exc.entity] = (exc.entity, exc.error, exc.source)
 
-    def _record_finding(self, rule: Rule, ent: Entity, error: ExpressionError, source: str | None) -> Finding:
+    def _record_finding(self, rule: Rule, ent: Entity, error: ExpressionError, source: str | None,
+                        audit: dict[str, Any]) -> Finding:
         """A record ``rule`` could not evaluate, as a finding naming the record and the field."""
         from .errwords import record_problem
-        message = record_problem(rule, ent, error, source, self.registries, self.env)
+        message = record_problem(rule, ent, error, source, self.registries, self.env, audit)
         fix = ("Vérifiez la donnée signalée dans l'export (champ vide ou mal formé) et refaites l'export ; "
                "auteur de la règle : rendez l'expression tolérante à une valeur vide (par exemple "
                "« valeur | default('') », ou une condition « where: ») puis relancez scolint rules test.")

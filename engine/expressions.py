@@ -592,6 +592,11 @@ def french_reason(exc: BaseException) -> str:
             owner = m.group(1)
             if owner in ("None", "none"):
                 return f"lecture de « {m.group(2)} » dans une valeur vide (le champ ou la relation précédente est vide)"
+            if "Entity" in owner:
+                return (f"champ « {m.group(2)} » absent de l'entité (non fourni par l'export ; dans un cas de test, "
+                        "donnez-le à l'entité)")
+            if owner == "dict object":
+                return f"« {m.group(2)} » absent (valeur non fournie ; pour audit.{m.group(2)}, voir « audit: » des cas de test)"
             return f"« {m.group(2)} » n'existe pas dans {_type_fr(owner)}"
         m = re.match(r"^'(.+?)' is undefined$", text)
         if m:
@@ -626,7 +631,8 @@ def french_reason(exc: BaseException) -> str:
             return f"{_type_fr(m.group(1))} ne peut pas être {what}"
         m = re.match(r'^can only concatenate (\w+) \(not "(\w+)"\) to (\w+)$', text)
         if m:
-            return f"concaténation impossible de {_type_fr(m.group(2))} à {_type_fr(m.group(1))} (utilisez « ~ »)"
+            return (f"concaténation impossible entre {_type_fr(m.group(1))} et {_type_fr(m.group(2))} "
+                    "(utilisez « ~ » pour joindre des textes)")
         if "argument" in text:
             return "filtre ou fonction appelé avec des arguments inattendus (nombre ou type)"
         return "opération impossible sur ces valeurs (types incompatibles, ou valeur vide)"
