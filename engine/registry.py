@@ -82,6 +82,9 @@ class FieldInfo:
 
     type: str
     description: str
+    #: kinds a derived field is computed from (``edt_teacher.subject_codes`` from its
+    #: ``edt_course``): engine/needs.py builds them when a rule reads the field
+    needs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -93,10 +96,11 @@ class EntityKind:
     fields: dict[str, FieldInfo] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
 
-    def add_fields(self, **fields: tuple[str, str]) -> None:
-        """Declare fields as ``name=(type, description)``."""
-        for name, (typ, desc) in fields.items():
-            self.fields[name] = FieldInfo(typ, desc)
+    def add_fields(self, **fields: tuple[Any, ...]) -> None:
+        """Declare fields as ``name=(type, description)`` or ``name=(type, description,
+        kinds it is computed from)``."""
+        for name, (typ, desc, *needs) in fields.items():
+            self.fields[name] = FieldInfo(typ, desc, tuple(needs[0]) if needs else ())
 
 
 class EntityRegistry(Registry[EntityKind]):

@@ -145,6 +145,15 @@ def test_the_four_rules_of_the_issue_fire_on_a_school_edited_by_hand(school, tmp
     assert after["RCT-EXP-001"] - before["RCT-EXP-001"] == {"Structures.xml"}
     for rule in ISSUE_RULES:
         assert before[rule] <= after[rule], rule
+    # with only STS-Web and EDT given (so the loaders build only the kinds the selected rules
+    # read), the teacher's EDT subjects are still there
+    only = tmp_path / "sts-edt"
+    only.mkdir()
+    for pattern in ("sts_emp_*.xml", "ExportEmploiDuTemps_*.xml"):
+        for f in data.glob(pattern):
+            shutil.copy(f, only / f.name)
+    alone = _findings(capsys, folder, only, tmp_path / "seul.json")
+    assert alone["RCT-DISC-001"] == after["RCT-DISC-001"]
 
 
 # -- one record never silences a rule -------------------------------------------------------------
