@@ -288,3 +288,31 @@ def test_pointless_exceptions_and_one_folder_given_twice(school, tmp_path, capsy
     assert "règle ou étiquette inconnue « RCT-EXP-01 »" in err
     assert "obsolète" not in err
     no_python_words(err)
+
+
+# -- reference an author can use --------------------------------------------------------------------
+def test_author_guide_lists_every_requires_format_id(host):
+    guide = (ROOT / "docs" / "premiere-regle.md").read_text("utf-8")
+    table = dict(re.findall(r"^\| `([a-z0-9-]+)` \| (.+) \|$", guide, re.M))
+    assert set(table) == set(host.registries.formats), set(host.registries.formats) ^ set(table)
+
+
+def test_every_check_kind_and_filter_has_a_french_description_and_an_example_that_lints(host, tmp_path, capsys):
+    catalogue = (ROOT / "docs" / "catalogue.md").read_text("utf-8")
+    folder = tmp_path / "regles"
+    folder.mkdir()
+    for i, kind in enumerate(host.registries.checks.values()):
+        assert kind.doc_fr and kind.example, kind.id
+        assert kind.doc_fr in catalogue and kind.example in catalogue
+        rule = yaml.safe_load(kind.example)
+        var = rule["for_each"]
+        rule.update({"id": f"ACA-EX-{i + 1:03d}", "title": "Exemple", "severity": "info",
+                     "message": "{{ " + var + ".label }}", "fix": "Rien."})
+        (folder / f"ACA-EX-{i + 1:03d}.yml").write_text(yaml.safe_dump(rule, allow_unicode=True), "utf-8")
+    code, out, _err = cli(capsys, "rules", "lint", str(folder))
+    # only the missing tests are reported: every variable, field, relation and target exists
+    assert {line.split(": ")[1] for line in out.splitlines() if ": " in line and ".yml" in line} <= {"TESTS"}, out
+    for name in host.registries.filters:
+        desc, example = host.registries.filter_docs[name]
+        assert desc and example, name
+        assert f"| `{name}` | {desc}" in catalogue
