@@ -66,6 +66,10 @@ class Auditor:
         self.host = host or get_plugin_host()
         #: severity of a rule error (a record a rule cannot evaluate, a rule that fails)
         self.rule_errors = rule_errors
+        #: records ``(kind or None, id)`` the caller will ask about after the audit (those
+        #: named by exceptions and baseline entries): the result says which ones the audited
+        #: exports hold (``AuditResult.has_entity``) without keeping the graph
+        self.lookups: list[tuple[str | None, str]] = []
         #: Parse the next XML export in a thread while loaders work on the current one
         #: (:mod:`scolint.engine.prefetch`); ``scolint batch`` runs processes instead.
         self.read_ahead = True
@@ -234,15 +238,20 @@ class Auditor:
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
             rule_error_severity=self.rule_errors,
             known_rules={r.id: list(r.tags) for r in self.all_rules},
-            has_entity=_entity_lookup(graph),
+            has_entity=_entity_lookup(graph, self.lookups),
         )
 
 
-def _entity_lookup(graph: Graph) -> Any:
-    """``has(kind or None, id)``: whether ``graph`` holds a record (any kind when None)."""
+def _entity_lookup(graph: Graph, lookups: list[tuple[str | None, str]]) -> Any:
+    """``has(kind or None, id)``: whether ``graph`` holds that record, for the records of
+    ``lookups`` (True, « maybe », for any other: the graph itself is not kept)."""
+    kinds = graph.kinds()
+    asked = {(k, str(i)) for k, i in lookups}
+    present = {(k, i) for k, i in asked if any(graph.get(x, i) is not None for x in ([k] if k else kinds))}
+
     def has(kind: str | None, ident: str) -> bool:
-        kinds = [kind] if kind else graph.kinds()
-        return any(graph.get(k, str(ident)) is not None for k in kinds)
+        key = (kind, str(ident))
+        return key in present or key not in asked
     return has
 
 

@@ -72,6 +72,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from scolint.plugins.reporters import pseudonymise
     pseudo = pseudonymise.from_args(args)  # reads the secret before the audit
     auditor = auditor_from_args(args)
+    from scolint.plugins.commands.project import entity_lookups
+    auditor.lookups = entity_lookups(args)
     if pseudo is None:  # the loaders build only the kinds of entities the selected rules read
         result = auditor.audit(args.paths)
     else:  # the pseudonymiser learns the names of every person of the graph

@@ -141,6 +141,22 @@ def unknown_names(args: argparse.Namespace, result: AuditResult, project: Projec
     return out
 
 
+def entity_lookups(args: argparse.Namespace) -> list[tuple[str | None, str]]:
+    """The records named by the project's exceptions and by ``--baseline``'s entries, which
+    the audit is asked to look for (« enregistrement introuvable »)."""
+    out: list[tuple[str | None, str]] = [(e.kind, e.entity) for e in project_from_args(args).exceptions]
+    if getattr(args, "baseline", None):
+        try:
+            entries = load_baseline(args.baseline).entries.values()
+        except Exception:  # noqa: BLE001 - read (and its error worded) again after the audit
+            entries = []
+        for e in entries:
+            ent = e.get("entity") or {}
+            if ent.get("id") is not None:
+                out.append((ent.get("kind"), str(ent["id"])))
+    return out
+
+
 def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on: str,
                          today: dt.date | None = None) -> int:
     """Apply exceptions and ``--baseline`` to ``result``; return the exit code.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from scolint.engine.registry import Registries
 
 _DATE = "date ISO AAAA-MM-JJ"
-_PERSON = "entité student ou guardian ou teacher"
+_PERSON = "entité (élève, responsable ou enseignant)"
 _PROFILE = "profil : eleve, responsable, enseignant, personnel (autre si inconnu)"
 
 
@@ -46,7 +46,7 @@ def declare_ent(registries: Registries) -> None:
         student=("entité student", "l'élève SIECLE rapproché (profil élève)"),
         guardian=("entité guardian", "le responsable SIECLE rapproché (profil responsable)"),
         teacher=("entité teacher", "l'enseignant ou personnel STS rapproché"),
-        aaf=("entité aaf_student ou aaf_guardian ou aaf_teacher", "la fiche AAF de même jointure, ou rien"),
+        aaf=("entité (fiche AAF)", "la fiche AAF de même jointure, ou rien"),
         pronote=("entité pronote_identifier", "l'identifiant PRONOTE rapproché quand il n'y en a qu'un"),
         pronote_candidates=("liste d'entités pronote_identifier", "identifiants PRONOTE qui correspondent au compte"),
     )
