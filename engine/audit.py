@@ -210,6 +210,7 @@ class Auditor:
             fatal_inputs=sum(1 for p in graph.problems if p.fatal),
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
+            flows=self.registries.families.flows(),
         )
 
 

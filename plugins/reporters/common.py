@@ -13,7 +13,6 @@ from scolint.engine.findings import (NOT_EVALUATED, RULE_ERROR, SEVERITIES, SEVE
 from scolint.engine.registry import Registries, Reporter
 
 SEVERITY_TITLE = {"error": "Erreurs", "warning": "Avertissements", "info": "Informations"}
-FLOWS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF", "GENERAL")
 
 
 def grouped(findings: list[Finding]) -> "OrderedDict[str, OrderedDict[str, list[Finding]]]":
@@ -39,7 +38,7 @@ def by_rule(findings: list[Finding]) -> "OrderedDict[str, list[Finding]]":
 
 def by_flow(result: AuditResult) -> dict[str, dict[str, int]]:
     """``{flow: {severity: count}}`` of active findings."""
-    out: dict[str, dict[str, int]] = {flow: {s: 0 for s in SEVERITIES} for flow in FLOWS}
+    out: dict[str, dict[str, int]] = {flow: {s: 0 for s in SEVERITIES} for flow in result.flows}
     for f in result.active():
         out.setdefault(f.flow or "GENERAL", {s: 0 for s in SEVERITIES})[f.severity] += 1
     return out
