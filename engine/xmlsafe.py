@@ -100,7 +100,7 @@ def _parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
     for pattern in _ENTITY_DECLS if b"\x00" in data else _ENTITY_DECLS[:1]:
         m = pattern.search(data)
         if m:
-            nl = b"\n" if pattern is _ENTITY_DECLS[0] else "\n".encode("utf-16-le" if pattern is _ENTITY_DECLS[1] else "utf-16-be")
+            nl = b"\n" if pattern is _ENTITY_DECLS[0] else "\n".encode("utf-16-le" if pattern is _ENTITY_DECLS[1] else "utf-16-be")  # noqa: E501
             line = data[: m.start()].count(nl) + 1
             raise InputError(p, line, "déclaration d'entité XML (<!ENTITY>) refusée par sécurité")
     elements = data.count(b"<")
@@ -284,7 +284,7 @@ def _xsd_fr(msg: str) -> str:
     msg = msg.replace("Expected is", "attendu :")
     msg = msg.replace("is not a valid value of the atomic type", "n'est pas une valeur valide du type")
     msg = msg.replace("The attribute", "l'attribut").replace("is required but missing", "est obligatoire mais absent")
-    msg = msg.replace("[facet 'pattern'] The value", "la valeur").replace("is not accepted by the pattern", "ne respecte pas le motif")
+    msg = msg.replace("[facet 'pattern'] The value", "la valeur").replace("is not accepted by the pattern", "ne respecte pas le motif")  # noqa: E501
     return msg
 
 
