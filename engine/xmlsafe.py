@@ -250,7 +250,10 @@ def _syntax_fr(exc: etree.XMLSyntaxError) -> str:
 
 @lru_cache(maxsize=None)
 def schema(name: str) -> etree.XMLSchema:
-    """Load (once) the XSD ``schemas/xsd/<name>`` shipped with scolint."""
+    """Load (once) an XSD: ``schemas/xsd/<name>`` shipped with scolint, or the file at the
+    absolute path ``name`` (the XSD a third-party family ships in its own package)."""
+    if Path(name).is_absolute():
+        return etree.XMLSchema(etree.parse(name, _parser()))
     ref = resources.files("scolint.schemas").joinpath("xsd", name)
     with resources.as_file(ref) as p:
         doc = etree.parse(str(p), _parser())
