@@ -107,6 +107,8 @@ class AuditResult:
     fatal_inputs: int = 0
     formats: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The flow steps in data-flow order (from the declared families), then GENERAL.
+    flows: list[str] = field(default_factory=lambda: ["GENERAL"])
     #: severity a rule error counts as in the exit code (``rule_errors`` of the project file)
     rule_error_severity: str = "error"
     #: ids and tags of every rule loaded (selected or not), to tell a misspelt rule id

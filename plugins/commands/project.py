@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from scolint.engine.audit import Selection
-from scolint.engine.baseline import apply_baseline, load_baseline
+from scolint.engine.baseline import load_baseline
 from scolint.engine.cli import split_multi
-from scolint.engine.config import ProjectConfig, Settings, apply_exceptions, find_config, load_config
+from scolint.engine.config import ProjectConfig, Settings, find_config, load_config
 from scolint.engine.findings import AuditResult
+from scolint.engine.policy import decide
 
 #: Profiles available without any project file; a project file may redefine them.
 BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
@@ -96,22 +97,6 @@ def _close(name: str, options: Any) -> str:
     return f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
 
 
-def pointless_reason(result: AuditResult, rule: str, kind: str | None, entity: str) -> str | None:
-    """Why an exception or baseline entry can match nothing whatever the data: « règle
-    inconnue » (no loaded rule has that id) or « enregistrement introuvable » (the audited
-    exports hold no such record); None when it may match (then it is merely obsolete)."""
-    known = result.known_rules
-    if not known or rule.startswith("ENTREE-"):
-        return None
-    if rule not in known:
-        return f"règle inconnue « {rule} »{_close(rule, known)}"
-    selected = {o.rule_id for o in result.outcomes}
-    if rule in selected and result.has_entity is not None and kind != "file" and not result.has_entity(kind, entity):
-        what = f"{kind} « {entity} »" if kind else f"« {entity} »"
-        return f"enregistrement introuvable {what} dans les exports audités"
-    return None
-
-
 def unknown_names(args: argparse.Namespace, result: AuditResult, project: ProjectConfig) -> list[str]:
     """The rule ids or tags named by the project file (select, ignore, severity, profiles)
     or the command line (--select, --ignore) that no loaded rule has."""
@@ -159,49 +144,15 @@ def entity_lookups(args: argparse.Namespace) -> list[tuple[str | None, str]]:
 
 def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on: str,
                          today: dt.date | None = None) -> int:
-    """Apply exceptions and ``--baseline`` to ``result``; return the exit code.
-
-    Prints to stderr what was accepted, the expired exceptions, and (with ``--strict``)
-    the accepted findings that have disappeared.
-    """
+    """Apply exceptions and ``--baseline`` to ``result`` (engine/policy.py decides the exit
+    code); print its notes to stderr and return the code."""
     project = project_from_args(args)
-    exceptions = project.exceptions_for(result.uai)
-    exc_report = apply_exceptions(result, exceptions, today)
-    gone: list[str] = []
-    for exc in exc_report.expired:
-        print(f"scolint : exception expirée, l'anomalie compte à nouveau : {exc.describe()} [{exc.where}]",
-              file=sys.stderr)
     for line in unknown_names(args, result, project):
         print(f"scolint : {line}", file=sys.stderr)
-    for exc in exc_report.unused:
-        reason = pointless_reason(result, exc.rule, exc.kind, exc.entity)
-        if reason:  # reported at every run, not only with --strict
-            print(f"scolint : exception sans objet : {reason} : {exc.describe()} [{exc.where}]", file=sys.stderr)
-            gone.append(f"exception sans objet ({reason}) : {exc.describe()} [{exc.where}]")
-        else:
-            gone.append(f"exception devenue obsolète (plus d'anomalie correspondante) : {exc.describe()} "
-                        f"[{exc.where}]")
-    if getattr(args, "baseline", None):
-        report = apply_baseline(result, load_baseline(args.baseline))
-        if report.accepted:
-            print(f"scolint : {report.accepted} anomalie(s) déjà présente(s) dans la ligne de base "
-                  f"{args.baseline} (non comptées).", file=sys.stderr)
-        for e in report.gone:
-            ent = e.get("entity") or {}
-            reason = pointless_reason(result, str(e.get("rule")), ent.get("kind"), str(ent.get("id")))
-            if reason:
-                print(f"scolint : entrée de ligne de base sans objet : {reason} : {e.get('rule')} sur "
-                      f"{ent.get('kind')} « {ent.get('id')} » [{args.baseline}]", file=sys.stderr)
-            gone.append(f"anomalie de la ligne de base disparue : {e.get('rule')} sur "
-                        f"{ent.get('kind')} « {ent.get('id')} »")
-    if exc_report.accepted:
-        print(f"scolint : {exc_report.accepted} anomalie(s) acceptée(s) par une exception du fichier de projet.",
-              file=sys.stderr)
-    code = result.exit_code(fail_on)
-    if gone and getattr(args, "strict", False):
-        for line in gone:
-            print(f"scolint : --strict : {line}", file=sys.stderr)
-        print("scolint : --strict : mettez à jour la ligne de base (scolint baseline) ou retirez les "
-              "exceptions devenues inutiles.", file=sys.stderr)
-        code = max(code, 1)
-    return code
+    baseline = getattr(args, "baseline", None)
+    verdict = decide(result, fail_on, project.exceptions_for(result.uai),
+                     load_baseline(baseline) if baseline else None, str(baseline or ""),
+                     bool(getattr(args, "strict", False)), today)
+    for note in verdict.notes:
+        print(f"scolint : {note}", file=sys.stderr)
+    return verdict.code
