@@ -176,7 +176,7 @@ class Auditor:
             info = self.registries.formats.get(exp.format_id)
             graph.add("export", exp.meta.get("name", display), source="scolint", prov=Provenance(display, None, exp.system),
                       label=f"{Path(display.split('!')[-1]).name} ({info.label if info else exp.format_id})",
-                      format=exp.format_id, system=exp.system, uai=exp.uai, year=exp.year,
+                      format=exp.format_id, format_id=exp.format_id, system=exp.system, uai=exp.uai, year=exp.year,
                       exported_at=exp.exported_at, file=display, readable=exp.readable)
 
     def audit_vars(self, graph: Graph) -> dict[str, Any]:

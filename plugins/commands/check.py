@@ -20,6 +20,8 @@ def scolint_register(registries: Registries) -> None:
     registries.entities.declare(
         "export", "Un fichier d'export lu par scolint (un par fichier).", ("scolint",),
         format=("texte", "identifiant du format (siecle-eleves, sts-emp, edt-export...)"),
+        format_id=("texte", "le même identifiant, lisible dans une expression (« format » y est un nom réservé) : "
+                   "export.format_id == 'siecle-nomenclature'"),
         system=("texte", "système d'origine : SIECLE, STS, EDT, PRONOTE, ENT ou AAF"),
         uai=("texte", "UAI de l'établissement indiqué dans le fichier"),
         year=("entier", "année scolaire (première année : 2019 pour 2019-2020)"),
