@@ -87,16 +87,27 @@ def codes(entities: Iterable[Any]) -> list[str]:
     return out
 
 
+_FR_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+_ISO_DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+
+
 def to_date(value: Any) -> dt.date | None:
-    """Parse ``dd/mm/yyyy`` or ``yyyy-mm-dd``; None when empty or invalid."""
+    """Parse ``dd/mm/yyyy`` or ``yyyy-mm-dd`` (a time after it is ignored: ``2024-10-28T09:38``,
+    ``28/10/2024 09:38``); None when empty or invalid."""
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value or "").strip()
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+    text = str(value or "")
+    m = _FR_DATE.match(text)
+    try:
+        if m:
+            return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        m = _ISO_DATE.match(text)
+        if m:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:  # 31/02/2024
+        return None
     return None
 
 
