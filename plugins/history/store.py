@@ -71,7 +71,20 @@ DATA_TABLES = ("audit_findings", "audit_rules", "audit_exports", "audits")
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return utc_iso(dt.datetime.now(dt.timezone.utc))
+
+
+def utc_iso(moment: dt.datetime | str) -> str:
+    """A moment as stored: UTC, to the microsecond, always the same width (text order is
+    time order). A naive moment or text is taken as local time."""
+    if isinstance(moment, str):
+        try:
+            moment = dt.datetime.fromisoformat(moment.strip())
+        except ValueError:
+            raise UsageError(f"historique : date d'audit invalide « {moment} » (attendu : AAAA-MM-JJTHH:MM:SS)") from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
 def fingerprint_hmac(secret: bytes, fingerprint: str) -> str:
@@ -113,7 +126,7 @@ class AuditRecord:
             if f.rule_id not in known:
                 known.add(f.rule_id)
                 rules.append((f.rule_id, f.severity, "failed", per_rule[f.rule_id], REMONTEE_TAG in f.tags))
-        return cls(uai=uai.upper(), audited_at=audited_at or now_iso(), school_year=result.year,
+        return cls(uai=uai.upper(), audited_at=utc_iso(audited_at) if audited_at else now_iso(), school_year=result.year,
                    counts={s: sum(1 for f in active if f.severity == s) for s in SEVERITIES},
                    not_evaluated=sum(1 for o in result.outcomes if o.status == NOT_EVALUATED),
                    ready_remontee=readiness(result),
@@ -391,7 +404,7 @@ class History:
         self.db.execute(
             "INSERT INTO audits (id, uai, audited_at, recorded_at, source, school_year, errors, warnings, infos, "
             "not_evaluated, ready_remontee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (rec.id, rec.uai.upper(), rec.audited_at, now_iso(), rec.source, rec.school_year, c.get("error", 0),
+            (rec.id, rec.uai.upper(), utc_iso(rec.audited_at), now_iso(), rec.source, rec.school_year, c.get("error", 0),
              c.get("warning", 0), c.get("info", 0), rec.not_evaluated,
              None if rec.ready_remontee is None else int(rec.ready_remontee)))
         self.db.executemany("INSERT INTO audit_exports (audit_id, format_id, system_name, exported_at) "
@@ -416,7 +429,7 @@ class History:
         if self.retention_days <= 0:
             return 0
         limit = (now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(days=self.retention_days)
-        return self._delete_where("audited_at < ?", (limit.replace(microsecond=0).isoformat(),))
+        return self._delete_where("audited_at < ?", (utc_iso(limit),))
 
     def prune(self, now: dt.datetime | None = None) -> int:
         """Delete the audits older than the retention; return how many."""
