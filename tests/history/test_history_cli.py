@@ -147,3 +147,29 @@ def test_batch_without_history(tmp_path):
     doc = json.loads((tmp_path / "r" / f"rapport-{est.uai}.json").read_text("utf-8"))
     assert "changements" not in doc
     assert "Ce qui a changé" not in (tmp_path / "r" / f"rapport-{est.uai}.md").read_text("utf-8")
+
+
+def test_mail_says_what_changed(history_url, tmp_path, monkeypatch):
+    """``scolint send`` records like ``batch``: the second mail's HTML and text parts say
+    what changed since the first."""
+    import email
+    from email import policy
+    root = tmp_path / "depots"
+    est, _ = generate(root / "x", 40, 9)
+    (root / "x").rename(root / est.uai)
+    monkeypatch.setenv("SCOLINT_SMTP_FROM", "pole-appui@ac-exemple.fr")
+    monkeypatch.chdir(tmp_path)
+    opts = ["--destinataire", "ce.{uai}@ac-exemple.fr", "--jobs", "1", "--sans-config",
+            "--historique", history_url, "--donnees", str(tmp_path / "donnees")]
+    assert run("send", str(root), "--dry-run", "eml1", *opts)[0] == 0
+    code, out, err = run("send", str(root), "--dry-run", "eml2", *opts)
+    assert code == 0, err
+    first = email.message_from_bytes((tmp_path / "eml1" / f"{est.uai}.eml").read_bytes(), policy=policy.default)
+    second = email.message_from_bytes((tmp_path / "eml2" / f"{est.uai}.eml").read_bytes(), policy=policy.default)
+    assert "premier audit de l'établissement" in first.get_body(("plain",)).get_content()
+    n = len({a["fingerprint"] for a in json.loads((tmp_path / "eml2" / "rapports" / f"rapport-{est.uai}.json")
+                                                  .read_text("utf-8"))["anomalies"] if a["accepted"] is None})
+    text = second.get_body(("plain",)).get_content()
+    html = second.get_body(("html",)).get_content()
+    assert f": 0 nouvelle(s), 0 corrigée(s), {n} toujours là" in text
+    assert "Ce qui a changé" in html and f"{n} toujours là" in html
