@@ -8,6 +8,7 @@ only by its keyed fingerprint, its rule and severity (the history keeps nothing 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from scolint.engine.findings import SEVERITY_RANK
@@ -28,7 +29,10 @@ def report_changes(changes: Changes, result: Any, secret: bytes) -> dict[str, An
         return sorted((by_fp[fp] for fp in fps if fp in by_fp), key=lambda f: (-SEVERITY_RANK.get(f.severity, 0),
                                                                             f.rule_id, order.get(f.fingerprint, 0)))
 
-    return {"depuis": changes.since, "nouvelles": findings(changes.new), "corrigées": fixed,
+    since = changes.since
+    if since:  # stored in UTC; shown in local time like the audit's own date
+        since = dt.datetime.fromisoformat(since).astimezone().isoformat(timespec="seconds")
+    return {"depuis": since, "nouvelles": findings(changes.new), "corrigées": fixed,
             "toujours": findings(changes.still)}
 
 
