@@ -256,9 +256,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     entries = find_entries(Path(args.dossier))
     config = config_from_args(args, split_multi(args.formats) or ["html"])
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
+    history = config["history"].open() if config.get("history") else None  # migrated, key checked
     bar = Progress(len(entries))
     print(f"Audit de {len(entries)} établissement(s) avec {jobs} processus…", file=sys.stderr)
-    history = config["history"].open() if config.get("history") else None  # migrated, key checked
     try:
         outcomes = run_batch(entries, config, jobs, bar.step)
         html, csv = write_summary(outcomes, Path(config["out"]), args.host)

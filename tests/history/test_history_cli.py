@@ -173,3 +173,16 @@ def test_mail_says_what_changed(history_url, tmp_path, monkeypatch):
     html = second.get_body(("html",)).get_content()
     assert f": 0 nouvelle(s), 0 corrigée(s), {n} toujours là" in text
     assert "Ce qui a changé" in html and f"{n} toujours là" in html
+
+
+def test_unusable_history_stops_the_batch_before_any_audit(tmp_path):
+    root = tmp_path / "depots"
+    est, _ = generate(root / "x", 40, 10)
+    (root / "x").rename(root / est.uai)
+    bad = tmp_path / "pas-une-base.sqlite"
+    bad.write_text("ceci n'est pas une base SQLite\n" * 100, "utf-8")
+    code, out, err = run("batch", str(root), "-o", str(tmp_path / "r"), "--jobs", "1", "--sans-config",
+                         "--historique", str(bad), "--donnees", str(tmp_path / "d"))
+    assert code == 2 and f"base SQLite {bad} inutilisable" in err and "Traceback" not in err
+    assert "Audit de" not in err and not (tmp_path / "r").exists()
+    assert bad.read_text("utf-8").startswith("ceci n'est pas")  # left as it was
