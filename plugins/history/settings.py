@@ -106,3 +106,13 @@ def history_settings(args: argparse.Namespace, project: Any = None, environ: dic
     if len(secret) < 16:
         raise UsageError("historique : la clé de l'académie doit compter au moins 16 caractères")
     return HistorySettings(target=target, data_dir=str(data_dir), secret=secret, retention_days=int(retention))
+
+
+def open_history(project: Any = None, environ: dict[str, str] | None = None, **options: Any) -> History | None:
+    """The history as ``scolint batch`` would open it, for callers without a command line
+    (the portal): ``options`` are the command-line settings (``history``, ``data_dir``,
+    ``history_key_file``, ``retention``, ``no_history``), then the environment and the
+    project file (a :class:`~scolint.engine.config.ProjectConfig`). ``None`` when the
+    history is turned off."""
+    settings = history_settings(argparse.Namespace(**options), project, environ)
+    return settings.open() if settings is not None else None

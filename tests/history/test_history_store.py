@@ -189,3 +189,17 @@ def test_no_write_outside_the_given_folder(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "d").iterdir() if not p.name.startswith("h.sqlite-")) == [
         "cle-historique", "h.sqlite"]
     assert os.listdir(tmp_path) == ["d"]
+
+
+def test_open_history_like_the_batch(history_url, tmp_path, school):
+    """The portal's entry point: same settings as ``scolint batch`` (environment here)."""
+    from scolint.plugins.history.settings import open_history
+    est, result, truth = school
+    env = {"SCOLINT_DONNEES": str(tmp_path / "donnees"), "SCOLINT_HISTORIQUE": history_url}
+    with open_history(environ=env) as h:
+        h.record(result, est.uai, source="portail")
+    with open_history(environ=env) as h:
+        [audit] = h.audits(est.uai)
+        assert audit.source == "portail"
+    assert (tmp_path / "donnees" / "cle-historique").is_file()
+    assert open_history(environ=env, no_history=True) is None
