@@ -22,7 +22,9 @@ def report_changes(changes: Changes, result: Any, secret: bytes) -> dict[str, An
     titles = {o.rule_id: o.title for o in result.outcomes}
     fixed = []
     for rule, (sev, count) in sorted(changes.fixed_rules.items(), key=lambda kv: (-SEVERITY_RANK.get(kv[1][0], 0), kv[0])):
-        fixed.extend({"rule_id": rule, "severity": sev, "title": titles.get(rule, rule)} for _ in range(count))
+        # "rule" too: the key the action plan of the reports (issue 18) reads for a fixed finding
+        fixed.extend({"rule_id": rule, "rule": rule, "severity": sev, "title": titles.get(rule, rule)}
+                     for _ in range(count))
     order = {f.fingerprint: i for i, f in enumerate(result.active())}
 
     def findings(fps: list[str]) -> list[Any]:

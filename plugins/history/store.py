@@ -390,12 +390,16 @@ class History:
     def record_many(self, records: list[AuditRecord], now: dt.datetime | None = None) -> int:
         """Record several audits in ONE transaction (all or nothing), then prune.
         Returns the number of audits pruned."""
-        with self.db.transaction():
-            for rec in records:
-                self._insert(rec)
-            pruned = self._prune(now)
-            if self.before_commit is not None:
-                self.before_commit()
+        try:
+            with self.db.transaction():
+                for rec in records:
+                    self._insert(rec)
+                pruned = self._prune(now)
+                if self.before_commit is not None:
+                    self.before_commit()
+        except _db_errors() as exc:
+            raise UsageError(f"historique {self.where} : enregistrement impossible ({_pg_reason(exc)}) ; "
+                             "l'historique est resté tel qu'il était") from None
         return pruned
 
     def _insert(self, rec: AuditRecord) -> None:
