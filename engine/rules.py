@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 #: Largest rule file (characters): a rule is a page of YAML.
 MAX_RULE_CHARS = 200_000
 
-CORE_KEYS = ("id", "title", "severity", "tags", "flow", "description", "requires", "for_each",
-             "where", "message", "fix", "references", "tests")
-
 
 @dataclass
 class Rule:
