@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import OrderedDict
 from importlib import resources
@@ -91,7 +92,6 @@ def _console_changes(changes: dict[str, Any] | None) -> list[str]:
         return []
     if not changes.get("depuis"):
         return ["== Ce qui a changé : premier audit de l'établissement dans l'historique", ""]
-    from scolint.plugins.reporters.html import fr_datetime
     new, fixed, still = changes["nouvelles"], changes["corrigées"], changes["toujours"]
     lines = [f"== Ce qui a changé depuis l'audit du {fr_datetime(changes['depuis'])} : {len(new)} nouvelle(s), "
              f"{len(fixed)} corrigée(s), {len(still)} toujours là"]
@@ -151,14 +151,23 @@ def template_env() -> Any:
                       autoescape=select_autoescape(("html.j2", "xml.j2"), default_for_string=False),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md_escape
-    env.filters["frdate"] = _fr_datetime
+    env.filters["frdate"] = fr_datetime
     env.globals.update(SEVERITY_FR=SEVERITY_FR, SEVERITY_TITLE=SEVERITY_TITLE, STATUS_FR=STATUS_FR)
     return env
 
 
-def _fr_datetime(value: Any) -> str:
-    from scolint.plugins.reporters.html import fr_datetime
-    return fr_datetime(value)
+def fr_datetime(value: str | None) -> str:
+    """``2026-11-29T03:40:12+01:00`` -> ``29/11/2026 à 03:40``; a date alone -> ``29/11/2026``."""
+    if not value:
+        return ""
+    text = str(value)
+    try:
+        if "T" in text or " " in text.strip():
+            moment = dt.datetime.fromisoformat(text.strip())
+            return moment.strftime("%d/%m/%Y à %H:%M")
+        return dt.date.fromisoformat(text[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
 
 
 def _md_escape(value: Any) -> str:
