@@ -22,7 +22,7 @@ from scolint.engine.registry import Family, FormatInfo, Registries
 # The generator itself (plugins/gen/build.py, generate.py...) is imported by the commands
 # that run it: registering this plugin must not cost every ``scolint check`` its import.
 #: Same values as ``build.MAX_STUDENTS`` and ``generate.TRUTH_FILE`` (checked by
-#: tests/test_perf_startup.py), needed to declare the options without importing them.
+#: tests/plugins/gen/test_generator.py), needed to declare the options without importing them.
 MAX_STUDENTS = 2000
 TRUTH_FILE = "verite-terrain.json"
 MIN_STUDENTS = 40

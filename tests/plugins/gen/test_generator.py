@@ -253,3 +253,10 @@ def test_generated_shapes_follow_the_real_samples(generated, samples):
         extra = _paths(out / mine) - _paths(samples / real) - DOCUMENTED_EXTRAS - sts_services
         assert not extra, f"{mine} : éléments absents de l'échantillon réel {real} : {sorted(extra)}"
     assert sts_services, "les services STS (formats.md §2 : SERVICE@CODE_MATIERE, ENSEIGNANTS/ENSEIGNANT@ID)"
+
+
+def test_the_commands_constants_are_the_generators() -> None:
+    """plugins/gen/commands.py repeats two constants so that registering it stays cheap."""
+    from scolint.plugins.gen import build, commands, generate
+    assert commands.MAX_STUDENTS == build.MAX_STUDENTS
+    assert commands.TRUTH_FILE == generate.TRUTH_FILE
