@@ -24,7 +24,7 @@ from scolint.engine.registry import FormatInfo, Registries
 # that run it: registering this plugin must not cost every ``scolint check`` its import.
 #: Same values as ``build.MAX_STUDENTS`` and ``generate.TRUTH_FILE`` (checked by
 #: tests/test_perf_startup.py), needed to declare the options without importing them.
-MAX_STUDENTS = 2000
+MAX_STUDENTS = 5000
 TRUTH_FILE = "verite-terrain.json"
 MIN_STUDENTS = 40
 DEMO_STUDENTS = 600

@@ -36,11 +36,10 @@ def _services(w: XmlWriter, est: Establishment, services: list[Service]) -> None
             kind = est.teacher(s.teacher).type if tid == s.teacher else "local"
             w.open("ENSEIGNANT", [("TYPE", kind), ("ID", tid)]).leaf("HEURES_AGENT", f"{s.hours:.2f}")
             w.open("COURS_RATTACHES")
-            for c in est.courses:
-                if s.teacher in c.teachers and c.subject == s.subject and s.structure in (*c.divisions, *c.groups):
-                    begin = _hhmm(est.places[c.start][0])
-                    w.open("COURS").leaves([("CODE_ALTERNANCE", "H"), ("JOUR", c.day), ("HEURE_DEBUT", begin),
-                                            ("DUREE", f"{c.length:02d}00"), ("CODE_SALLE", c.room)]).close()
+            for c in est.courses_of(s.teacher, s.subject, s.structure):
+                begin = _hhmm(est.places[c.start][0])
+                w.open("COURS").leaves([("CODE_ALTERNANCE", "H"), ("JOUR", c.day), ("HEURE_DEBUT", begin),
+                                        ("DUREE", f"{c.length:02d}00"), ("CODE_SALLE", c.room)]).close()
             w.close().close()
         w.close().close()
     w.close()
