@@ -95,6 +95,7 @@ def generate(out_dir: str | Path, students: int, seed: int, defects: bool = True
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     est = build_establishment(students, seed)
+    est.changed()  # whoever built it (bench/datasets.py reshapes it) may have changed the lists
     if archives:
         est.flags["archives"] = True
     est.flags["shape"] = SHAPES[shape]
