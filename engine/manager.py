@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import pluggy
 
 from . import hookspecs
+from .discover import root_name
 from .errors import ScolintError
 from .model import Graph
 from .registry import Registries
@@ -54,16 +55,35 @@ class PluginHost:
             self.registries.set_plugin(pm.get_name(impl.plugin) or "?")
             impl.function(registries=self.registries)
 
-    # -- typed wrappers -------------------------------------------------------------
+    # -- the pipeline, driven by the declared families ---------------------------------
     def detect_format(self, path: Path, head: bytes) -> str | None:
-        return self.pm.hook.scolint_detect_format(path=path, head=head)
+        """The format of a file, by its content: the XML root element a single format
+        declares, else the families' ``detect`` (those marked ``detect_last`` at the end)."""
+        families = self.registries.families.values()
+        root = root_name(head)
+        if root is not None:
+            owners = [(fam, fmt) for fam in families for fmt in fam.formats if fmt.root == root]
+            if len(owners) == 1 and owners[0][0].detect is None:
+                return owners[0][1].id
+        for fam in sorted((f for f in families if f.detect is not None), key=lambda f: f.detect_last):
+            found = fam.detect(path, head)
+            if found is not None:
+                return str(found)
+        return None
 
     def load(self, path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool:
-        return bool(self.pm.hook.scolint_load(path=path, format_id=format_id, graph=graph,
-                                              options=options))
+        """Read one file with the loader of the family that declares ``format_id``."""
+        fam = self.registries.families.of_format(format_id)
+        if fam is None or fam.load is None:
+            return False
+        fam.load(path, format_id, graph, options)
+        return True
 
     def link(self, graph: Graph) -> None:
-        self.pm.hook.scolint_link(graph=graph)
+        """Run the families' link steps in their declared order."""
+        for fam in self.registries.families.ordered():
+            if fam.link is not None:
+                fam.link(graph)
 
     def rule_paths(self) -> list[Path]:
         paths: list[Path] = []

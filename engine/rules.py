@@ -22,9 +22,6 @@ from .registry import Registries
 if TYPE_CHECKING:
     import jsonschema
 
-# jsonschema and PyYAML (yamlines) are imported when a rule file is actually parsed:
-# with the rule cache (engine/rulecache.py) a run whose rules did not change needs neither.
-
 #: Largest rule file (characters): a rule is a page of YAML.
 MAX_RULE_CHARS = 200_000
 
@@ -273,37 +270,15 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironment) -> list[Rule]:
-    """Load every rule under ``paths``; ids must be unique.
-
-    A file already checked by an earlier run, with the same bytes and the same engine,
-    comes from the rule cache (engine/rulecache.py); any other file is parsed and
-    checked, and every error is raised exactly as without the cache.
-    """
-    from .rulecache import RuleCache
+    """Load every rule under ``paths``; ids must be unique."""
     files = rule_files(paths)
-    cache = RuleCache.open(lambda: _fingerprint(registries, env)) if files else None
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for f in files:
-        raw = _read_rule_file(f)
-        rule = cache.get(str(f), raw, Rule) if cache is not None else None
-        if rule is None:
-            rule = _rule_from_bytes(f, raw, registries, env)
-            if cache is not None:
-                cache.put(str(f), raw, rule)
+        rule = _rule_from_bytes(f, _read_rule_file(f), registries, env)
         if rule.id in seen:
             raise RuleFileError(str(f), rule.line("id"),
                                 f"identifiant « {rule.id} » déjà utilisé par {seen[rule.id]}", "DOUBLON")
         seen[rule.id] = str(f)
         rules.append(rule)
-    if cache is not None:
-        cache.save()
     return rules
-
-
-def _fingerprint(registries: Registries, env: RuleEnvironment) -> str:
-    """The rule cache's key: what the checks of :func:`parse_rule` depend on."""
-    from . import expressions
-    from .rulecache import fingerprint
-    limits = [MAX_RULE_CHARS, getattr(expressions, "MAX_SOURCE", None)]
-    return fingerprint(registries, env, base_schema(), limits)

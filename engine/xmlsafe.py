@@ -75,20 +75,8 @@ def _parser(encoding: str | None = None) -> etree.XMLParser:
                            remove_blank_text=True, encoding=encoding)
 
 
-#: The read-ahead of the audit under way (:class:`scolint.engine.prefetch.XmlPrefetcher`).
-_prefetcher: Any = None
-
-
 def parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
-    """Parse an XML file safely; raise :class:`InputError` with file and line.
-
-    During an audit the tree may come from the read-ahead thread: the same tree, the
-    same notes and the same error as a parse here (:mod:`scolint.engine.prefetch`).
-    """
-    if data is None and _prefetcher is not None:
-        tree = _prefetcher.take(path)
-        if tree is not None:
-            return tree
+    """Parse an XML file safely; raise :class:`InputError` with file and line."""
     return _parse(path, data)
 
 
@@ -271,14 +259,7 @@ def schema(name: str) -> etree.XMLSchema:
 
 def validate(tree: etree._ElementTree, xsd_name: str, max_errors: int = 20) -> list[tuple[int | None, str]]:
     """Validate ``tree`` against ``xsd_name``; return up to ``max_errors`` (line, message)."""
-    pf = _prefetcher
-    if pf is None:
-        return _validate(tree, xsd_name, max_errors)
-    found = pf.validation(tree, xsd_name, max_errors)
-    if found is not None:
-        return found
-    with pf.validation_lock:  # an XMLSchema's error log is shared by the threads
-        return _validate(tree, xsd_name, max_errors)
+    return _validate(tree, xsd_name, max_errors)
 
 
 def _validate(tree: etree._ElementTree, xsd_name: str, max_errors: int) -> list[tuple[int | None, str]]:

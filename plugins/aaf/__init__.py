@@ -18,7 +18,7 @@ from typing import Any
 
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Export, Graph, Provenance
-from scolint.engine.registry import FormatInfo, Registries
+from scolint.engine.registry import Family, FormatInfo, Registries
 from scolint.plugins.common.xmlload import check_schema_status, fr_date, root_name
 
 SYSTEM = "AAF"
@@ -44,14 +44,18 @@ HOW_TO_GET = ("Les fichiers AAF (ficAlimMENESR) sont produits par l'académie et
 
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    for cat, (fmt, label) in CATEGORIES.items():
-        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, HOW_TO_GET.format(cat=cat)))
-    from scolint.plugins.ent.kinds import declare_aaf
-    declare_aaf(registries)
+    """The AAF family: one format per record category (one root element), kinds, loader, link."""
+    from scolint.plugins.aaf.kinds import declare_aaf
+    registries.families.add("aaf", Family(
+        "aaf", SYSTEM, "AAF (annuaire académique fédérateur)",
+        formats=tuple(FormatInfo(fmt, label, SYSTEM, HOW_TO_GET.format(cat=cat), root=ROOT, xsd="aaf.xsd")
+                      for cat, (fmt, label) in CATEGORIES.items()),
+        load=load, detect=detect, link=link, link_after=("siecle", "sts"), link_before=("ent",),
+        declare=declare_aaf))
 
 
-@hookimpl
-def scolint_detect_format(path: Path, head: bytes) -> str | None:
+def detect(path: Path, head: bytes) -> str | None:
+    """Its category, read in the first record (else in the file name)."""
     if root_name(head) != ROOT:
         return None
     m = _CAT.search(head)
@@ -154,8 +158,7 @@ def after_struct(values: list[str]) -> list[tuple[str, list[str]]]:
     return out
 
 
-@hookimpl
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
     if format_id not in FORMATS:
         return None
     display = str(options.get("display") or path)
@@ -201,8 +204,7 @@ def _home_structures(graph: Graph) -> set[str]:
     return {e.get("jointure") for e in graph.all("aaf_establishment", SOURCE) if (e.get("uai") or "").upper() == uai}
 
 
-@hookimpl
-def scolint_link(graph: Graph) -> None:
+def link(graph: Graph) -> None:
     """AAF records to SIECLE students and guardians and STS teachers."""
     if not any(graph.all(kind, SOURCE) for kind in ("aaf_student", "aaf_guardian", "aaf_teacher")):
         return  # no AAF record: no index of people to build, no module to import

@@ -27,7 +27,6 @@ UAI_RE = re.compile(r"(?<![0-9A-Za-z])(\d{7}[A-Za-z])(?![0-9A-Za-z])")
 #: Input-problem codes that mean a file could not be read at all (their messages give the
 #: reason of an establishment in error).
 FATAL_CODES = ("ENTREE-ARCHIVE", "ENTREE-LECTURE", "ENTREE-FICHIER", "ENTREE-CHARGEUR")
-FLOW_COLUMNS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF", "GENERAL")
 
 
 @dataclass
@@ -90,7 +89,6 @@ def init_worker(config: dict[str, Any]) -> None:
     _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host,
                                  use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides)
     # The batch's processes already use every core: no XML read-ahead thread besides.
-    _WORKER["auditor"].read_ahead = False
     if config.get("secret"):
         from scolint.plugins.reporters.pseudonymise import Pseudonymiser
         Pseudonymiser(config["secret"])  # refuse a bad secret before the first audit

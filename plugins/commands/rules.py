@@ -152,7 +152,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from scolint.engine.rulelint import LintProblem, is_case_file
     from scolint.engine.testing import load_case_file, run_rule_tests
     reg = args.host.registries
-    env = make_environment(reg)
+    env = make_environment(reg, direct_code=False)  # rule tests: Jinja, the reference
     paths = [Path(p) for p in args.paths] or _paths(args)
     files = rule_files(paths)
     case_files = [f for f in files if is_case_file(f)] + rule_files(Path(c) for c in args.cases)

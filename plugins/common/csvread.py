@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from scolint.engine.errors import InputError
+from scolint.engine.model import Graph
 from scolint.plugins.common import csvcheck
 from scolint.plugins.common.csvprofile import (Column, Profile, all_profiles, builtin_profiles, fold,
                                         load_profile_file, parse_profile)
@@ -344,3 +345,20 @@ def iso_date(value: Any) -> str | None:
     if _DMY.fullmatch(text):
         return f"{text[6:]}-{text[3:5]}-{text[:2]}"
     return text if _YMD.fullmatch(text) else None
+
+
+#: Most row problems reported for one CSV file (the rest are summed up).
+MAX_PROBLEMS = 20
+
+
+def report_problems(graph: Graph, display: str, mapped: Mapped, prof: Profile) -> None:
+    """Row problems -> ``ENTREE-SCHEMA`` findings (file, line, column, in French)."""
+    fix = (f"Refaites l'export et donnez le fichier tel quel (sans l'ouvrir ni l'enregistrer dans un tableur). "
+           f"Si la disposition des colonnes a changé, adaptez le profil « {prof.id} » ou donnez le vôtre "
+           "avec --profile (docs/profils-csv.md).")
+    for line, column, msg in mapped.problems[:MAX_PROBLEMS]:
+        where = f"colonne « {column} » : " if column else ""
+        graph.problem("ENTREE-SCHEMA", f"{where}{msg} (profil {prof.id})", display, line, severity="error", fix=fix)
+    if len(mapped.problems) > MAX_PROBLEMS:
+        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_PROBLEMS} lignes non conformes : seules les premières sont "
+                      "listées", display, None, severity="error", fix=fix)
