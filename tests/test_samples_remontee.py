@@ -18,7 +18,7 @@ from scolint.engine.findings import NOT_EVALUATED
 
 #: The rules of the remontée checks (issue 16, item 5).
 RULES = ("EDT-STS-004", "EDT-STS-005", "EDT-STS-006", "X-STS-EDT-004", "X-STS-EDT-005", "X-STS-EDT-006",
-         "STS-MAT-001", "STS-MAT-002", "NOM-MAT-001", "NOM-MEF-001")
+         "STS-MAT-001", "STS-MAT-002")
 
 # case1, case3, case5 — emp_sts.xml:
 #   SALLES_COURS/SALLE_COURS@CODE="03" is the only room declared, while the one COURS of
@@ -49,11 +49,6 @@ EXPECTED: dict[tuple[str, ...], dict[tuple[str, str], int]] = {
     # each file alone: its own checks only (the X- rules need both files)
     ("sts/sts_emp_STS_EDT.xml",): {("STS-MAT-001", "10310019110:030102"): 1},
     ("edt/emp_sts_EDT_STS.xml",): {("EDT-STS-004", "23"): 1, ("EDT-STS-005", "H"): 1},
-    # The SIECLE nomenclatures: every CODE_MATIERE and CODE_MEF appears once (read with a
-    # counter over DONNEES/MATIERES/MATIERE@CODE_MATIERE and DONNEES/MEFS/MEF@CODE_MEF).
-    ("siecle/Nomenclature_BEE_NOMENCLATURES-3.1.xml",): {},
-    ("siecle/Nomenclature-2018-19_BEE_NOMENCLATURES-3.1.xml",): {},
-    ("siecle/Nomenclature_tout_niveau_latin9.xml",): {},
 }
 
 
@@ -129,7 +124,11 @@ def test_a_clean_pair_raises_none_of_these(tmp_path, auditor):
 
 def test_hand_made_pair_with_each_defect(tmp_path, auditor):
     """A subject typed twice in MATIERES, a service on a subject absent from MATIERES, a
-    division STS-Web does not have, a group put inside DIVISIONS."""
+    division STS-Web does not have, a group put inside DIVISIONS.
+
+    A code twice in a nomenclature (MATIERE@CODE, MEF@CODE of sts_emp; CODE_MATIERE,
+    CODE_MEF of SIECLE) is the schema's key (schemas/xsd): one ENTREE-SCHEMA finding naming
+    the value, not also a rule."""
     twice = '<MATIERE CODE="061300"><CODE_GESTION>MATHS</CODE_GESTION></MATIERE>\n'
     nested = '<GROUPES><GROUPE CODE="3A_G1"><DIVISIONS_APPARTENANCE><DIVISION_APPARTENANCE CODE="3A"/>' \
              '</DIVISIONS_APPARTENANCE></GROUPE></GROUPES>'
@@ -137,6 +136,7 @@ def test_hand_made_pair_with_each_defect(tmp_path, auditor):
                    EDT.format(division="3Z", nested=nested))
     result = auditor.audit([folder])
     got = Counter((f.rule_id, f.entity_id) for f in result.findings if f.rule_id in RULES)
-    assert dict(got) == {("NOM-MAT-001", "061300"): 1, ("STS-MAT-002", "69881:3A:999999:CG"): 1,
-                         ("X-STS-EDT-004", "3Z"): 1, ("EDT-STS-006", "3A_G1"): 1,
-                         ("X-STS-EDT-005", "3A_G1"): 1}
+    assert dict(got) == {("STS-MAT-002", "69881:3A:999999:CG"): 1, ("X-STS-EDT-004", "3Z"): 1,
+                         ("EDT-STS-006", "3A_G1"): 1, ("X-STS-EDT-005", "3A_G1"): 1}
+    twice = [f for f in result.findings if f.rule_id == "ENTREE-SCHEMA" and "061300" in f.message]
+    assert len(twice) == 1 and twice[0].provenance[0].file.endswith("sts_emp.xml")

@@ -123,12 +123,12 @@ _EMPTY = {
     "edt_teacher": lambda: {"last_name": None, "first_name": None, "birth_date": None, "postal_code": None,
                             "sts_id": None, "idpn": None, "idcas": None, "courses": [], "services": [],
                             "teacher": None, "link": None},
-    "edt_room": lambda: {"name": None},
+    "edt_room": lambda: {"name": None, "declared": False, "courses": []},
     "edt_class": lambda: {"name": None, "parts": [], "students": None, "groups": [], "courses": [], "services": [],
                           "division": None},
     "edt_class_part": lambda: {"edt_class": None, "students": None, "groups": []},
     "edt_group": lambda: {"name": None, "classes": [], "whole_classes": [], "class_names": [], "parts": [], "students": None,
-                          "courses": [], "services": [], "group": None},
+                          "courses": [], "services": [], "group": None, "nested": False},
 }
 
 
@@ -153,7 +153,8 @@ def load_export(tree: Any, graph: Graph, display: str, kinds: frozenset[str] | s
             r.add("edt_subject", attr(el, "Ident") or "", el, label or code or "?", code=code, label=label, subject=None)
     for el in root.iterfind(f"{q('Salles')}/{q('Salle')}"):
         if attr(el, "Ident"):
-            r.add("edt_room", attr(el, "Ident") or "", el, attr(el, "Nom") or "?", name=attr(el, "Nom"))
+            r.add("edt_room", attr(el, "Ident") or "", el, attr(el, "Nom") or "?", name=attr(el, "Nom"), declared=True,
+                  courses=[])
     for el in root.iterfind(f"{q('Professeurs')}/{q('Professeur')}"):
         if attr(el, "Ident"):
             fields = _EMPTY["edt_teacher"]()
