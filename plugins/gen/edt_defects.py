@@ -20,7 +20,7 @@ FLAGS = "edt"
 def flags(est: Establishment) -> dict:
     """The EDT writer's flags (created on first use)."""
     return est.flags.setdefault(FLAGS, {"absent": [], "class": {}, "stale": {}, "extra": [], "coteacher": {},
-                                        "dropped": [], "subject": {}})
+                                        "dropped": [], "subject": {}, "undeclared_rooms": [], "late_week": False})
 
 
 def _skey(s: Student) -> str:
@@ -149,6 +149,25 @@ def unknown_subject(est: Establishment, truth: GroundTruth, rng: random.Random) 
     truth.add("X-STS-EDT-002", "teacher", t.sts_id, defect=name, detail="conséquence : services différents")
 
 
+def undeclared_room(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
+    """A room used by courses of the remontée file but left out of its SALLES_COURS."""
+    name = "edt.salle-non-declaree"
+    room = est.pick(rng, est.rooms, lambda r: f"room:{r.code}", name)
+    if room is None:
+        return
+    flags(est)["undeclared_rooms"].append(room.code)
+    truth.add("EDT-STS-004", "edt_room", room.code, defect=name,
+              detail=f"salle {room.code} ({room.name}) absente de SALLES_COURS du fichier EDT_STS")
+
+
+def late_week(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
+    """The remontée's weekly alternance lists a week of the next school year (calendar of EDT
+    badly set up): the Monday after the school year's last day."""
+    flags(est)["late_week"] = True
+    truth.add("EDT-STS-005", "edt_alternance", "H", defect="edt.semaine-hors-annee",
+              detail="une semaine de l'année scolaire suivante dans l'alternance H du fichier EDT_STS")
+
+
 def _several_levels(est: Establishment) -> bool:
     levels = [d.level for d in est.divisions if _halves(est, d.code)]
     return any(levels.count(lv) > 1 for lv in set(levels))
@@ -180,6 +199,12 @@ DEFECTS: tuple[Defect, ...] = (
            "Un co-enseignant ajouté dans EDT, inconnu de STS-Web (fichier de remontée).", unknown_coteacher, changes=False),
     Defect("edt.service-different", ("X-STS-EDT-002",),
            "Un service de STS-Web absent du fichier de remontée d'EDT.", dropped_service, per_size(400), changes=False),
+    Defect("edt.salle-non-declaree", ("EDT-STS-004",),
+           "Une salle utilisée par des cours du fichier de remontée mais absente de sa liste des salles (SALLES_COURS).",
+           undeclared_room, changes=False),
+    Defect("edt.semaine-hors-annee", ("EDT-STS-005",),
+           "Une semaine de l'année scolaire suivante dans l'alternance hebdomadaire du fichier de remontée "
+           "(une graine sur deux).", late_week, enabled=lambda est: est.seed % 2 == 0, changes=False),
     Defect("edt.matiere-hors-nomenclature", ("X-STS-EDT-003", "X-STS-EDT-002"),
            "Un service du fichier de remontée avec un code matière hors de la nomenclature STS-Web.",
            unknown_subject, changes=False),

@@ -58,8 +58,13 @@ def write_edt_sts(est: Establishment, path: Path) -> Path:
     w.leaves([("LIBELLE_COURT", "Cours Hebd"), ("LIBELLE_LONG", "Cours Hebdomadaire")]).open("SEMAINES")
     for week in est.school_weeks:
         w.leaf("DATE_DEBUT_SEMAINE", (est.week1_monday + dt.timedelta(days=7 * (week - 1))).isoformat())
+    if fl["late_week"]:  # the first Monday after the school year (edt.semaine-hors-annee)
+        after = est.end_date + dt.timedelta(days=7 - est.end_date.weekday())
+        w.leaf("DATE_DEBUT_SEMAINE", after.isoformat())
     w.close().close().close().open("SALLES_COURS")
     for r in est.rooms:
+        if r.code in fl["undeclared_rooms"]:
+            continue
         w.open("SALLE_COURS", [("CODE", r.code)]).empty("GROUPE_SALLE").empty("LOCALISATION").close()
     w.close().open("INDIVIDUS")
     teaching = sorted({s.teacher for s in est.services} | set(fl["coteacher"].values()))
