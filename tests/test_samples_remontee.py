@@ -17,7 +17,7 @@ from scolint.engine.audit import Auditor
 from scolint.engine.findings import NOT_EVALUATED
 
 #: The rules of the remontée checks (issue 16, item 5).
-RULES = ("EDT-STS-004", "EDT-STS-005", "EDT-STS-006", "X-STS-EDT-004", "X-STS-EDT-005", "X-STS-EDT-006",
+RULES = ("EDT-REM-001", "EDT-REM-002", "EDT-REM-003", "X-STS-REM-001", "X-STS-REM-002", "X-STS-REM-003",
          "STS-MAT-001", "STS-MAT-002")
 
 # case1, case3, case5 — emp_sts.xml:
@@ -37,9 +37,9 @@ RULES = ("EDT-STS-004", "EDT-STS-005", "EDT-STS-006", "X-STS-EDT-004", "X-STS-ED
 #   @CODE="3B"; the sts_emp has GROUPE 3B_G2 but DIVISIONS is empty (<DIVISIONS/>)
 #   -> group known, its division 3B unknown to STS-Web; COURS/CODE_SALLE 23 with only room 03
 #   declared -> room 23 undeclared; ALTERNANCE H week 2099-09-03 -> outside 2018-19.
-PAIR_13_5 = {("EDT-STS-004", "15"): 1, ("EDT-STS-005", "H"): 1, ("STS-MAT-001", "10310019110:030102"): 1}
-PAIR_4 = {("EDT-STS-004", "23"): 1, ("EDT-STS-005", "H"): 1, ("STS-MAT-001", "10310019110:030102"): 1,
-          ("X-STS-EDT-006", "3B_G2"): 1}
+PAIR_13_5 = {("EDT-REM-001", "15"): 1, ("EDT-REM-002", "H"): 1, ("STS-MAT-001", "10310019110:030102"): 1}
+PAIR_4 = {("EDT-REM-001", "23"): 1, ("EDT-REM-002", "H"): 1, ("STS-MAT-001", "10310019110:030102"): 1,
+          ("X-STS-REM-003", "3B_G2"): 1}
 EXPECTED: dict[tuple[str, ...], dict[tuple[str, str], int]] = {
     ("edt-sts-pairs/case1",): PAIR_13_5,
     ("edt-sts-pairs/case3",): PAIR_13_5,
@@ -48,7 +48,7 @@ EXPECTED: dict[tuple[str, ...], dict[tuple[str, str], int]] = {
     ("sts/sts_emp_STS_EDT.xml", "edt/emp_sts_EDT_STS.xml"): PAIR_4,
     # each file alone: its own checks only (the X- rules need both files)
     ("sts/sts_emp_STS_EDT.xml",): {("STS-MAT-001", "10310019110:030102"): 1},
-    ("edt/emp_sts_EDT_STS.xml",): {("EDT-STS-004", "23"): 1, ("EDT-STS-005", "H"): 1},
+    ("edt/emp_sts_EDT_STS.xml",): {("EDT-REM-001", "23"): 1, ("EDT-REM-002", "H"): 1},
 }
 
 
@@ -70,11 +70,11 @@ def test_remontee_findings_are_what_a_reader_finds(samples, auditor, names):
 def test_findings_name_the_record_and_the_file(samples, auditor):
     result = auditor.audit([samples / "edt-sts-pairs/case4"])
     by_rule = {f.rule_id: f for f in result.findings if f.rule_id in RULES}
-    room = by_rule["EDT-STS-004"]
+    room = by_rule["EDT-REM-001"]
     assert "23" in room.message and room.provenance[0].file.endswith("emp_sts.xml")
-    weeks = by_rule["EDT-STS-005"]
+    weeks = by_rule["EDT-REM-002"]
     assert "2099-09-03" in weeks.message and "2018" in weeks.message
-    assert "3B" in by_rule["X-STS-EDT-006"].message and "3B_G2" in by_rule["X-STS-EDT-006"].message
+    assert "3B" in by_rule["X-STS-REM-003"].message and "3B_G2" in by_rule["X-STS-REM-003"].message
     programme = by_rule["STS-MAT-001"]
     assert "030102" in programme.message and programme.provenance[0].file.endswith("sts_emp.xml")
 
@@ -136,7 +136,7 @@ def test_hand_made_pair_with_each_defect(tmp_path, auditor):
                    EDT.format(division="3Z", nested=nested))
     result = auditor.audit([folder])
     got = Counter((f.rule_id, f.entity_id) for f in result.findings if f.rule_id in RULES)
-    assert dict(got) == {("STS-MAT-002", "69881:3A:999999:CG"): 1, ("X-STS-EDT-004", "3Z"): 1,
-                         ("EDT-STS-006", "3A_G1"): 1, ("X-STS-EDT-005", "3A_G1"): 1}
+    assert dict(got) == {("STS-MAT-002", "69881:3A:999999:CG"): 1, ("X-STS-REM-001", "3Z"): 1,
+                         ("EDT-REM-003", "3A_G1"): 1, ("X-STS-REM-002", "3A_G1"): 1}
     twice = [f for f in result.findings if f.rule_id == "ENTREE-SCHEMA" and "061300" in f.message]
     assert len(twice) == 1 and twice[0].provenance[0].file.endswith("sts_emp.xml")

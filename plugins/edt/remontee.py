@@ -98,7 +98,7 @@ def load_edt_sts(tree: Any, graph: Graph, display: str) -> None:
                        ("edt_group", "DONNEES/STRUCTURE/GROUPES/GROUPE")):
         for el in root.iterfind(path):
             _structure(ctx, kind, el)
-    for path in NESTED_GROUPS:  # read as groups; rule EDT-STS-006 says where they are
+    for path in NESTED_GROUPS:  # read as groups; rule EDT-REM-003 says where they are
         for el in root.iterfind(path):
             _structure(ctx, "edt_group", el, nested=True)
 

@@ -156,7 +156,7 @@ def undeclared_room(est: Establishment, truth: GroundTruth, rng: random.Random) 
     if room is None:
         return
     flags(est)["undeclared_rooms"].append(room.code)
-    truth.add("EDT-STS-004", "edt_room", room.code, defect=name,
+    truth.add("EDT-REM-001", "edt_room", room.code, defect=name,
               detail=f"salle {room.code} ({room.name}) absente de SALLES_COURS du fichier EDT_STS")
 
 
@@ -164,7 +164,7 @@ def late_week(est: Establishment, truth: GroundTruth, rng: random.Random) -> Non
     """The remontée's weekly alternance lists a week of the next school year (calendar of EDT
     badly set up): the Monday after the school year's last day."""
     flags(est)["late_week"] = True
-    truth.add("EDT-STS-005", "edt_alternance", "H", defect="edt.semaine-hors-annee",
+    truth.add("EDT-REM-002", "edt_alternance", "H", defect="edt.semaine-hors-annee",
               detail="une semaine de l'année scolaire suivante dans l'alternance H du fichier EDT_STS")
 
 
@@ -199,10 +199,10 @@ DEFECTS: tuple[Defect, ...] = (
            "Un co-enseignant ajouté dans EDT, inconnu de STS-Web (fichier de remontée).", unknown_coteacher, changes=False),
     Defect("edt.service-different", ("X-STS-EDT-002",),
            "Un service de STS-Web absent du fichier de remontée d'EDT.", dropped_service, per_size(400), changes=False),
-    Defect("edt.salle-non-declaree", ("EDT-STS-004",),
+    Defect("edt.salle-non-declaree", ("EDT-REM-001",),
            "Une salle utilisée par des cours du fichier de remontée mais absente de sa liste des salles (SALLES_COURS).",
            undeclared_room, changes=False),
-    Defect("edt.semaine-hors-annee", ("EDT-STS-005",),
+    Defect("edt.semaine-hors-annee", ("EDT-REM-002",),
            "Une semaine de l'année scolaire suivante dans l'alternance hebdomadaire du fichier de remontée "
            "(une graine sur deux).", late_week, enabled=lambda est: est.seed % 2 == 0, changes=False),
     Defect("edt.matiere-hors-nomenclature", ("X-STS-EDT-003", "X-STS-EDT-002"),
