@@ -127,6 +127,8 @@ def declare_kinds(registries: Registries) -> None:
         "cours, H pour hebdomadaire), identifiée par son CODE.", ("edt_sts",),
         code=("texte", "code de l'alternance (ALTERNANCE@CODE)"),
         weeks=("liste de textes", "premiers jours des semaines (DATE_DEBUT_SEMAINE, dates ISO AAAA-MM-JJ)"),
+        first_week=("texte", "la plus ancienne de ces dates, ou rien"),
+        last_week=("texte", "la plus récente de ces dates, ou rien"),
         year=("nombre", "année scolaire du fichier (PARAMETRES/ANNEE_SCOLAIRE : 2018 pour 2018-2019)"),
         year_start=("texte", "premier jour de l'année scolaire (1er septembre, date ISO), ou rien"),
         year_end=("texte", "dernier jour de l'année scolaire (31 août suivant, date ISO), ou rien"),

@@ -86,9 +86,11 @@ def load_edt_sts(tree: Any, graph: Graph, display: str) -> None:
         code = attr(el, "CODE")
         if code:
             ctx.weeks[code] = [d for d in (iso_date(val(w, ".")) for w in el.iterfind("SEMAINES/DATE_DEBUT_SEMAINE")) if d]
+            weeks = ctx.weeks[code]
             graph.add("edt_alternance", code, source=SOURCE, prov=ctx.prov(el),
                       label=f"alternance {code}" + (f" ({val(el, 'LIBELLE_COURT')})" if val(el, "LIBELLE_COURT") else ""),
-                      code=code, weeks=ctx.weeks[code], year=year, **bounds)
+                      code=code, weeks=weeks, first_week=min(weeks, default=None), last_week=max(weeks, default=None),
+                      year=year, **bounds)
     for el in root.iterfind("DONNEES/SALLES_COURS/SALLE_COURS"):
         ctx.room(attr(el, "CODE"), el, declared=True)
     for el in root.iterfind("DONNEES/INDIVIDUS/INDIVIDU"):
