@@ -139,7 +139,11 @@ class Auditor:
         before = len(graph.exports)
         try:
             with xmlsafe.notes() as notes:
-                handled = self.host.load(path, fmt, graph, dict(options, display=display))
+                opts = dict(options, display=display)
+                # a family may hand a file over to the family of another format (a CSV whose
+                # user profile names a PRONOTE layout, read first as a generic CSV)
+                opts["load_as"] = lambda other: self.host.load(path, other, graph, dict(options, display=display))
+                handled = self.host.load(path, fmt, graph, opts)
             for _path, line, note in notes:
                 graph.problem("ENTREE-ENCODAGE", note, display, line, severity="warning",
                               fix="Refaites l'export depuis le logiciel d'origine et donnez le fichier tel quel, "
@@ -151,7 +155,7 @@ class Auditor:
         except Exception as exc:  # a loader bug must not end the audit of other files
             graph.problem("ENTREE-CHARGEUR", f"erreur du chargeur « {fmt} » : {type(exc).__name__}: {exc}",
                           display, fatal=True,
-                          fix="Signalez ce fichier à l'équipe scolint (sans le transmettre s'il contient des données personnelles).")
+                          fix="Signalez ce fichier à l'équipe scolint (sans le transmettre s'il contient des données personnelles).")  # noqa: E501
             handled = True
         if not handled:
             graph.problem("ENTREE-INCONNU", f"aucun chargeur pour le format « {fmt} »", display, severity="warning")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
-from .errors import ScolintError, UsageError
+from .errors import ScolintError
 
 DESCRIPTION = """\
 scolint vérifie les exports d'un établissement (SIECLE, STS-Web, EDT, PRONOTE, ENT, AAF)

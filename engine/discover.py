@@ -134,13 +134,13 @@ class Discovery:
         with zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
             if len(infos) > MAX_ZIP_MEMBERS:
-                self.errors.append(InputError(display, None, f"archive de {len(infos)} fichiers : trop de fichiers (max {MAX_ZIP_MEMBERS})"))
+                self.errors.append(InputError(display, None, f"archive de {len(infos)} fichiers : trop de fichiers (max {MAX_ZIP_MEMBERS})"))  # noqa: E501
                 return
             total = sum(i.file_size for i in infos)
             packed = sum(i.compress_size for i in infos) or 1
             if (total + self._extracted > MAX_ZIP_TOTAL
                     or total / packed > MAX_ZIP_RATIO and total > 10 * 1024 * 1024):
-                self.errors.append(InputError(display, None, "archive suspecte (bombe de décompression) : taille décompressée ou taux de compression excessif, refusée"))
+                self.errors.append(InputError(display, None, "archive suspecte (bombe de décompression) : taille décompressée ou taux de compression excessif, refusée"))  # noqa: E501
                 return
             dest = Path(tempfile.mkdtemp(dir=self._tmp))
             for index, info in enumerate(infos):

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .model import Graph
     from .registry import Registries
 
 hookspec = pluggy.HookspecMarker("scolint")

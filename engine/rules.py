@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 #: Largest rule file (characters): a rule is a page of YAML.
 MAX_RULE_CHARS = 200_000
 
-CORE_KEYS = ("id", "title", "severity", "tags", "flow", "description", "requires", "for_each",
-             "where", "message", "fix", "references", "tests")
-
 
 @dataclass
 class Rule:
@@ -65,14 +62,18 @@ def line_for(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | 
 
 @lru_cache(maxsize=1)
 def base_schema() -> dict[str, Any]:
-    """The rule schema shipped in ``scolint.schemas`` (rule.schema.json)."""
-    text = resources.files("scolint.schemas").joinpath("rule.schema.json").read_text("utf-8")
+    """The keys every rule shares (``schemas/rule-core.schema.json``), without check kinds."""
+    text = resources.files("scolint.schemas").joinpath("rule-core.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
 def full_schema(registries: Registries) -> dict[str, Any]:
-    """The rule schema extended with every registered check kind's options."""
+    """The rule schema: the shared keys plus every registered check kind's options, as each
+    check kind declares them beside its code. ``schemas/rule.schema.json`` is this schema for
+    scolint's own plugins (``scolint rules schema -o schemas/rule.schema.json``; a test
+    keeps it in step)."""
     schema = copy.deepcopy(base_schema())
+    schema.pop("$comment", None)
     for kind in registries.checks.values():
         if kind.id not in schema["properties"]:
             sub = dict(kind.options_schema)

@@ -100,7 +100,7 @@ def _parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
     for pattern in _ENTITY_DECLS if b"\x00" in data else _ENTITY_DECLS[:1]:
         m = pattern.search(data)
         if m:
-            nl = b"\n" if pattern is _ENTITY_DECLS[0] else "\n".encode("utf-16-le" if pattern is _ENTITY_DECLS[1] else "utf-16-be")
+            nl = b"\n" if pattern is _ENTITY_DECLS[0] else "\n".encode("utf-16-le" if pattern is _ENTITY_DECLS[1] else "utf-16-be")  # noqa: E501
             line = data[: m.start()].count(nl) + 1
             raise InputError(p, line, "déclaration d'entité XML (<!ENTITY>) refusée par sécurité")
     elements = data.count(b"<")
@@ -250,7 +250,10 @@ def _syntax_fr(exc: etree.XMLSyntaxError) -> str:
 
 @lru_cache(maxsize=None)
 def schema(name: str) -> etree.XMLSchema:
-    """Load (once) the XSD ``schemas/xsd/<name>`` shipped with scolint."""
+    """Load (once) an XSD: ``schemas/xsd/<name>`` shipped with scolint, or the file at the
+    absolute path ``name`` (the XSD a third-party family ships in its own package)."""
+    if Path(name).is_absolute():
+        return etree.XMLSchema(etree.parse(name, _parser()))
     ref = resources.files("scolint.schemas").joinpath("xsd", name)
     with resources.as_file(ref) as p:
         doc = etree.parse(str(p), _parser())
@@ -284,7 +287,7 @@ def _xsd_fr(msg: str) -> str:
     msg = msg.replace("Expected is", "attendu :")
     msg = msg.replace("is not a valid value of the atomic type", "n'est pas une valeur valide du type")
     msg = msg.replace("The attribute", "l'attribut").replace("is required but missing", "est obligatoire mais absent")
-    msg = msg.replace("[facet 'pattern'] The value", "la valeur").replace("is not accepted by the pattern", "ne respecte pas le motif")
+    msg = msg.replace("[facet 'pattern'] The value", "la valeur").replace("is not accepted by the pattern", "ne respecte pas le motif")  # noqa: E501
     return msg
 
 

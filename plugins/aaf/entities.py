@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from scolint.engine.model import Graph, Provenance
-from scolint.plugins.aaf import after_struct, first, multi
+from scolint.plugins.aaf.feed import after_struct, first, multi
 from scolint.plugins.common.people import people_index
 from scolint.plugins.common.xmlload import fr_date
 

@@ -5,17 +5,32 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scolint.engine.discover import atomic_write
 from scolint.engine.findings import SEVERITIES
 
-from .batch import Outcome
-
 CSV_NAME, HTML_NAME = "synthese-academie.csv", "synthese-academie.html"
 #: Column headers of the CSV (French; ``;`` separator and a BOM so that a French
 #: spreadsheet opens it with its accents).
+@dataclass
+class Outcome:
+    """What the audit of one establishment gave (small and picklable)."""
+
+    key: str
+    uai: str | None = None
+    establishment: str | None = None
+    error: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    flows: dict[str, int] = field(default_factory=dict)
+    worst: list[tuple[str, str, int]] = field(default_factory=list)
+    not_evaluated: int = 0
+    reports: dict[str, str] = field(default_factory=dict)
+    exit_code: int = 0
+
+
 def headers(flows: list[str]) -> list[str]:
     """Column headers: one column per flow step (the declared families, then GENERAL)."""
     return (["uai", "etablissement", "statut", "erreurs", "avertissements", "informations"]

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
@@ -31,8 +28,16 @@ from typing import Any, Iterable
 from scolint.engine.errors import InputError
 from scolint.engine.model import Graph
 from scolint.plugins.common import csvcheck
-from scolint.plugins.common.csvprofile import (Column, Profile, all_profiles, builtin_profiles, fold,
-                                        load_profile_file, parse_profile)
+from scolint.plugins.common.csvcheck import family_schema
+from scolint.plugins.common.csvprofile import (
+    Column,
+    Profile,
+    all_profiles,
+    builtin_profiles,
+    fold,
+    load_profile_file,
+    parse_profile,
+)
 
 __all__ = ["Column", "Profile", "Table", "Row", "Mapped", "all_profiles", "builtin_profiles", "decode", "fold",
            "iso_date", "joined", "load_profile_file", "map_rows", "match_profile", "matches", "parse_profile",
@@ -179,13 +184,6 @@ def _has_header(profile: Profile, table: Table) -> bool:
         return profile.header == "oui"
     names = set(_header_index(table.rows[0][1]))
     return any(n in names for col in profile.columns.values() for n in col.names)
-
-
-@lru_cache(maxsize=None)
-def family_schema(family: str) -> dict[str, Any]:
-    """The JSON Schema of a mapped row of ``family`` (``schemas/csv/<famille>.schema.json``)."""
-    ref = resources.files("scolint.schemas").joinpath("csv", f"{family}.schema.json")
-    return json.loads(ref.read_text("utf-8"))
 
 
 def map_rows(profile: Profile, table: Table, with_secrets: bool = False) -> Mapped:

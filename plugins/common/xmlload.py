@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -72,11 +73,11 @@ def check_schema_status(tree: Any, xsd_name: str, graph: Graph, display: str, la
         if text is None or (line in seen and "valeur obligatoire absente" in text):
             continue  # the missing attribute / invalid value of that line is already reported
         seen.add(line)
-        graph.problem("ENTREE-SCHEMA", f"non conforme au schéma {xsd_name} : {text}", display, line,
+        graph.problem("ENTREE-SCHEMA", f"non conforme au schéma {Path(xsd_name).name} : {text}", display, line,
                       severity="error", fix=fix)
         count += 1
     if len(errors) > MAX_SCHEMA_ERRORS:
-        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_SCHEMA_ERRORS} écarts au schéma {xsd_name} : "
+        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_SCHEMA_ERRORS} écarts au schéma {Path(xsd_name).name} : "
                       "seuls les premiers sont listés", display, None, severity="error", fix=fix)
         count += 1
     return count + check_values(tree, graph, display, fix), not errors

@@ -18,8 +18,8 @@ from scolint.engine.model import Graph
 from scolint.engine.registry import Family, FormatInfo, Registries
 from scolint.plugins.edt import crypt as edt_crypt
 from scolint.plugins.edt import export as edt_export
-from scolint.plugins.edt import remontee as edt_sts
 from scolint.plugins.edt import link as link_edt
+from scolint.plugins.edt import remontee as edt_sts
 from scolint.plugins.edt.kinds import declare_kinds
 
 SYSTEM = "EDT"

@@ -106,9 +106,11 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
     csvread.report_problems(graph, display, mapped, prof)
     if prof.family == FORMAT:
         load_accounts(graph, display, prof, table, mapped, options.get("kinds"))
-    else:
-        from scolint.plugins import pronote
-        pronote.load_family(graph, display, prof, table, mapped, options.get("kinds"))
+    else:  # a profile of another CSV family: read by the family that declares that format
+        load_as = options.get("load_as")
+        if load_as is None or not load_as(prof.family):
+            graph.problem("ENTREE-INCONNU", f"aucun chargeur pour le format « {prof.family} » (profil {prof.id})",
+                          display, None, severity="warning")
     return True
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +24,7 @@ from .shapes import DEFAULT as DEFAULT_SHAPE, SHAPES  # a few dataclasses: cheap
 # The generator itself (plugins/gen/build.py, generate.py...) is imported by the commands
 # that run it: registering this plugin must not cost every ``scolint check`` its import.
 #: Same values as ``build.MAX_STUDENTS`` and ``generate.TRUTH_FILE`` (checked by
-#: tests/test_perf_startup.py), needed to declare the options without importing them.
+#: tests/plugins/gen/test_generator.py), needed to declare the options without importing them.
 MAX_STUDENTS = 5000
 TRUTH_FILE = "verite-terrain.json"
 MIN_STUDENTS = 40

@@ -8,8 +8,7 @@ from importlib import resources
 from typing import Any
 
 from scolint.engine import hookimpl
-from scolint.engine.findings import (NOT_EVALUATED, RULE_ERROR, SEVERITIES, SEVERITY_FR, STATUS_FR,
-                                     AuditResult, Finding)
+from scolint.engine.findings import NOT_EVALUATED, RULE_ERROR, SEVERITIES, SEVERITY_FR, STATUS_FR, AuditResult, Finding
 from scolint.engine.registry import Registries, Reporter
 
 SEVERITY_TITLE = {"error": "Erreurs", "warning": "Avertissements", "info": "Informations"}

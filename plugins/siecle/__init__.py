@@ -24,8 +24,8 @@ from typing import Any
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Entity, Export, Graph, Provenance
 from scolint.engine.registry import Family, FormatInfo, Registries
-from scolint.plugins.siecle.kinds import declare_kinds
 from scolint.plugins.common.xmlload import attr, check_schema, fields, fr_date, sex_letter, to_int, val
+from scolint.plugins.siecle.kinds import declare_kinds
 
 SYSTEM = "SIECLE"
 SOURCE = "siecle"

@@ -15,8 +15,7 @@ from typing import Any
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Export, Graph, Provenance
 from scolint.engine.registry import Family, FormatInfo, Registries
-from scolint.plugins.common.xmlload import (attr, check_schema, fields, iso_date, sex_letter, to_float,
-                                     to_int, val)
+from scolint.plugins.common.xmlload import attr, check_schema, fields, iso_date, sex_letter, to_float, to_int, val
 
 FORMAT = "sts-emp"
 ROOT = "STS_EDT"

@@ -22,12 +22,11 @@ from typing import Any, Callable
 import pytest
 from jinja2 import ChainableUndefined
 
-from scolint.engine import expressions
 from scolint.engine.audit import Auditor
 from scolint.engine.expressions import ExpressionError, RuleEnvironment, run, run_jinja
 from scolint.engine.model import Entity, Graph, Provenance
-from scolint.plugins.language import filters
 from scolint.plugins.gen.generate import generate
+from scolint.plugins.language import filters
 
 
 @pytest.fixture(scope="module")

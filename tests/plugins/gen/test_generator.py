@@ -163,7 +163,7 @@ def test_defects_record_what_they_did(generated):
     assert nodiv.division is None and not nodiv.left
     assert not est.services_of(by_rule["STS-SERV-001"].id)
     dup = est.guardian(by_rule["SIE-RESP-002"].id)
-    twins = [g for g in est.guardians if names.name_key(g.last_name, g.first_name) == names.name_key(dup.last_name, dup.first_name)]
+    twins = [g for g in est.guardians if names.name_key(g.last_name, g.first_name) == names.name_key(dup.last_name, dup.first_name)]  # noqa: E501
     assert len(twins) == 2 and est.guardians.index(twins[0]) < est.guardians.index(twins[1]) and twins[0] is dup
     assert (twins[0].last_name, twins[0].first_name) != (twins[1].last_name, twins[1].first_name)
 
@@ -333,3 +333,10 @@ def test_every_shape_follows_the_real_samples(tmp_path, samples, shape):
         sans = etree.parse(str(tmp_path / "ElevesSansAdresses.xml")).getroot()
         assert sans.findtext("PARAMETRES/HORODATAGE") == avec.findtext("PARAMETRES/HORODATAGE")
         assert [e.get("ELEVE_ID") for e in sans.iter("ELEVE")] == [e.get("ELEVE_ID") for e in avec.iter("ELEVE")]
+
+
+def test_the_commands_constants_are_the_generators() -> None:
+    """plugins/gen/commands.py repeats two constants so that registering it stays cheap."""
+    from scolint.plugins.gen import build, commands, generate
+    assert commands.MAX_STUDENTS == build.MAX_STUDENTS
+    assert commands.TRUTH_FILE == generate.TRUTH_FILE
