@@ -115,7 +115,7 @@ def _obsolete_record(est: Establishment, truth: GroundTruth, rng: random.Random)
     codes = {d.code for d in est.divisions}
     t = est.pick(rng, est.teachers, lambda x: f"teacher:{x.sts_id}", name,
                  where=lambda x: x.function == "ENS" and bool(est.services_of(x.sts_id))
-                 and any(d.code not in {s.structure for s in est.services_of(x.sts_id)} for d in est.divisions))
+                 and len({s.structure for s in est.services_of(x.sts_id)} & codes) < len(codes))
     if t is None:
         return
     mine = {s.structure for s in est.services_of(t.sts_id)}

@@ -19,7 +19,8 @@ from scolint.engine.errors import UsageError
 from scolint.engine.model import Graph
 from scolint.engine.registry import Family, FormatInfo, Registries
 
-from .shapes import DEFAULT as DEFAULT_SHAPE, SHAPES  # a few dataclasses: cheap to import
+from .shapes import DEFAULT as DEFAULT_SHAPE  # a few dataclasses: cheap to import
+from .shapes import SHAPES
 
 # The generator itself (plugins/gen/build.py, generate.py...) is imported by the commands
 # that run it: registering this plugin must not cost every ``scolint check`` its import.

@@ -29,7 +29,8 @@ from typing import Iterable
 
 from .build import build_establishment
 from .model import Establishment
-from .shapes import DEFAULT as DEFAULT_SHAPE, SHAPES
+from .shapes import DEFAULT as DEFAULT_SHAPE
+from .shapes import SHAPES
 from .truth import Defect, GroundTruth
 
 #: Family writer modules, in order (absent ones are skipped).

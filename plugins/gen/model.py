@@ -17,7 +17,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-
 #: Random draws :meth:`Establishment.pick` tries before filtering the whole list.
 PICK_DRAWS = 48
 
