@@ -22,7 +22,7 @@ from jinja2 import nodes
 
 from .errors import RuleFileError
 from .expressions import RuleEnvironment, french_reason
-from .registry import EntityKind, Registries
+from .registry import Registries
 from .rules import Rule, load_rule_file, rule_files
 from .testing import RuleCase, cases_of, kind_of_key, load_case_file
 
@@ -245,7 +245,8 @@ def lint_paths(paths: Iterable[Path], registries: Registries, env: RuleEnvironme
         try:
             cases.extend(load_case_file(f))
         except Exception as exc:  # a broken case file is one problem, not a crash
-            problems.append(LintProblem(str(f), None, "CAS", f"fichier de cas illisible : {getattr(exc, 'detail', None) or french_reason(exc)}"))
+            problems.append(LintProblem(str(f), None, "CAS", "fichier de cas illisible : "
+                                        f"{getattr(exc, 'detail', None) or french_reason(exc)}"))
     for f in rule_files(paths):
         if is_case_file(f):
             problems.append(LintProblem(str(f), 1, "CAS", "fichier de cas de test (rule:/cases:) dans un dossier "

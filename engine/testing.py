@@ -12,12 +12,11 @@ kind: guardian}``).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
-
-import datetime as dt
-import re
 
 from .evaluate import RULE_ERROR_TAG, Evaluator
 from .expressions import RuleEnvironment

@@ -163,7 +163,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         try:
             cases.extend(load_case_file(f))
         except Exception as exc:  # report, go on with the other files
-            print(LintProblem(str(f), None, "CAS", f"fichier de cas illisible : {getattr(exc, 'detail', None) or french_reason(exc)}"))
+            print(LintProblem(str(f), None, "CAS", "fichier de cas illisible : "
+                               f"{getattr(exc, 'detail', None) or french_reason(exc)}"))
             errors += 1
     if not args.paths:  # all loaded rules: --tags / --select / profiles narrow them
         sel = settings_from_args(args).selection

@@ -66,6 +66,8 @@ def test_fast_values_are_the_jinja_values_on_generated_data(audited: tuple[Audit
     for rule in auditor.all_rules:
         for role, src in _sources(rule):
             fn = auditor.env.expression(src)
+            if fn.fast is None:  # Jinja only (map, selectattr... are not compiled): nothing to compare
+                continue
             for ent in graph.all(rule.for_each):
                 variables = {rule.for_each: ent, "audit": audit, "entity": ent}
                 items: list[Any] = [None]
