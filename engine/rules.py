@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 #: Largest rule file (characters): a rule is a page of YAML.
 MAX_RULE_CHARS = 200_000
 
-CORE_KEYS = ("id", "title", "severity", "tags", "flow", "description", "requires", "for_each",
+CORE_KEYS = ("id", "title", "severity", "tags", "flow", "responsable", "description", "requires", "for_each",
              "where", "message", "fix", "references", "tests")
 
 
