@@ -34,6 +34,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("report_html", "scolint.plugins.reporters.html"),
     ("report_junit", "scolint.plugins.reporters.junit"),
     ("report_sarif", "scolint.plugins.reporters.sarif"),
+    ("report_codequality", "scolint.plugins.reporters.codequality"),
+    ("report_tableur", "scolint.plugins.reporters.tableur"),
     ("rulepack", "scolint.plugins.rulepack"),
     ("generator", "scolint.plugins.gen.commands"),
     ("publipostage", "scolint.plugins.commands.publipostage"),

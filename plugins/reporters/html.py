@@ -128,12 +128,12 @@ def html_env() -> Any:
     return env
 
 
-def mail_part_size(html: str) -> int:
-    """Bytes of ``html`` as the HTML part of a message (headers and transfer encoding
-    included, exactly as ``scolint send`` adds it): what a webmail counts."""
+def mail_part_size(text: str, subtype: str = "html") -> int:
+    """Bytes of ``text`` as a ``text/<subtype>`` part of a message (headers and transfer
+    encoding included, exactly as ``scolint send`` adds it): what a webmail counts."""
     from email.message import EmailMessage
     part = EmailMessage()
-    part.set_content(html, subtype="html")
+    part.set_content(text, subtype=subtype)
     return len(part.as_bytes())
 
 
@@ -149,8 +149,19 @@ def render_html(result: AuditResult, options: dict[str, Any]) -> str:
     encoded as a mail part, stays under ``max_bytes`` (found by halving); the others are
     counted by rule and sent to the attachment.
     """
-    env = html_env()
-    template = env.get_template("report.html.j2")
+    return render_planned(result, options, "report.html.j2", "html")
+
+
+def render_text(result: AuditResult, options: dict[str, Any]) -> str:
+    """The plain-text report (the text part of the mail): the same plan, groups and fix
+    steps as :func:`render_html`, under the same byte budget."""
+    return render_planned(result, options, "report.txt.j2", "plain")
+
+
+def render_planned(result: AuditResult, options: dict[str, Any], template_name: str, subtype: str) -> str:
+    """Render ``template_name`` with the action plan, listing as many findings as fit in
+    ``options["max_bytes"]`` once encoded as a ``text/<subtype>`` mail part."""
+    template = html_env().get_template(template_name)
     plan = build_plan(result, options.get("previous"))
     ctx = html_context(result, options, plan)
     max_bytes = options.get("max_bytes", MAX_BYTES)
@@ -163,12 +174,12 @@ def render_html(result: AuditResult, options: dict[str, Any]) -> str:
         return template.render(**ctx)
 
     text = page(high)
-    if max_bytes is None or mail_part_size(text) <= max_bytes:
+    if max_bytes is None or mail_part_size(text, subtype) <= max_bytes:
         return text
     low = 0
     while low < high:  # the largest number of listed findings that fits
         mid = (low + high + 1) // 2
-        if mail_part_size(page(mid)) <= max_bytes:
+        if mail_part_size(page(mid), subtype) <= max_bytes:
             low = mid
         else:
             high = mid - 1
@@ -179,3 +190,5 @@ def render_html(result: AuditResult, options: dict[str, Any]) -> str:
 def scolint_register(registries: Registries) -> None:
     registries.reporters.add("html", Reporter(
         "html", "HTML autonome pour la messagerie (styles en ligne, sans JavaScript)", render_html, "html"))
+    registries.reporters.add("texte", Reporter(
+        "texte", "texte brut pour la messagerie (le même plan d'action que le HTML)", render_text, "txt"))
