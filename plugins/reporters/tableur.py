@@ -41,15 +41,20 @@ def _text(value: Any) -> str:
 def rows(result: AuditResult, previous: Any = None) -> list[list[str]]:
     """The table (header first): one row per active finding, in the plan's order."""
     plan = build_plan(result, previous)
-    out = [[c for c, _ in COLUMNS]]
+    new = {f.fingerprint for f in plan.changes.new} if plan.changes else set()
+    out = [[c for c, _ in COLUMNS] + (["Depuis le dernier audit"] if plan.changes else [])]
     for g in plan.all_groups:
         for b in g.blocks:
             fix = "\n".join(f"{i}. {s}" for i, s in enumerate(fix_steps(b.fix), 1))
             for f in b.findings:
-                out.append([SEVERITY_FR[f.severity], g.title, f.rule_id, f.title, f.message, where_words(f), fix])
+                row = [SEVERITY_FR[f.severity], g.title, f.rule_id, f.title, f.message, where_words(f), fix]
+                if plan.changes:
+                    row.append("nouvelle" if f.fingerprint in new else "toujours là")
+                out.append(row)
     for m in plan.missing:
-        out.append([SEVERITY_FR["warning"], plan.root.title, ", ".join(m.rules), "Export manquant",
-                    f"Export à envoyer : {m.label}", "", m.how_to_get])
+        row = [SEVERITY_FR["warning"], plan.root.title, ", ".join(m.rules), "Export manquant",
+               f"Export à envoyer : {m.label}", "", m.how_to_get]
+        out.append(row + ([""] if plan.changes else []))
     return out
 
 
@@ -68,7 +73,7 @@ def render_xlsx(result: AuditResult, options: dict[str, Any]) -> bytes:
                             "num_format": "@"})
     sheet = book.add_worksheet("Anomalies")
     table = rows(result, options.get("previous"))
-    for col, (_, width) in enumerate(COLUMNS):
+    for col, (_, width) in enumerate(COLUMNS + (("", 18),)):
         sheet.set_column(col, col, width, wrap)
     for r, row in enumerate(table):
         for c, value in enumerate(row):
@@ -77,7 +82,7 @@ def render_xlsx(result: AuditResult, options: dict[str, Any]) -> bytes:
             sheet.write_string(r, c, text, fmt)
     sheet.freeze_panes(1, 0)
     if len(table) > 1:
-        sheet.autofilter(0, 0, len(table) - 1, len(COLUMNS) - 1)
+        sheet.autofilter(0, 0, len(table) - 1, len(table[0]) - 1)
     book.close()
     return buffer.getvalue()
 
