@@ -165,12 +165,15 @@ def _frenchify(parser: argparse.ArgumentParser) -> None:
     for action in parser._actions:
         for english in list(action.option_strings):
             french = FRENCH_OPTIONS.get(english)
-            if not french or french in action.option_strings or french in parser._option_string_actions:
+            if not french:
                 continue
+            if french not in action.option_strings:
+                if french in parser._option_string_actions:  # the name means something else here
+                    continue
+                parser._option_string_actions[french] = action
             shorts = [o for o in action.option_strings if not o.startswith("--")]
-            longs = [o for o in action.option_strings if o.startswith("--")]
+            longs = [o for o in action.option_strings if o.startswith("--") and o != french]
             action.option_strings = shorts + [french] + longs
-            parser._option_string_actions[french] = action
 
 
 def _completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
