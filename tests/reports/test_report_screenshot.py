@@ -1,4 +1,5 @@
-"""Look at it: the demo's HTML report in headless Chromium, at 600 px wide.
+"""Look at it: the demo's HTML report in headless Chromium, on a phone (390 px) and a
+desktop (1280 px), and at 600 px (the mail's width).
 
 The report has no JavaScript; the test adds a measuring script to a *copy* only, then
 reads the measure from the DOM that Chromium dumps after layout.
@@ -28,7 +29,7 @@ window.addEventListener('load', function () {
   out.id = 'mesure';
   out.textContent = JSON.stringify({inner: window.innerWidth, scroll: document.documentElement.scrollWidth,
                                     right: Math.ceil(right), height: document.documentElement.scrollHeight});
-  document.body.appendChild(out);
+  (window.parent || window).document.body.appendChild(out);
 });
 </script>"""
 
@@ -42,16 +43,27 @@ def chromium() -> str:
 
 
 def run_chromium(*args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-           "--no-first-run", "--disable-extensions", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=180,
-                          env=dict(os.environ, HOME=os.environ.get("HOME", "/tmp")))
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="scolint-chromium-") as profile:  # a new profile each time
+        cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+               "--disable-extensions", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", f"--user-data-dir={profile}", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=dict(os.environ, HOME=profile))
 
 
 def measure(page: Path, width: int) -> dict[str, int]:
+    """Lay ``page`` out in a viewport ``width`` px wide and measure it.
+
+    Headless Chromium's window is at least 500 px wide: the page is shown in an iframe of
+    exactly ``width`` px (``srcdoc``: same origin, so its script can write the measure
+    into the top document, which Chromium dumps)."""
+    import html as html_lib
+    inner = page.read_text("utf-8").replace("</body>", MEASURE + "</body>")
     copy = page.with_name(page.stem + f"-mesure-{width}.html")
-    copy.write_text(page.read_text("utf-8").replace("</body>", MEASURE + "</body>"), "utf-8")
-    done = run_chromium(f"--window-size={width},900", "--dump-dom", copy.as_uri())
+    copy.write_text(f'<!DOCTYPE html><html><body style="margin:0"><iframe id="cadre" width="{width}" height="900" '
+                    f'style="border:0" srcdoc="{html_lib.escape(inner, quote=True)}"></iframe></body></html>', "utf-8")
+    done = run_chromium(f"--window-size={max(width, 500) + 40},1000", "--virtual-time-budget=10000",
+                        "--dump-dom", copy.as_uri())
     found = re.search(r'<pre id="mesure">(.*?)</pre>', done.stdout)
     assert found, f"mesure absente (chromium : {done.stderr[-500:]})"
     return json.loads(found.group(1))
@@ -71,11 +83,27 @@ def demo_report(tmp_path_factory) -> Path:
     return page
 
 
-def test_demo_report_has_no_horizontal_overflow_at_600_px(demo_report):
-    m = measure(demo_report, 600)
-    assert m["inner"] == 600
-    assert m["scroll"] <= 600 and m["right"] <= 600, m
+@pytest.mark.parametrize("width", [390, 600, 1280])
+def test_demo_report_has_no_horizontal_overflow(demo_report, width):
+    m = measure(demo_report, width)
+    assert m["inner"] == width
+    assert m["scroll"] <= width and m["right"] <= width, m
     assert m["height"] > 1500  # the whole report was laid out, not an empty page
+
+
+def test_chart_labels_stay_readable_on_a_phone(demo_report):
+    page = demo_report.with_name("graphique.html")
+    page.write_text(demo_report.read_text("utf-8").replace("</body>", """<script>
+window.addEventListener('load', function () {
+  var sizes = [];
+  document.querySelectorAll('svg text').forEach(function (t) { sizes.push(t.getBoundingClientRect().height); });
+  var out = document.createElement('pre'); out.id = 'mesure';
+  out.textContent = JSON.stringify({inner: window.innerWidth, scroll: 0, right: 0, height: Math.min.apply(null, sizes)});
+  (window.parent || window).document.body.appendChild(out);
+});
+</script></body>"""), "utf-8")
+    m = measure(page, 390)
+    assert m["height"] >= 12, m  # the smallest label's box, in CSS pixels (it was 6 px)
 
 
 def test_the_measure_sees_an_overflow(demo_report):
@@ -86,10 +114,11 @@ def test_the_measure_sees_an_overflow(demo_report):
     assert m["scroll"] > 600 and m["right"] > 600
 
 
-def test_screenshot_of_the_demo_report(demo_report, tmp_path):
+@pytest.mark.parametrize("width", [390, 1280])
+def test_screenshot_of_the_demo_report(demo_report, tmp_path, width):
     shot = tmp_path / "rapport.png"
-    run_chromium("--window-size=600,2400", f"--screenshot={shot}", demo_report.as_uri())
+    run_chromium(f"--window-size={width},2400", f"--screenshot={shot}", demo_report.as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert (width, height) == (600, 2400)
+    w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (w, h) == (width, 2400)
