@@ -195,3 +195,8 @@ def test_unknown_format_refused_before_any_audit(tmp_path):
     assert code == 2 and "format de rapport inconnu « pdf »" in output
     assert "absent" not in output  # the audit never started: the missing path is not even mentioned
     assert "tableur" in output and "codequality" in output
+
+
+def test_spreadsheet_goes_to_a_file_not_the_terminal(tmp_path):
+    code, output = run(["check", str(tmp_path / "absent"), "--format", "tableur"])
+    assert code == 2 and "--sortie anomalies.xlsx" in output and "absent" not in output

@@ -164,6 +164,17 @@ def test_spreadsheet_cells_are_text_and_formulas_stay_text(host, tmp_path):
     assert len(rows) == len(result.active()) + 1
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_mail_html_in_a_browser(mails, width, tmp_path):
+    from browser import measure
+    messages, cases, _ = mails
+    page = tmp_path / "courriel.html"
+    page.write_text(html_part(messages[cases["2000"]]).get_content(), "utf-8")
+    m = measure(page, width)
+    assert m["scroll"] <= width and m["right"] <= width, m
+    assert m["height"] > 3000  # the whole mail was laid out
+
+
 @pytest.mark.slow
 def test_5000_pupil_school_mail_fits(tmp_path, monkeypatch):
     root = tmp_path / "depots"

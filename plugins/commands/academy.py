@@ -254,6 +254,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.dry_run or ".") / "rapports"
     args.out = str(out)
     config = config_from_args(args, ["html", "texte", "tableur", "json"])
+    config["mail"] = True
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
     outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
     from .batch_summary import write_summary

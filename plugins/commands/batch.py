@@ -156,7 +156,12 @@ def _audit_entry(entry: Entry) -> Outcome:
 
 
 def _attachment(key: str) -> dict[str, str]:
-    return {"attachment": f"la pièce jointe rapport-{key}.xlsx (tableur)"}
+    """Where the full list is, in the words of the report's reader."""
+    if _WORKER.get("mail"):  # scolint send: attached to the mail
+        return {"attachment": f"la pièce jointe rapport-{key}.xlsx (tableur)"}
+    if "tableur" in _WORKER.get("formats", ()):
+        return {"attachment": f"le tableur rapport-{key}.xlsx"}
+    return {"attachment": "le tableur des anomalies (scolint batch … --formats html,tableur)"}
 
 
 def worst_rules(result: Any, n: int = 3) -> list[tuple[str, str, int]]:

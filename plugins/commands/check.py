@@ -49,6 +49,10 @@ def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
                    host=args.host, use_default_rules=s.use_default_rules, **kwargs)
 
 
+#: Extensions of reports that are not text: written to a file, never to the terminal.
+BINARY_EXTENSIONS = ("xlsx",)
+
+
 def check_format(host: Any, fmt: str) -> Any:
     """The reporter of ``fmt``; a usage error naming the known formats when there is none."""
     reporter = host.registries.reporters.get(fmt)
@@ -89,7 +93,10 @@ def previous_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
 def cmd_check(args: argparse.Namespace) -> int:
     from scolint.plugins.commands.project import accept_and_exit_code, settings_from_args
     from scolint.plugins.reporters import pseudonymise
-    check_format(args.host, args.format)  # an unknown format is refused before any audit
+    reporter = check_format(args.host, args.format)  # an unknown format is refused before any audit
+    if reporter.extension in BINARY_EXTENSIONS and args.output in (None, "-"):
+        raise UsageError(f"le format {args.format} s'écrit dans un fichier : ajoutez --sortie "
+                         f"anomalies.{reporter.extension}")
     previous = previous_from_args(args)
     pseudo = pseudonymise.from_args(args)  # reads the secret before the audit
     auditor = auditor_from_args(args)
