@@ -1,7 +1,7 @@
 """``python -m scolint``: the same command as ``scolint``.
 
 This file is the only module at the top of the ``scolint`` namespace (setup.py maps the
-``main/`` folder to it, without an ``__init__.py``): ``scolint`` stays a namespace
+``entrypoint/`` folder to it, without an ``__init__.py``): ``scolint`` stays a namespace
 package, so rule packs and plugins may add their own ``scolint.*`` packages.
 """
 
