@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-
 MEASURE = """<script>
 window.addEventListener('load', function () {
   var right = 0;

@@ -3,8 +3,9 @@
 ``send`` audits every establishment like ``batch`` and e-mails each one its report over
 SMTP: the action plan as HTML and plain text (each under 100 kB as encoded), the full
 list as a spreadsheet attached; a school whose exports are missing or unreadable gets
-a mail saying which exports to send and how to produce them. Settings come from a YAML file (``--config-envoi``, default ``scolint-envoi.yaml``)
-and environment variables; the password never on the command line.
+a mail saying which exports to send and how to produce them. Settings come from a YAML
+file (``--config-envoi``, default ``scolint-envoi.yaml``) and environment variables; the
+password never on the command line.
 """
 
 from __future__ import annotations

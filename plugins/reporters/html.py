@@ -18,8 +18,8 @@ from typing import Any
 from scolint.engine import hookimpl
 from scolint.engine.findings import SEVERITIES, AuditResult
 from scolint.engine.registry import Registries, Reporter
-from scolint.plugins.reporters.common import FLOWS, report_context, template_env
-from scolint.plugins.reporters.plan import Plan, build_plan, file_words, fix_steps, limit_plan, where_words  # noqa: F401
+from scolint.plugins.reporters.common import report_context, template_env
+from scolint.plugins.reporters.plan import Plan, build_plan, file_words, fix_steps, limit_plan, where_words  # noqa: F401 (fix_steps: used by the tests)
 
 #: Colours of the severities (text on white, and a light background).
 COLOURS = {"error": ("#b42318", "#fde8e7"), "warning": ("#9a5b00", "#fff4dc"), "info": ("#1f5fa8", "#e6f0fb")}
@@ -55,12 +55,12 @@ def breakable(text: Any) -> Any:
     return Markup(re.sub(r"([/_.!,])(?=\S)", "\\1<wbr>", str(escape(text if text is not None else ""))))
 
 
-def flow_rows(by_flow: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
-    """The flow steps to show: the six systems always, the file problems when any."""
+def flow_rows(by_flow: dict[str, dict[str, int]], systems: list[str]) -> list[dict[str, Any]]:
+    """The flow steps to show: every system always, the file problems when any."""
     rows = []
     for flow, counts in by_flow.items():
         total = sum(counts.values())
-        if flow not in FLOWS[:6] and not total:
+        if flow not in systems and not total:
             continue
         rows.append({"flow": flow, "label": FLOW_LABELS.get(flow, flow), "total": total, **counts})
     return rows
@@ -93,7 +93,7 @@ def chart(rows: list[dict[str, Any]], width: int = 340, bar: int = 18, gap: int 
 def html_context(result: AuditResult, options: dict[str, Any], plan: Plan | None = None) -> dict[str, Any]:
     """Template variables: the shared report context plus the action plan."""
     ctx = report_context(result, dict(options, limit=0))
-    rows = flow_rows(ctx["by_flow"])
+    rows = flow_rows(ctx["by_flow"], [f for f in result.flows if f != "GENERAL"])
     exports = sorted(result.exports, key=lambda e: (e.system or "", e.meta.get("display", e.path)))
     ctx.update(
         plan=plan if plan is not None else build_plan(result, options.get("previous")),

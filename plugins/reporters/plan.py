@@ -306,7 +306,9 @@ def build_plan(result: AuditResult, previous: Mapping[str, Mapping[str, Any]] | 
         blocks.append(RuleBlock(rule_id, items[0].title, items[0].severity, flow, owner,
                                 (o.fix if o else items[0].fix) or items[0].fix, items,
                                 getattr(o, "description", "") if o else "", shown=len(items)))
-    flow_rank = {f: i for i, f in enumerate(FLOW_ORDER)}
+    # The flow's order (SIECLE → STS → EDT → PRONOTE → ENT → AAF), then any other declared family.
+    order = [*FLOW_ORDER, *[f for f in getattr(result, "flows", ()) if f not in FLOW_ORDER]]
+    flow_rank = {f: i for i, f in enumerate(order)}
     blocks.sort(key=lambda b: (flow_rank.get(b.flow, len(FLOW_ORDER)), -SEVERITY_RANK[b.severity], b.rule_id))
     root = Group("exports", *OWNERS["exports"])
     groups = [Group(k, *OWNERS[k]) for k in OWNER_ORDER if k != "exports"]

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from browser import measure, run_chromium
+
 from scolint.engine.cli import main
 
 
