@@ -200,3 +200,13 @@ def test_unknown_format_refused_before_any_audit(tmp_path):
 def test_spreadsheet_goes_to_a_file_not_the_terminal(tmp_path):
     code, output = run(["check", str(tmp_path / "absent"), "--format", "tableur"])
     assert code == 2 and "--sortie anomalies.xlsx" in output and "absent" not in output
+
+
+def test_a_bad_previous_result_is_a_clear_error(tmp_path):
+    (tmp_path / "vide").mkdir()
+    for text, expected in (("[" * 100_000 + "]" * 100_000, "imbriqués trop profondément"),
+                           ("{\"x\": ", "JSON invalide"), ("[]", "ni un résultat JSON de scolint")):
+        before = tmp_path / "avant.json"
+        before.write_text(text, "utf-8")
+        code, output = run(["check", str(tmp_path / "vide"), "--precedent", str(before)])
+        assert code == 2 and expected in output and "erreur interne" not in output, output

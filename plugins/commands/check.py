@@ -78,8 +78,12 @@ def previous_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
     """The previous audit's fingerprints: ``--precedent`` (a JSON result or a baseline),
     else the ``--baseline`` in use; None when neither is given."""
     from scolint.plugins.reporters.plan import previous_fingerprints
-    path = getattr(args, "precedent", None) or getattr(args, "baseline", None)
-    return previous_fingerprints(path) if path else None
+    if getattr(args, "precedent", None):
+        return previous_fingerprints(args.precedent)
+    if getattr(args, "baseline", None):  # read by the baseline's own loader (same errors)
+        from scolint.engine.baseline import load_baseline
+        return {fp: {"rule": e.get("rule")} for fp, e in load_baseline(args.baseline).entries.items()}
+    return None
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -248,6 +248,8 @@ def previous_fingerprints(path: str | Path) -> dict[str, dict[str, Any]]:
         raise UsageError(f"{spath} : résultat précédent illisible ({exc})") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{spath}:{exc.lineno}: JSON invalide ({exc.msg})") from None
+    except RecursionError:
+        raise UsageError(f"{spath} : JSON invalide (listes ou objets imbriqués trop profondément)") from None
     if isinstance(doc, dict) and isinstance(doc.get("anomalies"), list):  # scolint check --format json
         return {str(a["fingerprint"]): {"rule": a.get("rule"), "title": a.get("title")}
                 for a in doc["anomalies"] if isinstance(a, dict) and a.get("fingerprint")
