@@ -125,6 +125,11 @@ EXAMPLES = {
     "publipostage": "scolint publipostage ENT-Identifiants-0310040A.csv --sortie publipostage.csv",
     "generate": "scolint generate --eleves 600 --graine 1 --sortie donnees/",
     "demo": "scolint demo --donnees exemple/",
+    "historique": "scolint historique lister --uai 0310040A",
+    "historique lister": "scolint historique lister --uai 0310040A",
+    "historique purger": "scolint historique purger --conservation 365",
+    "historique exporter": "scolint historique exporter --sortie historique.csv",
+    "historique supprimer": "scolint historique supprimer 0310040A",
     "completion": "source <(scolint completion bash)    # ou, pour zsh : source <(scolint completion zsh)",
 }
 

@@ -32,6 +32,11 @@ class Outcome:
     #: the establishment's exports are missing, unreadable or another school's: ``send``
     #: mails it which exports to send and how to produce them
     unreadable: bool = False
+    #: What the history keeps of this audit (plugins/history), recorded by the driver.
+    record: Any = None
+    #: ``{"nouvelles": n, "corrigées": n, "toujours": n}`` since the previous audit in the
+    #: history; ``None`` without history or for a first audit.
+    changes: dict[str, int] | None = None
 
 
 def headers(flows: list[str]) -> list[str]:

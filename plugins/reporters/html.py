@@ -11,15 +11,14 @@ under :data:`MAX_BYTES` whatever the school's size (:func:`render_html`).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 from scolint.engine import hookimpl
 from scolint.engine.findings import SEVERITIES, AuditResult
 from scolint.engine.registry import Registries, Reporter
-from scolint.plugins.reporters.common import report_context, template_env
-from scolint.plugins.reporters.plan import Plan, build_plan, file_words, fix_steps, limit_plan, where_words  # noqa: F401 (fix_steps: used by the tests)
+from scolint.plugins.reporters.common import fr_datetime, report_context, template_env  # noqa: F401
+from scolint.plugins.reporters.plan import Plan, build_plan, file_words, fix_steps, limit_plan, where_words  # noqa: F401
 
 #: Colours of the severities (text on white, and a light background).
 COLOURS = {"error": ("#b42318", "#fde8e7"), "warning": ("#9a5b00", "#fff4dc"), "info": ("#1f5fa8", "#e6f0fb")}
@@ -32,20 +31,6 @@ MAX_BYTES = 95_000
 DEFAULT_ATTACHMENT = "le tableur des anomalies (scolint check … --format tableur -o anomalies.xlsx)"
 #: Export files listed before the list is cut.
 EXPORTS_LIMIT = 12
-
-
-def fr_datetime(value: str | None) -> str:
-    """``2026-11-29T03:40:12+01:00`` -> ``29/11/2026 à 03:40``; a date alone -> ``29/11/2026``."""
-    if not value:
-        return ""
-    text = str(value)
-    try:
-        if "T" in text or " " in text.strip():
-            moment = dt.datetime.fromisoformat(text.strip())
-            return moment.strftime("%d/%m/%Y à %H:%M")
-        return dt.date.fromisoformat(text[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return text
 
 
 def breakable(text: Any) -> Any:
@@ -96,7 +81,7 @@ def html_context(result: AuditResult, options: dict[str, Any], plan: Plan | None
     rows = flow_rows(ctx["by_flow"], [f for f in result.flows if f != "GENERAL"])
     exports = sorted(result.exports, key=lambda e: (e.system or "", e.meta.get("display", e.path)))
     ctx.update(
-        plan=plan if plan is not None else build_plan(result, options.get("previous")),
+        plan=plan if plan is not None else build_plan(result, options.get("previous"), options.get("changes")),
         rows=rows,
         chart=chart(rows),
         COLOURS=COLOURS,
@@ -162,7 +147,7 @@ def render_planned(result: AuditResult, options: dict[str, Any], template_name: 
     """Render ``template_name`` with the action plan, listing as many findings as fit in
     ``options["max_bytes"]`` once encoded as a ``text/<subtype>`` mail part."""
     template = html_env().get_template(template_name)
-    plan = build_plan(result, options.get("previous"))
+    plan = build_plan(result, options.get("previous"), options.get("changes"))
     ctx = html_context(result, options, plan)
     max_bytes = options.get("max_bytes", MAX_BYTES)
     total = sum(len(b.findings) for b in plan.blocks)

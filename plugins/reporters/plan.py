@@ -197,6 +197,8 @@ class Changes:
     new: list[Finding]
     still: list[Finding]
     fixed: list[dict[str, Any]]  #: previous entries (at least ``fingerprint``; ``rule``, ``title`` when known)
+    since: str | None = None  #: date of the previous audit, when known
+    first: bool = False  #: no previous audit to compare with (first audit in the history)
 
     def by_rule(self) -> list[dict[str, Any]]:
         """One line per rule: ``{rule, title, new, still, fixed}``, most new first."""
@@ -234,6 +236,16 @@ def changes_since(previous: Mapping[str, Mapping[str, Any]] | Iterable[str], fin
     still = [f for f in current if f.fingerprint in prev]
     fixed = [dict(v, fingerprint=k) for k, v in prev.items() if k not in seen]
     return Changes(new, still, fixed)
+
+
+def changes_from_history(changes: Mapping[str, Any] | None) -> Changes | None:
+    """The history's comparison (plugins/history/changes.py: ``{"depuis", "nouvelles",
+    "corrigées", "toujours"}``) as :class:`Changes`; None when there is none."""
+    if changes is None:
+        return None
+    fixed = [{"rule": c.get("rule_id"), "title": c.get("title")} for c in changes.get("corrigées") or []]
+    return Changes(list(changes.get("nouvelles") or []), list(changes.get("toujours") or []), fixed,
+                   since=changes.get("depuis"), first=not changes.get("depuis"))
 
 
 def previous_fingerprints(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -294,8 +306,12 @@ def _rule_info(result: AuditResult) -> dict[str, Any]:
     return {o.rule_id: o for o in result.outcomes}
 
 
-def build_plan(result: AuditResult, previous: Mapping[str, Mapping[str, Any]] | Iterable[str] | None = None) -> Plan:
-    """The action plan of ``result`` (all findings listed: see :func:`limit_plan`)."""
+def build_plan(result: AuditResult, previous: Mapping[str, Mapping[str, Any]] | Iterable[str] | None = None,
+               history: Mapping[str, Any] | None = None) -> Plan:
+    """The action plan of ``result`` (all findings listed: see :func:`limit_plan`).
+
+    :param previous: the previous audit's fingerprints (:func:`changes_since`);
+    :param history: else the history's comparison (:func:`changes_from_history`)."""
     info = _rule_info(result)
     per_rule: dict[str, list[Finding]] = {}
     for f in result.active():
@@ -335,6 +351,8 @@ def build_plan(result: AuditResult, previous: Mapping[str, Mapping[str, Any]] | 
     if previous is not None:
         current = [f for f in result.findings if f.accepted is None or f.accepted.get("by") == "baseline"]
         plan.changes = changes_since(previous, current)
+    elif history is not None:
+        plan.changes = changes_from_history(history)
     return plan
 
 

@@ -38,9 +38,9 @@ def _text(value: Any) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
-def rows(result: AuditResult, previous: Any = None) -> list[list[str]]:
+def rows(result: AuditResult, previous: Any = None, history: Any = None) -> list[list[str]]:
     """The table (header first): one row per active finding, in the plan's order."""
-    plan = build_plan(result, previous)
+    plan = build_plan(result, previous, history)
     new = {f.fingerprint for f in plan.changes.new} if plan.changes else set()
     out = [[c for c, _ in COLUMNS] + (["Depuis le dernier audit"] if plan.changes else [])]
     for g in plan.all_groups:
@@ -72,7 +72,7 @@ def render_xlsx(result: AuditResult, options: dict[str, Any]) -> bytes:
     head = book.add_format({"bold": True, "bg_color": "#243B53", "font_color": "#FFFFFF", "valign": "top",
                             "num_format": "@"})
     sheet = book.add_worksheet("Anomalies")
-    table = rows(result, options.get("previous"))
+    table = rows(result, options.get("previous"), options.get("changes"))
     for col, (_, width) in enumerate(COLUMNS + (("", 18),)):
         sheet.set_column(col, col, width, wrap)
     for r, row in enumerate(table):
