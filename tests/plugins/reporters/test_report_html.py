@@ -193,7 +193,8 @@ def test_changes_since_the_previous_audit(result):
     html = render_html(result, {"previous": previous})
     section = html[html.index("Ce qui a changé depuis le dernier audit"):]
     still = len(active) - 5
-    assert f"<strong>5</strong> nouvelle(s), <strong>1</strong> corrigée(s), <strong>{still}</strong> toujours là" in section
+    assert f"<strong>5 nouvelle(s)</strong>, <strong>1 corrigée(s)</strong>, {still} toujours là" in section
+    assert "Élève sans division (SIE-DIV-001)" in section  # the fixed one, by rule
 
 
 def test_fix_steps_join_continuation_lines():
