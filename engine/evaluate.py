@@ -200,7 +200,8 @@ class Evaluator:
         outcomes: list[RuleOutcome] = []
         for rule in self.rules:
             outcome = RuleOutcome(rule.id, rule.title, rule.severity, rule.flow, PASSED,
-                                  fix=rule.fix, tags=list(rule.tags))
+                                  fix=rule.fix, tags=list(rule.tags), description=rule.description,
+                                  owner=str(rule.raw.get("responsable") or ""))
             outcomes.append(outcome)
             missing = [f for f in rule.requires if f not in formats]
             if missing:

@@ -90,6 +90,8 @@ class RuleOutcome:
     error: str = ""
     fix: str = ""
     tags: list[str] = field(default_factory=list)
+    description: str = ""
+    owner: str = ""  #: the rule's ``responsable`` key (who fixes it), empty: from the flow step
 
 
 @dataclass
