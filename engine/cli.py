@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
@@ -106,8 +108,68 @@ def build_parser(host: Any) -> FrenchParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP received: raised in the main thread so that every ``finally``
+    runs (extracted archive members removed, temporary files of atomic writes removed)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: Any) -> None:
+    raise Stopped(signum)
+
+
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+def _install_signals() -> dict[int, Any]:
+    """SIGTERM and SIGHUP end the run like Ctrl-C (only from the main thread of the
+    command line; library code never touches signal handlers). Returns the previous ones."""
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for sig in _STOP_SIGNALS:
+        try:
+            previous[sig] = signal.signal(sig, _raise_stopped)
+        except (OSError, ValueError):
+            pass
+    return previous
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        try:
+            signal.signal(sig, handler)
+        except (OSError, ValueError, TypeError):
+            pass
+
+
+def batch_worker_init(config: dict[str, Any]) -> None:
+    """Entry point of a ``scolint batch`` / ``send`` worker process: Ctrl-C is the
+    parent's business (it stops the workers), SIGTERM / SIGHUP end the current audit
+    through ``finally`` (no extracted file left); then the worker's own setup."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, _raise_stopped)
+    from scolint.plugins.commands.batch import init_worker
+    init_worker(config)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``scolint`` console script."""
+    previous = _install_signals()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:  # a signal between two steps
+        print("scolint : interrompu", file=sys.stderr)
+        return 128 + exc.signum if isinstance(exc, Stopped) else 130
+    finally:
+        _restore_signals(previous)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["--version"]:  # answered before the plugins are loaded
         print(version_text())
@@ -155,11 +217,21 @@ def _run(args_list: list[str]) -> int:
     except ScolintError as exc:
         print(f"scolint : {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("scolint : interrompu", file=sys.stderr)
-        return 130
+        return 128 + exc.signum if isinstance(exc, Stopped) else 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        print("scolint : mémoire insuffisante pour terminer ; auditez moins de fichiers à la fois.", file=sys.stderr)
+        return 2
+    except OSError as exc:  # predictable system errors: a French sentence
+        from .outputs import os_error_fr
+        print(f"scolint : {os_error_fr(exc)}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("scolint : données trop profondément imbriquées : refusées.", file=sys.stderr)
+        return 2
     except Exception as exc:  # last resort: never a traceback for the user
         if os.environ.get("SCOLINT_DEBUG"):
             raise

@@ -244,25 +244,12 @@ def read_head(path: Path, size: int = 8192) -> bytes:
         return fh.read(size)
 
 
-def atomic_write(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
-    # mkstemp creates 0600 files; a report follows the user's umask like any other file.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def atomic_write(path: str | Path, data: str | bytes, inputs: Iterable[str | Path] = (),
+                 private: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically, never over an input nor a non-regular file
+    (:func:`scolint.engine.outputs.write_file`)."""
+    from .outputs import write_file
+    write_file(path, data, inputs, private)
 
 
 @contextmanager

@@ -34,6 +34,7 @@ ENV = {"host": "SCOLINT_SMTP_HOST", "port": "SCOLINT_SMTP_PORT", "security": "SC
        "user": "SCOLINT_SMTP_USER", "password": "SCOLINT_SMTP_PASSWORD", "from": "SCOLINT_SMTP_FROM",
        "recipient": "SCOLINT_RECIPIENT", "recipients_csv": "SCOLINT_RECIPIENTS_CSV"}
 DEFAULT_SUBJECT = "Contrôle des exports de {etablissement} ({uai}) : {erreurs} erreur(s)"
+SUBJECT_FIELDS = ("uai", "etablissement", "erreurs", "avertissements", "informations")
 
 
 @dataclass
@@ -54,10 +55,13 @@ class SendSettings:
 
     def recipients(self, uai: str) -> list[str]:
         """The addresses of establishment ``uai``: the table first, then the pattern."""
+        from .mailsafe import Template, parse_address
         if uai.upper() in self.table:
             return self.table[uai.upper()]
         if self.recipient:
-            return [self.recipient.format(uai=uai.lower(), UAI=uai.upper())]
+            address = Template(self.recipient, ("uai", "UAI"), "modèle de destinataire").render(
+                {"uai": uai.lower(), "UAI": uai.upper()})
+            return [parse_address(address, f"destinataire de {uai}")]
         return []
 
 
@@ -83,21 +87,34 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def read_table(path: Path) -> dict[str, list[str]]:
-    """The CSV table UAI -> address(es) (``;`` or ``,`` separated, optional header)."""
+    """The CSV table UAI -> address(es) (``;`` or ``,`` separated, optional header).
+
+    A wrong line is named by its number, never quoted (a wrong file could hold codes)."""
     import csv
+
+    from scolint.engine.outputs import os_error_fr
+
+    from .mailsafe import parse_address
     try:
         text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: table des destinataires illisible ({exc})") from None
+    except OSError as exc:
+        raise UsageError(f"table des destinataires illisible : {os_error_fr(exc, path)}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} : table des destinataires illisible (le fichier n'est pas en UTF-8)") from None
     delimiter = ";" if text.count(";") >= text.count(",") else ","
     table: dict[str, list[str]] = {}
-    for n, row in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), 1):
+    try:
+        rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    except csv.Error:
+        raise UsageError(f"{path} : table des destinataires illisible (guillemets mal fermés)") from None
+    for n, row in enumerate(rows, 1):
         if not row or not "".join(row).strip() or (n == 1 and row[0].strip().lower() == "uai"):
             continue
         addresses = [a.strip() for cell in row[1:] for a in cell.replace(",", " ").split() if a.strip()]
-        if len(row) < 2 or not addresses or any("@" not in a for a in addresses):
-            raise UsageError(f"{path}:{n}: ligne attendue « UAI{delimiter}adresse » : {delimiter.join(row)}")
-        table[row[0].strip().upper()] = addresses
+        if len(row) < 2 or not addresses or any("@" not in a for a in addresses) or len(row) > 6:
+            raise UsageError(f"{path}:{n}: ligne attendue « UAI{delimiter}adresse » ({len(row)} colonne(s) lue(s) ; "
+                             "la ligne n'est pas recopiée ici : est-ce bien la table des destinataires ?)")
+        table[row[0].strip().upper()] = [parse_address(a, f"{path}:{n}") for a in addresses]
     return table
 
 
@@ -128,13 +145,20 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
         table_path = Path(table) if Path(table).is_absolute() or not data.get("recipients_csv") else path.parent / table
         s.table = read_table(table_path)
     s.subject = str(data.get("subject") or DEFAULT_SUBJECT)
+    from .mailsafe import Template, parse_sender
+    Template(s.subject, SUBJECT_FIELDS, "modèle de sujet (subject)")  # checked before any audit
     if s.recipient and "{uai}" not in s.recipient and "{UAI}" not in s.recipient:
         raise UsageError(f"modèle de destinataire sans {{uai}} : « {s.recipient} »")
+    if s.recipient:
+        Template(s.recipient, ("uai", "UAI"), "modèle de destinataire")
     if not s.recipient and not s.table:
         raise UsageError("aucun destinataire : donnez --destinataire 'ce.{uai}@ac-exemple.fr', --destinataires "
                          "FICHIER.csv ou recipient / recipients_csv dans la configuration d'envoi")
     if not s.sender:
         raise UsageError(f"adresse d'expéditeur manquante : clé from de {path} ou variable {ENV['from']}")
+    parse_sender(s.sender, "adresse d'expéditeur (from)")
+    if s.reply_to:
+        parse_sender(s.reply_to, "adresse de réponse (reply_to)")
     return s
 
 
@@ -154,24 +178,38 @@ def _file_password(path: Path, smtp: dict[str, Any]) -> str:
 
 
 def build_message(s: SendSettings, o: Outcome, to: list[str]) -> EmailMessage:
-    """The e-mail of one establishment: text + HTML alternatives, Markdown and JSON attached."""
+    """The e-mail of one establishment: text + HTML alternatives, Markdown and JSON attached.
+
+    Headers go through the standard ``email`` policy with every value neutralised
+    (:mod:`.mailsafe`): no value read from the exports or the settings adds or splits a header."""
+    from email import policy
+    from email.headerregistry import Address
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
+
+    from .mailsafe import Template, check_headers, header_text, parse_sender
     files = {fmt: Path(p) for fmt, p in o.reports.items()}
-    msg = EmailMessage()
-    fields = {"uai": o.key, "etablissement": o.establishment or o.key, "erreurs": o.counts.get("error", 0),
-              "avertissements": o.counts.get("warning", 0), "informations": o.counts.get("info", 0)}
-    msg["Subject"] = s.subject.format(**fields)
-    msg["From"] = s.sender
-    msg["To"] = ", ".join(to)
+    msg = EmailMessage(policy=policy.SMTP)
+    fields = {"uai": header_text(o.key), "etablissement": header_text(o.establishment or o.key),
+              "erreurs": o.counts.get("error", 0), "avertissements": o.counts.get("warning", 0),
+              "informations": o.counts.get("info", 0)}
+    msg["Subject"] = header_text(Template(s.subject, SUBJECT_FIELDS, "modèle de sujet (subject)").render(fields))
+    name, addr = parse_sender(s.sender, "adresse d'expéditeur (from)")
+    msg["From"] = Address(display_name=name, addr_spec=addr)
+    msg["To"] = tuple(Address(addr_spec=a) for a in to)
+    expected = ["Subject", "From", "To", "Date", "Message-ID", "MIME-Version", "Content-Type",
+                "Content-Transfer-Encoding"]
     if s.reply_to:
-        msg["Reply-To"] = s.reply_to
+        rname, raddr = parse_sender(s.reply_to, "adresse de réponse (reply_to)")
+        msg["Reply-To"] = Address(display_name=rname, addr_spec=raddr)
+        expected.append("Reply-To")
     msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=s.sender.rsplit("@", 1)[-1].strip("> ") or None)
+    msg["Message-ID"] = make_msgid(domain=addr.rsplit("@", 1)[-1])
     msg.set_content(files["console"].read_text("utf-8"))
     msg.add_alternative(files["html"].read_text("utf-8"), subtype="html")
     for fmt, (maintype, subtype) in (("markdown", ("text", "markdown")), ("json", ("application", "json"))):
         msg.add_attachment(files[fmt].read_bytes(), maintype=maintype, subtype=subtype, filename=files[fmt].name)
+    check_headers(msg.as_bytes(), expected)
     return msg
 
 
@@ -197,61 +235,105 @@ def connect(s: SendSettings) -> smtplib.SMTP:
     except smtplib.SMTPAuthenticationError:
         raise UsageError(f"authentification SMTP refusée pour {s.user} sur {s.host}") from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise UsageError(f"connexion SMTP impossible à {s.host}:{s.port} ({s.security}) : {exc}") from None
+        from scolint.engine.outputs import os_error_fr
+        why = os_error_fr(exc) if isinstance(exc, OSError) else _smtp_fr(exc)
+        raise UsageError(f"connexion SMTP impossible à {s.host}:{s.port} ({s.security}) : {why}") from None
+    return smtp
+
+
+def _send_one(smtp: Any, settings: SendSettings, msg: Any) -> Any:
+    """Send ``msg``; reconnect once when the server closed the connection meanwhile."""
+    import smtplib
+    try:
+        smtp.send_message(msg)
+    except smtplib.SMTPServerDisconnected:
+        smtp = connect(settings)
+        smtp.send_message(msg)
     return smtp
 
 
 def cmd_send(args: argparse.Namespace) -> int:
     import smtplib
 
-    from scolint.engine.discover import atomic_write
+    from scolint.engine.outputs import check_folder, os_error_fr, write_file
 
-    from .batch import Progress, config_from_args, find_entries, run_batch
+    from .batch import Interrupted, Progress, config_from_args, find_entries, run_batch
     settings = settings_from(args)
-    entries = find_entries(Path(args.dossier))
+    entries = find_entries(Path(args.dossier), exclude=[Path(p) for p in (args.out, args.dry_run) if p])
     if args.uai:
         wanted = {u.upper() for u in args.uai}
         entries = [e for e in entries if e.key.upper() in wanted]
         if not entries:
             raise UsageError(f"aucun dossier ni archive de {args.dossier} pour l'UAI {', '.join(sorted(wanted))}")
+    folders = [e.path for e in entries if e.path.is_dir()]
     out = Path(args.out) if args.out else Path(args.dry_run or ".") / "rapports"
+    if args.dry_run:
+        check_folder(args.dry_run, (), "dossier des messages (--dry-run)", folders)
+    check_folder(out, (), "dossier des rapports", folders)
     args.out = str(out)
     config = config_from_args(args, ["html", "markdown", "json"])
     config["formats"] = ["html", "markdown", "json", "console"]
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
-    outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
-    from .batch_summary import write_summary
-    write_summary(outcomes, Path(config["out"]), args.host)
-    failed = 0
+    # The server and the login are checked before the first audit, not after all of them.
     smtp = None if args.dry_run else connect(settings)
+    failed = sent = 0
     try:
+        try:
+            outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
+        except Interrupted as stop:
+            print(f"scolint : interrompu pendant les audits ({len(stop.outcomes)} établissement(s) audité(s) sur "
+                  f"{len(entries)}) ; aucun message envoyé.", file=sys.stderr)
+            return 130
+        from .batch_summary import write_summary
+        write_summary(outcomes, Path(config["out"]), args.host)
         for o in outcomes:
-            to = settings.recipients(o.key)
-            if o.error or not to:
-                failed += 1
-                print(f"{o.key} : non envoyé, {o.error or 'aucun destinataire pour cet UAI'}", file=sys.stderr)
-                continue
-            msg = build_message(settings, o, to)
-            if args.dry_run:
-                atomic_write(Path(args.dry_run) / f"{o.key}.eml", msg.as_bytes())
-                print(f"{o.key} -> {', '.join(to)} : écrit dans {Path(args.dry_run) / (o.key + '.eml')}")
-                continue
             try:
-                assert smtp is not None
-                smtp.send_message(msg)
-                print(f"{o.key} -> {', '.join(to)} : envoyé")
+                to = settings.recipients(o.key)
+                if o.error or not to:
+                    failed += 1
+                    print(f"{o.key} : non envoyé, {o.error or 'aucun destinataire pour cet UAI'}", file=sys.stderr)
+                    continue
+                msg = build_message(settings, o, to)
+                if args.dry_run:
+                    target = Path(args.dry_run) / f"{o.key}.eml"
+                    write_file(target, msg.as_bytes(), what="message")
+                    print(f"{o.key} -> {', '.join(to)} : écrit dans {target}")
+                else:
+                    smtp = _send_one(smtp, settings, msg)
+                    print(f"{o.key} -> {', '.join(to)} : envoyé")
+                sent += 1
+            except KeyboardInterrupt:
+                raise
+            except UsageError as exc:
+                failed += 1
+                print(f"{o.key} : non envoyé, {exc}", file=sys.stderr)
             except smtplib.SMTPException as exc:
                 failed += 1
-                print(f"{o.key} -> {', '.join(to)} : refusé par le serveur ({exc})", file=sys.stderr)
+                print(f"{o.key} : refusé par le serveur ({_smtp_fr(exc)})", file=sys.stderr)
+            except OSError as exc:
+                failed += 1
+                print(f"{o.key} : non envoyé, {os_error_fr(exc)}", file=sys.stderr)
+            except Exception as exc:  # one establishment never stops the others
+                failed += 1
+                print(f"{o.key} : non envoyé, erreur imprévue ({type(exc).__name__})", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"scolint : interrompu ; {sent} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'} "
+              "avant l'interruption.", file=sys.stderr)
+        return 130
     finally:
         if smtp is not None:
             try:
                 smtp.quit()
-            except smtplib.SMTPException:
+            except (smtplib.SMTPException, OSError):
                 pass
-    print(f"{len(outcomes) - failed} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'}, {failed} non envoyé(s).",
+    print(f"{sent} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'}, {failed} non envoyé(s).",
           file=sys.stderr)
     return 2 if failed else 0
+
+
+def _smtp_fr(exc: Exception) -> str:
+    code = getattr(exc, "smtp_code", None)
+    return f"code SMTP {code}" if code else "erreur SMTP"
 
 
 @hookimpl

@@ -10,7 +10,6 @@ from typing import Any
 from scolint.engine import hookimpl
 from scolint.engine.audit import Auditor, Selection
 from scolint.engine.cli import add_rule_options, split_multi
-from scolint.engine.discover import atomic_write
 from scolint.engine.errors import UsageError
 from scolint.engine.findings import AuditResult
 from scolint.engine.registry import Registries
@@ -56,20 +55,31 @@ def render(host: Any, result: AuditResult, fmt: str, options: dict[str, Any] | N
     return reporter.render(result, options or {})
 
 
-def write_output(text: str | bytes, output: str | None) -> None:
-    if output and output != "-":
-        atomic_write(output, text)
-    else:
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def command_inputs(args: argparse.Namespace) -> Any:
+    """Every file or folder the command reads (its outputs must stay off them)."""
+    from scolint.engine.outputs import Inputs
+    paths = list(getattr(args, "paths", None) or [])
+    paths += list(getattr(args, "rules", None) or []) + list(getattr(args, "csv_profiles", None) or [])
+    for name in ("baseline", "config", "pseudo_secret"):
+        if getattr(args, name, None):
+            paths.append(getattr(args, name))
+    return Inputs(paths)
+
+
+def write_output(text: str | bytes, output: str | None, inputs: Any = ()) -> None:
+    """The report to ``output`` (never over an input), or to the standard output."""
+    from scolint.engine.outputs import write_text_or_stdout
+    write_text_or_stdout(output, text, inputs, what="fichier du rapport")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from scolint.plugins.commands.project import accept_and_exit_code, settings_from_args
     from scolint.plugins.reporters import pseudonymise
     pseudo = pseudonymise.from_args(args)  # reads the secret before the audit
+    inputs = command_inputs(args)
+    if args.output and args.output != "-":  # refused before the audit, not after
+        from scolint.engine.outputs import check_output
+        check_output(args.output, inputs, "fichier du rapport")
     auditor = auditor_from_args(args)
     if pseudo is None:  # the loaders build only the kinds of entities the selected rules read
         result = auditor.audit(args.paths)
@@ -79,7 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if pseudo is not None:
         pseudo.apply(result, graph)
     text = render(args.host, result, args.format, {"color": args.output in (None, "-") and sys.stdout.isatty()})
-    write_output(text, args.output)
+    write_output(text, args.output, inputs)
     if args.output and args.output != "-":
         counts = result.counts()
         print(f"Rapport écrit dans {args.output} : {counts['error']} erreur(s), "

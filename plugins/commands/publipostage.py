@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from scolint.engine import hookimpl
-from scolint.engine.discover import atomic_write
 from scolint.engine.errors import InputError, UsageError
 from scolint.plugins.common import csvread
 
@@ -120,9 +119,9 @@ def cmd_publipostage(args: argparse.Namespace) -> int:
     source = Path(args.fichier)
     if not source.is_file():
         raise UsageError(f"{args.fichier} : fichier des identifiants ENT introuvable")
-    out = Path(args.output)
-    if out.resolve() == source.resolve():
-        raise UsageError("le fichier de sortie ne peut pas être le fichier des identifiants lui-même")
+    from scolint.engine.outputs import Inputs, check_output, write_file
+    inputs = Inputs([source, *(args.csv_profiles or [])])
+    out = check_output(args.output, inputs, "fichier de publipostage")
     options = {"profiles": [csvread.load_profile_file(p) for p in args.csv_profiles or []]}
     wanted = set(csvread.fold(p) for p in (args.profils or "").split(",") if p.strip()) or None
     if wanted and not wanted <= set(ORDER):
@@ -133,7 +132,7 @@ def cmd_publipostage(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"scolint : {exc}", file=sys.stderr)
         return 2
-    atomic_write(str(out), to_csv(merge))
+    write_file(out, to_csv(merge), inputs, private=True, what="fichier de publipostage")
     print(summary(merge, str(out)))
     return 0
 

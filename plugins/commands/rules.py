@@ -29,13 +29,11 @@ from scolint.plugins.commands.project import add_project_options, settings_from_
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]{3}$")
 
 
-def _out(text: str, output: str | None) -> None:
-    if output and output != "-":
-        from scolint.engine.discover import atomic_write
-        atomic_write(output, text)
+def _out(text: str, output: str | None, inputs: Any = ()) -> None:
+    """``text`` to ``output`` (never over a rule file read) or to the standard output."""
+    from scolint.engine.outputs import write_text_or_stdout
+    if write_text_or_stdout(output, text, inputs):
         print(f"Écrit : {output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _paths(args: argparse.Namespace) -> list[Path]:
@@ -94,7 +92,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_doc(args: argparse.Namespace) -> int:
     from scolint.plugins.commands.doc import catalogue_markdown
     rules, paths = _load(args)
-    _out(catalogue_markdown(rules, args.host.registries, paths), args.output)
+    _out(catalogue_markdown(rules, args.host.registries, paths), args.output, paths)
     return 0
 
 
@@ -118,11 +116,12 @@ def cmd_new(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         raise UsageError(f"{target} existe déjà (--force pour l'écraser)")
     folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(skeleton(rule_id, args.kind, reg), encoding="utf-8")
+    from scolint.engine.outputs import write_file
+    write_file(target, skeleton(rule_id, args.kind, reg), what="fichier de règle")
     print(f"Règle créée : {target}")
     schema = folder / "rule.schema.json"
     if not schema.exists():
-        schema.write_text(json.dumps(full_schema(reg), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_file(schema, json.dumps(full_schema(reg), ensure_ascii=False, indent=2) + "\n")
         print(f"Schéma des règles (complétion dans l'éditeur) : {schema}")
     return 0
 
