@@ -75,14 +75,43 @@ class Discovery:
             if not p.exists():
                 raise UsageError(f"chemin introuvable : {raw}")
             if p.is_dir():
-                for child in sorted(p.rglob("*")):
-                    if child.is_file() and not _hidden(child.relative_to(p)):
-                        self._add_file(child, shown_name(str(child)), shown_name(child.relative_to(p).as_posix()))
+                self._add_folder(p)
             elif not p.is_file():
-                self.errors.append(InputError(shown_name(str(p)), None, "ni un dossier ni un fichier ordinaire : ignoré"))
+                self.errors.append(InputError(shown_name(str(p)), None, _not_regular(p)))
             else:
                 self._add_file(p, shown_name(str(p)), shown_name(p.name))
         return self
+
+    def _add_folder(self, root: Path) -> None:
+        """Every regular file under ``root``; an unreadable folder or a file that is not a
+        regular one (FIFO, socket, device) is an error, never silently skipped."""
+        found: list[Path] = []
+
+        def failed(exc: OSError) -> None:
+            where = shown_name(str(exc.filename or root))
+            self.errors.append(InputError(where, None, f"dossier illisible ({_os_why(exc)}) : son contenu n'est pas audité"))
+
+        for dirpath, dirs, files in os.walk(root, onerror=failed):
+            here = Path(dirpath)
+            dirs[:] = sorted(d for d in dirs if not _hidden(Path(d)))
+            for name in files:
+                child = here / name
+                if _hidden(child.relative_to(root)) or name in IGNORED_NAMES:
+                    continue
+                found.append(child)
+        for child in sorted(found):
+            display = shown_name(str(child))
+            try:
+                regular = stat.S_ISREG(os.stat(child).st_mode)
+            except OSError as exc:
+                if child.is_symlink():
+                    continue  # a dangling link: nothing to audit
+                self.errors.append(InputError(display, None, f"fichier illisible ({_os_why(exc)})"))
+                continue
+            if not regular:
+                self.errors.append(InputError(display, None, _not_regular(child)))
+                continue
+            self._add_file(child, display, shown_name(child.relative_to(root).as_posix()))
 
     def _add_file(self, path: Path, display: str, name: str, depth: int = 0) -> None:
         if path.name in IGNORED_NAMES:
@@ -203,6 +232,21 @@ def _safe_name(name: str) -> str:
         return name
     suffix = PurePosixPath(name).suffix[:16]
     return name.encode("utf-8")[:100].decode("utf-8", "ignore") + "~" + suffix
+
+
+def _os_why(exc: OSError) -> str:
+    from .outputs import os_error_fr
+    return os_error_fr(exc, "")
+
+
+def _not_regular(path: Path) -> str:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    kind = ("tube nommé (FIFO)" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
+            else "périphérique" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "fichier spécial")
+    return f"{kind}, ni un dossier ni un fichier ordinaire : non lu"
 
 
 def _why(exc: BaseException) -> str:

@@ -138,7 +138,7 @@ def check_output(output: str | Path, inputs: Inputs | Iterable[str | Path] = (),
                              "(donnez le chemin d'un nouveau fichier, ou « - » pour la sortie standard)")
         if (st.st_dev, st.st_ino) in inputs.ids:
             raise UsageError(f"{what} {text} refusé : c'est un fichier d'entrée (ou un lien vers lui) ; "
-                             "il serait remplacé par le rapport. Choisissez un autre nom.")
+                             "il serait écrasé. Choisissez un autre nom.")
         try:
             resolved = target.resolve()
         except (OSError, RuntimeError):

@@ -267,6 +267,11 @@ def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, 
     for exc in project.exceptions:
         exceptions.setdefault(exc.uai, []).append(exc)
     pseudo = pseudonymise.from_args(args)
+    sel = settings.selection
+    if sel.ids or sel.tags or sel.exclude_ids or sel.exclude_tags:  # refused here, not in every worker
+        from scolint.engine.audit import Auditor
+        Auditor(rule_paths=settings.rule_paths, selection=sel, host=args.host,
+                use_default_rules=settings.use_default_rules)
     known = list(args.host.registries.reporters)
     for fmt in formats:
         if fmt not in known or fmt == "console":

@@ -76,7 +76,9 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     kept = sum(1 for f in result.findings if f.accepted is None)
     print(f"Ligne de base écrite dans {args.output} : {kept} anomalie(s). Utilisez-la avec "
           f"« scolint check … --baseline {args.output} ».", file=sys.stderr)
-    return 2 if result.fatal_inputs else 0
+    if result.nothing_read():
+        print(f"scolint : {result.nothing_read_reason()}", file=sys.stderr)
+    return 2 if result.fatal_inputs or result.nothing_read() else 0
 
 
 def add_other_commands(subparsers: Any) -> None:
