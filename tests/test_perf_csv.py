@@ -504,7 +504,7 @@ def test_selected_rules_give_the_full_audits_findings_without_the_csv_kinds_they
     auditor = Auditor(selection=Selection(ids=rules))
     selected = auditor.audit([timetable_and_csv])
     assert findings(selected) == findings(full, set(rules))
-    assert any("déjà présent ligne" in f.message for f in selected.findings)
+    assert any("identique à celui de la ligne" in f.message for f in selected.findings)
     assert [vars(e) for e in selected.exports] == [vars(e) for e in full.exports]
     graph, _shown = auditor.load([timetable_and_csv], for_rules=True)
     assert {k for k in CSV_KINDS if graph.all(k)} == CSV_KINDS - skipped

@@ -11,6 +11,8 @@ from typing import Any
 from scolint.engine.discover import atomic_write
 from scolint.engine.findings import SEVERITIES
 
+from scolint.plugins.common.csvsafe import safe_row
+
 from .batch import FLOW_COLUMNS, Outcome
 
 CSV_NAME, HTML_NAME = "synthese-academie.csv", "synthese-academie.html"
@@ -27,12 +29,12 @@ def csv_text(outcomes: list[Outcome]) -> str:
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     w.writerow(HEADERS)
     for o in outcomes:
-        w.writerow([o.key, o.establishment or "", "erreur" if o.error else "audité",
+        w.writerow(safe_row([o.key, o.establishment or "", "erreur" if o.error else "audité",
                     *[o.counts.get(s, "") if not o.error else "" for s in SEVERITIES],
                     *[o.flows.get(f, 0) if not o.error else "" for f in FLOW_COLUMNS],
                     o.not_evaluated if not o.error else "",
                     " | ".join(f"{rule} ({count})" for rule, _, count in o.worst),
-                    o.error, " ".join(Path(p).name for p in o.reports.values())])
+                    o.error, " ".join(Path(p).name for p in o.reports.values())]))
     return "\ufeff" + buf.getvalue()
 
 

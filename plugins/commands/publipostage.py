@@ -20,7 +20,8 @@ from typing import Any
 
 from scolint.engine import hookimpl
 from scolint.engine.errors import InputError, UsageError
-from scolint.plugins.common import csvread
+from scolint.plugins.common import csvprofile, csvread
+from scolint.plugins.common.csvsafe import FORMULA_STARTS
 
 ORDER = ("eleve", "responsable", "enseignant", "personnel", "autre")
 LABELS = {"eleve": "élève", "responsable": "responsable", "enseignant": "enseignant", "personnel": "personnel",
@@ -68,6 +69,14 @@ def build(path: Path, options: dict[str, Any], profiles: set[str] | None = None)
         if not code:
             merge.left_out.append(("aucun code dans le fichier", who, str(r.line)))
             continue
+        scheme = csvprofile.hash_scheme(code)
+        if scheme and not code.startswith(tuple(prof.changed_prefixes)):
+            merge.left_out.append(("empreinte de mot de passe, pas un code ({SCHEME} ou hachage reconnu)", who, str(r.line)))
+            continue
+        if code[:1] in FORMULA_STARTS:
+            merge.left_out.append(("code commençant par =, +, -, @, une tabulation ou un retour chariot : un tableur "
+                                   "l'exécuterait comme une formule, à transmettre à la main", who, str(r.line)))
+            continue
         if prof.code_changed(code):
             merge.left_out.append(("code déjà modifié par l'utilisateur ({SHA} ou « modifié par l'utilisateur »)",
                                    who, str(r.line)))
@@ -86,10 +95,11 @@ def build(path: Path, options: dict[str, Any], profiles: set[str] | None = None)
 
 
 def to_csv(merge: Merge) -> bytes:
+    from scolint.plugins.common.csvsafe import safe_row
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows(merge.rows)
+    writer.writerows(safe_row(row) for row in merge.rows)
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 

@@ -140,7 +140,7 @@ def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvr
         get = f.get
         login = str(f["login"])
         if login in seen:
-            graph.problem("ENTREE-SCHEMA", f"identifiant de connexion « {login} » déjà présent ligne {seen[login]} : "
+            graph.problem("ENTREE-SCHEMA", f"identifiant de connexion identique à celui de la ligne {seen[login]} : "
                           "ligne ignorée", display, row.line, severity="error",
                           fix="Régénérez le fichier des identifiants dans l'ENT (Annuaire > Administration > "
                               "Fichiers des identifiants).")
