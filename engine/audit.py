@@ -83,6 +83,7 @@ class Auditor:
         use_default_rules: bool = True,
         severity_overrides: dict[str, str] | None = None,
         options: dict[str, Any] | None = None,
+        rule_time_limit: float | None = None,
     ) -> None:
         self.host = host or get_plugin_host()
         #: Parse the next XML export in a thread while loaders work on the current one
@@ -99,7 +100,7 @@ class Auditor:
         check_selection(sel, self.all_rules)
         self.rules = [r for r in self.all_rules if sel.accepts(r)]
         self.options = options or {}
-        self.evaluator = Evaluator(self.rules, self.registries, self.env)
+        self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_time_limit)
         self._loads = 0
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
 

@@ -63,8 +63,21 @@ def add_rule_options(p: argparse.ArgumentParser) -> None:
                    help="ne lancer que ces règles (identifiants, répétable ou « A,B »)")
     p.add_argument("--ignore", action="append", default=[], metavar="ID|ÉTIQUETTE",
                    help="ne pas lancer ces règles ou étiquettes (répétable)")
+    p.add_argument("--duree-max-regle", dest="rule_time_limit", type=_seconds, default=None, metavar="SECONDES",
+                   help="durée maximale de l'évaluation d'une règle (défaut : 5 s, ou $SCOLINT_DUREE_MAX_REGLE) ; "
+                        "au-delà la règle est en erreur et l'audit continue")
     p.add_argument("--desactiver-plugin", dest="disable_plugins", action="append", default=[],
                    metavar="NOM", help="ne pas charger ce plugin (répétable)")
+
+
+def _seconds(value: str) -> float:
+    try:
+        n = float(value.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"durée invalide « {value} » (un nombre de secondes est attendu)") from None
+    if not 0 < n <= 3600:
+        raise argparse.ArgumentTypeError("la durée doit être comprise entre 0 et 3600 secondes")
+    return n
 
 
 def split_multi(values: Sequence[str]) -> list[str]:

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from .expressions import ExpressionError, RuleEnvironment, run, run_many
+import os
+
+from jinja2.exceptions import SecurityError
+
+from .expressions import RULE_TIME_LIMIT, ExpressionError, RuleEnvironment, run, run_many, time_limit
 from .findings import FAILED, NOT_EVALUATED, PASSED, RULE_ERROR, Finding, RuleOutcome
 from .model import Entity, Graph, Provenance
 from .registry import Registries
@@ -85,11 +89,21 @@ def make_environment(registries: Registries) -> RuleEnvironment:
     return RuleEnvironment(dict(registries.filters.items()), dict(registries.tests.items()))
 
 
+def _env_limit() -> float:
+    try:
+        return float(os.environ.get("SCOLINT_DUREE_MAX_REGLE", RULE_TIME_LIMIT))
+    except ValueError:
+        return RULE_TIME_LIMIT
+
+
 class Evaluator:
     """Compiles rules once and evaluates them over graphs."""
 
-    def __init__(self, rules: Iterable[Rule], registries: Registries, env: RuleEnvironment) -> None:
+    def __init__(self, rules: Iterable[Rule], registries: Registries, env: RuleEnvironment,
+                 time_limit: float | None = None) -> None:
         self.rules = list(rules)
+        #: Seconds one rule may take (``--duree-max-regle``, ``$SCOLINT_DUREE_MAX_REGLE``; 0: no bound).
+        self.time_limit = time_limit if time_limit is not None else _env_limit()
         self.registries = registries
         self.env = env
         self._runners: dict[str, Any] = {}
@@ -116,11 +130,20 @@ class Evaluator:
                 outcome.missing = missing
                 continue
             try:
-                hits = list(self._hits(rule, graph, ctx))
-                new = [self._finding(rule, hit, ctx) for hit in hits]
+                with time_limit(self.time_limit):
+                    hits = list(self._hits(rule, graph, ctx))
+                    new = [self._finding(rule, hit, ctx) for hit in hits]
             except ExpressionError as exc:
                 outcome.status = RULE_ERROR
                 outcome.error = str(exc)
+                continue
+            except SecurityError as exc:  # time or size bound hit outside an expression's own guard
+                outcome.status = RULE_ERROR
+                outcome.error = f"règle {rule.id} arrêtée : {exc}"
+                continue
+            except MemoryError:
+                outcome.status = RULE_ERROR
+                outcome.error = f"règle {rule.id} arrêtée : mémoire insuffisante"
                 continue
             except Exception as exc:  # a check kind's bug must not end the audit
                 outcome.status = RULE_ERROR

@@ -103,7 +103,8 @@ def init_worker(config: dict[str, Any]) -> None:
     _WORKER.clear()
     _WORKER.update(config)
     _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host,
-                                 use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides)
+                                 use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides,
+                                 rule_time_limit=config.get("rule_time_limit"))
     # The batch's processes already use every core: no XML read-ahead thread besides.
     _WORKER["auditor"].read_ahead = False
     if config.get("secret"):
@@ -279,6 +280,7 @@ def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, 
     return {"settings": settings, "exceptions": exceptions, "formats": formats, "out": str(Path(args.out).resolve()),
             "secret": pseudo.secret if pseudo else None, "fail_on": settings.fail_on or "error",
             "disabled": list(getattr(args, "disable_plugins", []) or []),
+            "rule_time_limit": getattr(args, "rule_time_limit", None),
             "entrypoints": os.environ.get("SCOLINT_DISABLE_PLUGIN_AUTOLOAD") is None}
 
 

@@ -44,6 +44,7 @@ def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
     if getattr(args, "csv_profiles", None):  # --profile: CSV layouts, checked before the audit
         from scolint.plugins.common.csvread import load_profile_file
         kwargs.setdefault("options", {})["profiles"] = [load_profile_file(f) for f in args.csv_profiles]
+    kwargs.setdefault("rule_time_limit", getattr(args, "rule_time_limit", None))
     return Auditor(rule_paths=s.rule_paths, selection=s.selection,
                    host=args.host, use_default_rules=s.use_default_rules, **kwargs)
 
