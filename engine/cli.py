@@ -228,7 +228,8 @@ def _run(args_list: list[str]) -> int:
             return 2
         return int(handler(args))
     except ScolintError as exc:
-        print(f"scolint : {exc}", file=sys.stderr)
+        from .outputs import terminal_text
+        print(f"scolint : {terminal_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         print("scolint : interrompu", file=sys.stderr)

@@ -138,7 +138,7 @@ class Discovery:
             self.errors.append(InputError(display, None, f"archive .zip illisible ou abîmée ({_why(exc)})"))
             return
         with zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
+            infos = [i for i in zf.infolist() if not i.filename.endswith("/")]  # (is_dir() fails on an empty name)
             if len(infos) > MAX_ZIP_MEMBERS:
                 self.errors.append(InputError(display, None, f"archive de {len(infos)} fichiers : trop de fichiers (max {MAX_ZIP_MEMBERS})"))
                 return

@@ -72,6 +72,21 @@ def os_error_fr(exc: OSError, path: str | Path | None = None) -> str:
     return f"{where} : {why}" if where else why
 
 
+#: Unicode controls that reorder text (bidi overrides, isolates, marks).
+BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def terminal_text(value: object) -> str:
+    """``value`` for a terminal: control characters (escape sequences, CR, BEL…) and bidi
+    overrides shown as ``\\x1b``, ``\\u202e``… instead of acting on the terminal; line
+    breaks kept only when ``value`` is a multi-line text of ours (never in a value)."""
+    text = str(value if value is not None else "")
+    if text.isprintable() and not BIDI.intersection(text):
+        return text
+    return "".join(c if (c.isprintable() and c not in BIDI) or c == " " else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         st = os.stat(path)

@@ -92,7 +92,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     text = render(args.host, result, args.format, {"color": args.output in (None, "-") and sys.stdout.isatty()})
     write_output(text, args.output, inputs)
     if result.nothing_read():
-        print(f"scolint : {result.nothing_read_reason()}", file=sys.stderr)
+        from scolint.engine.outputs import terminal_text
+        print(f"scolint : {terminal_text(result.nothing_read_reason())}", file=sys.stderr)
     if args.output and args.output != "-":
         counts = result.counts()
         print(f"Rapport écrit dans {args.output} : {counts['error']} erreur(s), "

@@ -77,7 +77,8 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     print(f"Ligne de base écrite dans {args.output} : {kept} anomalie(s). Utilisez-la avec "
           f"« scolint check … --baseline {args.output} ».", file=sys.stderr)
     if result.nothing_read():
-        print(f"scolint : {result.nothing_read_reason()}", file=sys.stderr)
+        from scolint.engine.outputs import terminal_text
+        print(f"scolint : {terminal_text(result.nothing_read_reason())}", file=sys.stderr)
     return 2 if result.fatal_inputs or result.nothing_read() else 0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from scolint.engine import hookimpl
 from scolint.engine.findings import (NOT_EVALUATED, RULE_ERROR, SEVERITIES, SEVERITY_FR, STATUS_FR,
                                      AuditResult, Finding)
+from scolint.engine.outputs import BIDI, terminal_text
 from scolint.engine.registry import Registries, Reporter
 from scolint.plugins.reporters import jsonout
 
@@ -139,8 +140,6 @@ def template_env() -> Any:
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+!|~&"})
-#: Unicode controls that reorder text (bidi overrides, isolates, marks): shown escaped.
-BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 def _md_escape(value: Any) -> str:
@@ -171,13 +170,8 @@ def _md_block(value: Any) -> str:
 
 
 def console_safe(value: Any) -> str:
-    """A value for the terminal: control characters (escape sequences, CR, BEL…) and bidi
-    overrides are shown as ``\\x1b``, ``\\u202e``… instead of acting on the terminal."""
-    text = str(value if value is not None else "")
-    if text.isprintable() and not BIDI.intersection(text):
-        return text
-    return "".join(c if (c.isprintable() and c not in BIDI) or c == " " else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
+    """A value for the terminal: control characters and bidi overrides shown escaped."""
+    return terminal_text(value)
 
 
 def report_context(result: AuditResult, options: dict[str, Any]) -> dict[str, Any]:
