@@ -94,8 +94,12 @@ class Table:
     encoding: str
 
 
-def read_table(path: Path | str, display: str | None = None, data: bytes | None = None) -> Table:
-    """Read and split a CSV file (no profile yet); :class:`InputError` when unreadable."""
+def read_table(path: Path | str, display: str | None = None, data: bytes | None = None,
+               detecting: bool = False) -> Table:
+    """Read and split a CSV file (no profile yet); :class:`InputError` when unreadable.
+
+    ``detecting``: only the head is read to recognise the layout; a quote left open there
+    is not refused (the file is refused when it is read)."""
     shown = display or str(path)
     if data is None:
         try:
@@ -115,7 +119,7 @@ def read_table(path: Path | str, display: str | None = None, data: bytes | None 
     try:
         for row in reader:
             line = reader.line_num
-            if line > start and any("\n" in c or "\r" in c for c in row):
+            if not detecting and line > start and any("\n" in c or "\r" in c for c in row):
                 # An unbalanced quote: the following lines were read as one field. Refused
                 # (the rows after it would be silently lost), with the lines named.
                 total = text.count("\n") + (0 if text.endswith("\n") else 1)

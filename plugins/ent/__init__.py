@@ -65,7 +65,7 @@ def scolint_detect_format(path: Path, head: bytes) -> str | None:
     if not looks_like_csv(path, head):
         return None
     try:
-        table = csvread.read_table(path, data=head[: head.rfind(b"\n") + 1] or head)
+        table = csvread.read_table(path, data=head[: head.rfind(b"\n") + 1] or head, detecting=True)
     except InputError:
         return None
     prof = csvread.match_profile(table, csvread.builtin_profiles())
