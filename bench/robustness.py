@@ -399,6 +399,7 @@ def _state(paths: list[Path]) -> dict[str, Any]:
 
 def _run_cli(argv: list[str], cwd: Path) -> tuple[Any, str]:
     import contextlib
+
     from scolint.engine.cli import main
     out, err = io.StringIO(), io.StringIO()
     previous = Path.cwd()
@@ -415,7 +416,6 @@ def _run_cli(argv: list[str], cwd: Path) -> tuple[Any, str]:
 
 
 def _run_signalled(argv: list[str], cwd: Path, sig: int) -> tuple[Any, str]:
-    import signal as _s
     import subprocess
     tmpdir = Path(os.environ["TMPDIR"])
     proc = subprocess.Popen([sys.executable, "-c", "import sys; from scolint.engine.cli import main; sys.exit(main())",
@@ -536,9 +536,9 @@ def _output_attack(command: str, target: str) -> dict[str, Any]:
 
 
 def _false_green_attack(kind: str, fail_on: str) -> dict[str, Any]:
+    import bz2
     import gzip
     import lzma
-    import bz2
 
     def prepare(root: Path) -> dict[str, Any]:
         folder = root / "exports"
@@ -842,10 +842,11 @@ def _batch_interrupt_attack(command: str) -> dict[str, Any]:
 
     def prepare(root: Path) -> dict[str, Any]:
         academy = root / "depots"
-        for i, uai in enumerate(("0312201Z", "0312202A", "0312203B")):
-            target = academy / uai
-            import shutil
-            shutil.copytree(BIG_SCHOOL[0], target)
+        academy.mkdir()
+        for uai in ("0312201Z", "0312202A", "0312203B"):  # archives: extracted into TMPDIR by the workers
+            with zipfile.ZipFile(academy / f"{uai}.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+                for p in sorted(BIG_SCHOOL[0].iterdir()):
+                    zf.write(p, p.name)
         os.environ["SCOLINT_SMTP_FROM"] = "pole@ac-exemple.fr"
         argv = (["batch", str(academy), "-j", "2", "-o", str(root / "r")] if command == "batch" else
                 ["send", str(academy), "-j", "2", "--dry-run", str(root / "eml"), "--destinataire",
@@ -920,6 +921,17 @@ def run_attacks(figures: dict[str, Any]) -> None:
     BIG_SCHOOL.append(big)
     by_class: dict[str, Counter] = defaultdict(Counter)
     failures: list[str] = []
+    try:
+        _run_all(by_class, failures)
+    finally:
+        import shutil
+        shutil.rmtree(big, ignore_errors=True)
+        shutil.rmtree(base_school().parent, ignore_errors=True)
+    figures["attacks"] = by_class
+    figures["attack_failures"] = failures
+
+
+def _run_all(by_class: dict[str, Counter], failures: list[str]) -> None:
     for attack in attacks():
         outcome, sec, _mb = measure(attack_case, attack, timeout=300)
         counts = by_class[attack["classe"]]
@@ -932,8 +944,9 @@ def run_attacks(figures: dict[str, Any]) -> None:
             if bad:
                 counts[key] += 1
                 failures.append(f"{attack['classe']} / {attack['label']} : {WRONG_FR[key]} (code {outcome['code']})")
-    figures["attacks"] = by_class
-    figures["attack_failures"] = failures
+        print(f"{sum(c['cas'] for c in by_class.values())} : {attack['classe']} / {attack['label']} : "
+              + ", ".join(k for k, v in (outcome["wrong"].items() if isinstance(outcome, dict) else []) if v),
+              file=sys.stderr, flush=True)
 
 
 def _fmt_table(rows: list[list[str]], head: list[str]) -> str:

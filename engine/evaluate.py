@@ -11,8 +11,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-import os
-
 from jinja2.exceptions import SecurityError
 
 from .expressions import RULE_TIME_LIMIT, ExpressionError, RuleEnvironment, run, run_many, time_limit

@@ -9,10 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
+from test_no_change import make_corpus
 
 from scolint.engine.cli import main
-
-from test_no_change import make_corpus
 
 SEED_XML = make_corpus.SEEDS / "ElevesSansAdresses.xml"
 
@@ -105,6 +104,7 @@ def test_swallowed_lines_are_refused_with_line_numbers(tmp_path, capsys):
     ent.write_bytes(make_corpus.ent_with(rows))
     code, out, err = run(["check", str(ent), "--select", "ENT-SHA-001"], capsys)
     assert code == 2
-    assert "guillemet non fermé : les lignes 10 à 46" in out and "9 ligne(s) lue(s) correctement sur 46" in out, out  # header + 8 rows
+    # the header and 8 rows read
+    assert "guillemet non fermé : les lignes 10 à 46" in out and "9 ligne(s) lue(s) correctement sur 46" in out, out
     code, out, err = run(["publipostage", str(ent), "-o", str(tmp_path / "courrier.csv")], capsys)
     assert code == 2 and "guillemet non fermé" in err and not (tmp_path / "courrier.csv").exists()

@@ -15,11 +15,10 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from test_no_change import make_corpus
 
 from scolint.engine.cli import main
 from scolint.plugins.gen.generate import generate
-
-from test_no_change import make_corpus
 
 HOSTILE = make_corpus.HOSTILE_NAMES
 MAIL_NAMES = ["entete-mot-encode", "entete-crlf", "entete-lf", "formule-egal", "formule-arobase"]

@@ -19,12 +19,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_no_change import make_corpus
 
 from scolint.engine import outputs
 from scolint.engine.cli import main
 from scolint.plugins.gen.generate import generate
-
-from test_no_change import make_corpus
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -4,11 +4,10 @@ included) or runs past its time bound is a rule error naming the rule; the audit
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-from scolint.engine.cli import main
 
 from test_no_change import make_corpus
+
+from scolint.engine.cli import main
 
 RULES = {
     "BORNE-ETOILE-001": "('%*s' % (1000000000, 'x')) | length > 0",

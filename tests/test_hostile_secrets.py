@@ -14,11 +14,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_no_change import make_corpus
 
 from scolint.engine.cli import main
 from scolint.plugins.gen.generate import generate
-
-from test_no_change import make_corpus
 
 FORMATS = ("console", "json", "markdown", "html", "junit", "sarif")
 

@@ -11,15 +11,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
-
-from scolint.engine.cli import main
-
 from test_batch import make_academy
 from test_send import smtp_server, write_config
+
+from scolint.engine.cli import main
 
 CLI = "import sys; from scolint.engine.cli import main; sys.exit(main())"
 
