@@ -1006,6 +1006,9 @@ PROTECTIONS = [
 ]
 
 
+ATTACKS_START, ATTACKS_END = "<!-- attaques -->", "<!-- /attaques -->"
+
+
 def render_attacks(figures: dict[str, Any]) -> str:
     """The attack section: protections, then every figure (all expected at 0)."""
     by_class = figures["attacks"]
@@ -1024,6 +1027,8 @@ def render_attacks(figures: dict[str, Any]) -> str:
         "",
         "## Attaques sur ce que scolint écrit et envoie",
         "",
+        f"Dernière mesure : le {time.strftime('%d/%m/%Y')} (`python bench/robustness.py --attaques` ne "
+        "refait que cette partie ; sans l'option, tout le document est refait). "
         f"**{total['cas']}** cas en **{len(by_class)}** classes d'attaque (chaque classe est une façon "
         "d'attaquer, ses cas en sont les variantes). Chaque cas tourne dans un processus à part, dans un "
         "dossier temporaire neuf avec son propre `TMPDIR` ; on compte : les traces Python, les messages "
@@ -1098,7 +1103,7 @@ def render(figures: dict[str, Any], fuzz: int) -> str:
     ]
     if crashes:
         lines += ["Plantages relevés :", ""] + [f"- {_cell(c)}" for c in crashes] + [""]
-    lines += [render_attacks(figures)]
+    lines += [ATTACKS_START, render_attacks(figures) + ATTACKS_END, ""]
     lines += [
         "## Fichiers abîmés, par famille d'export",
         "",
@@ -1170,12 +1175,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", default=str(ROOT / "docs" / "robustness.md"), help="document à écrire")
     parser.add_argument("--fuzz", type=int, default=FUZZ_PER_FAMILY, help="mutations aléatoires par famille")
     parser.add_argument("--attaques", action="store_true",
-                        help="seulement les attaques sur les sorties et l'envoi (affichées, document non écrit)")
+                        help="seulement les attaques sur les sorties et l'envoi (leur partie du document est remplacée)")
     args = parser.parse_args(argv)
     figures = run(args.fuzz, only_attacks=args.attaques)
     bad = len(figures["crashes"]) + len(figures["attack_failures"])
-    if args.attaques:
-        print(render_attacks(figures))
+    if args.attaques:  # only the attack section of the document is replaced
+        section = render_attacks(figures)
+        doc = Path(args.doc)
+        old = doc.read_text("utf-8") if doc.is_file() else ""
+        block = f"{ATTACKS_START}\n{section}{ATTACKS_END}\n"
+        if ATTACKS_START in old and ATTACKS_END in old:
+            new = old[:old.index(ATTACKS_START)] + block + old[old.index(ATTACKS_END) + len(ATTACKS_END) + 1:]
+        elif "## Fichiers abîmés" in old:
+            at = old.index("## Fichiers abîmés")
+            new = old[:at] + block + "\n" + old[at:]
+        else:
+            new = old + "\n" + block
+        from scolint.engine.outputs import write_file
+        write_file(doc, new)
+        print(section)
         return 1 if bad else 0
     text = render(figures, args.fuzz)
     from scolint.engine.discover import atomic_write
