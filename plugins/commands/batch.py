@@ -99,6 +99,11 @@ def audit_entry(entry: Entry) -> Outcome:
     """Audit one establishment in this worker and write its reports."""
     try:
         return _audit_entry(entry)
+    except UsageError as exc:  # a report that cannot be written (disk full…): in French
+        return Outcome(entry.key, error=str(exc))
+    except OSError as exc:
+        from scolint.engine.outputs import os_error_fr
+        return Outcome(entry.key, error=os_error_fr(exc))
     except Exception as exc:  # one establishment must never stop the batch
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(entry.key, error=f"erreur interne : {detail}")
