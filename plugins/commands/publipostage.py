@@ -132,6 +132,12 @@ def cmd_publipostage(args: argparse.Namespace) -> int:
     from scolint.engine.outputs import Inputs, check_output, write_file
     inputs = Inputs([source, *(args.csv_profiles or [])])
     out = check_output(args.output, inputs, "fichier de publipostage")
+    if out.is_file():  # only a previous mail merge is ever replaced, never another file
+        with open(out, "rb") as fh:
+            head = fh.read(64)
+        if not head.startswith(b"\xef\xbb\xbf" + ";".join(HEADER).encode("utf-8")[:40]):
+            raise UsageError(f"fichier de publipostage {args.output} refusé : ce fichier existe et n'est pas un "
+                             "publipostage écrit par scolint ; il serait écrasé. Choisissez un nouveau nom.")
     options = {"profiles": [csvread.load_profile_file(p) for p in args.csv_profiles or []]}
     wanted = set(csvread.fold(p) for p in (args.profils or "").split(",") if p.strip()) or None
     if wanted and not wanted <= set(ORDER):
