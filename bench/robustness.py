@@ -368,17 +368,19 @@ def base_school() -> Path:
     """One generated establishment (40 pupils) with the ENT seed file: copied by every attack."""
     if not _SCHOOL:
         from scolint.plugins.gen.generate import generate
-        folder = Path(tempfile.mkdtemp(prefix="scolint-bench-ecole-")) / "0312201Z"
-        generate(folder, 40, 3)
+        tmp = Path(tempfile.mkdtemp(prefix="scolint-bench-ecole-")) / "ecole"
+        est, _truth = generate(tmp, 40, 3)
+        folder = tmp.with_name(est.uai)  # batch and send check the folder's name against the exports
+        tmp.rename(folder)
         (folder / "verite-terrain.json").unlink()
         (folder / "ENT-Identifiants.csv").write_bytes((make_corpus.SEEDS / "ENT-Identifiants.csv").read_bytes())
         _SCHOOL.append(folder)
     return _SCHOOL[0]
 
 
-def _copy_school(root: Path, name: str = "0312201Z") -> Path:
+def _copy_school(root: Path, name: str | None = None) -> Path:
     import shutil
-    target = root / name
+    target = root / (name or base_school().name)
     shutil.copytree(base_school(), target)
     return target
 
@@ -640,7 +642,7 @@ def _recipients_leak_attack() -> dict[str, Any]:
     def prepare(root: Path) -> dict[str, Any]:
         academy = root / "depots"
         _copy_school(academy)
-        ent = academy / "0312201Z" / "ENT-Identifiants.csv"
+        ent = academy / base_school().name / "ENT-Identifiants.csv"
         os.environ["SCOLINT_SMTP_FROM"] = "pole@ac-exemple.fr"
         return {"runs": [["send", str(academy), "--dry-run", str(root / "eml"), "--destinataires", str(ent),
                           "--sans-config"]], "inputs": [academy], "secrets": list(make_corpus.ENT_PASSWORDS),
@@ -660,7 +662,7 @@ def _signal_attack(sig_name: str) -> dict[str, Any]:
                 zf.write(p, p.name)
             zf.write(school / "ENT-Identifiants.csv", "ENT-Identifiants.csv")
         return {"runs": [["check", str(archive), "-o", str(root / "r.json"), "--format", "json"]],
-                "inputs": [archive], "signal": getattr(_s, sig_name), "secrets": list(make_corpus.ENT_PASSWORDS),
+                "inputs": [archive, school], "signal": getattr(_s, sig_name), "secrets": list(make_corpus.ENT_PASSWORDS),
                 "expect": {130, 128 + getattr(_s, sig_name)}}
     return {"classe": "signal pendant l'audit d'une archive", "label": sig_name, "prepare": prepare}
 
@@ -695,7 +697,7 @@ def _mail_attack(kind: str) -> dict[str, Any]:
                 return True
             for p in emls:
                 msg = email.message_from_bytes(p.read_bytes(), policy=policy.default)
-                if {k.lower() for k in msg.keys()} - allowed or str(msg["To"]) != "ce.0312201z@ac-exemple.fr":
+                if {k.lower() for k in msg.keys()} - allowed or str(msg["To"]) != f"ce.{school.name.lower()}@ac-exemple.fr":
                     return True
                 if any({k.lower() for k in part.keys()} - part_ok for part in msg.walk() if part is not msg):
                     return True

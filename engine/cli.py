@@ -158,13 +158,17 @@ def _restore_signals(previous: dict[int, Any]) -> None:
             pass
 
 
+def _exit_worker(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def batch_worker_init(config: dict[str, Any]) -> None:
     """Entry point of a ``scolint batch`` / ``send`` worker process: Ctrl-C is the
     parent's business (it stops the workers), SIGTERM / SIGHUP end the current audit
     through ``finally`` (no extracted file left); then the worker's own setup."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for sig in _STOP_SIGNALS:
-        signal.signal(sig, _raise_stopped)
+    for sig in _STOP_SIGNALS:  # SystemExit: the worker ends quietly, its ``finally`` blocks run
+        signal.signal(sig, _exit_worker)
     from scolint.plugins.commands.batch import init_worker
     init_worker(config)
 

@@ -125,12 +125,13 @@ def read_table(path: Path | str, display: str | None = None, data: bytes | None 
     try:
         for row in reader:
             line = reader.line_num
-            if not detecting and line > start and any("\n" in c or "\r" in c for c in row):
-                # An unbalanced quote: the following lines were read as one field. Refused
-                # (the rows after it would be silently lost), with the lines named.
+            if not detecting and any("\n" in c or "\r" in c for c in row):
+                # An unbalanced quote: the following lines (or the end of the file) were read
+                # as one field. Refused (the rows after it would be silently lost), lines named.
                 total = text.count("\n") + (0 if text.endswith("\n") else 1)
-                raise InputError(shown, start, f"guillemet non fermé : les lignes {start} à {line} sont lues comme "
-                                 f"un seul champ ({line - start} ligne(s) avalée(s)) ; {len(out)} ligne(s) lue(s) "
+                span = (f"les lignes {start} à {line} sont lues comme un seul champ ({line - start} ligne(s) "
+                        "avalée(s))" if line > start else f"la fin de la ligne {start} est lue comme un seul champ")
+                raise InputError(shown, start, f"guillemet non fermé : {span} ; {len(out)} ligne(s) lue(s) "
                                  f"correctement sur {total} : fichier refusé")
             cells = list(map(str.strip, row))
             if any(cells):
