@@ -162,15 +162,14 @@ def _exit_worker(signum: int, _frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
-def batch_worker_init(config: dict[str, Any]) -> None:
+def batch_worker_init(init: Any, config: dict[str, Any]) -> None:
     """Entry point of a ``scolint batch`` / ``send`` worker process: Ctrl-C is the
     parent's business (it stops the workers), SIGTERM / SIGHUP end the current audit
     through ``finally`` (no extracted file left); then the worker's own setup."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init(config)  # (stopped during its setup, a worker has nothing to clean: default SIGTERM)
     for sig in _STOP_SIGNALS:  # SystemExit: the worker ends quietly, its ``finally`` blocks run
         signal.signal(sig, _exit_worker)
-    from scolint.plugins.commands.batch import init_worker
-    init_worker(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -79,6 +79,8 @@ class Discovery:
         self.errors: list[InputError] = []
         self._tmp: str | None = None
         self._extracted = 0  # bytes written from every archive of this discovery
+        self._prefix = f"scolint-{os.getpid()}-{os.urandom(4).hex()}-"
+        self._started = False
 
     def __enter__(self) -> "Discovery":
         return self
@@ -87,10 +89,14 @@ class Discovery:
         self.close()
 
     def close(self) -> None:
-        """Remove extracted files."""
+        """Remove extracted files (also a folder whose creation a signal interrupted before
+        ``mkdtemp`` returned its name: found by this discovery's own prefix)."""
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+        if self._started:
+            for left in Path(tempfile.gettempdir()).glob(self._prefix + "*"):
+                shutil.rmtree(left, ignore_errors=True)
 
     def add(self, paths: Iterable[str | Path]) -> "Discovery":
         for raw in paths:
@@ -150,7 +156,8 @@ class Discovery:
 
     def _extract(self, path: Path, display: str, name: str, depth: int) -> None:
         if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix="scolint-")
+            self._started = True
+            self._tmp = tempfile.mkdtemp(prefix=self._prefix)
         try:
             if path.stat().st_size > MAX_ZIP_TOTAL:
                 self.errors.append(InputError(display, None, "archive trop grosse : refusée"))

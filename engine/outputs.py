@@ -164,6 +164,11 @@ def check_output(output: str | Path, inputs: Inputs | Iterable[str | Path] = (),
     return target
 
 
+def glob_escape(text: str) -> str:
+    import glob
+    return glob.escape(text)
+
+
 def _write(fd: int, data: bytes) -> int:
     """The one place bytes reach the disk (tests inject a full disk here)."""
     return os.write(fd, data)
@@ -178,11 +183,16 @@ def write_file(output: str | Path, data: str | bytes, inputs: Inputs | Iterable[
     """
     target = check_output(output, inputs, what)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    prefix = f".{target.name[:100]}.{os.getpid()}-{os.urandom(4).hex()}."
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=str(target.parent))
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=str(target.parent))
     except OSError as exc:
         raise UsageError(f"écriture impossible : {os_error_fr(exc, target.parent if exc.filename else target)}") from None
+    except BaseException:  # a signal between the creation of the file and mkstemp's return
+        for left in target.parent.glob(glob_escape(prefix) + "*.tmp"):
+            left.unlink(missing_ok=True)
+        raise
     try:
         try:
             if private:

@@ -213,7 +213,7 @@ def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
         from scolint.engine.cli import batch_worker_init
         ctx = multiprocessing.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=batch_worker_init,
-                                      initargs=(config,))
+                                      initargs=(init_worker, config))
         try:
             futures = {pool.submit(audit_entry, e): e for e in entries}
             for fut in cf.as_completed(futures):

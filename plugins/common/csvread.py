@@ -235,12 +235,13 @@ def map_rows(profile: Profile, table: Table, with_secrets: bool = False) -> Mapp
     if any(p[1] is None for p in problems):
         return Mapped([], problems, header, shown)
     if header and profile.family == "ent-identifiants":
-        # A row with a column missing (or a filled one too many) has its values shifted:
+        # A row with a column missing has its values shifted:
         # its code would land in another column (and the next person's column in its code).
         width = len(table.rows[0][1])
         fitting = []
         for line, cells in data_rows:
-            if len(cells) >= profile.min_columns and (len(cells) < width or any(cells[width:])):
+            # (Extra filled cells are allowed: Kosmos appends the child's names to parent rows.)
+            if len(cells) >= profile.min_columns and len(cells) < width:
                 problems.append((line, None, f"{len(cells)} champ(s) au lieu de {width} (en-tête) : colonnes "
                                  "décalées, ligne ignorée"))
                 continue
