@@ -147,7 +147,7 @@ class Graph:
     ) -> Entity:
         """Add an entity, or merge ``fields`` into the existing one with the same key."""
         # Every loader calls this for each record: no call or copy that can be saved
-        # (``fields`` is already a new dict; tests/test_perf_model.py).
+        # (``fields`` is already a new dict; tests/engine/test_model.py).
         if type(id) is not str:
             id = str(id)
         key = (kind, source, id)

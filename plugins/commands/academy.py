@@ -277,7 +277,9 @@ def cmd_send(args: argparse.Namespace) -> int:
     # The server and the login are checked before the first audit, not after all of them.
     smtp = None if args.dry_run else connect(settings)
     failed = sent = 0
+    history = None
     try:
+        history = config["history"].open() if config.get("history") else None  # migrated, key checked
         try:
             outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
         except Interrupted as stop:
@@ -286,6 +288,11 @@ def cmd_send(args: argparse.Namespace) -> int:
             return 130
         from .batch_summary import write_summary
         write_summary(outcomes, Path(config["out"]), args.host)
+        if history is not None:
+            from scolint.plugins.history.dashboard import record_batch
+            record_batch(history, outcomes, Path(config["out"]))
+            history.close()
+            history = None
         for o in outcomes:
             try:
                 to = settings.recipients(o.key)
@@ -321,6 +328,8 @@ def cmd_send(args: argparse.Namespace) -> int:
               "avant l'interruption.", file=sys.stderr)
         return 130
     finally:
+        if history is not None:
+            history.close()
         if smtp is not None:
             try:
                 smtp.quit()

@@ -141,7 +141,7 @@ def test_sniffing():
 def test_builtin_profiles_are_valid_and_documented():
     profiles = csvread.builtin_profiles()
     assert {p.family for p in profiles} == {"ent-identifiants", "pronote-identifiants", "pronote-responsables"}
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "profils-csv.md").read_text("utf-8")
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "profils-csv.md").read_text("utf-8")
     for p in profiles:
         assert p.id in doc
         assert p.status in ("connu", "suppose")

@@ -18,7 +18,7 @@ from test_batch import make_academy
 
 from scolint.engine.cli import main
 
-FIXTURES = Path(__file__).parent / "reports" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "reporters" / "fixtures"
 PASSWORD = "Mdp-SMTP-ne-doit-jamais-apparaitre-42"
 
 

@@ -25,7 +25,7 @@ from scolint.engine.expressions import RuleEnvironment, run
 from scolint.engine.model import Entity, Graph
 from scolint.plugins.gen.generate import generate
 
-RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
 @pytest.fixture(scope="module")
