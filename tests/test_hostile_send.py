@@ -14,10 +14,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from test_batch import make_academy
-from test_send import smtp_server, write_config
 
 from scolint.engine.cli import main
+
+# The academy and SMTP helpers live beside the batch and send tests (tests/plugins/commands/).
+sys.path.insert(0, str(Path(__file__).parent / "plugins" / "commands"))
+from test_batch import make_academy  # noqa: E402
+from test_send import smtp_server, write_config  # noqa: E402
 
 CLI = "import sys; from scolint.engine.cli import main; sys.exit(main())"
 
