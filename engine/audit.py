@@ -48,6 +48,28 @@ class Selection:
         return True
 
 
+def check_selection(sel: Selection, rules: list[Rule]) -> None:
+    """``UsageError`` naming every id or tag of ``--select``, ``--ignore`` and ``--tags``
+    that no rule has: a misspelt id must not turn into a silent green light."""
+    from .errors import UsageError
+    ids = {r.id for r in rules} | set(_PROBLEM_TITLES)
+    tags = {t for r in rules for t in r.tags} | {"entree"}
+    unknown_ids = [i for i in sel.ids if i not in ids]
+    unknown_tags = [t for t in sel.tags if t not in tags]
+    for name in [*sel.exclude_ids, *sel.exclude_tags]:  # --ignore takes ids and tags alike
+        if name not in ids and name not in tags:
+            (unknown_ids if name.upper() == name and "-" in name else unknown_tags).append(name)
+    if unknown_ids or unknown_tags:
+        import difflib
+        parts = []
+        for kind, names, pool in (("règle(s) inconnue(s)", unknown_ids, ids), ("étiquette(s) inconnue(s)", unknown_tags, tags)):
+            if names:
+                hints = [f"{n} (voulez-vous dire {close[0]} ?)" if (close := difflib.get_close_matches(n, pool, 1)) else n
+                         for n in dict.fromkeys(names)]
+                parts.append(f"{kind} : {', '.join(hints)}")
+        raise UsageError(" ; ".join(parts) + " (voir « scolint rules list »)")
+
+
 class Auditor:
     """Loads plugins and rules once; audits input sets."""
 
@@ -60,6 +82,7 @@ class Auditor:
         severity_overrides: dict[str, str] | None = None,
         options: dict[str, Any] | None = None,
         rule_errors: str = "error",
+        rule_time_limit: float | None = None,
     ) -> None:
         self.host = host or get_plugin_host()
         #: severity of a rule error (a record a rule cannot evaluate, a rule that fails)
@@ -76,9 +99,10 @@ class Auditor:
         for rule in self.all_rules:
             rule.severity = _severity_for(rule, severity_overrides or {})
         sel = selection or Selection()
+        check_selection(sel, self.all_rules)
         self.rules = [r for r in self.all_rules if sel.accepts(r)]
         self.options = options or {}
-        self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors)
+        self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors, rule_time_limit)
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
 
     def kinds_for(self, format_ids: Iterable[str]) -> set[str] | None:
@@ -137,6 +161,12 @@ class Auditor:
         if not head.strip() and _blank(path):
             graph.problem("ENTREE-FICHIER", "fichier vide : export interrompu ou mal enregistré ?", display, fatal=True,
                           fix="Refaites l'export depuis le logiciel d'origine (ou retirez ce fichier vide du dossier).")
+            return
+        packed = _packed_kind(head) if fmt is None else None
+        if packed:
+            graph.problem("ENTREE-INCONNU", f"fichier {packed} : non lu (scolint ne lit que les exports tels que "
+                          "les logiciels les produisent)", display, severity="warning",
+                          fix="Décompressez ou déchiffrez le fichier, puis donnez l'export lui-même à scolint.")
             return
         if fmt is None:
             graph.problem("ENTREE-INCONNU", "fichier non reconnu (ni export SIECLE, STS, EDT, PRONOTE, ENT ni AAF) : ignoré",
@@ -239,6 +269,21 @@ def _entity_lookup(graph: Graph, lookups: list[tuple[str | None, str]]) -> Any:
         key = (kind, str(ident))
         return key in present or key not in asked
     return has
+
+
+_MAGIC = ((b"\x1f\x8b", "compressé (gzip)"), (b"BZh", "compressé (bzip2)"), (b"\xfd7zXZ\x00", "compressé (xz)"),
+          (b"7z\xbc\xaf\x27\x1c", "compressé (7-Zip)"), (b"Rar!\x1a\x07", "compressé (RAR)"),
+          (b"\x28\xb5\x2f\xfd", "compressé (zstd)"), (b"-----BEGIN PGP", "chiffré (PGP)"),
+          (b"\x85\x01\x0c", "chiffré (PGP)"), (b"Salted__", "chiffré (OpenSSL)"), (b"%PDF", "PDF"),
+          (b"\xd0\xcf\x11\xe0", "Office ancien format (ou chiffré)"))
+
+
+def _packed_kind(head: bytes) -> str | None:
+    """``"compressé (gzip)"``… when ``head`` starts like a compressed or encrypted file."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    return None
 
 
 def _blank(path: Path) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from typing import Any, NoReturn, Sequence
 
 from .errors import ScolintError
@@ -60,8 +62,21 @@ def add_rule_options(p: argparse.ArgumentParser) -> None:
                    help="ne lancer que ces règles (identifiants, répétable ou « A,B »)")
     p.add_argument("--ignore", action="append", default=[], metavar="ID|ÉTIQUETTE",
                    help="ne pas lancer ces règles ou étiquettes (répétable)")
+    p.add_argument("--duree-max-regle", dest="rule_time_limit", type=_seconds, default=None, metavar="SECONDES",
+                   help="durée maximale de l'évaluation d'une règle (défaut : 5 s, ou $SCOLINT_DUREE_MAX_REGLE) ; "
+                        "au-delà la règle est en erreur et l'audit continue")
     p.add_argument("--desactiver-plugin", dest="disable_plugins", action="append", default=[],
                    metavar="NOM", help="ne pas charger ce plugin (répétable)")
+
+
+def _seconds(value: str) -> float:
+    try:
+        n = float(value.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"durée invalide « {value} » (un nombre de secondes est attendu)") from None
+    if not 0 < n <= 3600:
+        raise argparse.ArgumentTypeError("la durée doit être comprise entre 0 et 3600 secondes")
+    return n
 
 
 def split_multi(values: Sequence[str]) -> list[str]:
@@ -187,8 +202,71 @@ def _completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return 0
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP received: raised in the main thread so that every ``finally``
+    runs (extracted archive members removed, temporary files of atomic writes removed)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: Any) -> None:
+    raise Stopped(signum)
+
+
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+def _install_signals() -> dict[int, Any]:
+    """SIGTERM and SIGHUP end the run like Ctrl-C (only from the main thread of the
+    command line; library code never touches signal handlers). Returns the previous ones."""
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for sig in _STOP_SIGNALS:
+        try:
+            previous[sig] = signal.signal(sig, _raise_stopped)
+        except (OSError, ValueError):
+            pass
+    return previous
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        try:
+            signal.signal(sig, handler)
+        except (OSError, ValueError, TypeError):
+            pass
+
+
+def _exit_worker(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def batch_worker_init(init: Any, config: dict[str, Any]) -> None:
+    """Entry point of a ``scolint batch`` / ``send`` worker process: Ctrl-C is the
+    parent's business (it stops the workers), SIGTERM / SIGHUP end the current audit
+    through ``finally`` (no extracted file left); then the worker's own setup."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    init(config)  # (stopped during its setup, a worker has nothing to clean: default SIGTERM)
+    for sig in _STOP_SIGNALS:  # SystemExit: the worker ends quietly, its ``finally`` blocks run
+        signal.signal(sig, _exit_worker)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``scolint`` console script."""
+    previous = _install_signals()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:  # a signal between two steps
+        print("scolint : interrompu", file=sys.stderr)
+        return 128 + exc.signum if isinstance(exc, Stopped) else 130
+    finally:
+        _restore_signals(previous)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["--version"]:  # answered before the plugins are loaded
         print(version_text())
@@ -218,13 +296,24 @@ def _run(args_list: list[str]) -> int:
             return 2
         return int(handler(args))
     except ScolintError as exc:
-        print(f"scolint : {exc}", file=sys.stderr)
+        from .outputs import terminal_text
+        print(f"scolint : {terminal_text(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("scolint : interrompu", file=sys.stderr)
-        return 130
+        return 128 + exc.signum if isinstance(exc, Stopped) else 130
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        print("scolint : mémoire insuffisante pour terminer ; auditez moins de fichiers à la fois.", file=sys.stderr)
+        return 2
+    except OSError as exc:  # predictable system errors: a French sentence
+        from .outputs import os_error_fr
+        print(f"scolint : {os_error_fr(exc)}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("scolint : données trop profondément imbriquées : refusées.", file=sys.stderr)
+        return 2
     except Exception as exc:  # last resort: never a traceback for the user
         if os.environ.get("SCOLINT_DEBUG"):
             raise

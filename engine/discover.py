@@ -79,6 +79,8 @@ class Discovery:
         self.errors: list[InputError] = []
         self._tmp: str | None = None
         self._extracted = 0  # bytes written from every archive of this discovery
+        self._prefix = f"scolint-{os.getpid()}-{os.urandom(4).hex()}-"
+        self._started = False
 
     def __enter__(self) -> "Discovery":
         return self
@@ -87,10 +89,14 @@ class Discovery:
         self.close()
 
     def close(self) -> None:
-        """Remove extracted files."""
+        """Remove extracted files (also a folder whose creation a signal interrupted before
+        ``mkdtemp`` returned its name: found by this discovery's own prefix)."""
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+        if self._started:
+            for left in Path(tempfile.gettempdir()).glob(self._prefix + "*"):
+                shutil.rmtree(left, ignore_errors=True)
 
     def add(self, paths: Iterable[str | Path]) -> "Discovery":
         for raw in paths:
@@ -98,14 +104,43 @@ class Discovery:
             if not p.exists():
                 raise UsageError(f"chemin introuvable : {raw}")
             if p.is_dir():
-                for child in sorted(p.rglob("*")):
-                    if child.is_file() and not _hidden(child.relative_to(p)):
-                        self._add_file(child, shown_name(str(child)), shown_name(child.relative_to(p).as_posix()))
+                self._add_folder(p)
             elif not p.is_file():
-                self.errors.append(InputError(shown_name(str(p)), None, "ni un dossier ni un fichier ordinaire : ignoré"))
+                self.errors.append(InputError(shown_name(str(p)), None, _not_regular(p)))
             else:
                 self._add_file(p, shown_name(str(p)), shown_name(p.name))
         return self
+
+    def _add_folder(self, root: Path) -> None:
+        """Every regular file under ``root``; an unreadable folder or a file that is not a
+        regular one (FIFO, socket, device) is an error, never silently skipped."""
+        found: list[Path] = []
+
+        def failed(exc: OSError) -> None:
+            where = shown_name(str(exc.filename or root))
+            self.errors.append(InputError(where, None, f"dossier illisible ({_os_why(exc)}) : son contenu n'est pas audité"))
+
+        for dirpath, dirs, files in os.walk(root, onerror=failed):
+            here = Path(dirpath)
+            dirs[:] = sorted(d for d in dirs if not _hidden(Path(d)))
+            for name in files:
+                child = here / name
+                if _hidden(child.relative_to(root)) or name in IGNORED_NAMES:
+                    continue
+                found.append(child)
+        for child in sorted(found):
+            display = shown_name(str(child))
+            try:
+                regular = stat.S_ISREG(os.stat(child).st_mode)
+            except OSError as exc:
+                if child.is_symlink():
+                    continue  # a dangling link: nothing to audit
+                self.errors.append(InputError(display, None, f"fichier illisible ({_os_why(exc)})"))
+                continue
+            if not regular:
+                self.errors.append(InputError(display, None, _not_regular(child)))
+                continue
+            self._add_file(child, display, shown_name(child.relative_to(root).as_posix()))
 
     def _add_file(self, path: Path, display: str, name: str, depth: int = 0) -> None:
         if path.name in IGNORED_NAMES:
@@ -121,7 +156,8 @@ class Discovery:
 
     def _extract(self, path: Path, display: str, name: str, depth: int) -> None:
         if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix="scolint-")
+            self._started = True
+            self._tmp = tempfile.mkdtemp(prefix=self._prefix)
         try:
             if path.stat().st_size > MAX_ZIP_TOTAL:
                 self.errors.append(InputError(display, None, "archive trop grosse : refusée"))
@@ -132,7 +168,7 @@ class Discovery:
             self.errors.append(InputError(display, None, f"archive .zip illisible ou abîmée ({_why(exc)})"))
             return
         with zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
+            infos = [i for i in zf.infolist() if not i.filename.endswith("/")]  # (is_dir() fails on an empty name)
             if len(infos) > MAX_ZIP_MEMBERS:
                 self.errors.append(InputError(display, None, f"archive de {len(infos)} fichiers : trop de fichiers (max {MAX_ZIP_MEMBERS})"))  # noqa: E501
                 return
@@ -228,6 +264,21 @@ def _safe_name(name: str) -> str:
     return name.encode("utf-8")[:100].decode("utf-8", "ignore") + "~" + suffix
 
 
+def _os_why(exc: OSError) -> str:
+    from .outputs import os_error_fr
+    return os_error_fr(exc, "")
+
+
+def _not_regular(path: Path) -> str:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    kind = ("tube nommé (FIFO)" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
+            else "périphérique" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "fichier spécial")
+    return f"{kind}, ni un dossier ni un fichier ordinaire : non lu"
+
+
 def _why(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if text.startswith("Bad CRC-32"):
@@ -267,25 +318,12 @@ def read_head(path: Path, size: int = 8192) -> bytes:
         return fh.read(size)
 
 
-def atomic_write(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
-    # mkstemp creates 0600 files; a report follows the user's umask like any other file.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def atomic_write(path: str | Path, data: str | bytes, inputs: Iterable[str | Path] = (),
+                 private: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically, never over an input nor a non-regular file
+    (:func:`scolint.engine.outputs.write_file`)."""
+    from .outputs import write_file
+    write_file(path, data, inputs, private)
 
 
 @contextmanager

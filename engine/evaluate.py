@@ -11,7 +11,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
-from .expressions import ExpressionError, RuleEnvironment, run, run_many
+from jinja2.exceptions import SecurityError
+
+from .expressions import RULE_TIME_LIMIT, ExpressionError, RuleEnvironment, run, run_many, time_limit
 from .findings import FAILED, NOT_EVALUATED, PASSED, RULE_ERROR, Finding, RuleOutcome, fingerprint
 from .model import Entity, Graph, Provenance
 from .registry import Registries
@@ -174,14 +176,23 @@ def make_environment(registries: Registries, direct_code: bool | None = None) ->
                            direct_code=direct_code)
 
 
+def _env_limit() -> float:
+    try:
+        return float(os.environ.get("SCOLINT_DUREE_MAX_REGLE", RULE_TIME_LIMIT))
+    except ValueError:
+        return RULE_TIME_LIMIT
+
+
 class Evaluator:
     """Compiles rules once and evaluates them over graphs."""
 
     def __init__(self, rules: Iterable[Rule], registries: Registries, env: RuleEnvironment,
-                 rule_error_severity: str = "error") -> None:
+                 rule_error_severity: str = "error", time_limit: float | None = None) -> None:
         self.rules = list(rules)
         #: severity of the finding made for each record a rule cannot evaluate
         self.rule_error_severity = rule_error_severity
+        #: Seconds one rule may take (``--duree-max-regle``, ``$SCOLINT_DUREE_MAX_REGLE``; 0: no bound).
+        self.time_limit = time_limit if time_limit is not None else _env_limit()
         self.registries = registries
         self.env = env
         self._runners: dict[str, Any] = {}
@@ -209,13 +220,22 @@ class Evaluator:
                 outcome.missing = missing
                 continue
             try:
-                new = self._rule_findings(rule, graph, ctx)
+                with time_limit(self.time_limit):
+                    new = self._rule_findings(rule, graph, ctx)
                 broken = [self._record_finding(rule, ent, err, src, ctx.audit)
                           for ent, err, src in ctx.record_errors.get(rule.id, [])]
             except ExpressionError as exc:
                 from .errwords import rule_problem
                 outcome.status = RULE_ERROR
                 outcome.error = rule_problem(rule, exc, ctx.audit, self.env)
+                continue
+            except SecurityError as exc:  # time or size bound hit outside an expression's own guard
+                outcome.status = RULE_ERROR
+                outcome.error = f"règle {rule.id} arrêtée : {exc}"
+                continue
+            except MemoryError:
+                outcome.status = RULE_ERROR
+                outcome.error = f"règle {rule.id} arrêtée : mémoire insuffisante"
                 continue
             except Exception:  # a check kind's bug must not end the audit
                 outcome.status = RULE_ERROR

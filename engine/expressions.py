@@ -24,9 +24,11 @@ that code does not compile, and words every error.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import re
+import time
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, nodes
@@ -68,6 +70,38 @@ _SIZED = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice"
 _WIDTH = re.compile(r"\d+")
 
 _budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("scolint_budget", default=None)
+#: Time bound of the rule being evaluated: [operations since the last clock reading, deadline, seconds].
+_deadline: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("scolint_deadline", default=None)
+#: Default time bound of one rule's evaluation (seconds), checked cooperatively.
+RULE_TIME_LIMIT = 5.0
+_CLOCK_EVERY = 512
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Bound the expressions evaluated in the block to ``seconds`` in all (checked every few
+    hundred operations): beyond it they raise ``SecurityError`` (a rule error)."""
+    if not seconds or seconds <= 0:
+        yield
+        return
+    token = _deadline.set([0, time.monotonic() + seconds, seconds])
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def check_clock(cost: int = 1) -> None:
+    """Raise when the rule being evaluated is past its time bound (cheap between readings)."""
+    clock = _deadline.get()
+    if clock is None:
+        return
+    clock[0] += cost
+    if clock[0] >= _CLOCK_EVERY:
+        clock[0] = 0
+        if time.monotonic() > clock[1]:
+            raise SecurityError(f"règle trop longue : plus de {clock[2]:g} s d'évaluation (durée maximale "
+                                "d'une règle, réglable avec --duree-max-regle)")
 
 
 class ExpressionError(ScolintError):
@@ -81,6 +115,7 @@ class ExpressionError(ScolintError):
 
 
 def _tick(cost: int = 1) -> None:
+    check_clock(cost)
     left = _budget.get()
     if left is not None:
         left[0] -= cost
@@ -115,6 +150,13 @@ def _check_sizes(name: str, args: Iterable[Any], kwargs: Mapping[str, Any]) -> N
             raise SecurityError(f"argument {v} trop grand pour « {name} » (maximum {MAX_STRING})")
         if name == "format" and isinstance(v, str) and _wide(v):
             raise SecurityError("largeur de format trop grande")
+
+
+def _check_star(args: Iterable[Any], kwargs: Mapping[str, Any]) -> None:
+    """A ``*`` width or precision takes its value from the arguments: cap them too."""
+    for v in list(args) + list(kwargs.values()):
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_STRING:
+            raise SecurityError(f"largeur de format trop grande ({v} > {MAX_STRING})")
 
 
 def _wide(fmt: str) -> bool:
@@ -161,11 +203,15 @@ def _guard_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        _tick()
         rest = args[skip:]
+        # A filter's own work (sort, unique, map, join over a list) costs its input's size.
+        first = rest[0] if rest else None
+        _tick(1 + (len(first) // 8 if isinstance(first, (list, tuple, str, dict)) else 0))
         if name in _SIZED and rest:
             if name == "format":
                 _check_sizes("format", [rest[0]], {})
+                if isinstance(rest[0], str) and "*" in rest[0]:
+                    _check_star(rest[1:], kwargs)
             else:
                 _check_sizes(name, rest[1:], kwargs)
         if name == "replace" and len(rest) >= 3:
@@ -296,6 +342,8 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
             raise SecurityError("puissance trop grande")
         if operator == "%" and isinstance(left, str) and _wide(left):
             raise SecurityError("largeur de format trop grande")
+        if operator == "%" and isinstance(left, str) and "*" in left:
+            _check_star(right if isinstance(right, tuple) else (right,), {})
         return _charge(super().call_binop(context, operator, left, right))
 
     def call_unop(self, context: Any, operator: str, arg: Any) -> Any:

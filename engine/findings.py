@@ -130,13 +130,28 @@ class AuditResult:
         """Findings not accepted by an exception or a baseline."""
         return [f for f in self.findings if f.accepted is None]
 
+    def nothing_read(self) -> bool:
+        """True when not one export could be read (empty folder, only unknown or broken files)."""
+        return not any(getattr(e, "readable", True) for e in self.exports)
+
+    def nothing_read_reason(self) -> str:
+        """French sentence: what was not read and why (for the standard error)."""
+        problems = [f for f in self.findings if f.rule_id.startswith("ENTREE-")]
+        if not self.inputs and not problems:
+            return "aucun export lu : aucun fichier à lire (dossier vide, ou seulement des fichiers cachés ?)"
+        why = [f"{f.provenance[0].file if f.provenance else f.entity_id} : {f.message}" for f in problems[:5]]
+        more = f" (et {len(problems) - 5} autre(s))" if len(problems) > 5 else ""
+        return ("aucun export lu, rien n'a été vérifié : " + (" ; ".join(why) + more if why else
+                "aucun fichier reconnu"))
+
     def exit_code(self, fail_on: str) -> int:
-        """0 nothing at or above ``fail_on``; 1 findings at or above it; 2 unreadable input.
+        """0 nothing at or above ``fail_on``; 1 findings at or above it; 2 unreadable input
+        or no export read at all (never a green light on nothing).
 
         A rule in error counts as a finding of :attr:`rule_error_severity` (a record a rule
         could not evaluate is already a finding of that severity).
         """
-        if self.fatal_inputs:
+        if self.fatal_inputs or self.nothing_read():
             return 2
         threshold = SEVERITY_RANK[fail_on]
         if any(SEVERITY_RANK[f.severity] >= threshold for f in self.active()):

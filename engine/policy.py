@@ -5,7 +5,7 @@ exceptions, the baseline of accepted findings and ``--strict``.
 :class:`Verdict`: the exit code and the French notes the command line prints on stderr.
 It prints nothing itself.
 
-- 2: an input could not be read at all (``AuditResult.fatal_inputs``);
+- 2: an input could not be read at all (``AuditResult.fatal_inputs``), or no export was read;
 - 1: an active finding at or above ``fail_on``, or, with ``strict``, an accepted finding
   (exception or baseline) that has disappeared;
 - 0: otherwise.

@@ -174,7 +174,7 @@ def test_not_a_regular_file(tmp_path):
     import os
     fifo = tmp_path / "tube"
     os.mkfifo(fifo)
-    assert discover_one(fifo) == ([], [f"{fifo}: ni un dossier ni un fichier ordinaire : ignoré"])
+    assert discover_one(fifo) == ([], [f"{fifo}: tube nommé (FIFO), ni un dossier ni un fichier ordinaire : non lu"])
 
 
 def test_hostile_archive_among_good_exports(tmp_path):

@@ -180,7 +180,8 @@ def test_atomic_write_failing_midway(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(discover.os, "replace", boom)
-    with pytest.raises(OSError):
+    from scolint.engine.errors import UsageError
+    with pytest.raises(UsageError, match="disque plein"):  # a French sentence, not an OSError
         discover.atomic_write(target, "nouveau " * 100_000)
     assert target.read_text(encoding="utf-8") == "ancien"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]

@@ -36,6 +36,7 @@ ENV = {"host": "SCOLINT_SMTP_HOST", "port": "SCOLINT_SMTP_PORT", "security": "SC
        "user": "SCOLINT_SMTP_USER", "password": "SCOLINT_SMTP_PASSWORD", "from": "SCOLINT_SMTP_FROM",
        "recipient": "SCOLINT_RECIPIENT", "recipients_csv": "SCOLINT_RECIPIENTS_CSV"}
 DEFAULT_SUBJECT = "Contrôle des exports de {etablissement} ({uai}) : {erreurs} erreur(s)"
+SUBJECT_FIELDS = ("uai", "etablissement", "erreurs", "avertissements", "informations")
 
 
 @dataclass
@@ -56,10 +57,13 @@ class SendSettings:
 
     def recipients(self, uai: str) -> list[str]:
         """The addresses of establishment ``uai``: the table first, then the pattern."""
+        from .mailsafe import Template, parse_address
         if uai.upper() in self.table:
             return self.table[uai.upper()]
         if self.recipient:
-            return [self.recipient.format(uai=uai.lower(), UAI=uai.upper())]
+            address = Template(self.recipient, ("uai", "UAI"), "modèle de destinataire").render(
+                {"uai": uai.lower(), "UAI": uai.upper()})
+            return [parse_address(address, f"destinataire de {uai}")]
         return []
 
 
@@ -85,21 +89,34 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def read_table(path: Path) -> dict[str, list[str]]:
-    """The CSV table UAI -> address(es) (``;`` or ``,`` separated, optional header)."""
+    """The CSV table UAI -> address(es) (``;`` or ``,`` separated, optional header).
+
+    A wrong line is named by its number, never quoted (a wrong file could hold codes)."""
     import csv
+
+    from scolint.engine.outputs import os_error_fr
+
+    from .mailsafe import parse_address
     try:
         text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: table des destinataires illisible ({exc})") from None
+    except OSError as exc:
+        raise UsageError(f"table des destinataires illisible : {os_error_fr(exc, path)}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} : table des destinataires illisible (le fichier n'est pas en UTF-8)") from None
     delimiter = ";" if text.count(";") >= text.count(",") else ","
     table: dict[str, list[str]] = {}
-    for n, row in enumerate(csv.reader(text.splitlines(), delimiter=delimiter), 1):
+    try:
+        rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    except csv.Error:
+        raise UsageError(f"{path} : table des destinataires illisible (guillemets mal fermés)") from None
+    for n, row in enumerate(rows, 1):
         if not row or not "".join(row).strip() or (n == 1 and row[0].strip().lower() == "uai"):
             continue
         addresses = [a.strip() for cell in row[1:] for a in cell.replace(",", " ").split() if a.strip()]
-        if len(row) < 2 or not addresses or any("@" not in a for a in addresses):
-            raise UsageError(f"{path}:{n}: ligne attendue « UAI{delimiter}adresse » : {delimiter.join(row)}")
-        table[row[0].strip().upper()] = addresses
+        if len(row) < 2 or not addresses or any("@" not in a for a in addresses) or len(row) > 6:
+            raise UsageError(f"{path}:{n}: ligne attendue « UAI{delimiter}adresse » ({len(row)} colonne(s) lue(s) ; "
+                             "la ligne n'est pas recopiée ici : est-ce bien la table des destinataires ?)")
+        table[row[0].strip().upper()] = [parse_address(a, f"{path}:{n}") for a in addresses]
     return table
 
 
@@ -130,13 +147,20 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str] | None = Non
         table_path = Path(table) if Path(table).is_absolute() or not data.get("recipients_csv") else path.parent / table
         s.table = read_table(table_path)
     s.subject = str(data.get("subject") or DEFAULT_SUBJECT)
+    from .mailsafe import Template, parse_sender
+    Template(s.subject, SUBJECT_FIELDS, "modèle de sujet (subject)")  # checked before any audit
     if s.recipient and "{uai}" not in s.recipient and "{UAI}" not in s.recipient:
         raise UsageError(f"modèle de destinataire sans {{uai}} : « {s.recipient} »")
+    if s.recipient:
+        Template(s.recipient, ("uai", "UAI"), "modèle de destinataire")
     if not s.recipient and not s.table:
         raise UsageError("aucun destinataire : donnez --destinataire 'ce.{uai}@ac-exemple.fr', --destinataires "
                          "FICHIER.csv ou recipient / recipients_csv dans la configuration d'envoi")
     if not s.sender:
         raise UsageError(f"adresse d'expéditeur manquante : clé from de {path} ou variable {ENV['from']}")
+    parse_sender(s.sender, "adresse d'expéditeur (from)")
+    if s.reply_to:
+        parse_sender(s.reply_to, "adresse de réponse (reply_to)")
     return s
 
 
@@ -162,32 +186,49 @@ SCHOOL_SYSTEMS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT")
 NOT_ASKED = ("edt-chiffre", "csv-profil")
 
 
-def _headers(s: SendSettings, o: Outcome, to: list[str], subject: str) -> EmailMessage:
+def _headers(s: SendSettings, o: Outcome, to: list[str], subject: str) -> tuple[EmailMessage, list[str]]:
+    """A message with its headers, and the headers it must have once serialised.
+
+    Headers go through the standard ``email`` policy with every value neutralised
+    (:mod:`.mailsafe`): no value read from the exports or the settings adds or splits a header."""
+    from email import policy
+    from email.headerregistry import Address
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
-    msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = s.sender
-    msg["To"] = ", ".join(to)
+
+    from .mailsafe import header_text, parse_sender
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = header_text(subject)
+    name, addr = parse_sender(s.sender, "adresse d'expéditeur (from)")
+    msg["From"] = Address(display_name=name, addr_spec=addr)
+    msg["To"] = tuple(Address(addr_spec=a) for a in to)
+    expected = ["Subject", "From", "To", "Date", "Message-ID", "MIME-Version", "Content-Type",
+                "Content-Transfer-Encoding"]
     if s.reply_to:
-        msg["Reply-To"] = s.reply_to
+        rname, raddr = parse_sender(s.reply_to, "adresse de réponse (reply_to)")
+        msg["Reply-To"] = Address(display_name=rname, addr_spec=raddr)
+        expected.append("Reply-To")
     msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=s.sender.rsplit("@", 1)[-1].strip("> ") or None)
-    return msg
+    msg["Message-ID"] = make_msgid(domain=addr.rsplit("@", 1)[-1])
+    return msg, expected
 
 
 def build_message(s: SendSettings, o: Outcome, to: list[str]) -> EmailMessage:
     """The e-mail of one establishment: the action plan as text and HTML alternatives
     (each under the mail budget, reporters/html.py), the full list as a spreadsheet."""
+    from .mailsafe import Template, check_headers, header_text
     files = {fmt: Path(p) for fmt, p in o.reports.items()}
-    fields = {"uai": o.key, "etablissement": o.establishment or o.key, "erreurs": o.counts.get("error", 0),
-              "avertissements": o.counts.get("warning", 0), "informations": o.counts.get("info", 0)}
-    msg = _headers(s, o, to, s.subject.format(**fields))
+    fields = {"uai": header_text(o.key), "etablissement": header_text(o.establishment or o.key),
+              "erreurs": o.counts.get("error", 0), "avertissements": o.counts.get("warning", 0),
+              "informations": o.counts.get("info", 0)}
+    subject = Template(s.subject, SUBJECT_FIELDS, "modèle de sujet (subject)").render(fields)
+    msg, expected = _headers(s, o, to, subject)
     msg.set_content(files["texte"].read_text("utf-8"))
     msg.add_alternative(files["html"].read_text("utf-8"), subtype="html")
     sheet = files["tableur"]
     msg.add_attachment(sheet.read_bytes(), maintype="application",
                        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=sheet.name)
+    check_headers(msg.as_bytes(), expected)
     return msg
 
 
@@ -205,11 +246,14 @@ def unreadable_message(s: SendSettings, o: Outcome, to: list[str], host: Any) ->
     """The e-mail of an establishment whose exports could not be audited: why, and which
     exports to send, with the steps to produce each."""
     from scolint.plugins.reporters.common import template_env
+
+    from .mailsafe import check_headers
     env = template_env()
     ctx = {"uai": o.key, "reason": o.error, "exports": exports_to_send(host)}
-    msg = _headers(s, o, to, f"Contrôle des exports de l'établissement {o.key} : exports à renvoyer")
+    msg, expected = _headers(s, o, to, f"Contrôle des exports de l'établissement {o.key} : exports à renvoyer")
     msg.set_content(env.get_template("exports-a-envoyer.txt.j2").render(**ctx))
     msg.add_alternative(env.get_template("exports-a-envoyer.html.j2").render(**ctx), subtype="html")
+    check_headers(msg.as_bytes(), expected)
     return msg
 
 
@@ -235,78 +279,124 @@ def connect(s: SendSettings) -> smtplib.SMTP:
     except smtplib.SMTPAuthenticationError:
         raise UsageError(f"authentification SMTP refusée pour {s.user} sur {s.host}") from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise UsageError(f"connexion SMTP impossible à {s.host}:{s.port} ({s.security}) : {exc}") from None
+        from scolint.engine.outputs import os_error_fr
+        why = os_error_fr(exc) if isinstance(exc, OSError) else _smtp_fr(exc)
+        raise UsageError(f"connexion SMTP impossible à {s.host}:{s.port} ({s.security}) : {why}") from None
+    return smtp
+
+
+def _send_one(smtp: Any, settings: SendSettings, msg: Any) -> Any:
+    """Send ``msg``; reconnect once when the server closed the connection meanwhile."""
+    import smtplib
+    try:
+        smtp.send_message(msg)
+    except smtplib.SMTPServerDisconnected:
+        smtp = connect(settings)
+        smtp.send_message(msg)
     return smtp
 
 
 def cmd_send(args: argparse.Namespace) -> int:
     import smtplib
 
-    from scolint.engine.discover import atomic_write
+    from scolint.engine.outputs import check_folder, os_error_fr, write_file
 
-    from .batch import Progress, config_from_args, find_entries, run_batch
+    from .batch import Interrupted, Progress, config_from_args, find_entries, run_batch
     settings = settings_from(args)
-    entries = find_entries(Path(args.dossier))
+    entries = find_entries(Path(args.dossier), exclude=[Path(p) for p in (args.out, args.dry_run) if p])
     if args.uai:
         wanted = {u.upper() for u in args.uai}
         entries = [e for e in entries if e.key.upper() in wanted]
         if not entries:
             raise UsageError(f"aucun dossier ni archive de {args.dossier} pour l'UAI {', '.join(sorted(wanted))}")
+    folders = [e.path for e in entries if e.path.is_dir()]
     out = Path(args.out) if args.out else Path(args.dry_run or ".") / "rapports"
+    if args.dry_run:
+        check_folder(args.dry_run, (), "dossier des messages (--dry-run)", folders)
+    check_folder(out, (), "dossier des rapports", folders)
     args.out = str(out)
     config = config_from_args(args, ["html", "texte", "tableur", "json"])
     config["mail"] = True
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
-    history = config["history"].open() if config.get("history") else None  # migrated, key checked
+    # The server and the login are checked before the first audit, not after all of them.
+    smtp = None if args.dry_run else connect(settings)
+    failed = sent = in_error = 0
+    history = None
     try:
-        outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
+        history = config["history"].open() if config.get("history") else None  # migrated, key checked
+        try:
+            outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
+        except Interrupted as stop:
+            print(f"scolint : interrompu pendant les audits ({len(stop.outcomes)} établissement(s) audité(s) sur "
+                  f"{len(entries)}) ; aucun message envoyé.", file=sys.stderr)
+            return 130
         from .batch_summary import write_summary
         write_summary(outcomes, Path(config["out"]), args.host)
         if history is not None:
             from scolint.plugins.history.dashboard import record_batch
             record_batch(history, outcomes, Path(config["out"]))
+            history.close()
+            history = None
+        for o in outcomes:
+            try:
+                to = settings.recipients(o.key)
+                if (o.error and not o.unreadable) or not to:
+                    failed += 1
+                    print(f"{o.key} : non envoyé, {o.error or 'aucun destinataire pour cet UAI'}", file=sys.stderr)
+                    continue
+                if o.error:  # exports missing or unreadable: say which to send, and how
+                    in_error += 1
+                    print(f"{o.key} : exports illisibles ({o.error}) ; message « exports à renvoyer »",
+                          file=sys.stderr)
+                    msg = unreadable_message(settings, o, to, args.host)
+                else:
+                    msg = build_message(settings, o, to)
+                if args.dry_run:
+                    target = Path(args.dry_run) / f"{o.key}.eml"
+                    write_file(target, msg.as_bytes(), what="message")
+                    print(f"{o.key} -> {', '.join(to)} : écrit dans {target}")
+                else:
+                    smtp = _send_one(smtp, settings, msg)
+                    print(f"{o.key} -> {', '.join(to)} : envoyé")
+                sent += 1
+            except KeyboardInterrupt:
+                raise
+            except UsageError as exc:
+                failed += 1
+                print(f"{o.key} : non envoyé, {exc}", file=sys.stderr)
+            except smtplib.SMTPException as exc:
+                failed += 1
+                print(f"{o.key} : refusé par le serveur ({_smtp_fr(exc)})", file=sys.stderr)
+            except OSError as exc:
+                failed += 1
+                print(f"{o.key} : non envoyé, {os_error_fr(exc)}", file=sys.stderr)
+            except Exception as exc:  # one establishment never stops the others
+                failed += 1
+                print(f"{o.key} : non envoyé, erreur imprévue ({type(exc).__name__})", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"scolint : interrompu ; {sent} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'} "
+              "avant l'interruption.", file=sys.stderr)
+        return 130
     finally:
         if history is not None:
             history.close()
-    failed = in_error = 0
-    smtp = None if args.dry_run else connect(settings)
-    try:
-        for o in outcomes:
-            to = settings.recipients(o.key)
-            if (o.error and not o.unreadable) or not to:
-                failed += 1
-                print(f"{o.key} : non envoyé, {o.error or 'aucun destinataire pour cet UAI'}", file=sys.stderr)
-                continue
-            if o.error:  # exports missing or unreadable: say which to send, and how
-                in_error += 1
-                print(f"{o.key} : exports illisibles ({o.error}) ; message « exports à renvoyer »", file=sys.stderr)
-                msg = unreadable_message(settings, o, to, args.host)
-            else:
-                msg = build_message(settings, o, to)
-            if args.dry_run:
-                atomic_write(Path(args.dry_run) / f"{o.key}.eml", msg.as_bytes())
-                print(f"{o.key} -> {', '.join(to)} : écrit dans {Path(args.dry_run) / (o.key + '.eml')}")
-                continue
-            try:
-                assert smtp is not None
-                smtp.send_message(msg)
-                print(f"{o.key} -> {', '.join(to)} : envoyé")
-            except smtplib.SMTPException as exc:
-                failed += 1
-                print(f"{o.key} -> {', '.join(to)} : refusé par le serveur ({exc})", file=sys.stderr)
-    finally:
         if smtp is not None:
             try:
                 smtp.quit()
-            except smtplib.SMTPException:
+            except (smtplib.SMTPException, OSError):
                 pass
-    print(f"{len(outcomes) - failed} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'}, {failed} non envoyé(s).",
+    print(f"{sent} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'}, {failed} non envoyé(s).",
           file=sys.stderr)
     if failed or in_error:
         return 2
     if args.fail_on:  # --fail-on: 1 when a school has findings at or above that severity
         return max([o.exit_code for o in outcomes] + [0])
     return 0
+
+
+def _smtp_fr(exc: Exception) -> str:
+    code = getattr(exc, "smtp_code", None)
+    return f"code SMTP {code}" if code else "erreur SMTP"
 
 
 @hookimpl

@@ -38,14 +38,29 @@ class Entry:
     path: Path
 
 
-def find_entries(folder: Path) -> list[Entry]:
-    """The sub-folders and ``.zip`` files of ``folder``, sorted by name."""
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a batch: the outcomes of the establishments done so far."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+
+
+def find_entries(folder: Path, exclude: list[Path] | None = None) -> list[Entry]:
+    """The sub-folders and ``.zip`` files of ``folder``, sorted by name (``exclude``: a report
+    folder written there by an earlier run is not an establishment)."""
     from scolint.engine.discover import shown_name  # a name that is not UTF-8 stays printable
+    from scolint.engine.outputs import os_error_fr
     if not folder.is_dir():
         raise UsageError(f"{folder} n'est pas un dossier")
+    skip = {p.resolve() for p in exclude or []}
     entries = []
-    for child in sorted(folder.iterdir()):
-        if child.name.startswith("."):
+    try:
+        children = sorted(folder.iterdir())
+    except OSError as exc:
+        raise UsageError(f"dossier illisible : {os_error_fr(exc, folder)}") from None
+    for child in children:
+        if child.name.startswith(".") or child.resolve() in skip:
             continue
         if child.is_dir() or (child.is_file() and child.suffix.lower() == ".zip"):
             m = UAI_RE.search(child.stem if child.is_file() else child.name)
@@ -72,7 +87,8 @@ def init_worker(config: dict[str, Any]) -> None:
     _WORKER.clear()
     _WORKER.update(config)
     _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host, rule_errors=s.rule_errors,
-                                 use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides)
+                                 use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides,
+                                 rule_time_limit=config.get("rule_time_limit"))
     # The batch's processes already use every core: no XML read-ahead thread besides.
     if config.get("secret"):
         from scolint.plugins.reporters.pseudonymise import Pseudonymiser
@@ -85,6 +101,11 @@ def audit_entry(entry: Entry) -> Outcome:
     """Audit one establishment in this worker and write its reports."""
     try:
         return _audit_entry(entry)
+    except UsageError as exc:  # a report that cannot be written (disk full…): in French
+        return Outcome(entry.key, error=str(exc))
+    except OSError as exc:
+        from scolint.engine.outputs import os_error_fr
+        return Outcome(entry.key, error=os_error_fr(exc))
     except Exception as exc:  # one establishment must never stop the batch
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(entry.key, error=f"erreur interne : {detail}")
@@ -187,8 +208,16 @@ class Progress:
 
 def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
               progress: Callable[[str], None] | None = None) -> list[Outcome]:
-    """Audit ``entries`` with ``jobs`` worker processes; outcomes in the entries' order."""
-    Path(config["out"]).mkdir(parents=True, exist_ok=True)
+    """Audit ``entries`` with ``jobs`` worker processes; outcomes in the entries' order.
+
+    Ctrl-C (``KeyboardInterrupt``) stops the workers (pending audits cancelled, running ones
+    stopped by SIGTERM so that they remove what they extracted) and raises :class:`Interrupted`
+    with the outcomes done so far."""
+    from scolint.engine.outputs import os_error_fr
+    try:
+        Path(config["out"]).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"dossier des rapports impossible à créer : {os_error_fr(exc, config['out'])}") from None
     results: dict[str, Outcome] = {}
 
     def done(outcome: Outcome) -> None:
@@ -197,10 +226,12 @@ def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
             progress(f"{outcome.key}{' : en erreur' if outcome.error else ''}")
 
     if jobs <= 1:
-        init_worker(config)
         try:
+            init_worker(config)
             for entry in entries:
                 done(audit_entry(entry))
+        except KeyboardInterrupt:
+            raise Interrupted([results[e.key] for e in entries if e.key in results]) from None
         finally:
             if _WORKER.get("history") is not None:
                 _WORKER.pop("history").close()
@@ -208,17 +239,40 @@ def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
         import concurrent.futures as cf  # imported here: registering ``batch`` stays cheap
         import multiprocessing
 
+        from scolint.engine.cli import batch_worker_init
         ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker,
-                                    initargs=(config,)) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=batch_worker_init,
+                                      initargs=(init_worker, config))
+        try:
             futures = {pool.submit(audit_entry, e): e for e in entries}
             for fut in cf.as_completed(futures):
                 entry = futures[fut]
                 try:
                     done(fut.result())
-                except Exception as exc:  # a worker that died (memory, signal)
-                    done(Outcome(entry.key, error=f"processus d'audit interrompu : {type(exc).__name__}"))
+                except Exception:  # a worker that died (memory, signal)
+                    done(Outcome(entry.key, error="processus d'audit interrompu (mémoire épuisée ou signal ?)"))
+        except KeyboardInterrupt:
+            _stop_pool(pool)
+            raise Interrupted([results[e.key] for e in entries if e.key in results]) from None
+        pool.shutdown(wait=True)
     return [results[e.key] for e in entries]
+
+
+def _stop_pool(pool: Any) -> None:
+    """Cancel what has not started, stop the running workers with SIGTERM (their audit
+    ends through ``finally``: extracted files removed) and wait for them."""
+    processes = list(getattr(pool, "_processes", {}).values())  # the executor has no public way
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        try:
+            proc.terminate()
+        except (OSError, ValueError, AttributeError):
+            pass
+    for proc in processes:
+        try:
+            proc.join(10)
+        except (OSError, ValueError, AttributeError, AssertionError):
+            pass
 
 
 def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
@@ -232,6 +286,11 @@ def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, 
     for exc in project.exceptions:
         exceptions.setdefault(exc.uai, []).append(exc)
     pseudo = pseudonymise.from_args(args)
+    sel = settings.selection
+    if sel.ids or sel.tags or sel.exclude_ids or sel.exclude_tags:  # refused here, not in every worker
+        from scolint.engine.audit import Auditor
+        Auditor(rule_paths=settings.rule_paths, selection=sel, host=args.host,
+                use_default_rules=settings.use_default_rules)
     known = list(args.host.registries.reporters)
     for fmt in formats:
         if fmt not in known or fmt == "console":
@@ -241,6 +300,7 @@ def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, 
             "history": history_settings(args, project),
             "disabled": list(getattr(args, "disable_plugins", []) or []),
             "previous_dir": _previous_dir(args),
+            "rule_time_limit": getattr(args, "rule_time_limit", None),
             "entrypoints": os.environ.get("SCOLINT_DISABLE_PLUGIN_AUTOLOAD") is None}
 
 
@@ -256,7 +316,9 @@ def _previous_dir(args: argparse.Namespace) -> str | None:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from scolint.engine.cli import split_multi
-    entries = find_entries(Path(args.dossier))
+    from scolint.engine.outputs import check_folder
+    entries = find_entries(Path(args.dossier), exclude=[Path(args.out)])
+    check_folder(args.out, (), "dossier des rapports", [e.path for e in entries if e.path.is_dir()])
     config = config_from_args(args, split_multi(args.formats) or ["html"])
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
     history = config["history"].open() if config.get("history") else None  # migrated, key checked
@@ -264,6 +326,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(f"Audit de {len(entries)} établissement(s) avec {jobs} processus…", file=sys.stderr)
     try:
         outcomes = run_batch(entries, config, jobs, bar.step)
+    except Interrupted as stop:
+        done = [o.key for o in stop.outcomes]
+        print(f"\nscolint : interrompu ; {len(done)} établissement(s) audité(s) sur {len(entries)} "
+              f"({', '.join(done) or 'aucun'}), rapports dans {config['out']} ; pas de synthèse académique.",
+              file=sys.stderr)
+        if history is not None:
+            history.close()
+        return 130
+    try:
         html, csv = write_summary(outcomes, Path(config["out"]), args.host)
         errors = [o for o in outcomes if o.error]
         for o in errors:

@@ -11,6 +11,7 @@ from typing import Any
 
 from scolint.engine.discover import atomic_write
 from scolint.engine.findings import SEVERITIES
+from scolint.plugins.common.csvsafe import safe_row
 
 CSV_NAME, HTML_NAME = "synthese-academie.csv", "synthese-academie.html"
 #: Column headers of the CSV (French; ``;`` separator and a BOM so that a French
@@ -52,12 +53,12 @@ def csv_text(outcomes: list[Outcome], flows: list[str]) -> str:
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     w.writerow(headers(flows))
     for o in outcomes:
-        w.writerow([o.key, o.establishment or "", "erreur" if o.error else "audité",
+        w.writerow(safe_row([o.key, o.establishment or "", "erreur" if o.error else "audité",
                     *[o.counts.get(s, "") if not o.error else "" for s in SEVERITIES],
                     *[o.flows.get(f, 0) if not o.error else "" for f in flows],
                     o.not_evaluated if not o.error else "",
                     " | ".join(f"{rule} ({count})" for rule, _, count in o.worst),
-                    o.error, " ".join(Path(p).name for p in o.reports.values())])
+                    o.error, " ".join(Path(p).name for p in o.reports.values())]))
     return "\ufeff" + buf.getvalue()
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from scolint.engine import hookimpl
 from scolint.engine.audit import Auditor
 from scolint.engine.cli import add_rule_options
-from scolint.engine.discover import atomic_write
 from scolint.engine.errors import UsageError
 from scolint.engine.findings import AuditResult
 from scolint.engine.registry import Registries
@@ -40,6 +39,7 @@ def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
     if getattr(args, "csv_profiles", None):  # --profile: CSV layouts, checked before the audit
         from scolint.plugins.common.csvread import load_profile_file
         kwargs.setdefault("options", {})["profiles"] = [load_profile_file(f) for f in args.csv_profiles]
+    kwargs.setdefault("rule_time_limit", getattr(args, "rule_time_limit", None))
     return Auditor(rule_paths=s.rule_paths, selection=s.selection,
                    host=args.host, use_default_rules=s.use_default_rules, **kwargs)
 
@@ -60,14 +60,21 @@ def render(host: Any, result: AuditResult, fmt: str, options: dict[str, Any] | N
     return check_format(host, fmt).render(result, options or {})
 
 
-def write_output(text: str | bytes, output: str | None) -> None:
-    if output and output != "-":
-        atomic_write(output, text)
-    else:
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+def command_inputs(args: argparse.Namespace) -> Any:
+    """Every file or folder the command reads (its outputs must stay off them)."""
+    from scolint.engine.outputs import Inputs
+    paths = list(getattr(args, "paths", None) or [])
+    paths += list(getattr(args, "rules", None) or []) + list(getattr(args, "csv_profiles", None) or [])
+    for name in ("baseline", "config", "pseudo_secret"):
+        if getattr(args, name, None):
+            paths.append(getattr(args, name))
+    return Inputs(paths)
+
+
+def write_output(text: str | bytes, output: str | None, inputs: Any = ()) -> None:
+    """The report to ``output`` (never over an input), or to the standard output."""
+    from scolint.engine.outputs import write_text_or_stdout
+    write_text_or_stdout(output, text, inputs, what="fichier du rapport")
 
 
 def use_color(output: str | None, stream: Any = None) -> bool:
@@ -98,6 +105,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                          f"anomalies.{reporter.extension}")
     previous = previous_from_args(args)
     pseudo = pseudonymise.from_args(args)  # reads the secret before the audit
+    inputs = command_inputs(args)
+    if args.output and args.output != "-":  # refused before the audit, not after
+        from scolint.engine.outputs import check_output
+        check_output(args.output, inputs, "fichier du rapport")
     auditor = auditor_from_args(args)
     from scolint.plugins.commands.project import entity_lookups
     auditor.lookups = entity_lookups(args)
@@ -112,7 +123,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if previous is not None:
         options["previous"] = previous
     text = render(args.host, result, args.format, options)
-    write_output(text, args.output)
+    write_output(text, args.output, inputs)
+    if result.nothing_read():
+        from scolint.engine.outputs import terminal_text
+        print(f"scolint : {terminal_text(result.nothing_read_reason())}", file=sys.stderr)
     if args.output and args.output != "-":
         counts = result.counts()
         print(f"Rapport écrit dans {args.output} : {counts['error']} erreur(s), "

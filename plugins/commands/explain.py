@@ -66,15 +66,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_baseline(args: argparse.Namespace) -> int:
     from scolint.engine.baseline import dump_baseline
     from scolint.engine.config import apply_exceptions
-    from scolint.engine.discover import atomic_write
-    from scolint.plugins.commands.check import auditor_from_args
+    from scolint.engine.outputs import check_output, write_file
+    from scolint.plugins.commands.check import auditor_from_args, command_inputs
+    inputs = command_inputs(args)
+    check_output(args.output, inputs, "fichier de ligne de base")
     result = auditor_from_args(args).audit(args.paths)
     apply_exceptions(result, project_from_args(args).exceptions_for(result.uai))
-    atomic_write(args.output, dump_baseline(result))
+    write_file(args.output, dump_baseline(result), inputs, what="fichier de ligne de base")
     kept = sum(1 for f in result.findings if f.accepted is None)
     print(f"Ligne de base écrite dans {args.output} : {kept} anomalie(s). Utilisez-la avec "
           f"« scolint check … --baseline {args.output} ».", file=sys.stderr)
-    return 2 if result.fatal_inputs else 0
+    if result.nothing_read():
+        from scolint.engine.outputs import terminal_text
+        print(f"scolint : {terminal_text(result.nothing_read_reason())}", file=sys.stderr)
+    return 2 if result.fatal_inputs or result.nothing_read() else 0
 
 
 def add_other_commands(subparsers: Any) -> None:

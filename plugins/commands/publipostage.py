@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from scolint.engine import hookimpl
-from scolint.engine.discover import atomic_write
 from scolint.engine.errors import InputError, UsageError
-from scolint.plugins.common import csvread
+from scolint.plugins.common import csvprofile, csvread
+from scolint.plugins.common.csvsafe import FORMULA_STARTS
 
 ORDER = ("eleve", "responsable", "enseignant", "personnel", "autre")
 LABELS = {"eleve": "élève", "responsable": "responsable", "enseignant": "enseignant", "personnel": "personnel",
@@ -69,6 +69,14 @@ def build(path: Path, options: dict[str, Any], profiles: set[str] | None = None)
         if not code:
             merge.left_out.append(("aucun code dans le fichier", who, str(r.line)))
             continue
+        scheme = csvprofile.hash_scheme(code)
+        if scheme and not code.startswith(tuple(prof.changed_prefixes)):
+            merge.left_out.append(("empreinte de mot de passe, pas un code ({SCHEME} ou hachage reconnu)", who, str(r.line)))
+            continue
+        if code[:1] in FORMULA_STARTS:
+            merge.left_out.append(("code commençant par =, +, -, @, une tabulation ou un retour chariot : un tableur "
+                                   "l'exécuterait comme une formule, à transmettre à la main", who, str(r.line)))
+            continue
         if prof.code_changed(code):
             merge.left_out.append(("code déjà modifié par l'utilisateur ({SHA} ou « modifié par l'utilisateur »)",
                                    who, str(r.line)))
@@ -87,10 +95,11 @@ def build(path: Path, options: dict[str, Any], profiles: set[str] | None = None)
 
 
 def to_csv(merge: Merge) -> bytes:
+    from scolint.plugins.common.csvsafe import safe_row
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows(merge.rows)
+    writer.writerows(safe_row(row) for row in merge.rows)
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
@@ -120,9 +129,15 @@ def cmd_publipostage(args: argparse.Namespace) -> int:
     source = Path(args.fichier)
     if not source.is_file():
         raise UsageError(f"{args.fichier} : fichier des identifiants ENT introuvable")
-    out = Path(args.output)
-    if out.resolve() == source.resolve():
-        raise UsageError("le fichier de sortie ne peut pas être le fichier des identifiants lui-même")
+    from scolint.engine.outputs import Inputs, check_output, write_file
+    inputs = Inputs([source, *(args.csv_profiles or [])])
+    out = check_output(args.output, inputs, "fichier de publipostage")
+    if out.is_file():  # only a previous mail merge is ever replaced, never another file
+        with open(out, "rb") as fh:
+            head = fh.read(64)
+        if not head.startswith(b"\xef\xbb\xbf" + ";".join(HEADER).encode("utf-8")[:40]):
+            raise UsageError(f"fichier de publipostage {args.output} refusé : ce fichier existe et n'est pas un "
+                             "publipostage écrit par scolint ; il serait écrasé. Choisissez un nouveau nom.")
     options = {"profiles": [csvread.load_profile_file(p) for p in args.csv_profiles or []]}
     wanted = set(csvread.fold(p) for p in (args.profils or "").split(",") if p.strip()) or None
     if wanted and not wanted <= set(ORDER):
@@ -133,7 +148,7 @@ def cmd_publipostage(args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"scolint : {exc}", file=sys.stderr)
         return 2
-    atomic_write(str(out), to_csv(merge))
+    write_file(out, to_csv(merge), inputs, private=True, what="fichier de publipostage")
     print(summary(merge, str(out)))
     return 0
 

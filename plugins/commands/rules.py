@@ -86,7 +86,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_doc(args: argparse.Namespace) -> int:
     from scolint.plugins.commands.doc import catalogue_markdown
     rules, paths = _load(args)
-    write_output(catalogue_markdown(rules, args.host.registries, paths), args.output)
+    write_output(catalogue_markdown(rules, args.host.registries, paths), args.output, paths)
     return 0
 
 
@@ -110,11 +110,12 @@ def cmd_new(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         raise UsageError(f"{target} existe déjà (--force pour l'écraser)")
     folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(skeleton(rule_id, args.kind, reg), encoding="utf-8")
+    from scolint.engine.outputs import write_file
+    write_file(target, skeleton(rule_id, args.kind, reg), what="fichier de règle")
     print(f"Règle créée : {target}")
     schema = folder / "rule.schema.json"
     if not schema.exists():
-        schema.write_text(json.dumps(full_schema(reg), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        write_file(schema, json.dumps(full_schema(reg), ensure_ascii=False, indent=2) + "\n")
         print(f"Schéma des règles (complétion dans l'éditeur) : {schema}")
     return 0
 

@@ -94,13 +94,36 @@ class Profile:
         return table.get(fold(raw), raw)
 
     def code_changed(self, code: str) -> bool:
-        """Whether an ENT code cell says the user changed it ({SHA}, « modifié par… »)."""
-        if code.startswith(tuple(self.changed_prefixes)):
+        """Whether an ENT code cell says the user changed it ({SHA}, « modifié par… »), or
+        holds any password hash (:func:`hash_scheme`): never a code to send."""
+        if code.startswith(tuple(self.changed_prefixes)) or hash_scheme(code):
             return True
         if not self._contains_folded:
             return False
         folded = fold(code)
         return any(c in folded for c in self._contains_folded)
+
+
+_SCHEME = re.compile(r"^\s*\{([A-Za-z0-9][A-Za-z0-9._+-]{0,30})\}")
+_CRYPT = re.compile(r"^\$(?:1|2[abxy]?|5|6|7|y|gy|md5|sha1|apr1|argon2(?:id|i|d)|pbkdf2(?:-sha\d+)?|scrypt)\$")
+_HEX = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")
+
+
+def hash_scheme(value: str) -> str | None:
+    """The kind of password hash ``value`` is (``{SHA256}``, ``$2b$``, a hex digest…), else None.
+
+    Any ``{SCHEME}`` prefix counts, whatever its case (SHA, SSHA, SHA256, SSHA512, MD5, SMD5,
+    CRYPT, PBKDF2, BCRYPT…), as do crypt(3) strings and bare hex digests of the usual sizes."""
+    text = str(value or "").strip()
+    m = _SCHEME.match(text)
+    if m:
+        return "{" + m.group(1).upper() + "}"
+    m2 = _CRYPT.match(text)
+    if m2:
+        return m2.group(0)
+    if _HEX.match(text):
+        return f"empreinte hexadécimale de {len(text)} caractères"
+    return None
 
 
 _PROFILE_SCHEMA = {

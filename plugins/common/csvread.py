@@ -100,8 +100,12 @@ class Table:
     encoding: str
 
 
-def read_table(path: Path | str, display: str | None = None, data: bytes | None = None) -> Table:
-    """Read and split a CSV file (no profile yet); :class:`InputError` when unreadable."""
+def read_table(path: Path | str, display: str | None = None, data: bytes | None = None,
+               detecting: bool = False) -> Table:
+    """Read and split a CSV file (no profile yet); :class:`InputError` when unreadable.
+
+    ``detecting``: only the head is read to recognise the layout; a quote left open there
+    is not refused (the file is refused when it is read)."""
     shown = display or str(path)
     if data is None:
         try:
@@ -117,15 +121,25 @@ def read_table(path: Path | str, display: str | None = None, data: bytes | None 
     delimiter = sniff_delimiter(text)
     out: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 1
     try:
         for row in reader:
             line = reader.line_num
+            if not detecting and any("\n" in c or "\r" in c for c in row):
+                # An unbalanced quote: the following lines (or the end of the file) were read
+                # as one field. Refused (the rows after it would be silently lost), lines named.
+                total = text.count("\n") + (0 if text.endswith("\n") else 1)
+                span = (f"les lignes {start} à {line} sont lues comme un seul champ ({line - start} ligne(s) "
+                        "avalée(s))" if line > start else f"la fin de la ligne {start} est lue comme un seul champ")
+                raise InputError(shown, start, f"guillemet non fermé : {span} ; {len(out)} ligne(s) lue(s) "
+                                 f"correctement sur {total} : fichier refusé")
             cells = list(map(str.strip, row))
             if any(cells):
                 out.append((line, cells))
+            start = line + 1
     except csv.Error as exc:
         why = (f"champ de plus de {csv.field_size_limit()} caractères : donnée abîmée ?"
-               if "field larger" in str(exc) else str(exc))
+               if "field larger" in str(exc) else "guillemets ou séparateurs incohérents")
         raise InputError(shown, reader.line_num, f"ligne CSV mal formée ({why})") from None
     return Table(out, delimiter, encoding)
 
@@ -220,6 +234,19 @@ def map_rows(profile: Profile, table: Table, with_secrets: bool = False) -> Mapp
                              f"« {profile.id} » : vérifiez l'en-tête ou choisissez un autre profil (--profile)"))
     if any(p[1] is None for p in problems):
         return Mapped([], problems, header, shown)
+    if header and profile.family == "ent-identifiants":
+        # A row with a column missing has its values shifted:
+        # its code would land in another column (and the next person's column in its code).
+        width = len(table.rows[0][1])
+        fitting = []
+        for line, cells in data_rows:
+            # (Extra filled cells are allowed: Kosmos appends the child's names to parent rows.)
+            if len(cells) >= profile.min_columns and len(cells) < width:
+                problems.append((line, None, f"{len(cells)} champ(s) au lieu de {width} (en-tête) : colonnes "
+                                 "décalées, ligne ignorée"))
+                continue
+            fitting.append((line, cells))
+        data_rows = fitting
     kept = [cells for _line, cells in data_rows if len(cells) >= profile.min_columns]
     columns = _columns(profile, where, kept, with_secrets)
     checked = {k: col for k, (col, _kind) in columns.items() if not k.endswith(("_present", "_changed"))}
@@ -250,7 +277,9 @@ def map_rows(profile: Profile, table: Table, with_secrets: bool = False) -> Mapp
             fname = str(err.absolute_path[0]) if err.absolute_path else None
             if err.validator == "required":
                 fname = str(err.message.split("'")[1]) if "'" in err.message else fname
-            secret = fname is not None and profile.columns.get(fname, Column()).secret
+            # In a file that holds codes any cell may be a shifted code: no value is quoted.
+            secret = (profile.family == "ent-identifiants"
+                      or fname is not None and profile.columns.get(fname, Column()).secret)
             problems.append((line, shown.get(fname or "", fname), csvcheck.french(err, secret)))
             bad = bad or fname in schema.get("required", [])
         if not bad:

@@ -68,7 +68,7 @@ def detect(path: Path, head: bytes) -> str | None:
     if not looks_like_csv(path, head):
         return None
     try:
-        table = csvread.read_table(path, data=head[: head.rfind(b"\n") + 1] or head)
+        table = csvread.read_table(path, data=head[: head.rfind(b"\n") + 1] or head, detecting=True)
     except InputError:
         return None
     prof = csvread.match_profile(table, csvread.builtin_profiles())
@@ -131,7 +131,7 @@ def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvr
         get = f.get
         login = str(f["login"])
         if login in seen:
-            graph.problem("ENTREE-SCHEMA", f"identifiant de connexion « {login} » déjà présent ligne {seen[login]} : "
+            graph.problem("ENTREE-SCHEMA", f"identifiant de connexion identique à celui de la ligne {seen[login]} : "
                           "ligne ignorée", display, row.line, severity="error",
                           fix="Régénérez le fichier des identifiants dans l'ENT (Annuaire > Administration > "
                               "Fichiers des identifiants).")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import unicodedata
 from collections import OrderedDict
 from importlib import resources
 from typing import Any
 
 from scolint.engine import hookimpl
 from scolint.engine.findings import NOT_EVALUATED, RULE_ERROR, SEVERITIES, SEVERITY_FR, STATUS_FR, AuditResult, Finding
+from scolint.engine.outputs import BIDI, terminal_text
 from scolint.engine.registry import Registries, Reporter
 
 SEVERITY_TITLE = {"error": "Erreurs", "warning": "Avertissements", "info": "Informations"}
@@ -54,29 +57,30 @@ def render_console(result: AuditResult, options: dict[str, Any]) -> str:
     color = options.get("color", False)
     paint = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"} if color else {}
     reset = "\033[0m" if color else ""
-    lines = [f"scolint — établissement {result.uai or 'inconnu'}"
+    c = console_safe
+    lines = [f"scolint — établissement {c(result.uai or 'inconnu')}"
              + (f", année {result.year}-{result.year + 1}" if result.year else ""), ""]
     for sev, rules in grouped(result.active()).items():
         total = sum(len(v) for v in rules.values())
         lines.append(f"{paint.get(sev, '')}== {SEVERITY_TITLE[sev]} ({total}){reset}")
         for rule_id, items in rules.items():
-            lines.append(f"  [{rule_id}] {items[0].title} ({len(items)})")
+            lines.append(f"  [{c(rule_id)}] {c(items[0].title)} ({len(items)})")
             for f in items:
-                where = f" ({f.location})" if f.location else ""
-                lines.append(f"    - {f.message}{where}")
+                where = f" ({c(f.location)})" if f.location else ""
+                lines.append(f"    - {c(f.message)}{where}")
         lines.append("")
     not_eval = [o for o in result.outcomes if o.status == NOT_EVALUATED]
     if not_eval:
         lines.append("== Règles non évaluées (export manquant)")
         for o in not_eval:
             names = ", ".join(_format_label(result, m) for m in o.missing)
-            lines.append(f"  [{o.rule_id}] {o.title} — à fournir : {names}")
+            lines.append(f"  [{c(o.rule_id)}] {c(o.title)} — à fournir : {c(names)}")
         lines.append("")
     errors = [o for o in result.outcomes if o.status == RULE_ERROR]
     if errors:
         lines.append("== Règles en erreur")
         for o in errors:
-            lines.append(f"  [{o.rule_id}] {o.error}")
+            lines.append(f"  [{c(o.rule_id)}] {c(o.error)}")
         lines.append("")
     lines.extend(_console_changes(options.get("changes")))
     accepted = [f for f in result.findings if f.accepted is not None]
@@ -151,6 +155,7 @@ def template_env() -> Any:
                       autoescape=select_autoescape(("html.j2", "xml.j2"), default_for_string=False),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md_escape
+    env.filters["md_block"] = _md_block
     env.filters["frdate"] = fr_datetime
     env.globals.update(SEVERITY_FR=SEVERITY_FR, SEVERITY_TITLE=SEVERITY_TITLE, STATUS_FR=STATUS_FR)
     return env
@@ -170,11 +175,39 @@ def fr_datetime(value: str | None) -> str:
         return text
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+!|~&"})
+
+
 def _md_escape(value: Any) -> str:
+    """A value as inert Markdown text on one line: CR, LF and other control characters
+    become spaces; backticks, HTML, link and emphasis syntax are backslash-escaped."""
     text = str(value if value is not None else "")
-    for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
+    text = "".join(" " if (unicodedata.category(c) == "Cc" or c in BIDI or c in "\u2028\u2029") else c
+                   for c in text)
+    return text.translate(_MD_SPECIAL)
+
+
+_LIST_ITEM = re.compile(r"^(\s{0,6})(\d{1,3}[.)]|[-*•])\s+(.*)$")
+
+
+def _md_block(value: Any) -> str:
+    """A multi-line text (a rule's ``fix``) as inert Markdown that keeps its numbered and
+    bulleted lists: each line is escaped, its list marker kept."""
+    lines = []
+    for line in str(value if value is not None else "").replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        m = _LIST_ITEM.match(line)
+        if m:
+            indent, marker, rest = m.groups()
+            marker = "-" if marker in ("*", "•") else marker
+            lines.append(f"{indent}{marker} {_md_escape(rest)}")
+        else:
+            lines.append(_md_escape(line.strip()))
+    return "\n".join(lines)
+
+
+def console_safe(value: Any) -> str:
+    """A value for the terminal: control characters and bidi overrides shown escaped."""
+    return terminal_text(value)
 
 
 def report_context(result: AuditResult, options: dict[str, Any]) -> dict[str, Any]:

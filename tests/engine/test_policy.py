@@ -6,6 +6,7 @@ import datetime as dt
 
 from scolint.engine.config import AcceptedFinding
 from scolint.engine.findings import AuditResult, Finding
+from scolint.engine.model import Export
 from scolint.engine.policy import decide
 
 
@@ -13,9 +14,15 @@ def _finding(rule: str, severity: str, entity: str) -> Finding:
     return Finding(rule, severity, "titre", "message", "correction", "student", entity, "siecle", entity)
 
 
-def _result(*findings: Finding, fatal: int = 0) -> AuditResult:
-    return AuditResult(findings=list(findings), outcomes=[], exports=[], inputs=[], started_at="",
-                       uai="0310040A", year=2024, fatal_inputs=fatal)
+def _result(*findings: Finding, fatal: int = 0, read: bool = True) -> AuditResult:
+    exports = [Export("siecle-eleves", "ElevesSansAdresses.xml", "SIECLE", uai="0310040A", year=2024)] if read else []
+    return AuditResult(findings=list(findings), outcomes=[], exports=exports, inputs=["ElevesSansAdresses.xml"],
+                       started_at="", uai="0310040A", year=2024, fatal_inputs=fatal)
+
+
+def test_nothing_read_is_never_green() -> None:
+    assert decide(_result(read=False), "error").code == 2
+    assert decide(_result(read=False), "info").code == 2
 
 
 def _exception(rule: str, entity: str, expires: dt.date) -> AcceptedFinding:

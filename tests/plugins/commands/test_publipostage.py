@@ -65,7 +65,7 @@ def test_profile_filter_and_usage_errors(data, tmp_path, capsys):
     assert main(["publipostage", str(ent), "-o", str(ent)]) == 2
     err = capsys.readouterr().err
     assert "profil(s) inconnu(s) : directeur" in err and "introuvable" in err
-    assert "ne peut pas être le fichier des identifiants" in err and "Traceback" not in err
+    assert "c'est un fichier d'entrée" in err and "Traceback" not in err
 
 
 def test_file_without_codes_and_bad_rows(tmp_path, capsys):
