@@ -39,6 +39,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("publipostage", "scolint.plugins.commands.publipostage"),
     ("ruleskit", "scolint.plugins.commands.rules"),
     ("academy", "scolint.plugins.commands.academy"),
+    ("portal", "scolint.plugins.portal"),
 )
 
 
