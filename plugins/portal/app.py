@@ -91,7 +91,7 @@ class Portal:
         self.tmp: Path | None = None
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                                autoescape=select_autoescape(default=True, default_for_string=True))
-        self.static = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
+        self.static_files = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
 
     # -- life ---------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -401,9 +401,9 @@ class Portal:
     # -- files --------------------------------------------------------------------------
     async def static(self, request: Request) -> Response:
         name = request.path_params["name"]
-        if name not in self.static:
+        if name not in self.static_files:
             return PlainTextResponse("introuvable", status_code=404)
-        return Response(self.static[name], media_type=STATIC[name], headers={"Cache-Control": "max-age=3600"})
+        return Response(self.static_files[name], media_type=STATIC[name], headers={"Cache-Control": "max-age=3600"})
 
     async def demo(self, request: Request) -> Response:
         if self.config.demo_zip is None or self.principal(request) is None:

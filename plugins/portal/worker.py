@@ -72,9 +72,10 @@ def audit_job(auditor: Any, job: dict[str, Any], step: Any) -> dict[str, Any]:
     summary = {"uai": result.uai, "establishment": result.establishment, "counts": result.counts(),
                "exports": len(result.exports), "date": started}
     if not result.exports:
-        reasons = [f"{f.entity_label} : {f.message}" for f in result.findings if f.rule_id in FATAL_CODES]
-        return {"refused": reasons or ["aucun export reconnu parmi les fichiers envoyés (SIECLE, STS-Web, EDT, "
-                                       "PRONOTE, ENT ou AAF attendus)"], "summary": summary}
+        reasons = [f"{f.entity_label} : {f.message}" for f in result.findings
+                   if f.rule_id in FATAL_CODES or f.rule_id == "ENTREE-INCONNU"]
+        return {"refused": ["aucun export reconnu parmi les fichiers envoyés (SIECLE, STS-Web, EDT, PRONOTE, ENT ou "
+                            "AAF attendus)", *reasons], "summary": summary}
     if expected_uai and result.uai and result.uai.upper() != expected_uai.upper():
         return {"refused": [f"ces exports concernent l'établissement {result.uai}, pas le vôtre ({expected_uai}) : "
                             "envoyez les exports de votre établissement"], "summary": summary}
