@@ -91,6 +91,8 @@ class Portal:
         self.tmp: Path | None = None
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                                autoescape=select_autoescape(default=True, default_for_string=True))
+        from scolint.plugins.reporters.html import fr_datetime
+        self.env.filters["frdate"] = fr_datetime
         self.static_files = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
 
     # -- life ---------------------------------------------------------------------------
@@ -148,8 +150,10 @@ class Portal:
         return bool(pre) and hmac.compare_digest(value.encode(), self.csrf_token(request, pre).encode())
 
     def same_origin(self, request: Request) -> bool:
-        if request.headers.get("sec-fetch-site") == "cross-site":
-            return False
+        """False for a request a browser says comes from another site (Fetch metadata, then Origin)."""
+        site = request.headers.get("sec-fetch-site")
+        if site is not None and not self.bearer(request):
+            return site in ("same-origin", "none")
         origin = request.headers.get("origin")
         if origin is None or self.bearer(request):
             return True
@@ -439,7 +443,7 @@ class SecurityHeaders:
     """ASGI middleware: the same security headers on every response."""
 
     HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-               (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
+               (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY"),
                (b"cross-origin-opener-policy", b"same-origin"), (b"cross-origin-resource-policy", b"same-origin"),
                (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
 

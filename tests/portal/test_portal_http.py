@@ -54,7 +54,7 @@ def test_login_page_is_french_with_security_headers(portal):
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["x-content-type-options"] == "nosniff"
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     cookie = page.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert not re.search(r"https?://", re.sub(r'content="[^"]*"', "", page.text)), "ressource externe"
@@ -153,6 +153,8 @@ def test_forged_forms_are_refused(portal, school):
     assert stolen.status_code == 403
     cross = upload(client, [school["zip"]], headers={"Origin": "https://attaquant.example"})
     assert cross.status_code == 403 and "autre site" in cross.text
+    fetched = upload(client, [school["zip"]], headers={"Sec-Fetch-Site": "cross-site"})
+    assert fetched.status_code == 403
     assert leftovers(client) == []
 
 
