@@ -25,7 +25,7 @@ from typing import Any, AsyncIterator, Callable
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -114,6 +114,9 @@ class Portal:
             del self.results[rid]
         for sid in [s for s, (_p, exp) in self.sessions.items() if exp < now]:
             del self.sessions[sid]
+        for table, window in ((self.uploads, 3600), (self.failures, 600)):
+            for key in [k for k, events in table.items() if not events or now - events[-1] > window]:
+                del table[key]
 
     # -- who is asking ------------------------------------------------------------------
     def principal(self, request: Request) -> Principal | None:
@@ -273,7 +276,12 @@ class Portal:
                 reader.abort()
             shutil.rmtree(folder, ignore_errors=True)
             return self.refusal(request, exc.status, exc.message)
-        except BaseException:  # client gone, server stopping: nothing of the upload stays
+        except ClientDisconnect:  # the browser went away: nothing of the upload stays
+            if reader is not None:
+                reader.abort()
+            shutil.rmtree(folder, ignore_errors=True)
+            return Response(status_code=400)
+        except BaseException:  # server stopping: nothing of the upload stays
             if reader is not None:
                 reader.abort()
             shutil.rmtree(folder, ignore_errors=True)
