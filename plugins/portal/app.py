@@ -479,6 +479,7 @@ class SecurityHeaders:
 def create_app(config: PortalConfig, clock: Callable[[], float] = time.monotonic) -> Starlette:
     """The ASGI application of a portal (the worker processes start with it)."""
     from contextlib import asynccontextmanager
+
     from starlette.middleware import Middleware
 
     portal = Portal(config, clock)

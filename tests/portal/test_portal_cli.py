@@ -6,6 +6,7 @@ import json
 import stat
 
 from conftest import login, new_token, running
+
 from scolint.engine.cli import main
 
 

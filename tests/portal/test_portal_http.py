@@ -10,10 +10,8 @@ import io
 import json
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
-
 from conftest import csrf_of, leftovers, login, new_token, running, upload
 
 
