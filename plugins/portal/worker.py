@@ -27,7 +27,6 @@ def main(conn: Any, options: dict[str, Any]) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from scolint.engine.audit import Auditor
     auditor = Auditor()
-    auditor.read_ahead = False  # the worker processes already use the cores
     conn.send(("pret",))
     while True:
         try:
