@@ -162,3 +162,24 @@ def test_plain_form_without_javascript(server, school, tmp_path):
         assert school["uai"] in driver.find_element(By.TAG_NAME, "h1").text
     finally:
         driver.quit()
+
+
+def test_abandoned_upload_leaves_nothing(server, school):
+    """The browser goes away during the analysis: the audit is stopped, the upload erased."""
+    import http.client
+    boundary = "frontiere"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"fichiers\"; filename=\"exports.zip\"\r\n"
+            "Content-Type: application/zip\r\n\r\n").encode() + school["zip"].read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    port = int(server["url"].rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", "/envoyer", body=body, headers={
+        "Authorization": f"Bearer {server['tokens']['ecole']}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    answer = conn.getresponse()
+    assert answer.status == 200
+    assert b"Analyse en cours" in answer.read1(65536)  # the page has started: the upload is on disk
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+    wait_for(lambda: not [p for private in server["tmp"].iterdir() for p in private.rglob("*")], 60)
+    with urllib.request.urlopen(server["url"] + "/sante", timeout=10) as r:  # still serving
+        assert r.read() == b"ok"
