@@ -91,7 +91,7 @@ class Portal:
         self.tmp: Path | None = None
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                                autoescape=select_autoescape(default=True, default_for_string=True))
-        from scolint.plugins.reporters.html import fr_datetime
+        from scolint.plugins.reporters.common import fr_datetime
         self.env.filters["frdate"] = fr_datetime
         self.static_files = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
 
