@@ -2,8 +2,9 @@
 
 Everything the portal needs from the spreadsheet writer and the history database goes
 through these functions, so that pointing the portal at them is a change of this module
-only. Today: the downloads are the HTML report (the e-mail's) and the JSON report; there
-is no history (nothing is recorded, the report says nothing about what changed) and the
+only. Today: the downloads are the spreadsheet when a reporter ``xlsx``/``ods``/``csv``
+exists, the JSON report and the HTML report (the e-mail's); every upload is recorded in
+the history of the data folder (plugins/history) and the report says what changed; the
 academy dashboard shows what this server process saw since it started (counts only).
 
 Where each runs: :func:`downloads`, :func:`report_options` and :func:`record_audit` in the
@@ -30,7 +31,8 @@ class Download:
     label: str  # French, for the link: « Tableur (.xlsx) »
 
 
-def downloads(result: AuditResult, host: Any, key: str, html: str) -> list[Download]:
+def downloads(result: AuditResult, host: Any, key: str, html: str,
+              options: dict[str, Any] | None = None) -> list[Download]:
     """The files a school can download after an audit, spreadsheet first.
 
     ``key`` is the establishment's UAI (or the academy label) used in the file names;
@@ -42,11 +44,11 @@ def downloads(result: AuditResult, host: Any, key: str, html: str) -> list[Downl
     for fmt, label in (("xlsx", "Tableur (.xlsx)"), ("ods", "Tableur (.ods)"), ("csv", "Tableur (.csv)")):
         rep = reporters.get(fmt)
         if rep is not None:
-            data = rep.render(result, {})
+            data = rep.render(result, dict(options or {}))
             out.append(Download(f"rapport-{key}.{rep.extension}", _media(rep.extension),
                                 data if isinstance(data, bytes) else data.encode("utf-8"), label))
             break
-    text = reporters["json"].render(result, {})
+    text = reporters["json"].render(result, dict(options or {}))
     out.append(Download(f"rapport-{key}.json", "application/json",
                         text.encode("utf-8") if isinstance(text, str) else text, "Rapport complet (.json)"))
     out.append(Download(f"rapport-{key}.html", "text/html; charset=utf-8", html.encode("utf-8"),
@@ -69,9 +71,22 @@ def report_options(result: AuditResult, key: str, data_dir: Path | None) -> dict
     return {"attachment": f"le fichier rapport-{key}.json à télécharger sur cette page"}
 
 
-def record_audit(result: AuditResult, key: str, data_dir: Path | None) -> None:
-    """Record the audit in the history database (nothing personal). Today: nothing."""
-    return None
+def record_audit(result: AuditResult, key: str, data_dir: Path | None) -> dict[str, Any] | None:
+    """Record the audit in the history database of the data folder (nothing personal: the
+    history keeps counts and keyed fingerprints) and return what changed since the
+    establishment's previous audit, as the reporters' ``changes`` option; None without a
+    data folder or when the history is turned off (``SCOLINT_HISTORIQUE`` settings)."""
+    if data_dir is None:
+        return None
+    from scolint.plugins.history.changes import audit_changes
+    from scolint.plugins.history.settings import open_history
+    history = open_history(data_dir=str(data_dir))
+    if history is None:
+        return None
+    with history:
+        record, changes = audit_changes(history, result, (result.uai or key).upper(), source="portail")
+        history.record_many([record])
+    return changes
 
 
 def dashboard(recent: list[dict[str, Any]], tokens: list[dict[str, str]], data_dir: Path | None) -> dict[str, Any]:

@@ -80,8 +80,11 @@ def audit_job(auditor: Any, job: dict[str, Any], step: Any) -> dict[str, Any]:
                             "envoyez les exports de votre établissement"], "summary": summary}
     step("Rédaction du rapport")
     name = key if re.fullmatch(r"[0-9A-Za-z_-]{1,40}", key or "") else "etablissement"
-    html = render_html(result, integration.report_options(result, name, data_dir))
-    files = integration.downloads(result, auditor.host, name, html)
-    integration.record_audit(result, key, data_dir)
+    changes = integration.record_audit(result, key, data_dir)
+    options = integration.report_options(result, name, data_dir)
+    if changes is not None:
+        options["changes"] = changes
+    html = render_html(result, options)
+    files = integration.downloads(result, auditor.host, name, html, options)
     return {"html": html, "downloads": [(d.filename, d.media_type, d.data, d.label) for d in files],
             "summary": summary}

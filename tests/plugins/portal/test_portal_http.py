@@ -331,3 +331,28 @@ def test_demo_archive_for_logged_in_users(tmp_path, school):
         assert "exports-demo.zip" in client.get("/").text
         got = client.get("/demo/exports-demo.zip")
         assert got.status_code == 200 and zipfile.ZipFile(io.BytesIO(got.content)).namelist()
+
+
+def test_second_upload_says_what_was_fixed(tmp_path, school):
+    """The EDT manager sends the exports, removes the ENT accounts export that carried
+    problems, sends again: the report lists findings as fixed since the first upload."""
+    data = tmp_path / "donnees"
+    token = new_token(data, school["uai"])
+    fixed = tmp_path / "corrige.zip"
+    with zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in school["files"]:
+            if not f.name.startswith("ENT-Identifiants"):
+                zf.write(f, f.name)
+    with running(tmp_path) as client:
+        login(client, token)
+        first = client.get(upload(client, [school["zip"]]).headers["x-scolint-resultat"])
+        assert first.status_code == 200 and "corrigée(s)" not in first.text
+        second = client.get(upload(client, [fixed]).headers["x-scolint-resultat"])
+        found = re.search(r"(\d+) corrigée\(s\)", second.text)
+        assert found and int(found.group(1)) >= 1, "aucune anomalie listée comme corrigée"
+        assert "Depuis le contrôle du" in second.text
+        url = upload(client, [fixed]).headers["x-scolint-resultat"]
+        doc = json.loads(client.get(f"{url}/rapport-{school['uai']}.json").content)
+        assert doc["changements"]["bilan"]["corrigées"] == 0  # nothing changed between the last two
+    assert leftovers(client) == []
+    assert any(p.suffix in (".sqlite", ".db", ".sqlite3") for p in data.iterdir()), sorted(data.iterdir())
