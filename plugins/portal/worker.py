@@ -80,7 +80,12 @@ def audit_job(auditor: Any, job: dict[str, Any], step: Any) -> dict[str, Any]:
                             "envoyez les exports de votre établissement"], "summary": summary}
     step("Rédaction du rapport")
     name = key if re.fullmatch(r"[0-9A-Za-z_-]{1,40}", key or "") else "etablissement"
-    changes = integration.record_audit(result, key, data_dir)
+    try:
+        changes = integration.record_audit(result, key, data_dir)
+    except Exception as exc:  # the school still gets its report; the server's log says why
+        import sys
+        print(f"scolint serve : historique non enregistré ({type(exc).__name__}: {exc})", file=sys.stderr)
+        changes = None
     options = integration.report_options(result, name, data_dir)
     if changes is not None:
         options["changes"] = changes
