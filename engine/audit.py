@@ -59,8 +59,15 @@ class Auditor:
         use_default_rules: bool = True,
         severity_overrides: dict[str, str] | None = None,
         options: dict[str, Any] | None = None,
+        rule_errors: str = "error",
     ) -> None:
         self.host = host or get_plugin_host()
+        #: severity of a rule error (a record a rule cannot evaluate, a rule that fails)
+        self.rule_errors = rule_errors
+        #: records ``(kind or None, id)`` the caller will ask about after the audit (those
+        #: named by exceptions and baseline entries): the result says which ones the audited
+        #: exports hold (``AuditResult.has_entity``) without keeping the graph
+        self.lookups: list[tuple[str | None, str]] = []
         self.registries = self.host.registries
         self.env = make_environment(self.registries)
         paths = list(self.host.rule_paths()) if use_default_rules else []
@@ -71,7 +78,7 @@ class Auditor:
         sel = selection or Selection()
         self.rules = [r for r in self.all_rules if sel.accepts(r)]
         self.options = options or {}
-        self.evaluator = Evaluator(self.rules, self.registries, self.env)
+        self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors)
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
 
     def kinds_for(self, format_ids: Iterable[str]) -> set[str] | None:
@@ -169,7 +176,7 @@ class Auditor:
             info = self.registries.formats.get(exp.format_id)
             graph.add("export", exp.meta.get("name", display), source="scolint", prov=Provenance(display, None, exp.system),
                       label=f"{Path(display.split('!')[-1]).name} ({info.label if info else exp.format_id})",
-                      format=exp.format_id, system=exp.system, uai=exp.uai, year=exp.year,
+                      format=exp.format_id, format_id=exp.format_id, system=exp.system, uai=exp.uai, year=exp.year,
                       exported_at=exp.exported_at, file=display, readable=exp.readable)
 
     def audit_vars(self, graph: Graph) -> dict[str, Any]:
@@ -215,7 +222,23 @@ class Auditor:
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
             flows=self.registries.families.flows(),
+            rule_error_severity=self.rule_errors,
+            known_rules={r.id: list(r.tags) for r in self.all_rules},
+            has_entity=_entity_lookup(graph, self.lookups),
         )
+
+
+def _entity_lookup(graph: Graph, lookups: list[tuple[str | None, str]]) -> Any:
+    """``has(kind or None, id)``: whether ``graph`` holds that record, for the records of
+    ``lookups`` (True, « maybe », for any other: the graph itself is not kept)."""
+    kinds = graph.kinds()
+    asked = {(k, str(i)) for k, i in lookups}
+    present = {(k, i) for k, i in asked if any(graph.get(x, i) is not None for x in ([k] if k else kinds))}
+
+    def has(kind: str | None, ident: str) -> bool:
+        key = (kind, str(ident))
+        return key in present or key not in asked
+    return has
 
 
 def _blank(path: Path) -> bool:

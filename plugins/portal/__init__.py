@@ -143,8 +143,6 @@ def scolint_cli_commands(subparsers: Any) -> None:
         description="Lance le portail web où un établissement dépose ses exports (plusieurs fichiers ou une "
                     "archive .zip) et lit son rapport, avec le tableur et le JSON à télécharger. Demande l'extra "
                     "« portail » : pip install 'scolint[portail]'. Jetons : « scolint serve jeton UAI ».",
-        epilog="Exemples :\n  scolint serve --demo\n  scolint serve jeton 0312201Z --donnees /var/lib/scolint\n"
-               "  scolint serve --donnees /var/lib/scolint --mandataire 127.0.0.1",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hote", default="127.0.0.1", metavar="ADRESSE",
                    help="adresse d'écoute (défaut : 127.0.0.1, joignable de cette machine seulement)")
