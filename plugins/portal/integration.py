@@ -2,8 +2,7 @@
 
 Everything the portal needs from the spreadsheet writer and the history database goes
 through these functions, so that pointing the portal at them is a change of this module
-only. Today: the downloads are the spreadsheet when a reporter ``xlsx``/``ods``/``csv``
-exists, the JSON report and the HTML report (the e-mail's); every upload is recorded in
+only. Today: the downloads are the spreadsheet (reporter ``tableur`` of the reports work), the JSON report and the HTML report (the e-mail's); every upload is recorded in
 the history of the data folder (plugins/history) and the report says what changed; the
 academy dashboard shows what this server process saw since it started (counts only).
 
@@ -41,7 +40,7 @@ def downloads(result: AuditResult, host: Any, key: str, html: str,
     reporters = host.registries.reporters
     out: list[Download] = []
     # The spreadsheet of the reports work goes here, first: its reporter when it exists.
-    for fmt, label in (("xlsx", "Tableur (.xlsx)"), ("ods", "Tableur (.ods)"), ("csv", "Tableur (.csv)")):
+    for fmt, label in (("tableur", "Tableur (.xlsx)"), ("xlsx", "Tableur (.xlsx)"), ("ods", "Tableur (.ods)")):
         rep = reporters.get(fmt)
         if rep is not None:
             data = rep.render(result, dict(options or {}))

@@ -105,6 +105,10 @@ def test_school_uploads_its_zip_reads_report_and_downloads(portal, school):
     doc = json.loads(as_json.content)
     assert {f["rule"] for f in school["truth"]["findings"]} <= {f["rule"] for f in doc["anomalies"]}
     assert doc["uai"] == school["uai"]
+    assert names[0] == f"rapport-{school['uai']}.xlsx"  # the spreadsheet first
+    sheet = client.get(f"{url}/rapport-{school['uai']}.xlsx")
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+    assert zipfile.ZipFile(io.BytesIO(sheet.content)).testzip() is None
     as_html = client.get(f"{url}/rapport-{school['uai']}.html")
     assert as_html.text.startswith("<!DOCTYPE html>") and school["uai"] in as_html.text
 
