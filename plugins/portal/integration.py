@@ -2,7 +2,8 @@
 
 Everything the portal needs from the spreadsheet writer and the history database goes
 through these functions, so that pointing the portal at them is a change of this module
-only. Today: the downloads are the spreadsheet (reporter ``tableur`` of the reports work), the JSON report and the HTML report (the e-mail's); every upload is recorded in
+only. Today: the downloads are the spreadsheet (reporter ``tableur`` of the reports work),
+the JSON report and the HTML report (the e-mail's); every upload is recorded in
 the history of the data folder (plugins/history) and the report says what changed; the
 academy dashboard shows what this server process saw since it started (counts only).
 
