@@ -145,6 +145,10 @@ EXAMPLES = {
     "historique purger": "scolint historique purger --conservation 365",
     "historique exporter": "scolint historique exporter --sortie historique.csv",
     "historique supprimer": "scolint historique supprimer 0310040A",
+    "serve": "scolint serve --demo",
+    "serve jeton": "scolint serve jeton 0310040A --donnees /var/lib/scolint",
+    "serve jetons": "scolint serve jetons --donnees /var/lib/scolint",
+    "serve revoquer": "scolint serve revoquer 0310040A --donnees /var/lib/scolint",
     "completion": "source <(scolint completion bash)    # ou, pour zsh : source <(scolint completion zsh)",
 }
 
