@@ -1,0 +1,106 @@
+"""A hand-made establishment (tests/fixtures/etab/, written by hand following
+../shared/formats.md §1.2-1.3): each defect was put there on purpose and its expected
+finding decided by reading the file (element cited next to it), not by running scolint.
+
+- ElevesSansAdresses.xml (UAJ 0310040A: 0310040 mod 23 = 0 -> A, right):
+  ELEVE 1001 and 1002 share ID_NATIONAL 123456789AB (one INE, two pupils);
+  ELEVE 1003 has ID_NATIONAL « 12345 » (not an INE form);
+  STRUCTURES_ELEVE 1004 has two TYPE_STRUCTURE D (3A and 3B);
+  ELEVE 1005 has no STRUCTURES_ELEVE (no division) and no guardian;
+  STRUCTURES_ELEVE@ELEVE_ID 1999 names no pupil of ELEVES (a record the loader cannot place).
+- ResponsablesSansAdresses.xml (no ADRESSES section, as the real « sans adresses » export):
+  PERSONNE 7001 « LEFÈVRE Hélène » and 7002 « LEFEVRE Helene » share ADRESSE_ID 500: one
+  guardian typed twice (accents forgotten); 7003 « PETIT Jean » and 7004 « Petit Jean »
+  have different ADRESSE_ID (600/601) and different children: homonyms, nothing in common.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from scolint.engine.audit import Auditor
+from scolint.engine.cli import main
+
+ETAB = Path(__file__).parent / "fixtures" / "etab"
+
+
+def _found(result) -> Counter:
+    out: Counter = Counter()
+    for f in result.findings:
+        if f.severity in ("error", "warning"):
+            rec = Path(f.entity_id).name if f.entity_kind in ("file", "export") else f.entity_id
+            out[(f.rule_id, rec)] += 1
+    return out
+
+
+def test_handmade_establishment_findings():
+    result = Auditor().audit([ETAB])
+    assert dict(_found(result)) == {
+        ("SIE-INE-002", "1001"): 1,           # 1001 + 1002: one INE
+        ("SIE-INE-001", "1003"): 1,           # « 12345 »
+        ("SIE-DIV-002", "1004"): 1,           # two divisions
+        ("SIE-DIV-001", "1005"): 1,           # no division
+        ("SIE-RESP-001", "1005"): 1,          # no legal guardian
+        ("SIE-RESP-002", "7001"): 1,          # LEFÈVRE / LEFEVRE, ADRESSE_ID 500
+        ("ENTREE-LIEN", "ElevesSansAdresses.xml"): 1,  # STRUCTURES_ELEVE 1999
+    }
+    by_rule = {f.rule_id: f for f in result.findings}
+    assert "1002" in by_rule["SIE-INE-002"].message and "123456789AB" in by_rule["SIE-INE-002"].message
+    assert "7002" in by_rule["SIE-RESP-002"].message and "ADRESSE_ID" in by_rule["SIE-RESP-002"].message
+    assert "3A" in by_rule["SIE-DIV-002"].message and "3B" in by_rule["SIE-DIV-002"].message
+    assert "1999" in by_rule["ENTREE-LIEN"].message
+
+
+def test_pupil_with_two_divisions_keeps_both():
+    graph, _ = Auditor().load([ETAB])
+    st = graph.get("student", "1004", "siecle")
+    assert st["division_codes"] == ["3A", "3B"]
+    assert [d.id for d in st["divisions"]] == ["3A", "3B"]
+    assert st in graph.get("division", "3B", "siecle")["students"]
+
+
+def test_two_exports_of_one_kind_the_newest_is_used(tmp_path):
+    shutil.copy(ETAB / "ElevesSansAdresses.xml", tmp_path / "ElevesSansAdresses.xml")
+    old = (ETAB / "ElevesSansAdresses.xml").read_bytes()
+    old = old.replace(b"<DATE_EXPORT>02/09/2024", b"<DATE_EXPORT>20/06/2024")
+    old = old.replace(b"<HORODATAGE>02/09/2024", b"<HORODATAGE>20/06/2024")
+    old = old.replace(b"<PRENOM>Eva</PRENOM>", b"<PRENOM>Evaa</PRENOM>")
+    (tmp_path / "ElevesSansAdresses_juin.xml").write_bytes(old)
+    out = tmp_path / "r.json"
+    main(["check", str(tmp_path), "--format", "json", "-o", str(out)])
+    findings = json.loads(out.read_text("utf-8"))["anomalies"]
+    (dup,) = [f for f in findings if f["rule"] == "ENTREE-DOUBLON"]
+    assert "ElevesSansAdresses.xml" in dup["message"] and "ElevesSansAdresses_juin.xml" in dup["message"]
+    assert "02/09/2024" in dup["message"] or "2024-09-02" in dup["message"]
+    graph, _ = Auditor().load([tmp_path])
+    assert graph.get("student", "1005", "siecle")["first_name"] == "Eva"  # the newer one
+    # each finding once: the older file's records are not read
+    assert Counter(f["rule"] for f in findings)["SIE-DIV-001"] == 1
+
+
+def test_two_exports_without_a_date_say_so(tmp_path):
+    for name in ("a.xml", "b.xml"):
+        data = (ETAB / "ResponsablesSansAdresses.xml").read_bytes()
+        data = data.replace(b"<DATE_EXPORT>02/09/2024</DATE_EXPORT>", b"")
+        data = data.replace(b"<HORODATAGE>02/09/2024 10:14:41</HORODATAGE>", b"")
+        (tmp_path / name).write_bytes(data)
+    result = Auditor().audit([tmp_path])
+    (dup,) = [f for f in result.findings if f.rule_id == "ENTREE-DOUBLON"]
+    assert "aucune date" in dup.message and "a.xml" in dup.message and "b.xml" in dup.message
+
+
+def test_avec_and_sans_adresses_of_one_date_are_one_export(tmp_path):
+    sans = (ETAB / "ElevesSansAdresses.xml").read_bytes()
+    avec = sans.replace(b"    </STRUCTURES>\n", b"    </STRUCTURES>\n    <ADRESSES>\n      <ADRESSE ADRESSE_ID=\"9\">"
+                        b"<LIGNE1_ADRESSE>1 rue Haute</LIGNE1_ADRESSE><CODE_POSTAL>31000</CODE_POSTAL></ADRESSE>\n"
+                        b"    </ADRESSES>\n")
+    assert avec != sans
+    (tmp_path / "ElevesSansAdresses.xml").write_bytes(sans)
+    (tmp_path / "ElevesAvecAdresses.xml").write_bytes(avec)
+    result = Auditor().audit([tmp_path])
+    (dup,) = [f for f in result.findings if f.rule_id == "ENTREE-DOUBLON"]
+    assert dup.severity == "info" and "ElevesAvecAdresses.xml" in dup.message
+    assert Counter(f.rule_id for f in result.findings)["SIE-DIV-001"] == 1
