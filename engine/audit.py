@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from . import prefetch, xmlsafe
 from .discover import Discovery, read_head
 from .errors import InputError
 from .evaluate import Evaluator, make_environment
-from .findings import AuditResult, Finding
+from .findings import AuditResult, Finding, fingerprint
 from .manager import PluginHost, get_plugin_host
 from .model import Graph, Provenance
 from .rules import Rule, load_rules
@@ -280,8 +281,18 @@ def _problem_finding(p: Any) -> Finding:
         rule_id=p.code, severity=p.severity, title=_PROBLEM_TITLES.get(p.code, "Fichier d'entrée"),
         message=p.message, fix=p.fix, entity_kind="file", entity_id=p.file, entity_source="scolint",
         entity_label=name, provenance=[Provenance(p.file, p.line, "fichier")], flow="GENERAL",
-        tags=["entree"],
+        tags=["entree"], fingerprint=problem_fingerprint(p.code, p.file, p.message),
     )
+
+
+_LINE_NUMBERS = re.compile(r"\b(lignes?|line)\s+[0-9][0-9, et]*", re.I)
+
+
+def problem_fingerprint(code: str, file: str, message: str) -> str:
+    """The fingerprint of a reading problem: its code, its file and what it says (line
+    numbers left out), so that two schema errors of one file are two problems and a
+    baseline that accepts one does not hide the next (docs/rapports.md, « Lignes de base »)."""
+    return fingerprint(code, "file", "scolint", [file, _LINE_NUMBERS.sub("", message)])
 
 
 _PROBLEM_TITLES = {
@@ -294,4 +305,7 @@ _PROBLEM_TITLES = {
     "ENTREE-LIEN": "Rapprochement ambigu ou impossible",
     "ENTREE-CHIFFRE": "Export chiffré illisible",
     "ENTREE-ENCODAGE": "Encodage déclaré inexact",
+    "ENTREE-PARTIEL": "Export partiel (section absente)",
+    "ENTREE-DOUBLON": "Plusieurs exports du même type",
+    "ENTREE-IDENTIFIANT": "Identifiant en double dans un export",
 }

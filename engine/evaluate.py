@@ -80,6 +80,69 @@ class EvalContext:
             counter[0] += 1
             raise error
 
+def _mixed_establishments(rule: Rule, graph: Graph) -> str:
+    """Why a cross-export rule is not evaluated: its exports come from several UAIs.
+
+    A rule that joins two or more exports (``requires`` names two formats or more) never
+    pairs records of different establishments: X-UAI-001 says the set is mixed, and the
+    join would only add false findings (every pupil "without guardian"...)."""
+    if len(rule.requires) < 2:
+        return ""
+    wanted = set(rule.requires)
+    uais = sorted({e.uai.upper() for e in graph.exports if e.format_id in wanted and e.uai})
+    if len(uais) < 2:
+        return ""
+    return (f"les exports nécessaires viennent d'établissements différents ({', '.join(uais)}) : "
+            "ils ne sont pas rapprochés (voir X-UAI-001)")
+
+
+def _partial_files(rule: Rule, graph: Graph) -> tuple[set[str], str]:
+    """Files whose records the rule must not judge (their export lacks a section the rule
+    needs), and a reason when no export of the format has the section at all."""
+    skipped: set[str] = set()
+    for need in rule.requires_sections:
+        fmt, _sep, section = need.partition(":")
+        exports = [e for e in graph.exports if e.format_id == fmt]
+        partial = [e for e in exports if section in (e.meta.get("missing_sections") or ())]
+        if exports and len(partial) == len(exports) and fmt in rule.requires:
+            names = ", ".join(e.meta.get("name") or e.path for e in partial)
+            return set(), f"export partiel : la section {section} manque dans {names}"
+        skipped.update(e.meta.get("display") or e.path for e in partial)
+    return skipped, ""
+
+
+def drop_superseded(rules: list[Rule], findings: list[Finding],
+                    outcomes: list[RuleOutcome]) -> list[Finding]:
+    """Say each fact once: a finding of a rule that another rule ``supersedes`` is dropped
+    when that rule found the same record (its entity, or one of the entities it cites).
+    The superseded rule's outcome keeps its status and counts what was not repeated."""
+    replaced: dict[str, set[str]] = {}
+    for rule in rules:
+        for other in rule.supersedes:
+            replaced.setdefault(other, set()).add(rule.id)
+    if not replaced:
+        return findings
+    said: dict[str, set[tuple[str, str, str]]] = {}
+    for f in findings:
+        keys = said.setdefault(f.rule_id, set())
+        keys.add((f.entity_kind, f.entity_source, f.entity_id))
+        keys.update((r["kind"], r["source"], r["id"]) for r in f.related)
+    kept: list[Finding] = []
+    dropped: dict[str, int] = {}
+    for f in findings:
+        by = replaced.get(f.rule_id)
+        key = (f.entity_kind, f.entity_source, f.entity_id)
+        if by and any(key in said.get(r, ()) for r in by):
+            dropped[f.rule_id] = dropped.get(f.rule_id, 0) + 1
+            continue
+        kept.append(f)
+    for outcome in outcomes:
+        if outcome.rule_id in dropped:
+            outcome.superseded = dropped[outcome.rule_id]
+            outcome.count -= outcome.superseded
+    return kept
+
+
 def make_environment(registries: Registries) -> RuleEnvironment:
     """The sandbox with every registered filter and test."""
     return RuleEnvironment(dict(registries.filters.items()), dict(registries.tests.items()))
@@ -115,8 +178,16 @@ class Evaluator:
                 outcome.status = NOT_EVALUATED
                 outcome.missing = missing
                 continue
+            reason = _mixed_establishments(rule, graph)
+            skipped, reason = (set(), reason) if reason else _partial_files(rule, graph)
+            if reason:
+                outcome.status = NOT_EVALUATED
+                outcome.reason = reason
+                continue
             try:
                 hits = list(self._hits(rule, graph, ctx))
+                if skipped:
+                    hits = [h for h in hits if not (h.entity.prov and h.entity.prov[0].file in skipped)]
                 new = [self._finding(rule, hit, ctx) for hit in hits]
             except ExpressionError as exc:
                 outcome.status = RULE_ERROR
@@ -129,7 +200,7 @@ class Evaluator:
             findings.extend(new)
             outcome.count = len(new)
             outcome.status = FAILED if new else PASSED
-        return findings, outcomes, ctx
+        return drop_superseded(self.rules, findings, outcomes), outcomes, ctx
 
     def _hits(self, rule: Rule, graph: Graph, ctx: EvalContext) -> Iterator[Hit]:
         entities = graph.all(rule.for_each)

@@ -45,13 +45,13 @@ def test_handmade_establishment_findings():
         ("SIE-DIV-001", "1005"): 1,           # no division
         ("SIE-RESP-001", "1005"): 1,          # no legal guardian
         ("SIE-RESP-002", "7001"): 1,          # LEFÈVRE / LEFEVRE, ADRESSE_ID 500
-        ("ENTREE-LIEN", "ElevesSansAdresses.xml"): 1,  # STRUCTURES_ELEVE 1999
+        ("ENTREE-SCHEMA", "ElevesSansAdresses.xml"): 1,  # STRUCTURES_ELEVE 1999 (the XSD's keyref)
     }
     by_rule = {f.rule_id: f for f in result.findings}
     assert "1002" in by_rule["SIE-INE-002"].message and "123456789AB" in by_rule["SIE-INE-002"].message
     assert "7002" in by_rule["SIE-RESP-002"].message and "ADRESSE_ID" in by_rule["SIE-RESP-002"].message
     assert "3A" in by_rule["SIE-DIV-002"].message and "3B" in by_rule["SIE-DIV-002"].message
-    assert "1999" in by_rule["ENTREE-LIEN"].message
+    assert "1999" in by_rule["ENTREE-SCHEMA"].message
 
 
 def test_pupil_with_two_divisions_keeps_both():

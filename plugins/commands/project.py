@@ -101,7 +101,10 @@ def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on:
     for exc in exc_report.unused:
         gone.append(f"exception sans anomalie correspondante : {exc.describe()} [{exc.where}]")
     if getattr(args, "baseline", None):
-        report = apply_baseline(result, load_baseline(args.baseline))
+        baseline = load_baseline(args.baseline)
+        for note in baseline.notes:
+            print(f"scolint : {note}", file=sys.stderr)
+        report = apply_baseline(result, baseline)
         if report.accepted:
             print(f"scolint : {report.accepted} anomalie(s) déjà présente(s) dans la ligne de base "
                   f"{args.baseline} (non comptées).", file=sys.stderr)

@@ -41,12 +41,49 @@ def compile_assert(rule: Rule, env: Any) -> Any:
     return runner
 
 
+def _linked(members: list[Entity], shared: dict[str, list[Any]]) -> list[tuple[list[Entity], list[Any]]]:
+    """Split ``members`` into the groups whose records share at least one element (a
+    record linked to another by a shared element, transitively), with what they share."""
+    parent = list(range(len(members)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[Any, int] = {}
+    common: dict[int, list[Any]] = {}
+    for i, ent in enumerate(members):
+        for value in shared[ent.key]:
+            j = owner.setdefault(value, i)
+            if j != i:
+                parent[find(i)] = find(j)
+                common.setdefault(j, []).append(value)
+    comps: dict[int, list[int]] = {}
+    for i in range(len(members)):
+        comps.setdefault(find(i), []).append(i)
+    out = []
+    for idx in comps.values():
+        if len(idx) > 1:
+            values = list(dict.fromkeys(v for i in idx for v in common.get(i, ())))
+            out.append(([members[i] for i in idx], values))
+    return out
+
+
 def compile_unique(rule: Rule, env: Any) -> Any:
     """Entities sharing one key are duplicates: one finding per group, on its first
-    entity, with ``duplicates`` (the others) and ``group`` (all) in the message."""
+    entity, with ``duplicates`` (the others) and ``group`` (all) in the message.
+
+    ``shared`` (optional): an expression giving a list of elements of the record
+    (an address id, an e-mail, a phone, a child...). Records of one key are then
+    duplicates only when they share one of these elements (two homonyms with nothing
+    in common are not); ``shared`` in the message lists the elements they share."""
     key_fn = env.expression(rule.options["key"])
     distinct_src = rule.options.get("distinct")
     distinct_fn = env.expression(distinct_src) if distinct_src else None
+    shared_src = rule.options.get("shared")
+    shared_fn = env.expression(shared_src) if shared_src else None
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
         groups: dict[Any, list[Entity]] = {}
@@ -55,6 +92,21 @@ def compile_unique(rule: Rule, env: Any) -> Any:
             if key in (None, "", ()) or (isinstance(key, tuple) and not any(key)):
                 continue
             groups.setdefault(key, []).append(ent)
+        if shared_fn is not None:
+            candidates = [m for ms in groups.values() if len(ms) > 1 for m in ms]
+            shared = {ent.key: [_hashable(v) for v in _as_list(value) if v not in (None, "")]
+                      for ent, value in ctx.each(shared_fn, rule, candidates)}
+            split: dict[Any, list[Entity]] = {}
+            commons: dict[Any, list[Any]] = {}
+            for key, members in groups.items():
+                if len(members) < 2:
+                    continue
+                for n, (part, values) in enumerate(_linked(members, shared)):
+                    split[(key, n)] = part
+                    commons[(key, n)] = values
+            groups = split
+        else:
+            commons = {}
         for key, members in groups.items():
             if len(members) < 2:
                 continue
@@ -62,8 +114,8 @@ def compile_unique(rule: Rule, env: Any) -> Any:
                 values = {_hashable(ctx.evaluate(distinct_fn, rule, m)) for m in members}
                 if len(values) < 2:
                     continue
-            yield Hit(members[0], {"duplicates": members[1:], "group": members, "key": key},
-                      members[1:])
+            yield Hit(members[0], {"duplicates": members[1:], "group": members, "key": key,
+                                   "shared": commons.get(key, [])}, members[1:])
 
     return runner
 
@@ -137,8 +189,8 @@ def scolint_register(registries: Registries) -> None:
     checks = registries.checks
     checks.add("assert", CheckKind("assert", compile_assert.__doc__ or "", _EXPR, compile_assert))
     checks.add("unique", CheckKind("unique", compile_unique.__doc__ or "", {"type": "object"},
-                                   compile_unique, ("key", "distinct"),
-                                   ("duplicates", "group", "key")))
+                                   compile_unique, ("key", "distinct", "shared"),
+                                   ("duplicates", "group", "key", "shared")))
     checks.add("reference", CheckKind("reference", compile_reference.__doc__ or "", {"type": "object"},
                                       compile_reference, ("value",), ("missing",)))
     checks.add("compare_sets", CheckKind("compare_sets", compile_compare_sets.__doc__ or "",

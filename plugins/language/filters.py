@@ -6,6 +6,9 @@
 - ``sts_clean``: the name with the characters STSWEB refuses removed (not truncated).
 - ``ids``: the ids of a list of entities; ``codes``: the ``code`` field of each.
 - ``date``: parses dd/mm/yyyy or yyyy-mm-dd into a date (None when empty/invalid).
+- ``uai_problem`` / ``uai_key`` / ``ine_problem``: national identifier checks
+  (plugins/common/identity.py): what is wrong with a UAI or an INE, or None.
+- ``phone``: a phone number's digits (``+33`` as ``0``); ``prefixed(p)``: ``p`` before each value.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any, Iterable
 from scolint.engine import hookimpl
 from scolint.engine.memo import BoundedMemo
 from scolint.engine.registry import Registries
+from scolint.plugins.common import identity
 
 _SPACES = re.compile(r"[\s\-'’_.]+")
 
@@ -98,5 +102,8 @@ def to_date(value: Any) -> dt.date | None:
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     for name, fn in (("fold", fold), ("sts_clean", sts_clean), ("sts_group_name", sts_group_name),
-                     ("ids", ids), ("codes", codes), ("date", to_date)):
+                     ("ids", ids), ("codes", codes), ("date", to_date),
+                     ("uai_problem", identity.uai_problem), ("uai_key", identity.uai_key),
+                     ("ine_problem", identity.ine_problem), ("phone", identity.phone),
+                     ("prefixed", identity.prefixed)):
         registries.filters.add(name, fn)

@@ -45,6 +45,12 @@ ROOTS: dict[str, tuple[str, str, str, str]] = {
                           "SIECLE – nomenclatures (BEE_NOMENCLATURES)",
                           "« Nomenclatures », fichier ExportXML_Nomenclature.zip"),
 }
+#: sections every export of a root carries (the data under DONNEES), with what they hold:
+#: a file without one is a partial export (one finding; the rules needing it skip the file)
+SECTIONS: dict[str, dict[str, str]] = {
+    "BEE_ELEVES": {"ELEVES": "les élèves", "STRUCTURES": "les divisions et groupes des élèves"},
+    "BEE_RESPONSABLES": {"PERSONNES": "les responsables", "RESPONSABLES": "les liens entre élèves et responsables"},
+}
 FORMAT_ROOT = {fmt: root for root, (fmt, *_rest) in ROOTS.items()}
 
 
@@ -84,9 +90,22 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
     params = root.find("PARAMETRES")
     exported = fr_date(val(params, "DATE_EXPORT")) or fr_date(val(params, "HORODATAGE"))
     uai = val(params, "UAJ")
+    missing = [s for s in SECTIONS.get(root_tag, ()) if root.find(f"DONNEES/{s}") is None]
     graph.add_export(Export(format_id, display, SYSTEM, uai=uai.upper() if uai else None,
                             year=to_int(val(params, "ANNEE_SCOLAIRE")), exported_at=exported,
-                            meta={"version": attr(root, "VERSION")}))
+                            meta={"version": attr(root, "VERSION"), "missing_sections": missing,
+                                  "with_addresses": root.find("DONNEES/ADRESSES") is not None}))
+    if params is None:
+        graph.problem("ENTREE-SCHEMA", "section PARAMETRES absente : l'établissement (UAJ), l'année scolaire "
+                      "(ANNEE_SCOLAIRE) et la date de l'export (DATE_EXPORT) de ce fichier sont inconnus ; il ne "
+                      "peut pas être comparé aux autres exports", display, root.sourceline, severity="error",
+                      fix="Refaites l'export depuis SIECLE (Exportations > En XML) sans modifier le fichier.")
+    for section in missing:
+        graph.problem("ENTREE-PARTIEL", f"export partiel : la section {section} ({SECTIONS[root_tag][section]}) est "
+                      f"absente de ce fichier ; les contrôles qui en dépendent ne sont pas évalués sur ses "
+                      f"enregistrements", display, root.sourceline, severity="warning",
+                      fix="Refaites l'export complet depuis SIECLE (Exportations > En XML) : un extrait réduit ou "
+                          "retouché ne permet pas de vérifier " + SECTIONS[root_tag][section] + ".")
     ctx = _Ctx(graph, display, exported)
     {"BEE_ELEVES": _load_students, "BEE_RESPONSABLES": _load_guardians,
      "BEE_STRUCTURES": _load_structures, "BEE_NOMENCLATURES": _load_nomenclature}[root_tag](root, ctx)
@@ -103,6 +122,17 @@ class _Ctx:
 
     def prov(self, el: Any) -> Provenance:
         return Provenance(self.display, el.sourceline, SYSTEM)
+
+    def duplicate(self, name: str, ident: str, first: int, line: int) -> None:
+        """An identifier that must be unique in the file appears twice (lines ``first`` and
+        ``line``): the schema's key reports it (ENTREE-SCHEMA, with the value); the second
+        record is not read, so that it cannot overwrite the first one silently."""
+
+    def unplaced(self, message: str, line: int | None) -> None:
+        """Records the loader cannot place (one finding per file and kind of record)."""
+        self.graph.problem("ENTREE-LIEN", message, self.display, line, severity="warning",
+                           fix="Refaites l'export complet depuis SIECLE (Exportations > En XML), sans modifier "
+                               "le fichier : chaque enregistrement doit renvoyer à une fiche du même fichier.")
 
     def add_once(self, kind: str, ident: str, el: Any, **fields: Any) -> Entity:
         """Add a structure seen in a pupil's record unless it is known already."""
@@ -146,14 +176,21 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
     ref = ctx.exported or dt.date.today().isoformat()
     add, no_structures = ctx.graph.add, ([], [])
     added: set[tuple[str, str]] = set()  # structures known to be in the graph (one look-up each)
+    seen: dict[str, int] = {}
+    unplaced: list[int] = []
     for el in root.iterfind("DONNEES/ELEVES/ELEVE"):
         sid = attr(el, "ELEVE_ID")
         if not sid:
+            unplaced.append(el.sourceline)
             continue
+        if sid in seen:
+            ctx.duplicate("ELEVE_ID", sid, seen[sid], el.sourceline)
+            continue
+        seen[sid] = el.sourceline
         divs, grps = memberships.get(sid, no_structures)
         f = fields(el, _STUDENT_FIELDS)
         get = f.get
-        for code, st in divs[:1]:
+        for code, st in divs:
             if ("division", code) not in added:
                 ctx.add_once("division", code, st, code=code)
                 added.add(("division", code))
@@ -174,10 +211,16 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
             birth_date=fr_date(get("DATE_NAISS")), sex=sex_letter(get("CODE_SEXE")),
             mef=get("CODE_MEF"), status=get("CODE_STATUT"),
             division_code=divs[0][0] if divs else None, group_codes=group_codes,
+            division_codes=list(dict.fromkeys(code for code, _ in divs)), divisions=[],
             entry_date=fr_date(get("DATE_ENTREE")), exit_date=exit_date,
             left=bool(exit_date and exit_date <= ref),
             division=None, groups=[], guardians=[], legal_guardians=[],
         )
+    if unplaced:
+        ctx.unplaced(f"{len(unplaced)} élément(s) ELEVE sans attribut ELEVE_ID (ligne(s) "
+                     f"{', '.join(map(str, unplaced[:10]))}) : ces élèves ne sont pas lus", unplaced[0])
+    # A STRUCTURES_ELEVE whose ELEVE_ID names no ELEVE is reported by the schema (keyref
+    # STRUCTURES_ELEVE_vers_ELEVE of bee_eleves.xsd), with the id: not said twice here.
 
 
 # -- responsables ----------------------------------------------------------------------
@@ -205,10 +248,16 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
             "student_id": sid, "level": level, "relation": f.get("CODE_PARENTE"), "resp_legal": legacy,
             "legal": level == "1" or legacy in ("1", "2"), "line": r.sourceline})
     graph = ctx.graph
+    seen: dict[str, int] = {}
     for el in root.iterfind("DONNEES/PERSONNES/PERSONNE"):
         pid = attr(el, "PERSONNE_ID")
         if not pid:
+            ctx.unplaced("élément PERSONNE sans attribut PERSONNE_ID : ce responsable n'est pas lu", el.sourceline)
             continue
+        if pid in seen:
+            ctx.duplicate("PERSONNE_ID", pid, seen[pid], el.sourceline)
+            continue
+        seen[pid] = el.sourceline
         f = fields(el, _PERSON_FIELDS)
         get = f.get
         civility = get("LC_CIVILITE") or get("LL_CIVILITE")
@@ -227,6 +276,8 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
             address_id=address_id, address=addresses.get(address_id) if address_id else None,
             links=list(merged.values()), legal=any(link["legal"] for link in merged.values()), students=[],
         )
+    # A RESPONSABLE_ELEVE whose PERSONNE_ID names no PERSONNE is reported by the schema
+    # (keyref RESPONSABLE_ELEVE_vers_PERSONNE of bee_responsables.xsd), with the id.
 
 
 # -- structures ------------------------------------------------------------------------
@@ -295,8 +346,9 @@ def scolint_link(graph: Graph) -> None:
     for st in students.values():
         div = divisions.get(st.data.get("division_code") or "")
         st.data["division"] = div
-        if div is not None:
-            div.data["students"].append(st)
+        st.data["divisions"] = [divisions[c] for c in st.data.get("division_codes") or [] if c in divisions]
+        for one in st.data["divisions"]:
+            one.data["students"].append(st)
         st.data["groups"] = [groups[c] for c in st.data.get("group_codes") or [] if c in groups]
         for grp in st.data["groups"]:
             grp.data["students"].append(st)
