@@ -119,17 +119,56 @@ class Auditor:
                 graph.problem("ENTREE-ARCHIVE", err.detail, err.path, err.line, fatal=True,
                               fix="Téléchargez à nouveau l'export ou fournissez les fichiers XML/CSV directement.")
             detected = [self._detect(item.path) for item in disc.files]
+            skipped = self._one_export_a_kind(graph, disc.files, detected)
             kinds = self.kinds_for(fmt for _h, fmt in detected if fmt) if for_rules else None
             options = self.options if kinds is None else dict(self.options, kinds=frozenset(kinds))
-            xml = [item.path for item, (head, fmt) in zip(disc.files, detected)
-                   if fmt and isinstance(head, bytes) and prefetch.looks_xml(head)]
+            xml = [item.path for i, (item, (head, fmt)) in enumerate(zip(disc.files, detected))
+                   if fmt and i not in skipped and isinstance(head, bytes) and prefetch.looks_xml(head)]
             with prefetch.reading(xml, enabled=self.read_ahead):
-                for item, (head, fmt) in zip(disc.files, detected):
+                for i, (item, (head, fmt)) in enumerate(zip(disc.files, detected)):
                     shown.append(item.display)
-                    self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
+                    if i not in skipped:
+                        self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
             self.host.link(graph)
         self._add_export_entities(graph)
         return graph, shown
+
+    def _one_export_a_kind(self, graph: Graph, files: list[Any],
+                           detected: list[tuple[bytes | OSError, str | None]]) -> set[int]:
+        """Several exports of one kind for one establishment: read one, say which and why.
+
+        The plugin of each format stamps its files (hook ``scolint_export_stamp``: UAI,
+        date the file carries, richness of its shape). In a group of one format and one
+        UAI, the most recent file is read; at equal dates (or without dates) the richest
+        shape (« avec adresses » before « sans adresses »); without any date, the first file
+        in the listing order. The others are not read: their records would be merged with
+        the chosen one's silently. Returns the indexes of the files not to read.
+        """
+        groups: dict[tuple[str, str | None], list[tuple[int, dict[str, Any]]]] = {}
+        for i, (item, (head, fmt)) in enumerate(zip(files, detected)):
+            if fmt is None or not isinstance(head, bytes):
+                continue
+            try:
+                stamp = self.host.export_stamp(item.path, fmt, head)
+            except Exception:  # a stamping bug must not stop the audit: the file is read
+                stamp = None
+            if stamp is not None:
+                uai = (stamp.get("uai") or "").upper() or None
+                groups.setdefault((fmt, uai), []).append((i, stamp))
+        skipped: set[int] = set()
+        for (fmt, uai), members in groups.items():
+            if len(members) < 2:
+                continue
+            order = {i: n for n, (i, _s) in enumerate(members)}
+            best_i, best = max(members, key=lambda m: (m[1].get("date") or "", m[1].get("year") or 0,
+                                                       m[1].get("rank", 0), m[1].get("time") or "", -order[m[0]]))
+            skipped.update(i for i, _s in members if i != best_i)
+            graph.problem("ENTREE-DOUBLON", _duplicate_message(fmt, uai, files, members, best_i, best, self.registries),
+                          files[best_i].display, None,
+                          severity="info" if _two_shapes(members) else "warning",
+                          fix="Ne gardez dans le dossier audité que le dernier export de chaque type (retirez les "
+                              "anciens) ; refaites l'export si aucun n'est récent.")
+        return skipped
 
     def _detect(self, path: Path) -> tuple[bytes | OSError, str | None]:
         """``(head or read error, format id or None)`` of one file (no problem recorded)."""
@@ -231,6 +270,47 @@ class Auditor:
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
         )
+
+
+def _show_date(iso: str | None) -> str:
+    """``2024-09-02T10:12:03`` -> ``02/09/2024 10:12:03`` (the way the exports write it)."""
+    if not iso:
+        return "sans date"
+    day = f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
+    return f"{day} {iso[11:19]}".strip() if len(iso) > 10 else day
+
+
+def _two_shapes(members: list[tuple[int, dict[str, Any]]]) -> bool:
+    """One export in two shapes: one date (known), different ranks (avec / sans adresses)."""
+    dates = {s.get("date") for _i, s in members}
+    ranks = {s.get("rank", 0) for _i, s in members}
+    return len(members) == 2 and len(dates) == 1 and None not in dates and len(ranks) == 2
+
+
+def _duplicate_message(fmt: str, uai: str | None, files: list[Any], members: list[tuple[int, dict[str, Any]]],
+                       best_i: int, best: dict[str, Any], registries: Any) -> str:
+    info = registries.formats.get(fmt)
+    label = info.label if info else fmt
+    names = ", ".join(f"{Path(files[i].display.split('!')[-1]).name} ({_show_date(s.get('date'))})"
+                      for i, s in members)
+    chosen = Path(files[best_i].display.split("!")[-1]).name
+    undated = [Path(files[i].display.split("!")[-1]).name for i, s in members if not s.get("date")]
+    where = f" de l'établissement {uai}" if uai else ""
+    if _two_shapes(members):
+        why = ("les deux sont le même export sous deux formes (même date) : la forme la plus complète est lue, "
+               "l'autre est ignorée")
+    elif not best.get("date") and len({s.get("year") for _i, s in members}) > 1:
+        why = (f"aucune date d'export dans ces fichiers ; celui de l'année scolaire la plus récente "
+               f"({best['year']}-{best['year'] + 1}) est lu")
+    elif not best.get("date"):
+        why = ("aucune date dans ces fichiers (ni DATE_EXPORT ni HORODATAGE, ou un format qui n'en porte pas) : "
+               "impossible de savoir lequel est le plus récent ; le premier dans l'ordre des fichiers est lu, "
+               "vérifiez que c'est le bon")
+    else:
+        why = f"c'est le plus récent (daté du {_show_date(best.get('date'))})"
+        if undated:
+            why += f" ; aucune date dans {', '.join(undated)}"
+    return f"{len(members)} exports « {label} »{where} dans l'audit : {names}. Seul {chosen} est lu : {why}."
 
 
 def _blank(path: Path) -> bool:

@@ -53,6 +53,23 @@ def scolint_rule_paths() -> list[Path]:
 # Discover and load
 # ---------------------------------------------------------------------------
 @hookspec(firstresult=True)
+def scolint_export_stamp(path: Path, format_id: str, head: bytes) -> dict | None:
+    """Say which establishment an export is of, when it was made and how rich it is, so
+    that several exports of one kind for one establishment are not merged: only one is
+    read (the most recent; at equal dates the richest shape), and the audit says so.
+
+    :returns: None when the format is not one export a kind (an AAF feed comes in several
+        parts, all read), else ``{"uai": str | None, "date": ISO date (day) or None,
+        "time": "HH:MM:SS" or None, "year": school year or None, "rank": int}`` (``rank``: a richer shape of the same
+        export, e.g. « avec adresses », ranks higher; two shapes of one day are one export and
+        the richer is read; without dates the latest school year is read). A None ``date``
+        is said in the finding ("aucune date").
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec(firstresult=True)
 def scolint_detect_format(path: Path, head: bytes) -> str | None:
     """Say whether this plugin owns the file ``path``, by its content.
 

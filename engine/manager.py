@@ -58,6 +58,9 @@ class PluginHost:
     def detect_format(self, path: Path, head: bytes) -> str | None:
         return self.pm.hook.scolint_detect_format(path=path, head=head)
 
+    def export_stamp(self, path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+        return self.pm.hook.scolint_export_stamp(path=path, format_id=format_id, head=head)
+
     def load(self, path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool:
         return bool(self.pm.hook.scolint_load(path=path, format_id=format_id, graph=graph,
                                               options=options))

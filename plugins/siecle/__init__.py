@@ -73,6 +73,44 @@ def scolint_detect_format(path: Path, head: bytes) -> str | None:
     return ROOTS[root][0] if root in ROOTS else None
 
 
+_STAMP = {name: re.compile(rb"<" + name.encode() + rb">\s*([^<]*?)\s*</") for name in
+          ("UAJ", "DATE_EXPORT", "HORODATAGE")}
+_FR_STAMP = re.compile(rb"([0-9]{2})/([0-9]{2})/([0-9]{4})(?:\s+([0-9]{2}:[0-9]{2}(?::[0-9]{2})?))?")
+
+
+@hookimpl
+def scolint_export_stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+    """UAJ, export day (DATE_EXPORT, else HORODATAGE) and time (HORODATAGE) of a SIECLE
+    export, read in its PARAMETRES (at the top); rank 1 for a file with an ADRESSES section
+    (« avec adresses »), 0 without."""
+    if format_id not in FORMAT_ROOT:
+        return None
+    found = {name: (m.group(1) if (m := rx.search(head)) else None) for name, rx in _STAMP.items()}
+    day = time = None
+    for name in ("DATE_EXPORT", "HORODATAGE"):
+        m = _FR_STAMP.match(found[name] or b"")
+        if m:
+            day = day or f"{m.group(3).decode()}-{m.group(2).decode()}-{m.group(1).decode()}"
+            if name == "HORODATAGE" and m.group(4):
+                time = m.group(4).decode()
+    uai = (found["UAJ"] or b"").decode("latin-1").strip() or None
+    return {"uai": uai, "date": day, "time": time, "rank": 1 if _has_addresses(path) else 0}
+
+
+def _has_addresses(path: Path) -> bool:
+    """The file has an ADRESSES section (read in chunks: the section is at the end)."""
+    tail = b""
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                if b"<ADRESSES" in tail + chunk:
+                    return True
+                tail = chunk[-16:]
+    except OSError:
+        return False
+    return False
+
+
 @hookimpl
 def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
     root_tag = FORMAT_ROOT.get(format_id)

@@ -9,6 +9,7 @@ subjects and MEFs of the nomenclature, as described in docs/architecture.md.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,20 @@ def scolint_register(registries: Registries) -> None:
 @hookimpl
 def scolint_detect_format(path: Path, head: bytes) -> str | None:
     return FORMAT if root_name(head) == ROOT else None
+
+
+_STAMP_UAI = re.compile(rb"<UAJ\s[^>]*CODE\s*=\s*[\"']\s*([^\"'<]*?)\s*[\"']")
+_STAMP_YEAR = re.compile(rb"<ANNEE_SCOLAIRE\s[^>]*ANNEE\s*=\s*[\"']\s*([0-9]{4})")
+
+
+@hookimpl
+def scolint_export_stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+    """UAJ@CODE and ANNEE_SCOLAIRE@ANNEE of an sts_emp file: it carries no export date."""
+    if format_id != FORMAT:
+        return None
+    uai, year = _STAMP_UAI.search(head), _STAMP_YEAR.search(head)
+    return {"uai": uai.group(1).decode("latin-1") if uai else None, "date": None, "time": None,
+            "year": int(year.group(1)) if year else None, "rank": 0}
 
 
 def _prov(display: str, el: Any) -> Provenance:
