@@ -67,6 +67,9 @@ class FormatInfo:
         « non évaluées »).
     :param kinds: the entity kinds its loader may add (None: not declared, any kind);
         lets the Auditor tell which link steps an input set can run (engine/needs.py).
+    :param readable: False for a format no loader reads (declared so that rules can name
+        what they would need): a school's report never asks for such an export; the rules
+        needing it are listed as checks to make by hand (``how_to_get`` says how).
     """
 
     id: str
@@ -74,6 +77,7 @@ class FormatInfo:
     system: str
     how_to_get: str = ""
     kinds: tuple[str, ...] | None = None
+    readable: bool = True
 
 
 @dataclass

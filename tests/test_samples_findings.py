@@ -166,3 +166,20 @@ def test_subject_only_course_said_once(samples, auditor):
     assert by_course and max(by_course.values()) == 1
     outcome = next(o for o in result.outcomes if o.rule_id == "EDT-PRN-001")
     assert outcome.status != "passed"  # its facts were said by EDT-PRN-002, not found clean
+
+
+def test_report_does_not_ask_for_an_export_scolint_cannot_read(samples, auditor, tmp_path):
+    from scolint.engine.cli import main
+    import json
+    src = samples / "edt/ExportEmploiDuTemps_enclair.xml"
+    for fmt, ext in (("markdown", "md"), ("html", "html"), ("console", "txt"), ("json", "json")):
+        out = tmp_path / f"r.{ext}"
+        main(["check", str(src), "--format", fmt, "-o", str(out), "--sans-config"])
+        text = out.read_text("utf-8")
+        if fmt == "json":
+            outcome = next(o for o in json.loads(text)["regles"] if o["id"] == "EDT-PRN-004")
+            assert outcome["statut"] == "not_evaluated"  # never « passed » in technical outputs
+            continue
+        asks = [line for line in text.splitlines() if "fournir" in line.lower() and "PRONOTE 2012" in line]
+        assert asks == [], (fmt, asks)
+        assert "EDT-PRN-004" in text and "Extraire les cours non exportables" in text, fmt

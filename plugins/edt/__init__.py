@@ -65,7 +65,8 @@ FORMATS = (
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     for fmt, label, how in FORMATS:
-        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, how, kinds=KINDS.get(fmt, ())))
+        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, how, kinds=KINDS.get(fmt, ()),
+                                               readable=fmt != PRONOTE_FORMAT))
     declare_kinds(registries)
 
 

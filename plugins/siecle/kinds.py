@@ -39,6 +39,8 @@ def declare_kinds(registries: Registries) -> None:
         guardians=("liste d'entités guardian", "tous les responsables de l'élève (export BEE_RESPONSABLES)"),
         legal_guardians=("liste d'entités guardian",
                          "responsables légaux : NIVEAU_RESPONSABILITE 1, ou RESP_LEGAL 1 ou 2 (ancien modèle)"),
+        ent_accounts=("liste d'entités ent_account", "comptes du fichier des identifiants ENT rapprochés de l'élève"),
+        ent_candidates=("liste d'entités ent_account", "comptes ENT qui pourraient être l'élève (rapprochement ambigu)"),
     )
     ent.declare(
         "guardian", "Un responsable d'élève de SIECLE (export BEE_RESPONSABLES), identifié par son PERSONNE_ID.",
@@ -54,6 +56,8 @@ def declare_kinds(registries: Registries) -> None:
         address=("texte", "adresse en clair (lignes, code postal, commune) si le fichier a les ADRESSES"),
         students=("liste d'entités student", "élèves dont la personne est responsable"),
         legal=("booléen", "responsable légal d'au moins un élève"),
+        ent_accounts=("liste d'entités ent_account", "comptes du fichier des identifiants ENT rapprochés du responsable"),
+        ent_candidates=("liste d'entités ent_account", "comptes ENT qui pourraient être le responsable (ambigu)"),
         links=("liste de dictionnaires",
                "un lien par élève : student_id, level (NIVEAU_RESPONSABILITE), relation (CODE_PARENTE), "
                "resp_legal (RESP_LEGAL, ancien modèle), legal (booléen), line"),

@@ -46,6 +46,8 @@ def scolint_register(registries: Registries) -> None:
         type=("texte", "type d'individu : epp (gestion nationale) ou local"),
         is_teacher=("booléen", "enseignant : FONCTION = ENS, ou FONCTION absente avec un nom renseigné"),
         services=("liste d'entités service", "services d'enseignement de la personne dans STS-Web"),
+        ent_accounts=("liste d'entités ent_account", "comptes du fichier des identifiants ENT rapprochés de la personne"),
+        ent_candidates=("liste d'entités ent_account", "comptes ENT qui pourraient être la personne (ambigu)"),
     )
     ent.declare(
         "service", "Un service d'enseignement de STS-Web : un enseignant × une division ou un groupe × "
