@@ -104,3 +104,55 @@ def test_avec_and_sans_adresses_of_one_date_are_one_export(tmp_path):
     (dup,) = [f for f in result.findings if f.rule_id == "ENTREE-DOUBLON"]
     assert dup.severity == "info" and "ElevesAvecAdresses.xml" in dup.message
     assert Counter(f.rule_id for f in result.findings)["SIE-DIV-001"] == 1
+
+
+EDT_STS = Path(__file__).parent / "fixtures" / "etab-edt"
+ENT = Path(__file__).parent / "fixtures" / "etab-ent"
+
+
+def test_handmade_timetable_and_services():
+    """tests/fixtures/etab-edt (UAI 0310040A everywhere, right key), written by hand:
+
+    - sts_emp: INDIVIDU 100 DUPONT Marie (ENS, SERVICE 020700 CG in DIVISION 3A),
+      INDIVIDU 101 MARTIN Paul (ENS, no SERVICE), INDIVIDU 102 LEROY Anne (FONCTION DIR).
+    - emp_sts (remontée): ENSEIGNANT 100 with 020700 CG in 3A (as STS); ENSEIGNANT 999, known
+      to no INDIVIDU of sts_emp; ENSEIGNANT 101 with 061300 CG in 3A, a service STS lacks:
+      said once, by the cross-export rule (101 « has no service » in sts_emp is the same fact).
+    - ExportEmploiDuTemps: Professeur 2 NOUVEAU Jean, no IDSTS and no namesake in STS, has a
+      course; Cours Jour=3 has only a Matiere (no teacher, no class: said once); Cours Jour=4
+      has a Groupe and no Professeur; Groupe « 3A_LATIN_G » has 10 characters (cut for STSWEB).
+    """
+    result = Auditor().audit([EDT_STS])
+    assert dict(_found(result)) == {
+        ("X-STS-EDT-001", "999"): 1,
+        ("X-STS-EDT-002", "101"): 1,
+        ("X-STS-EDT-004", "2"): 1,
+        ("EDT-PRN-001", "J4-P3-M1-G1"): 1,
+        ("EDT-PRN-002", "J3-P2-M2-"): 1,
+        ("EDT-STS-002", "1"): 1,
+    }
+    by_rule = {f.rule_id: f for f in result.findings}
+    assert "NOUVEAU Jean" in by_rule["X-STS-EDT-004"].message and "correspondances" in by_rule["X-STS-EDT-004"].fix
+    assert "ni professeur" in by_rule["EDT-PRN-002"].message
+    outcome = next(o for o in result.outcomes if o.rule_id == "STS-SERV-001")
+    assert outcome.superseded == 1
+
+
+def test_handmade_ent_identifier_file():
+    """tests/fixtures/etab-ent/ENT-Identifiants-0310040A.csv (gepi layout, no header), with
+    the SIECLE files of tests/fixtures/etab: pupils 1001-1004 have a line, 1005 NOIR Eva
+    none (late arrival); guardian 7004 « Petit Jean » (legal guardian of 1004) has no line;
+    helene.lefevre and helene.lefevre1 are the two ENT accounts of the guardian typed twice
+    in SIECLE (7001/7002, one ADRESSE_ID 500)."""
+    result = Auditor().audit([ETAB, ENT])
+    found = _found(result)
+    assert {k: v for k, v in found.items() if k[0].startswith("ENT-")} == {
+        ("ENT-COMPTE-001", "1005"): 1,
+        ("ENT-COMPTE-002", "7004"): 1,
+        ("ENT-DOUBLON-001", "helene.lefevre"): 1,
+    }
+    # the SIECLE findings are those of the establishment alone
+    alone = _found(Auditor().audit([ETAB]))
+    assert {k: v for k, v in found.items() if not k[0].startswith("ENT-")} == dict(alone)
+    dup = next(f for f in result.findings if f.rule_id == "ENT-DOUBLON-001")
+    assert "helene.lefevre1" in dup.message and "ADRESSE_ID 500" in dup.message
