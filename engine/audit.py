@@ -387,5 +387,4 @@ _PROBLEM_TITLES = {
     "ENTREE-ENCODAGE": "Encodage déclaré inexact",
     "ENTREE-PARTIEL": "Export partiel (section absente)",
     "ENTREE-DOUBLON": "Plusieurs exports du même type",
-    "ENTREE-IDENTIFIANT": "Identifiant en double dans un export",
 }

@@ -59,9 +59,11 @@ def test_sample_links(samples, auditor):
     assert graph.get("teacher", "69881", "sts")["last_name"] == "DOE"
 
 
+# Another establishment's pupils' export (0310040A): with the same UAI as the sample's, it would
+# be a second pupils' export of one establishment, and only the dated (most recent) one is read.
 TRUNCATED = """<?xml version="1.0" encoding="ISO-8859-15"?>
 <BEE_ELEVES VERSION="3.0">
-  <PARAMETRES><UAJ>0660864F</UAJ><ANNEE_SCOLAIRE>2019</ANNEE_SCOLAIRE></PARAMETRES>
+  <PARAMETRES><UAJ>0310040A</UAJ><ANNEE_SCOLAIRE>2019</ANNEE_SCOLAIRE></PARAMETRES>
   <DONNEES>
     <ELEVES>
       <ELEVE ELEVE_ID="1">

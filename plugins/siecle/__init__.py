@@ -161,11 +161,6 @@ class _Ctx:
     def prov(self, el: Any) -> Provenance:
         return Provenance(self.display, el.sourceline, SYSTEM)
 
-    def duplicate(self, name: str, ident: str, first: int, line: int) -> None:
-        """An identifier that must be unique in the file appears twice (lines ``first`` and
-        ``line``): the schema's key reports it (ENTREE-SCHEMA, with the value); the second
-        record is not read, so that it cannot overwrite the first one silently."""
-
     def unplaced(self, message: str, line: int | None) -> None:
         """Records the loader cannot place (one finding per file and kind of record)."""
         self.graph.problem("ENTREE-LIEN", message, self.display, line, severity="warning",
@@ -221,8 +216,7 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
         if not sid:
             unplaced.append(el.sourceline)
             continue
-        if sid in seen:
-            ctx.duplicate("ELEVE_ID", sid, seen[sid], el.sourceline)
+        if sid in seen:  # reported by the schema's key (with the value); not read twice
             continue
         seen[sid] = el.sourceline
         divs, grps = memberships.get(sid, no_structures)
@@ -292,8 +286,7 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
         if not pid:
             ctx.unplaced("élément PERSONNE sans attribut PERSONNE_ID : ce responsable n'est pas lu", el.sourceline)
             continue
-        if pid in seen:
-            ctx.duplicate("PERSONNE_ID", pid, seen[pid], el.sourceline)
+        if pid in seen:  # reported by the schema's key (with the value); not read twice
             continue
         seen[pid] = el.sourceline
         f = fields(el, _PERSON_FIELDS)

@@ -104,6 +104,11 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
                       display, root.sourceline, severity="error")
         return True
     check_schema(tree, "sts_edt.xsd", graph, display, "STS-Web (sts_emp)")
+    if root.find("PARAMETRES") is None:
+        graph.problem("ENTREE-SCHEMA", "section PARAMETRES absente : l'établissement (UAJ@CODE) et l'année "
+                      "scolaire (ANNEE_SCOLAIRE@ANNEE) de ce fichier sont inconnus ; il ne peut pas être comparé "
+                      "aux autres exports", display, root.sourceline, severity="error",
+                      fix="Refaites l'export sts_emp depuis STS-Web sans modifier le fichier.")
     uaj = root.find("PARAMETRES/UAJ")
     name = " ".join(p for p in (val(uaj, "DENOM_PRINC"), val(uaj, "DENOM_COMPL")) if p)
     uai = attr(uaj, "CODE")
@@ -144,10 +149,17 @@ _TEACHER_HOURS = frozenset({"HEURES_AGENT"})
 
 
 def _load_individuals(root: Any, graph: Graph, display: str) -> None:
+    seen: dict[str, int] = {}
     for el in root.iterfind("DONNEES/INDIVIDUS/INDIVIDU"):
         tid = attr(el, "ID")
         if not tid:
+            graph.problem("ENTREE-LIEN", "élément INDIVIDU sans attribut ID : cette personne n'est pas lue",
+                          display, el.sourceline, severity="warning",
+                          fix="Refaites l'export sts_emp depuis STS-Web sans modifier le fichier.")
             continue
+        if tid in seen:  # the schema's key INDIVIDU_ID_unique reports it, with the value
+            continue
+        seen[tid] = el.sourceline
         f = fields(el, _INDIVIDUAL_FIELDS)
         get = f.get
         last = get("NOM_USAGE") or get("NOM_PATRONYMIQUE")
