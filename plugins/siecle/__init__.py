@@ -185,7 +185,7 @@ def _digits(value: str | None) -> str | None:
 _STRUCTURE_FIELDS = frozenset({"CODE_STRUCTURE", "TYPE_STRUCTURE"})
 _STUDENT_FIELDS = frozenset({"ID_NATIONAL", "INE_RNIE", "INE_BEA", "ELENOET", "ID_ELEVE_ETAB", "NOM_DE_FAMILLE", "NOM",
                              "NOM_USAGE", "PRENOM", "DATE_NAISS", "CODE_SEXE", "CODE_MEF", "CODE_STATUT",
-                             "DATE_ENTREE", "DATE_SORTIE"})
+                             "DATE_ENTREE", "DATE_SORTIE", "ADRESSE_ID"})
 _ADDRESS_FIELDS = frozenset({"LIGNE1_ADRESSE", "LIGNE2_ADRESSE", "LIGNE3_ADRESSE", "LIGNE4_ADRESSE", "CODE_POSTAL",
                              "LIBELLE_POSTAL", "LL_COMMUNE_INSEE", "COMMUNE_ETRANGERE"})
 _LINK_FIELDS = frozenset({"PERSONNE_ID", "ELEVE_ID", "NIVEAU_RESPONSABILITE", "RESP_LEGAL", "CODE_PARENTE"})
@@ -241,7 +241,7 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
             elenoet=attr(el, "ELENOET") or get("ELENOET"), id_etab=get("ID_ELEVE_ETAB"),
             last_name=last, usage_name=get("NOM_USAGE"), first_name=first,
             birth_date=fr_date(get("DATE_NAISS")), sex=sex_letter(get("CODE_SEXE")),
-            mef=get("CODE_MEF"), status=get("CODE_STATUT"),
+            mef=get("CODE_MEF"), status=get("CODE_STATUT"), address_id=get("ADRESSE_ID"),
             division_code=divs[0][0] if divs else None, group_codes=group_codes,
             division_codes=list(dict.fromkeys(code for code, _ in divs)), divisions=[],
             entry_date=fr_date(get("DATE_ENTREE")), exit_date=exit_date,

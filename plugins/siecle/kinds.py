@@ -26,6 +26,7 @@ def declare_kinds(registries: Registries) -> None:
         sex=("texte", "sexe : M ou F (CODE_SEXE 1 ou 2)"),
         mef=("texte", "code MEF de l'élève (CODE_MEF, 11 caractères)"),
         status=("texte", "statut (CODE_STATUT : ST, AP…)"),
+        address_id=("texte", "identifiant de l'adresse de l'élève (ADRESSE_ID, exports « avec adresses » et certains extraits)"),
         division=("entité division", "division (classe) de l'élève dans SIECLE, ou rien"),
         division_code=("texte", "code de la division (la première STRUCTURE de type D)"),
         division_codes=("liste de textes", "codes de toutes les divisions de l'élève (STRUCTURE de type D) : "
