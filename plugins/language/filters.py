@@ -4,7 +4,8 @@
   « Dupont-Lefèvre » and « DUPONT LEFEVRE » compare equal.
 - ``sts_group_name``: the name EDT sends to STSWEB for a group (cleaned, truncated).
 - ``sts_clean``: the name with the characters STSWEB refuses removed (not truncated).
-- ``ids``: the ids of a list of entities; ``codes``: the ``code`` field of each.
+- ``ids``: the ids of a list of entities; ``codes``: the ``code`` field of each;
+  ``values(name)``: the non-empty field ``name`` of each.
 - ``date``: parses dd/mm/yyyy or yyyy-mm-dd into a date (None when empty/invalid).
 - ``uai_problem`` / ``uai_key`` / ``ine_problem``: national identifier checks
   (plugins/common/identity.py): what is wrong with a UAI or an INE, or None.
@@ -75,6 +76,16 @@ def ids(entities: Iterable[Any]) -> list[str]:
     return [getattr(e, "id", e) for e in (entities or [])]
 
 
+def values(entities: Iterable[Any], name: str) -> list[Any]:
+    """The non-empty field ``name`` of each entity of a list (``students | values('address_id')``)."""
+    out = []
+    for e in entities or []:
+        value = e.get(name) if hasattr(e, "get") else None
+        if value not in (None, "", []):
+            out.append(value)
+    return out
+
+
 def codes(entities: Iterable[Any]) -> list[str]:
     """The ``code`` field of each entity of a list."""
     out = []
@@ -102,7 +113,7 @@ def to_date(value: Any) -> dt.date | None:
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     for name, fn in (("fold", fold), ("sts_clean", sts_clean), ("sts_group_name", sts_group_name),
-                     ("ids", ids), ("codes", codes), ("date", to_date),
+                     ("ids", ids), ("codes", codes), ("values", values), ("date", to_date),
                      ("uai_problem", identity.uai_problem), ("uai_key", identity.uai_key),
                      ("ine_problem", identity.ine_problem), ("phone", identity.phone),
                      ("prefixed", identity.prefixed)):

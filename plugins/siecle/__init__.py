@@ -386,6 +386,7 @@ def scolint_link(graph: Graph) -> None:
         st.data.update(guardians=[], legal_guardians=[])
     for person in graph.all("guardian", SOURCE):
         person.data["students"] = []
+        person.data["present_students"] = []
         for link in person.data.get("links") or []:
             st = students.get(link["student_id"])
             if st is None:
@@ -396,3 +397,4 @@ def scolint_link(graph: Graph) -> None:
                 st.data["guardians"].append(person)
             if link["legal"] and person not in st.data["legal_guardians"]:
                 st.data["legal_guardians"].append(person)
+        person.data["present_students"] = [s for s in person.data["students"] if not s.data.get("left")]

@@ -56,6 +56,7 @@ def declare_kinds(registries: Registries) -> None:
         address_id=("texte", "identifiant de l'adresse (ADRESSE_ID), partagé par les personnes d'un même foyer"),
         address=("texte", "adresse en clair (lignes, code postal, commune) si le fichier a les ADRESSES"),
         students=("liste d'entités student", "élèves dont la personne est responsable"),
+        present_students=("liste d'entités student", "ceux de ces élèves qui ne sont pas sortis"),
         legal=("booléen", "responsable légal d'au moins un élève"),
         ent_accounts=("liste d'entités ent_account", "comptes du fichier des identifiants ENT rapprochés du responsable"),
         ent_candidates=("liste d'entités ent_account", "comptes ENT qui pourraient être le responsable (ambigu)"),
