@@ -76,8 +76,12 @@ class Auditor:
             rule.severity = _severity_for(rule, severity_overrides or {})
         sel = selection or Selection()
         self.rules = [r for r in self.all_rules if sel.accepts(r)]
+        # Rules not selected that supersede a selected one: evaluated silently, so that a
+        # selection reports what the full audit reports for its rules (a fact said once).
+        chosen = {r.id for r in self.rules}
+        self.helpers = [r for r in self.all_rules if r.id not in chosen and chosen & set(r.supersedes)]
         self.options = options or {}
-        self.evaluator = Evaluator(self.rules, self.registries, self.env)
+        self.evaluator = Evaluator(self.rules, self.registries, self.env, helpers=self.helpers)
         self._loads = 0
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
 
@@ -88,7 +92,7 @@ class Auditor:
             return None
         from .needs import kinds_read, kinds_to_load
         if self._read is None:
-            self._read = kinds_read(self.rules, self.registries, self.env)
+            self._read = kinds_read(self.rules + self.helpers, self.registries, self.env)
         kinds, names = self._read
         return kinds_to_load(kinds, names, format_ids, self.registries)
 

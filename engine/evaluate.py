@@ -151,13 +151,16 @@ def make_environment(registries: Registries) -> RuleEnvironment:
 class Evaluator:
     """Compiles rules once and evaluates them over graphs."""
 
-    def __init__(self, rules: Iterable[Rule], registries: Registries, env: RuleEnvironment) -> None:
+    def __init__(self, rules: Iterable[Rule], registries: Registries, env: RuleEnvironment,
+                 helpers: Iterable[Rule] = ()) -> None:
         self.rules = list(rules)
+        #: rules evaluated only to know which findings of ``rules`` they supersede
+        self.helpers = list(helpers)
         self.registries = registries
         self.env = env
         self._runners: dict[str, Any] = {}
         self._where: dict[str, Any] = {}
-        for rule in self.rules:
+        for rule in self.rules + self.helpers:
             self._runners[rule.id] = registries.checks[rule.check].compile(rule, env)
             if rule.where:
                 self._where[rule.id] = env.expression(rule.where)
@@ -169,7 +172,8 @@ class Evaluator:
         formats = graph.formats() if present_formats is None else present_formats
         findings: list[Finding] = []
         outcomes: list[RuleOutcome] = []
-        for rule in self.rules:
+        helper_ids = {r.id for r in self.helpers}
+        for rule in self.rules + self.helpers:
             outcome = RuleOutcome(rule.id, rule.title, rule.severity, rule.flow, PASSED,
                                   fix=rule.fix, tags=list(rule.tags))
             outcomes.append(outcome)
@@ -200,7 +204,11 @@ class Evaluator:
             findings.extend(new)
             outcome.count = len(new)
             outcome.status = FAILED if new else PASSED
-        return drop_superseded(self.rules, findings, outcomes), outcomes, ctx
+        kept = drop_superseded(self.rules + self.helpers, findings, outcomes)
+        if helper_ids:
+            kept = [f for f in kept if f.rule_id not in helper_ids]
+            outcomes = [o for o in outcomes if o.rule_id not in helper_ids]
+        return kept, outcomes, ctx
 
     def _hits(self, rule: Rule, graph: Graph, ctx: EvalContext) -> Iterator[Hit]:
         entities = graph.all(rule.for_each)
