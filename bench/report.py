@@ -135,7 +135,7 @@ def measured_section(facts: dict[str, Any], r: dict[str, Runs], rows: list[tuple
     out = [BEGIN, "", f"## Dernière exécution : {facts['date']}", "",
            f"Commit `{facts['commit']}`{' (avec modifications locales)' if facts['dirty'] else ''}, "
            f"durée totale {facts['duration_s']:.0f} s (dont {facts['generation_s']:.0f} s de génération ou de cache), "
-           f"{facts['reps']} répétitions par mesure (moitié pour la croissance, une pour les dix établissements en un graphe, {facts['batch_reps']} pour les lots).",
+           f"{facts['reps']} répétitions par mesure (moitié pour la croissance, une pour les dix établissements en un graphe, {facts['batch_reps']} pour les lots).",  # noqa: E501
            "", "### Machine", "",
            "| processeur | cœurs | mémoire | Python | lxml | système | charge avant / après |",
            "|---|---|---|---|---|---|---|",
@@ -145,7 +145,7 @@ def measured_section(facts: dict[str, Any], r: dict[str, Runs], rows: list[tuple
            "les médianes et l'alternance des commandes (plancher, audit, plancher, audit…) limitent cet effet.",
            "", "### Données", "",
            f"- Familles d'exports écrites par le générateur : **{', '.join(facts['families'])}** "
-           f"(absentes : {', '.join(x for x in ('siecle', 'sts', 'edt', 'pronote', 'ent', 'aaf') if x not in facts['families']) or 'aucune'}).",
+           f"(absentes : {', '.join(x for x in ('siecle', 'sts', 'edt', 'pronote', 'ent', 'aaf') if x not in facts['families']) or 'aucune'}).",  # noqa: E501
            f"- Formats reconnus par l'audit du grand établissement : {', '.join(rep.get('formats', [])) or '?'} ; "
            f"{rep.get('rules', '?')} règles par défaut, non évaluées faute d'export : "
            f"{', '.join(rep.get('not_evaluated', [])) or 'aucune'}.",

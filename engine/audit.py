@@ -6,16 +6,15 @@ input sets (the academy batch reuses one Auditor per worker).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import gc
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
-from . import prefetch, xmlsafe
+from . import xmlsafe
 from .discover import Discovery, read_head
 from .errors import InputError
 from .evaluate import Evaluator, make_environment
@@ -64,9 +63,6 @@ class Auditor:
         options: dict[str, Any] | None = None,
     ) -> None:
         self.host = host or get_plugin_host()
-        #: Parse the next XML export in a thread while loaders work on the current one
-        #: (:mod:`scolint.engine.prefetch`); ``scolint batch`` runs processes instead.
-        self.read_ahead = True
         self.registries = self.host.registries
         self.env = make_environment(self.registries)
         paths = list(self.host.rule_paths()) if use_default_rules else []
@@ -103,16 +99,7 @@ class Auditor:
         ``for_rules``: loaders may skip the entity kinds the selected rules do not need
         (``options["kinds"]``); the graph then serves these rules only (:meth:`audit`).
         """
-        if self._loads:  # the graph of the previous audit (a batch) is garbage: free it now
-            gc.unfreeze()
-            gc.collect()
-        self._loads += 1
-        with bulk_allocation():
-            loaded = self._load(inputs, for_rules)
-        # The graph lives as long as the audit: the collector need not walk its hundreds
-        # of thousands of objects again (after evaluation, nor at the process's exit).
-        gc.freeze()
-        return loaded
+        return self._load(inputs, for_rules)
 
     def _load(self, inputs: Iterable[str | Path], for_rules: bool = False) -> tuple[Graph, list[str]]:
         graph = Graph()
@@ -126,13 +113,10 @@ class Auditor:
             skipped = self._one_export_a_kind(graph, disc.files, detected)
             kinds = self.kinds_for(fmt for _h, fmt in detected if fmt) if for_rules else None
             options = self.options if kinds is None else dict(self.options, kinds=frozenset(kinds))
-            xml = [item.path for i, (item, (head, fmt)) in enumerate(zip(disc.files, detected))
-                   if fmt and i not in skipped and isinstance(head, bytes) and prefetch.looks_xml(head)]
-            with prefetch.reading(xml, enabled=self.read_ahead):
-                for i, (item, (head, fmt)) in enumerate(zip(disc.files, detected)):
-                    shown.append(item.display)
-                    if i not in skipped:
-                        self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
+            for i, (item, (head, fmt)) in enumerate(zip(disc.files, detected)):
+                shown.append(item.display)
+                if i not in skipped:  # not read: another export of its kind is read instead
+                    self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
             self.host.link(graph)
         self._add_export_entities(graph)
         return graph, shown
@@ -201,7 +185,11 @@ class Auditor:
         before = len(graph.exports)
         try:
             with xmlsafe.notes() as notes:
-                handled = self.host.load(path, fmt, graph, dict(options, display=display))
+                opts = dict(options, display=display)
+                # a family may hand a file over to the family of another format (a CSV whose
+                # user profile names a PRONOTE layout, read first as a generic CSV)
+                opts["load_as"] = lambda other: self.host.load(path, other, graph, dict(options, display=display))
+                handled = self.host.load(path, fmt, graph, opts)
             for _path, line, note in notes:
                 graph.problem("ENTREE-ENCODAGE", note, display, line, severity="warning",
                               fix="Refaites l'export depuis le logiciel d'origine et donnez le fichier tel quel, "
@@ -213,7 +201,7 @@ class Auditor:
         except Exception as exc:  # a loader bug must not end the audit of other files
             graph.problem("ENTREE-CHARGEUR", f"erreur du chargeur « {fmt} » : {type(exc).__name__}: {exc}",
                           display, fatal=True,
-                          fix="Signalez ce fichier à l'équipe scolint (sans le transmettre s'il contient des données personnelles).")
+                          fix="Signalez ce fichier à l'équipe scolint (sans le transmettre s'il contient des données personnelles).")  # noqa: E501
             handled = True
         if not handled:
             graph.problem("ENTREE-INCONNU", f"aucun chargeur pour le format « {fmt} »", display, severity="warning")
@@ -253,8 +241,7 @@ class Auditor:
     def evaluate(self, graph: Graph, shown: list[str], started: str) -> AuditResult:
         """Evaluate the rules over a loaded graph."""
         audit = self.audit_vars(graph)
-        with bulk_allocation():
-            findings, outcomes, ctx = self.evaluator.run(graph, audit)
+        findings, outcomes, ctx = self.evaluator.run(graph, audit)
         problem_findings = [_problem_finding(p) for p in graph.problems]
         establishment = None
         for exp in graph.exports:
@@ -273,6 +260,7 @@ class Auditor:
             fatal_inputs=sum(1 for p in graph.problems if p.fatal),
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
+            flows=self.registries.families.flows(),
         )
 
 
@@ -324,29 +312,6 @@ def _blank(path: Path) -> bool:
             return not any(chunk.strip() for chunk in iter(lambda: fh.read(1 << 16), b""))
     except OSError:
         return False
-
-
-#: Garbage-collector thresholds while a graph is built or evaluated (Python's are 700, 10, 10).
-BULK_GC_THRESHOLDS = (100_000, 50, 100)
-
-
-@contextlib.contextmanager
-def bulk_allocation() -> Iterator[None]:
-    """Fewer garbage collections while an audit allocates its graph.
-
-    An audit creates hundreds of thousands of long-lived objects and each full collection
-    traverses all of them: with the default thresholds a big establishment spends about a
-    tenth of its audit in the collector, ten establishments in one graph a quarter. The
-    collector still runs, less often; the previous thresholds are restored afterwards.
-    :meth:`Auditor.load` collects once before each audit after the first, so that a batch
-    does not carry the previous establishments' graphs (cyclic garbage) along.
-    """
-    previous = gc.get_threshold()
-    gc.set_threshold(*(max(p, b) for p, b in zip(previous, BULK_GC_THRESHOLDS)))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
 
 
 def _severity_for(rule: Rule, overrides: dict[str, str]) -> str:

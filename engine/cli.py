@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
-from .errors import ScolintError, UsageError
+from .errors import ScolintError
 
 DESCRIPTION = """\
 scolint vérifie les exports d'un établissement (SIECLE, STS-Web, EDT, PRONOTE, ENT, AAF)
@@ -112,23 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["--version"]:  # answered before the plugins are loaded
         print(version_text())
         return 0
-    if args_list[:1] and args_list[0] in READ_AHEAD_COMMANDS:
-        from . import prefetch
-        try:
-            prefetch.start_early(args_list[1:])
-        except Exception:  # only a speed-up: the audit reads (and reports) the files itself
-            prefetch.stop_early()
-    try:
-        return _run(args_list)
-    finally:
-        if args_list[:1] and args_list[0] in READ_AHEAD_COMMANDS:
-            from . import prefetch
-            prefetch.stop_early()
-
-
-#: Commands whose XML inputs are read (parsed, validated) while the plugins and rules load
-#: (:func:`scolint.engine.prefetch.start_early`).
-READ_AHEAD_COMMANDS = frozenset({"check"})
+    return _run(args_list)
 
 
 def _run(args_list: list[str]) -> int:

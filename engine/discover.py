@@ -25,6 +25,29 @@ from typing import Iterable, Iterator
 
 from .errors import InputError, UsageError
 
+_DECL = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.S)
+_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+
+
+def root_name(head: bytes) -> str | None:
+    """Local name of the root element found in ``head`` (UTF-8/Latin-9/UTF-16 bytes), or None."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:2] == b"\x00" or head[:1] == b"\x00":
+        # UTF-16 (a file re-saved as "Unicode" by Notepad): detect it like the others.
+        codec = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else (
+            "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
+        head = head[: len(head) - len(head) % 2].decode(codec, "ignore").encode("utf-8")
+    data = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    pos = 0
+    while True:
+        m = _DECL.match(data, pos)
+        if m is None:
+            break
+        pos = m.end()
+        while pos < len(data) and data[pos:pos + 1] in b" \t\r\n":
+            pos += 1
+    m = _TAG.match(data, pos)
+    return m.group(2).decode("ascii") if m else None
+
 #: Limits for archives (documented in docs/robustness.md).
 MAX_ZIP_TOTAL = 512 * 1024 * 1024
 MAX_ZIP_MEMBERS = 5000
@@ -111,13 +134,13 @@ class Discovery:
         with zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
             if len(infos) > MAX_ZIP_MEMBERS:
-                self.errors.append(InputError(display, None, f"archive de {len(infos)} fichiers : trop de fichiers (max {MAX_ZIP_MEMBERS})"))
+                self.errors.append(InputError(display, None, f"archive de {len(infos)} fichiers : trop de fichiers (max {MAX_ZIP_MEMBERS})"))  # noqa: E501
                 return
             total = sum(i.file_size for i in infos)
             packed = sum(i.compress_size for i in infos) or 1
             if (total + self._extracted > MAX_ZIP_TOTAL
                     or total / packed > MAX_ZIP_RATIO and total > 10 * 1024 * 1024):
-                self.errors.append(InputError(display, None, "archive suspecte (bombe de décompression) : taille décompressée ou taux de compression excessif, refusée"))
+                self.errors.append(InputError(display, None, "archive suspecte (bombe de décompression) : taille décompressée ou taux de compression excessif, refusée"))  # noqa: E501
                 return
             dest = Path(tempfile.mkdtemp(dir=self._tmp))
             for index, info in enumerate(infos):

@@ -33,7 +33,3 @@ class InputError(ScolintError):
         self.detail = message
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {message}")
-
-
-class RuleRuntimeError(ScolintError):
-    """A rule expression failed while evaluated on an entity."""

@@ -7,6 +7,7 @@ yields :class:`Hit` objects. This module knows no check kind by name.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -143,9 +144,17 @@ def drop_superseded(rules: list[Rule], findings: list[Finding],
     return kept
 
 
-def make_environment(registries: Registries) -> RuleEnvironment:
-    """The sandbox with every registered filter and test."""
-    return RuleEnvironment(dict(registries.filters.items()), dict(registries.tests.items()))
+def make_environment(registries: Registries, direct_code: bool | None = None) -> RuleEnvironment:
+    """The sandbox with every registered filter and test.
+
+    :param direct_code: build direct Python code for expressions (the optimisation of
+        engine/exprcompile.py); None: yes, unless ``SCOLINT_EXPRESSIONS=jinja`` is set.
+        Jinja alone is the reference, used by rule tests.
+    """
+    if direct_code is None:
+        direct_code = os.environ.get("SCOLINT_EXPRESSIONS", "").strip().lower() != "jinja"
+    return RuleEnvironment(dict(registries.filters.items()), dict(registries.tests.items()),
+                           direct_code=direct_code)
 
 
 class Evaluator:

@@ -28,9 +28,8 @@ from __future__ import annotations
 import keyword
 from typing import Any, Callable, Mapping
 
-from jinja2.exceptions import SecurityError
-
 from jinja2 import ChainableUndefined, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import str_join
 from jinja2.utils import _PassArg, missing
 

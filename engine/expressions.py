@@ -203,7 +203,10 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
     template_class = RuleTemplate
 
     def __init__(self, filters: Mapping[str, Callable[..., Any]] = {},
-                 tests: Mapping[str, Callable[..., Any]] = {}) -> None:
+                 tests: Mapping[str, Callable[..., Any]] = {}, direct_code: bool = True) -> None:
+        """:param direct_code: also build the direct Python code of expressions
+            (engine/exprcompile.py, an optimisation behind this one switch); False: Jinja
+            only, the reference semantics (rule tests use it)."""
         super().__init__(undefined=ChainableUndefined, autoescape=False,
                          trim_blocks=True, lstrip_blocks=True)
         self.filters.update(filters)
@@ -224,6 +227,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         self.globals.update(range=_safe_range, true=True, false=False, none=None)
         self._cache: dict[str, Callable[..., Any]] = {}
         self._tcache: dict[str, Any] = {}
+        self.direct_code = direct_code
 
     # The sandbox already refuses "_" attributes and unsafe callables; also refuse
     # attribute access to Python's introspection names that do not start with "_".
@@ -312,7 +316,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         if fn is None:
             _check_source(source, "expression")
             fn = self._lazy(source)
-            direct = self._direct(source, fn)
+            direct = self._direct(source, fn) if self.direct_code else None
             if direct is None:  # Jinja only: compiled now, so that an error shows at once
                 fn = _fast_call(self._compile_jinja(source))
                 fn.fast = fn.run = fn.batch = None  # type: ignore[attr-defined]

@@ -111,6 +111,8 @@ class AuditResult:
     fatal_inputs: int = 0
     formats: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The flow steps in data-flow order (from the declared families), then GENERAL.
+    flows: list[str] = field(default_factory=lambda: ["GENERAL"])
 
     def counts(self) -> dict[str, int]:
         """Findings by severity (accepted ones excluded)."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .model import Graph
     from .registry import Registries
 
 hookspec = pluggy.HookspecMarker("scolint")
@@ -26,13 +25,18 @@ hookspec = pluggy.HookspecMarker("scolint")
 # ---------------------------------------------------------------------------
 @hookspec
 def scolint_register(registries: Registries) -> None:
-    """Register what this plugin brings: formats, entity kinds, check kinds, filters,
-    reporters.
+    """Register what this plugin brings: export families, entity kinds, check kinds,
+    filters, reporters.
 
-    :param registries: the registries object; call ``registries.formats.add(...)``,
-        ``registries.entities.add(...)``, ``registries.checks.add(...)``,
-        ``registries.filters.add(...)``, ``registries.reporters.add(...)``.
-        A duplicate id fails loudly, naming both plugins.
+    :param registries: the registries object. An export family declares itself in one
+        call, ``registries.families.add(id, Family(...))`` (engine/registry.py): its formats
+        (id, label, how to obtain the file, XML root element, XSD), its entity kinds, its
+        loader, its detection when the root element is not enough, and its link step with
+        its order (``link_after``/``link_before``, by family name). The engine derives
+        detection, loading, link order and the list of flows from those declarations.
+        Other calls: ``registries.entities.declare(...)``, ``registries.checks.add(...)``,
+        ``registries.filters.add(...)``, ``registries.tests.add(...)``,
+        ``registries.reporters.add(...)``. A duplicate id fails loudly, naming both plugins.
 
     .. versionadded:: 0.1
     """
@@ -47,68 +51,6 @@ def scolint_rule_paths() -> list[Path]:
     .. versionadded:: 0.1
     """
     return []
-
-
-# ---------------------------------------------------------------------------
-# Discover and load
-# ---------------------------------------------------------------------------
-@hookspec(firstresult=True)
-def scolint_export_stamp(path: Path, format_id: str, head: bytes) -> dict | None:
-    """Say which establishment an export is of, when it was made and how rich it is, so
-    that several exports of one kind for one establishment are not merged: only one is
-    read (the most recent; at equal dates the richest shape), and the audit says so.
-
-    :returns: None when the format is not one export a kind (an AAF feed comes in several
-        parts, all read), else ``{"uai": str | None, "date": ISO date (day) or None,
-        "time": "HH:MM:SS" or None, "year": school year or None, "rank": int}`` (``rank``: a richer shape of the same
-        export, e.g. « avec adresses », ranks higher; two shapes of one day are one export and
-        the richer is read; without dates the latest school year is read). A None ``date``
-        is said in the finding ("aucune date").
-
-    .. versionadded:: 0.2
-    """
-
-
-@hookspec(firstresult=True)
-def scolint_detect_format(path: Path, head: bytes) -> str | None:
-    """Say whether this plugin owns the file ``path``, by its content.
-
-    :param path: the file (already extracted when it came from a .zip).
-    :param head: its first 8 KiB, raw bytes (the encoding is not known yet).
-    :returns: a format id this plugin registered (``"siecle-eleves"``...), or None to
-        let other plugins decide. The first non-None answer wins.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hookspec(firstresult=True)
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
-    """Read ``path`` (detected as ``format_id``) into ``graph``.
-
-    The plugin validates the file against its schema, records the export with
-    ``graph.add_export``, adds entities with their provenance and records any problem
-    with ``graph.problem`` (never raising for bad input).
-
-    :param options: loader options from the configuration (e.g. a CSV profile).
-    :returns: True when this plugin handled the format, None otherwise.
-
-    .. versionadded:: 0.1
-    """
-
-
-# ---------------------------------------------------------------------------
-# Link
-# ---------------------------------------------------------------------------
-@hookspec
-def scolint_link(graph: Graph) -> None:
-    """Join entities seen in several sources (after every file is loaded).
-
-    A plugin sets relation fields (``student.edt``, ``teacher.sts``...), extends the
-    provenance of joined entities and records ambiguous joins with ``graph.problem``.
-
-    .. versionadded:: 0.1
-    """
 
 
 # ---------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 """Build the plugin manager and call hooks through typed wrappers.
 
-Built-in plugins are plain modules listed in ``BUILTIN_PLUGINS`` and registered the
-same way as third-party plugins (entry-point group ``scolint``). Plugins can be
-blocked with ``--desactiver-plugin NAME`` or ``SCOLINT_DISABLE_PLUGINS=a,b``.
+Every plugin is an entry point of the group ``scolint``: the built-ins (declared in
+scolint's own pyproject.toml, modules under ``scolint.plugins``) exactly like third-party
+packs. Plugins can be blocked with ``--desactiver-plugin NAME`` or
+``SCOLINT_DISABLE_PLUGINS=a,b``; ``SCOLINT_DISABLE_PLUGIN_AUTOLOAD=1`` keeps the built-ins
+alone (the generated docs use it).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,31 +16,10 @@ from typing import Any, Iterable
 import pluggy
 
 from . import hookspecs
+from .discover import root_name
 from .errors import ScolintError
 from .model import Graph
 from .registry import Registries
-
-#: Built-in plugins, short name -> module (imported only when the manager is built).
-BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("core", "scolint.plugins.commands.check"),
-    ("checks", "scolint.plugins.language.checks"),
-    ("filters", "scolint.plugins.language.filters"),
-    ("siecle", "scolint.plugins.siecle"),
-    ("sts", "scolint.plugins.sts"),
-    ("edt", "scolint.plugins.edt"),
-    ("ent", "scolint.plugins.ent"),
-    ("pronote", "scolint.plugins.pronote"),
-    ("aaf", "scolint.plugins.aaf"),
-    ("reporters", "scolint.plugins.reporters.common"),
-    ("report_html", "scolint.plugins.reporters.html"),
-    ("report_junit", "scolint.plugins.reporters.junit"),
-    ("report_sarif", "scolint.plugins.reporters.sarif"),
-    ("rulepack", "scolint.plugins.rulepack"),
-    ("generator", "scolint.plugins.gen.commands"),
-    ("publipostage", "scolint.plugins.commands.publipostage"),
-    ("ruleskit", "scolint.plugins.commands.rules"),
-    ("academy", "scolint.plugins.commands.academy"),
-)
 
 
 class PluginHost:
@@ -54,19 +34,42 @@ class PluginHost:
             self.registries.set_plugin(pm.get_name(impl.plugin) or "?")
             impl.function(registries=self.registries)
 
-    # -- typed wrappers -------------------------------------------------------------
+    # -- the pipeline, driven by the declared families ---------------------------------
     def detect_format(self, path: Path, head: bytes) -> str | None:
-        return self.pm.hook.scolint_detect_format(path=path, head=head)
+        """The format of a file, by its content: the XML root element a single format
+        declares, else the families' ``detect`` (those marked ``detect_last`` at the end)."""
+        families = self.registries.families.values()
+        root = root_name(head)
+        if root is not None:
+            owners = [(fam, fmt) for fam in families for fmt in fam.formats if fmt.root == root]
+            if len(owners) == 1 and owners[0][0].detect is None:
+                return owners[0][1].id
+        for fam in sorted((f for f in families if f.detect is not None), key=lambda f: f.detect_last):
+            found = fam.detect(path, head)
+            if found is not None:
+                return str(found)
+        return None
 
     def export_stamp(self, path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
-        return self.pm.hook.scolint_export_stamp(path=path, format_id=format_id, head=head)
+        """The family's ``stamp`` of one file (None: the format is not stamped)."""
+        fam = self.registries.families.of_format(format_id)
+        if fam is None or fam.stamp is None:
+            return None
+        return fam.stamp(path, format_id, head)
 
     def load(self, path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool:
-        return bool(self.pm.hook.scolint_load(path=path, format_id=format_id, graph=graph,
-                                              options=options))
+        """Read one file with the loader of the family that declares ``format_id``."""
+        fam = self.registries.families.of_format(format_id)
+        if fam is None or fam.load is None:
+            return False
+        fam.load(path, format_id, graph, options)
+        return True
 
     def link(self, graph: Graph) -> None:
-        self.pm.hook.scolint_link(graph=graph)
+        """Run the families' link steps in their declared order."""
+        for fam in self.registries.families.ordered():
+            if fam.link is not None:
+                fam.link(graph)
 
     def rule_paths(self) -> list[Path]:
         paths: list[Path] = []
@@ -75,66 +78,11 @@ class PluginHost:
         return paths
 
 
-#: Entry-point group of third-party plugins.
+#: Entry-point group of every plugin: scolint's own (modules under ``scolint.plugins``)
+#: and third-party packs.
 ENTRY_POINT_GROUP = "scolint"
-
-
-def may_declare_entry_points(group: str) -> bool:
-    """False only when no installed distribution can declare an entry point of ``group``.
-
-    ``importlib.metadata`` (imported by pluggy's entry-point loading) costs about 10 ms
-    at every start-up, for a scan that almost always finds no third-party plugin. This
-    looks at the same places first: the ``*.dist-info`` / ``*.egg-info`` folders (and an
-    egg's ``EGG-INFO``) of every folder of ``sys.path``, and their ``entry_points.txt``.
-    Anything it cannot read as simply (a zip file on ``sys.path``, an import finder that
-    lists distributions itself) answers True, and the normal scan decides.
-    """
-    import sys
-    from importlib.machinery import PathFinder
-
-    for finder in sys.meta_path:
-        if finder is not PathFinder and hasattr(finder, "find_distributions"):
-            return True
-    header = f"[{group}]"
-    for entry in sys.path:
-        folder = entry or "."
-        if not os.path.isdir(folder):
-            if os.path.exists(folder):
-                return True  # a zip archive (or another file) on sys.path
-            continue
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            return True
-        metas = [n for n in names if n.lower().endswith((".dist-info", ".egg-info"))]
-        if os.path.basename(os.path.normpath(folder)).lower().endswith(".egg"):
-            metas += [n for n in names if n.lower() == "egg-info"]
-        for name in metas:
-            try:
-                with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8",
-                          errors="replace") as fh:
-                    text = fh.read()
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            except OSError:
-                return True
-            if header in text and _declares(text, group):
-                return True
-    return False
-
-
-def _declares(text: str, group: str) -> bool:
-    """True when the ``entry_points.txt`` text has an entry in section ``[group]``."""
-    section = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1].strip()
-        elif section == group:
-            return True
-    return False
+#: Module prefix of the built-in plugins.
+BUILTIN_PREFIX = "scolint.plugins."
 
 
 def _blocked_from_env() -> set[str]:
@@ -147,32 +95,37 @@ def get_plugin_host(
     extra_plugins: Iterable[Any] = (),
     load_entrypoints: bool = True,
 ) -> PluginHost:
-    """Build a fresh plugin host: specs, built-ins, entry points, then ``check_pending``.
+    """Build a fresh plugin host: specs, every plugin of the entry-point group ``scolint``
+    (built-ins first, in their declared order, then third-party packs), ``extra_plugins``,
+    then ``check_pending``.
 
-    :param disabled: plugin names to block (built-in short names or entry-point names).
-    :param extra_plugins: plugin objects to register too (tests).
-    :param load_entrypoints: load third-party plugins of the group ``scolint``.
+    :param disabled: plugin names to block (entry-point names).
+    :param extra_plugins: plugin objects to register too (tests, embedding programs).
+    :param load_entrypoints: load third-party plugins too; False (or the environment
+        variable ``SCOLINT_DISABLE_PLUGIN_AUTOLOAD``) keeps scolint's own plugins only.
     """
+    from importlib.metadata import entry_points
+
     pm = pluggy.PluginManager("scolint")
     pm.add_hookspecs(hookspecs)
     for name in set(disabled) | _blocked_from_env():
         pm.set_blocked(name)
-    for name, modname in BUILTIN_PLUGINS:
-        if pm.is_blocked(name):
+    third_party = load_entrypoints and os.environ.get("SCOLINT_DISABLE_PLUGIN_AUTOLOAD") is None
+    eps = list(entry_points(group=ENTRY_POINT_GROUP))
+    builtins = [ep for ep in eps if ep.value.startswith(BUILTIN_PREFIX)]
+    if not builtins:
+        raise ScolintError("les plugins de scolint sont introuvables : scolint n'est pas installé "
+                           "(pip install .) ou son installation est incomplète")
+    others = [ep for ep in eps if not ep.value.startswith(BUILTIN_PREFIX)] if third_party else []
+    for ep in builtins + others:
+        if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
             continue
         try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name == modname:
-                continue  # built-in not written yet in this checkout
-            raise
-        pm.register(module, name)
-    if (load_entrypoints and os.environ.get("SCOLINT_DISABLE_PLUGIN_AUTOLOAD") is None
-            and may_declare_entry_points(ENTRY_POINT_GROUP)):
-        try:
-            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-        except Exception as exc:  # a broken third-party plugin must be named
-            raise ScolintError(f"impossible de charger un plugin tiers du groupe « scolint » : {exc}") from exc
+            plugin = ep.load()
+        except Exception as exc:  # a broken third-party plugin must be named, never a traceback
+            raise ScolintError(f"impossible de charger le plugin « {ep.name} » ({ep.value}) : "
+                               f"{type(exc).__name__}") from exc
+        pm.register(plugin, ep.name)
     for plugin in extra_plugins:
         pm.register(plugin)
     try:

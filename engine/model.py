@@ -9,7 +9,7 @@ Entities are looked up by ``(kind, source, id)``; every entity keeps where it wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +123,16 @@ class Graph:
         self._indexes: dict[tuple[str, str | None, str], dict[Any, list[Entity]]] = {}
         self.exports: list[Export] = []
         self.problems: list[Problem] = []
+        self._shared: dict[str, Any] = {}
+
+    def shared(self, name: str, build: Callable[[Graph], Any]) -> Any:
+        """A value built once per graph and shared by the link steps of several families
+        (for example the index of people that the ENT, PRONOTE and AAF links read): the
+        first call builds it with ``build(graph)``, later calls get the same object.
+        Build it after loading, when the entities it indexes are all there."""
+        if name not in self._shared:
+            self._shared[name] = build(self)
+        return self._shared[name]
 
     # -- building -----------------------------------------------------------------
     def add(
@@ -137,7 +147,7 @@ class Graph:
     ) -> Entity:
         """Add an entity, or merge ``fields`` into the existing one with the same key."""
         # Every loader calls this for each record: no call or copy that can be saved
-        # (``fields`` is already a new dict; tests/test_perf_model.py).
+        # (``fields`` is already a new dict; tests/engine/test_model.py).
         if type(id) is not str:
             id = str(id)
         key = (kind, source, id)

@@ -1,6 +1,6 @@
 """Which entity kinds an audit must build: those its rules read, and their link partners.
 
-A loader may skip the kinds nobody reads (``options["kinds"]`` of the ``scolint_load``
+A loader may skip the kinds nobody reads (``options["kinds"]`` of the loaders
 hook, see docs/architecture.md): with three EDT rules selected, the students and guardians
 of a timetable export need not be built. This module derives that set from the rules, the
 declared entity kinds and the formats of the files given; it names no format nor kind.

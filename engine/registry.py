@@ -67,6 +67,9 @@ class FormatInfo:
         « non évaluées »).
     :param kinds: the entity kinds its loader may add (None: not declared, any kind);
         lets the Auditor tell which link steps an input set can run (engine/needs.py).
+    :param root: local name of the XML root element that identifies the file (detection
+        by content); None for CSV formats and formats found by the family's ``detect``.
+    :param xsd: the XSD file under ``schemas/xsd/`` the file is validated against.
     :param readable: False for a format no loader reads (declared so that rules can name
         what they would need): a school's report never asks for such an export; the rules
         needing it are listed as checks to make by hand (``how_to_get`` says how).
@@ -77,7 +80,108 @@ class FormatInfo:
     system: str
     how_to_get: str = ""
     kinds: tuple[str, ...] | None = None
+    root: str | None = None
+    xsd: str | None = None
     readable: bool = True
+
+
+@dataclass
+class Family:
+    """An export family (SIECLE, STS-Web, EDT…), declared in one place by its package.
+
+    The engine derives from these declarations the detection of files, the loader to call
+    for each format, the order of the link steps and the list of flows shown in reports.
+
+    :param id: short name (``siecle``), used by other families' ``link_after``/``link_before``.
+    :param system: the flow step its rules and findings belong to (``SIECLE``, ``EDT``…).
+    :param label: French name of the family.
+    :param formats: the formats it reads (registered with the family).
+    :param load: ``load(path, format_id, graph, options)`` reads one file of its formats.
+    :param detect: ``detect(path, head) -> format id | None`` for files its formats' ``root``
+        alone cannot tell (several formats under one root, CSV files); None: by root only.
+    :param detect_last: ask ``detect`` only after every other family (generic CSV).
+    :param link: ``link(graph)``, run once every file is loaded.
+    :param link_after: families whose link step (and data) this one needs first; also the
+        data flow (SIECLE before STS before EDT…), which orders the flows in reports.
+    :param link_before: families that must link after this one.
+    :param declare: ``declare(registries)`` adds the family's entity kinds (and anything else).
+    :param stamp: ``stamp(path, format_id, head) -> dict | None``: the UAI, export day
+        (``date``, ISO), ``time``, school ``year`` and shape ``rank`` of a file, so that
+        several exports of one kind for one establishment are not merged: the Auditor reads
+        one (the most recent; at equal days the richest shape) and says so (ENTREE-DOUBLON).
+        None (or a None answer): the format is not one export a kind (an AAF feed comes in
+        several parts, all read).
+    """
+
+    id: str
+    system: str
+    label: str
+    formats: tuple[FormatInfo, ...] = ()
+    load: Callable[..., Any] | None = None
+    detect: Callable[..., Any] | None = None
+    detect_last: bool = False
+    link: Callable[..., Any] | None = None
+    link_after: tuple[str, ...] = ()
+    link_before: tuple[str, ...] = ()
+    declare: Callable[..., Any] | None = None
+    stamp: Callable[..., Any] | None = None
+
+
+class FamilyRegistry(Registry[Family]):
+    """Export families; adding one registers its formats and declares its entity kinds."""
+
+    def __init__(self, what: str, registries: "Registries") -> None:
+        super().__init__(what)
+        self._registries = registries
+
+    def add(self, id: str, item: Family) -> Family:  # noqa: A002 - the registry's vocabulary
+        super().add(id, item)
+        for fmt in item.formats:
+            self._registries.formats.add(fmt.id, fmt)
+        if item.declare is not None:
+            item.declare(self._registries)
+        return item
+
+    def of_format(self, format_id: str) -> Family | None:
+        """The family that reads ``format_id``."""
+        for fam in self._items.values():
+            if any(f.id == format_id for f in fam.formats):
+                return fam
+        return None
+
+    def ordered(self) -> list[Family]:
+        """Families in link order: every ``link_after``/``link_before`` honoured, ties broken
+        by the step at which a family becomes ready, then by id (never registration order).
+
+        A name that is not a registered family is ignored (its package may be disabled);
+        a cycle is an error naming the families involved.
+        """
+        fams = dict(self._items)
+        needs: dict[str, set[str]] = {name: set() for name in fams}
+        for name, fam in fams.items():
+            needs[name] |= {a for a in fam.link_after if a in fams}
+            for b in fam.link_before:
+                if b in fams:
+                    needs[b].add(name)
+        out: list[Family] = []
+        done: set[str] = set()
+        while len(done) < len(fams):
+            ready = sorted(n for n in fams if n not in done and needs[n] <= done)
+            if not ready:
+                left = ", ".join(sorted(set(fams) - done))
+                raise ScolintError(f"ordre des rapprochements impossible (dépendances circulaires) : {left}")
+            for name in ready:
+                out.append(fams[name])
+            done.update(ready)
+        return out
+
+    def flows(self) -> list[str]:
+        """The flow steps in data-flow order (each family's ``system`` once), then GENERAL."""
+        out: list[str] = []
+        for fam in self.ordered():
+            if fam.system not in out and fam.system.isupper():
+                out.append(fam.system)
+        return out + ["GENERAL"]
 
 
 @dataclass
@@ -163,9 +267,11 @@ class Registries:
         self.filters: Registry[Callable[..., Any]] = Registry("filtre")
         self.tests: Registry[Callable[..., Any]] = Registry("test")
         self.reporters: Registry[Reporter] = Registry("format de rapport")
+        self.families = FamilyRegistry("famille d'exports", self)
 
     def _all(self) -> list[Registry[Any]]:
-        return [self.formats, self.entities, self.checks, self.filters, self.tests, self.reporters]
+        return [self.formats, self.entities, self.checks, self.filters, self.tests, self.reporters,
+                self.families]
 
     def set_plugin(self, name: str) -> None:
         for reg in self._all():

@@ -22,14 +22,8 @@ from .registry import Registries
 if TYPE_CHECKING:
     import jsonschema
 
-# jsonschema and PyYAML (yamlines) are imported when a rule file is actually parsed:
-# with the rule cache (engine/rulecache.py) a run whose rules did not change needs neither.
-
 #: Largest rule file (characters): a rule is a page of YAML.
 MAX_RULE_CHARS = 200_000
-
-CORE_KEYS = ("id", "title", "severity", "tags", "flow", "description", "requires", "requires_sections",
-             "supersedes", "for_each", "where", "message", "fix", "references", "tests")
 
 
 @dataclass
@@ -72,14 +66,18 @@ def line_for(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | 
 
 @lru_cache(maxsize=1)
 def base_schema() -> dict[str, Any]:
-    """The rule schema shipped in ``scolint.schemas`` (rule.schema.json)."""
-    text = resources.files("scolint.schemas").joinpath("rule.schema.json").read_text("utf-8")
+    """The keys every rule shares (``schemas/rule-core.schema.json``), without check kinds."""
+    text = resources.files("scolint.schemas").joinpath("rule-core.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
 def full_schema(registries: Registries) -> dict[str, Any]:
-    """The rule schema extended with every registered check kind's options."""
+    """The rule schema: the shared keys plus every registered check kind's options, as each
+    check kind declares them beside its code. ``schemas/rule.schema.json`` is this schema for
+    scolint's own plugins (``scolint rules schema -o schemas/rule.schema.json``; a test
+    keeps it in step)."""
     schema = copy.deepcopy(base_schema())
+    schema.pop("$comment", None)
     for kind in registries.checks.values():
         if kind.id not in schema["properties"]:
             sub = dict(kind.options_schema)
@@ -286,31 +284,17 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironment) -> list[Rule]:
-    """Load every rule under ``paths``; ids must be unique.
-
-    A file already checked by an earlier run, with the same bytes and the same engine,
-    comes from the rule cache (engine/rulecache.py); any other file is parsed and
-    checked, and every error is raised exactly as without the cache.
-    """
-    from .rulecache import RuleCache
+    """Load every rule under ``paths``; ids must be unique."""
     files = rule_files(paths)
-    cache = RuleCache.open(lambda: _fingerprint(registries, env)) if files else None
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for f in files:
-        raw = _read_rule_file(f)
-        rule = cache.get(str(f), raw, Rule) if cache is not None else None
-        if rule is None:
-            rule = _rule_from_bytes(f, raw, registries, env)
-            if cache is not None:
-                cache.put(str(f), raw, rule)
+        rule = _rule_from_bytes(f, _read_rule_file(f), registries, env)
         if rule.id in seen:
             raise RuleFileError(str(f), rule.line("id"),
                                 f"identifiant « {rule.id} » déjà utilisé par {seen[rule.id]}", "DOUBLON")
         seen[rule.id] = str(f)
         rules.append(rule)
-    if cache is not None:
-        cache.save()
     check_supersedes(rules)
     return rules
 
@@ -338,11 +322,3 @@ def _superseded_by(by_id: dict[str, Rule], start: str) -> set[str]:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
-
-
-def _fingerprint(registries: Registries, env: RuleEnvironment) -> str:
-    """The rule cache's key: what the checks of :func:`parse_rule` depend on."""
-    from . import expressions
-    from .rulecache import fingerprint
-    limits = [MAX_RULE_CHARS, getattr(expressions, "MAX_SOURCE", None)]
-    return fingerprint(registries, env, base_schema(), limits)

@@ -75,20 +75,8 @@ def _parser(encoding: str | None = None) -> etree.XMLParser:
                            remove_blank_text=True, encoding=encoding)
 
 
-#: The read-ahead of the audit under way (:class:`scolint.engine.prefetch.XmlPrefetcher`).
-_prefetcher: Any = None
-
-
 def parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
-    """Parse an XML file safely; raise :class:`InputError` with file and line.
-
-    During an audit the tree may come from the read-ahead thread: the same tree, the
-    same notes and the same error as a parse here (:mod:`scolint.engine.prefetch`).
-    """
-    if data is None and _prefetcher is not None:
-        tree = _prefetcher.take(path)
-        if tree is not None:
-            return tree
+    """Parse an XML file safely; raise :class:`InputError` with file and line."""
     return _parse(path, data)
 
 
@@ -112,7 +100,7 @@ def _parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
     for pattern in _ENTITY_DECLS if b"\x00" in data else _ENTITY_DECLS[:1]:
         m = pattern.search(data)
         if m:
-            nl = b"\n" if pattern is _ENTITY_DECLS[0] else "\n".encode("utf-16-le" if pattern is _ENTITY_DECLS[1] else "utf-16-be")
+            nl = b"\n" if pattern is _ENTITY_DECLS[0] else "\n".encode("utf-16-le" if pattern is _ENTITY_DECLS[1] else "utf-16-be")  # noqa: E501
             line = data[: m.start()].count(nl) + 1
             raise InputError(p, line, "déclaration d'entité XML (<!ENTITY>) refusée par sécurité")
     elements = data.count(b"<")
@@ -262,7 +250,10 @@ def _syntax_fr(exc: etree.XMLSyntaxError) -> str:
 
 @lru_cache(maxsize=None)
 def schema(name: str) -> etree.XMLSchema:
-    """Load (once) the XSD ``schemas/xsd/<name>`` shipped with scolint."""
+    """Load (once) an XSD: ``schemas/xsd/<name>`` shipped with scolint, or the file at the
+    absolute path ``name`` (the XSD a third-party family ships in its own package)."""
+    if Path(name).is_absolute():
+        return etree.XMLSchema(etree.parse(name, _parser()))
     ref = resources.files("scolint.schemas").joinpath("xsd", name)
     with resources.as_file(ref) as p:
         doc = etree.parse(str(p), _parser())
@@ -271,14 +262,7 @@ def schema(name: str) -> etree.XMLSchema:
 
 def validate(tree: etree._ElementTree, xsd_name: str, max_errors: int = 20) -> list[tuple[int | None, str]]:
     """Validate ``tree`` against ``xsd_name``; return up to ``max_errors`` (line, message)."""
-    pf = _prefetcher
-    if pf is None:
-        return _validate(tree, xsd_name, max_errors)
-    found = pf.validation(tree, xsd_name, max_errors)
-    if found is not None:
-        return found
-    with pf.validation_lock:  # an XMLSchema's error log is shared by the threads
-        return _validate(tree, xsd_name, max_errors)
+    return _validate(tree, xsd_name, max_errors)
 
 
 def _validate(tree: etree._ElementTree, xsd_name: str, max_errors: int) -> list[tuple[int | None, str]]:
@@ -303,7 +287,7 @@ def _xsd_fr(msg: str) -> str:
     msg = msg.replace("Expected is", "attendu :")
     msg = msg.replace("is not a valid value of the atomic type", "n'est pas une valeur valide du type")
     msg = msg.replace("The attribute", "l'attribut").replace("is required but missing", "est obligatoire mais absent")
-    msg = msg.replace("[facet 'pattern'] The value", "la valeur").replace("is not accepted by the pattern", "ne respecte pas le motif")
+    msg = msg.replace("[facet 'pattern'] The value", "la valeur").replace("is not accepted by the pattern", "ne respecte pas le motif")  # noqa: E501
     return msg
 
 

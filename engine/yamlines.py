@@ -62,7 +62,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
         if isinstance(n, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for k_node, v_node in n.value:
-                key = _Loader(text).construct_object(k_node, deep=True) if not isinstance(k_node, yaml.ScalarNode) else _scalar(k_node, constructor)
+                key = _Loader(text).construct_object(k_node, deep=True) if not isinstance(k_node, yaml.ScalarNode) else _scalar(k_node, constructor)  # noqa: E501
                 if key in out:
                     dups.append((str(key), k_node.start_mark.line + 1))
                 lines[path + (key,)] = k_node.start_mark.line + 1

@@ -18,8 +18,9 @@ from typing import Any
 
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Export, Graph, Provenance
-from scolint.engine.registry import FormatInfo, Registries
-from scolint.plugins.common.xmlload import check_schema_status, fr_date, root_name
+from scolint.engine.registry import Family, FormatInfo, Registries
+from scolint.plugins.aaf.feed import first, records
+from scolint.plugins.common.xmlload import check_schema_status, root_name
 
 SYSTEM = "AAF"
 SOURCE = "aaf"
@@ -44,14 +45,18 @@ HOW_TO_GET = ("Les fichiers AAF (ficAlimMENESR) sont produits par l'académie et
 
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    for cat, (fmt, label) in CATEGORIES.items():
-        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, HOW_TO_GET.format(cat=cat)))
-    from scolint.plugins.ent.kinds import declare_aaf
-    declare_aaf(registries)
+    """The AAF family: one format per record category (one root element), kinds, loader, link."""
+    from scolint.plugins.aaf.kinds import declare_aaf
+    registries.families.add("aaf", Family(
+        "aaf", SYSTEM, "AAF (annuaire académique fédérateur)",
+        formats=tuple(FormatInfo(fmt, label, SYSTEM, HOW_TO_GET.format(cat=cat), root=ROOT, xsd="aaf.xsd")
+                      for cat, (fmt, label) in CATEGORIES.items()),
+        load=load, detect=detect, link=link, link_after=("siecle", "sts"), link_before=("ent",),
+        declare=declare_aaf))
 
 
-@hookimpl
-def scolint_detect_format(path: Path, head: bytes) -> str | None:
+def detect(path: Path, head: bytes) -> str | None:
+    """Its category, read in the first record (else in the file name)."""
     if root_name(head) != ROOT:
         return None
     m = _CAT.search(head)
@@ -62,100 +67,7 @@ def scolint_detect_format(path: Path, head: bytes) -> str | None:
     return CATEGORIES[cat][0] if cat in CATEGORIES else "aaf-eleve"
 
 
-def _values(container: Any, child: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    if container is None:
-        return out
-    for attr in container.iterfind(child):
-        name = attr.get("name")
-        if name:
-            out.setdefault(name, []).extend((v.text or "").strip() for v in attr.iterfind("value"))
-    return out
-
-
-def records(root: Any, valid: bool = False) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
-    """``(operation, category, id, attributes, line)`` of every request of the file.
-
-    ``valid``: the tree conforms to ``aaf.xsd`` (:func:`_valid_records` then reads it in
-    one pass, with the same result).
-    """
-    if valid:
-        return _valid_records(root)
-    out = []
-    for req in root:
-        if not isinstance(req.tag, str) or not req.tag.endswith("Request"):
-            continue
-        op = req.tag[: -len("Request")]
-        cat = (_values(req.find("operationalAttributes"), "attr").get("categoriePersonne")
-               or _values(req.find("operationalAttributes"), "attr").get("categorieStructure") or [""])[0]
-        ident = xmlsafe.text(req, "identifier/id") or ""
-        attrs = _values(req.find("attributes"), "attr")
-        attrs.update(_values(req.find("modifications"), "modification"))
-        out.append((op, cat, ident, attrs, req.sourceline))
-    return out
-
-
-#: The elements :func:`_valid_records` reads (lxml skips the others, and comments, in C).
-_RECORD_TAGS = ("addRequest", "modifyRequest", "deleteRequest", "attr", "modification", "value", "id")
-
-
-def _valid_records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]], int]]:
-    """:func:`records` of a tree that conforms to ``aaf.xsd``, in one walk of its elements.
-
-    The schema fixes the structure the general path searches for: requests are the root's
-    only elements; each has at most one ``operationalAttributes`` of ``attr``, then exactly
-    one ``identifier/id``, then ``attributes`` of ``attr`` or ``modifications`` of
-    ``modification`` (not both); every ``value`` belongs to the ``attr``/``modification``
-    just seen. So, in document order, an ``attr`` before the request's ``id`` is an
-    operational one, anything after it an attribute or a modification.
-    """
-    found: list[tuple[str, dict[str, list[str]], list[str], dict[str, list[str]], int]] = []
-    section: dict[str, list[str]] = {}
-    values: list[str] = []
-    for el in root.iter(_RECORD_TAGS):
-        tag = el.tag
-        if tag == "value":
-            values.append((el.text or "").strip())
-        elif tag == "attr" or tag == "modification":
-            values = section.setdefault(el.get("name"), [])
-        elif tag == "id":
-            request = found[-1]
-            request[2].append((el.text or "").strip())
-            section = request[3]
-        else:  # a request: its operational attributes come first
-            section = {}
-            found.append((tag[: -len("Request")], section, [], {}, el.sourceline))
-    out = []
-    for op, operational, ident, attrs, line in found:
-        cat = (operational.get("categoriePersonne") or operational.get("categorieStructure") or [""])[0]
-        out.append((op, cat, ident[0], attrs, line))
-    return out
-
-
-def first(attrs: dict[str, list[str]], name: str) -> str | None:
-    """The first non-empty value of ``name`` (None when it has none)."""
-    for value in attrs.get(name, ()):
-        if value:
-            return value
-    return None
-
-
-def multi(attrs: dict[str, list[str]], name: str) -> list[str]:
-    return [v for v in attrs.get(name, []) if v]
-
-
-def after_struct(values: list[str]) -> list[tuple[str, list[str]]]:
-    """``struct$A$B`` -> ``(struct, [A, B])`` for each multi-part value."""
-    out = []
-    for value in values:
-        parts = value.split("$")
-        if len(parts) >= 2 and parts[1]:
-            out.append((parts[0], parts[1:]))
-    return out
-
-
-@hookimpl
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
     if format_id not in FORMATS:
         return None
     display = str(options.get("display") or path)
@@ -201,8 +113,7 @@ def _home_structures(graph: Graph) -> set[str]:
     return {e.get("jointure") for e in graph.all("aaf_establishment", SOURCE) if (e.get("uai") or "").upper() == uai}
 
 
-@hookimpl
-def scolint_link(graph: Graph) -> None:
+def link(graph: Graph) -> None:
     """AAF records to SIECLE students and guardians and STS teachers."""
     if not any(graph.all(kind, SOURCE) for kind in ("aaf_student", "aaf_guardian", "aaf_teacher")):
         return  # no AAF record: no index of people to build, no module to import

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from scolint.engine.model import Graph, Provenance
-from scolint.plugins.aaf import after_struct, first, multi
-from scolint.plugins.common.people import People
+from scolint.plugins.aaf.feed import after_struct, first, multi
+from scolint.plugins.common.people import people_index
 from scolint.plugins.common.xmlload import fr_date
 
 SOURCE = "aaf"
@@ -95,7 +95,7 @@ LOADERS: dict[str, Callable[[Graph, Provenance, str, str, Attrs], None]] = {
 
 def link(graph: Graph, home: set[str]) -> None:
     """Keep the audited school's classes, then find each record's SIECLE/STS person."""
-    people = People(graph)
+    people = people_index(graph)
     students = {s.id: s for s in graph.all("aaf_student", SOURCE)}
     for st in students.values():
         refs = [r for r in st.get("_refs") or [] if not home or r[1] in home]

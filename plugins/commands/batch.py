@@ -15,19 +15,19 @@ import os
 import re
 import sys
 import traceback
-from scolint.engine.discover import inside
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from scolint.engine.discover import inside
 from scolint.engine.errors import UsageError
 from scolint.engine.findings import SEVERITIES, SEVERITY_RANK
+from scolint.plugins.commands.batch_summary import Outcome, write_summary
 
 UAI_RE = re.compile(r"(?<![0-9A-Za-z])(\d{7}[A-Za-z])(?![0-9A-Za-z])")
 #: Input-problem codes that mean a file could not be read at all (their messages give the
 #: reason of an establishment in error).
 FATAL_CODES = ("ENTREE-ARCHIVE", "ENTREE-LECTURE", "ENTREE-FICHIER", "ENTREE-CHARGEUR")
-FLOW_COLUMNS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF", "GENERAL")
 
 
 @dataclass
@@ -36,22 +36,6 @@ class Entry:
 
     key: str
     path: Path
-
-
-@dataclass
-class Outcome:
-    """What the audit of one establishment gave (small and picklable)."""
-
-    key: str
-    uai: str | None = None
-    establishment: str | None = None
-    error: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    flows: dict[str, int] = field(default_factory=dict)
-    worst: list[tuple[str, str, int]] = field(default_factory=list)
-    not_evaluated: int = 0
-    reports: dict[str, str] = field(default_factory=dict)
-    exit_code: int = 0
 
 
 def find_entries(folder: Path) -> list[Entry]:
@@ -90,7 +74,6 @@ def init_worker(config: dict[str, Any]) -> None:
     _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host,
                                  use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides)
     # The batch's processes already use every core: no XML read-ahead thread besides.
-    _WORKER["auditor"].read_ahead = False
     if config.get("secret"):
         from scolint.plugins.reporters.pseudonymise import Pseudonymiser
         Pseudonymiser(config["secret"])  # refuse a bad secret before the first audit
@@ -108,8 +91,8 @@ def audit_entry(entry: Entry) -> Outcome:
 def _audit_entry(entry: Entry) -> Outcome:
     from scolint.engine.config import apply_exceptions
     from scolint.engine.discover import atomic_write
-    from scolint.plugins.reporters.pseudonymise import Pseudonymiser, audit_with_graph
     from scolint.plugins.reporters.common import by_flow
+    from scolint.plugins.reporters.pseudonymise import Pseudonymiser, audit_with_graph
     auditor = _WORKER["auditor"]
     folder, target = (entry.path, ".") if entry.path.is_dir() else (entry.path.parent, entry.path.name)
     with inside(folder):
@@ -210,8 +193,8 @@ def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
 
 def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
     """What every worker needs, from the command line and the project file."""
-    from scolint.plugins.reporters import pseudonymise
     from scolint.plugins.commands.project import project_from_args, settings_from_args
+    from scolint.plugins.reporters import pseudonymise
     settings = settings_from_args(args)
     project = project_from_args(args)
     exceptions: dict[str, list[Any]] = {}
@@ -230,7 +213,6 @@ def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from scolint.engine.cli import split_multi
-    from scolint.plugins.commands.batch_summary import write_summary
     entries = find_entries(Path(args.dossier))
     config = config_from_args(args, split_multi(args.formats) or ["html"])
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
@@ -251,8 +233,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by ``batch`` and ``send``: jobs, rules, project, pseudonymisation."""
     from scolint.engine.cli import add_rule_options
-    from scolint.plugins.reporters.pseudonymise import add_options
     from scolint.plugins.commands.project import add_project_options
+    from scolint.plugins.reporters.pseudonymise import add_options
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                    help="nombre de processus en parallèle (défaut : nombre de processeurs)")
     p.add_argument("--fail-on", choices=list(SEVERITIES), default=None,

@@ -5,31 +5,48 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scolint.engine.discover import atomic_write
 from scolint.engine.findings import SEVERITIES
 
-from .batch import FLOW_COLUMNS, Outcome
-
 CSV_NAME, HTML_NAME = "synthese-academie.csv", "synthese-academie.html"
 #: Column headers of the CSV (French; ``;`` separator and a BOM so that a French
 #: spreadsheet opens it with its accents).
-HEADERS = (["uai", "etablissement", "statut", "erreurs", "avertissements", "informations"]
-           + [f"flux_{f.lower()}" for f in FLOW_COLUMNS]
-           + ["regles_non_evaluees", "regles_principales", "motif_erreur", "rapports"])
+@dataclass
+class Outcome:
+    """What the audit of one establishment gave (small and picklable)."""
+
+    key: str
+    uai: str | None = None
+    establishment: str | None = None
+    error: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    flows: dict[str, int] = field(default_factory=dict)
+    worst: list[tuple[str, str, int]] = field(default_factory=list)
+    not_evaluated: int = 0
+    reports: dict[str, str] = field(default_factory=dict)
+    exit_code: int = 0
 
 
-def csv_text(outcomes: list[Outcome]) -> str:
+def headers(flows: list[str]) -> list[str]:
+    """Column headers: one column per flow step (the declared families, then GENERAL)."""
+    return (["uai", "etablissement", "statut", "erreurs", "avertissements", "informations"]
+            + [f"flux_{f.lower()}" for f in flows]
+            + ["regles_non_evaluees", "regles_principales", "motif_erreur", "rapports"])
+
+
+def csv_text(outcomes: list[Outcome], flows: list[str]) -> str:
     """The summary as CSV text (one line per establishment)."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    w.writerow(HEADERS)
+    w.writerow(headers(flows))
     for o in outcomes:
         w.writerow([o.key, o.establishment or "", "erreur" if o.error else "audité",
                     *[o.counts.get(s, "") if not o.error else "" for s in SEVERITIES],
-                    *[o.flows.get(f, 0) if not o.error else "" for f in FLOW_COLUMNS],
+                    *[o.flows.get(f, 0) if not o.error else "" for f in flows],
                     o.not_evaluated if not o.error else "",
                     " | ".join(f"{rule} ({count})" for rule, _, count in o.worst),
                     o.error, " ".join(Path(p).name for p in o.reports.values())])
@@ -51,7 +68,7 @@ def write_summary(outcomes: list[Outcome], out: Path, host: Any) -> tuple[Path, 
     """Write ``synthese-academie.csv`` and ``.html`` in ``out``; return both paths."""
     from scolint.plugins.reporters.html import COLOURS, html_env
     csv_path, html_path = out / CSV_NAME, out / HTML_NAME
-    atomic_write(csv_path, csv_text(outcomes))
+    atomic_write(csv_path, csv_text(outcomes, host.registries.families.flows()))
     ok = [o for o in outcomes if not o.error]
     totals = {s: sum(o.counts.get(s, 0) for o in ok) for s in SEVERITIES}
     html = html_env().get_template("synthese.html.j2").render(

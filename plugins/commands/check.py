@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from scolint.engine import hookimpl
-from scolint.engine.audit import Auditor, Selection
-from scolint.engine.cli import add_rule_options, split_multi
+from scolint.engine.audit import Auditor
+from scolint.engine.cli import add_rule_options
 from scolint.engine.discover import atomic_write
 from scolint.engine.errors import UsageError
 from scolint.engine.findings import AuditResult
@@ -28,13 +27,6 @@ def scolint_register(registries: Registries) -> None:
         file=("texte", "chemin du fichier"),
         readable=("booléen", "le fichier a pu être lu"),
     )
-
-
-def selection_from_args(args: argparse.Namespace) -> Selection:
-    ignore = split_multi(args.ignore)
-    return Selection(tags=split_multi(args.tags), ids=split_multi(args.select),
-                     exclude_ids=[i for i in ignore if i.upper() == i and "-" in i],
-                     exclude_tags=[i for i in ignore if not (i.upper() == i and "-" in i)])
 
 
 def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:

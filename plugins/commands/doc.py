@@ -15,7 +15,6 @@ from scolint.engine.rulelint import ENTITY_ATTRS, relation_of
 from scolint.engine.rules import Rule
 from scolint.engine.testing import cases_of
 
-FLOWS = ("GENERAL", "SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF")
 GENERATED = "<!-- Fichier généré par « {cmd} » : ne pas le modifier à la main. -->"
 
 
@@ -43,7 +42,8 @@ def catalogue_markdown(rules: list[Rule], registries: Registries, roots: Iterabl
     """The rule catalogue in Markdown: a summary table, then each rule by flow."""
     roots = list(roots)
     rules = sorted(rules, key=lambda r: r.id)
-    flows = [f for f in FLOWS if any(r.flow == f for r in rules)]
+    order = registries.families.flows()
+    flows = [f for f in ["GENERAL", *order[:-1]] if any(r.flow == f for r in rules)]
     flows += sorted({r.flow for r in rules} - set(flows))
     out = [GENERATED.format(cmd="scolint rules doc -o docs/catalogue.md"), "",
            "# Catalogue des règles", "",

@@ -16,14 +16,14 @@ from scolint.plugins.commands.project import add_project_options, project_from_a
 
 
 def cmd_entities(args: argparse.Namespace) -> int:
-    from scolint.plugins.commands.rules import _out
     from scolint.plugins.commands.doc import entities_markdown, entities_text
+    from scolint.plugins.commands.output import write_output
     reg = args.host.registries
     if args.kind and args.kind not in reg.entities:
         close = difflib.get_close_matches(args.kind, list(reg.entities), n=3)
-        raise UsageError(f"type d'entité inconnu « {args.kind} »" + (f" (vouliez-vous dire {', '.join(close)} ?)" if close else ""))
+        raise UsageError(f"type d'entité inconnu « {args.kind} »" + (f" (vouliez-vous dire {', '.join(close)} ?)" if close else ""))  # noqa: E501
     text = entities_markdown(reg) if args.markdown else entities_text(reg, args.kind)
-    _out(text, args.output)
+    write_output(text, args.output)
     return 0
 
 

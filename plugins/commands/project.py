@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from scolint.engine.audit import Selection
-from scolint.engine.baseline import apply_baseline, load_baseline
+from scolint.engine.baseline import load_baseline
 from scolint.engine.cli import split_multi
-from scolint.engine.config import ProjectConfig, Settings, apply_exceptions, find_config, load_config
+from scolint.engine.config import ProjectConfig, Settings, find_config, load_config
 from scolint.engine.findings import AuditResult
+from scolint.engine.policy import decide
 
 #: Profiles available without any project file; a project file may redefine them.
 BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
@@ -87,39 +88,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on: str,
                          today: dt.date | None = None) -> int:
-    """Apply exceptions and ``--baseline`` to ``result``; return the exit code.
-
-    Prints to stderr what was accepted, the expired exceptions, and (with ``--strict``)
-    the accepted findings that have disappeared.
-    """
+    """Apply exceptions and ``--baseline`` to ``result`` (engine/policy.py decides the exit
+    code); print its notes to stderr and return the code."""
     project = project_from_args(args)
-    exc_report = apply_exceptions(result, project.exceptions_for(result.uai), today)
-    gone: list[str] = []
-    for exc in exc_report.expired:
-        print(f"scolint : exception expirée, l'anomalie compte à nouveau : {exc.describe()} [{exc.where}]",
-              file=sys.stderr)
-    for exc in exc_report.unused:
-        gone.append(f"exception sans anomalie correspondante : {exc.describe()} [{exc.where}]")
-    if getattr(args, "baseline", None):
-        baseline = load_baseline(args.baseline)
-        for note in baseline.notes:
-            print(f"scolint : {note}", file=sys.stderr)
-        report = apply_baseline(result, baseline)
-        if report.accepted:
-            print(f"scolint : {report.accepted} anomalie(s) déjà présente(s) dans la ligne de base "
-                  f"{args.baseline} (non comptées).", file=sys.stderr)
-        for e in report.gone:
-            ent = e.get("entity") or {}
-            gone.append(f"anomalie de la ligne de base disparue : {e.get('rule')} sur "
-                        f"{ent.get('kind')} « {ent.get('id')} »")
-    if exc_report.accepted:
-        print(f"scolint : {exc_report.accepted} anomalie(s) acceptée(s) par une exception du fichier de projet.",
-              file=sys.stderr)
-    code = result.exit_code(fail_on)
-    if gone and getattr(args, "strict", False):
-        for line in gone:
-            print(f"scolint : --strict : {line}", file=sys.stderr)
-        print("scolint : --strict : mettez à jour la ligne de base (scolint baseline) ou retirez les "
-              "exceptions devenues inutiles.", file=sys.stderr)
-        code = max(code, 1)
-    return code
+    baseline = getattr(args, "baseline", None)
+    verdict = decide(result, fail_on, project.exceptions_for(result.uai),
+                     load_baseline(baseline) if baseline else None, str(baseline or ""),
+                     bool(getattr(args, "strict", False)), today)
+    for note in verdict.notes:
+        print(f"scolint : {note}", file=sys.stderr)
+    return verdict.code

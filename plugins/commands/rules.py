@@ -8,7 +8,6 @@ import contextlib
 import io
 import json
 import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from scolint.engine.errors import RuleFileError, UsageError
 from scolint.engine.evaluate import EvalContext, make_environment
 from scolint.engine.findings import SEVERITY_FR
 from scolint.engine.rules import Rule, full_schema, load_rule_file, load_rules, rule_files
+from scolint.plugins.commands.output import write_output
 from scolint.plugins.commands.project import add_project_options, settings_from_args
 
 # The rule linter, the rule tests and the catalogue (engine/rulelint.py, engine/testing.py,
@@ -27,15 +27,6 @@ from scolint.plugins.commands.project import add_project_options, settings_from_
 # must not cost every ``scolint check`` their import.
 
 ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]{3}$")
-
-
-def _out(text: str, output: str | None) -> None:
-    if output and output != "-":
-        from scolint.engine.discover import atomic_write
-        atomic_write(output, text)
-        print(f"Écrit : {output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _paths(args: argparse.Namespace) -> list[Path]:
@@ -59,7 +50,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     lines = [f"{'RÈGLE'.ljust(widths[0])}  {'GRAVITÉ'.ljust(widths[1])}  {'ÉTIQUETTES'.ljust(widths[2])}  TITRE"]
     lines += [f"{a.ljust(widths[0])}  {b.ljust(widths[1])}  {c.ljust(widths[2])}  {d}" for a, b, c, d in rows]
     lines.append(f"{len(rows)} règle(s).")
-    _out("\n".join(lines), None)
+    write_output("\n".join(lines), None)
     return 0
 
 
@@ -87,21 +78,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     out += ["", f"Tests ({len(rule.tests)}) :"]
     if rule.tests:
         out += ["  " + x for x in yaml.safe_dump(rule.tests, allow_unicode=True, sort_keys=False).splitlines()]
-    _out("\n".join(out), None)
+    write_output("\n".join(out), None)
     return 0
 
 
 def cmd_doc(args: argparse.Namespace) -> int:
     from scolint.plugins.commands.doc import catalogue_markdown
     rules, paths = _load(args)
-    _out(catalogue_markdown(rules, args.host.registries, paths), args.output)
+    write_output(catalogue_markdown(rules, args.host.registries, paths), args.output)
     return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from scolint.engine.config import config_schema
     schema = config_schema() if args.project else full_schema(args.host.registries)
-    _out(json.dumps(schema, ensure_ascii=False, indent=2), args.output)
+    write_output(json.dumps(schema, ensure_ascii=False, indent=2), args.output)
     return 0
 
 
@@ -152,7 +143,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from scolint.engine.rulelint import LintProblem, is_case_file
     from scolint.engine.testing import load_case_file, run_rule_tests
     reg = args.host.registries
-    env = make_environment(reg)
+    env = make_environment(reg, direct_code=False)  # rule tests: Jinja, the reference
     paths = [Path(p) for p in args.paths] or _paths(args)
     files = rule_files(paths)
     case_files = [f for f in files if is_case_file(f)] + rule_files(Path(c) for c in args.cases)

@@ -17,9 +17,11 @@ through jsonschema, as before this module).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from itertools import chain
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -188,7 +190,6 @@ def compile_rows(schema: dict[str, Any], fields: tuple[tuple[str, str], ...]) ->
 @lru_cache(maxsize=64)
 def row_checks(family: str, fields: tuple[tuple[str, str], ...]) -> RowChecks | None:
     """The compiled checks of ``family``'s shipped row schema for these mapped fields (cached)."""
-    from scolint.plugins.common.csvread import family_schema
     return compile_rows(family_schema(family), fields)
 
 
@@ -216,3 +217,10 @@ def french(err: "jsonschema.ValidationError", secret: bool) -> str:
     if kind == "format":
         return f"valeur{value} invalide (format {err.validator_value})"
     return f"valeur{value} non conforme au schéma ({kind})"
+
+
+@lru_cache(maxsize=None)
+def family_schema(family: str) -> dict[str, Any]:
+    """The JSON Schema of a mapped row of ``family`` (``schemas/csv/<famille>.schema.json``)."""
+    ref = resources.files("scolint.schemas").joinpath("csv", f"{family}.schema.json")
+    return json.loads(ref.read_text("utf-8"))

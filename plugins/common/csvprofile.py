@@ -23,8 +23,8 @@ from scolint.engine.memo import BoundedMemo
 
 def fast_loader() -> Any:
     """libyaml's safe loader when PyYAML has it (shipped profiles only: a user's profile
-    goes through the budgeted reader); same data as ``yaml.safe_load``
-    (tests/test_perf_csv.py). PyYAML is imported here, when a profile is read: an audit
+    goes through the budgeted reader); same data as ``yaml.safe_load``.
+    PyYAML is imported here, when a profile is read: an audit
     without CSV file (or a link step using :func:`fold`) does not pay its import."""
     import yaml
 

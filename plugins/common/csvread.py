@@ -19,19 +19,25 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
 from scolint.engine.errors import InputError
+from scolint.engine.model import Graph
 from scolint.plugins.common import csvcheck
-from scolint.plugins.common.csvprofile import (Column, Profile, all_profiles, builtin_profiles, fold,
-                                        load_profile_file, parse_profile)
+from scolint.plugins.common.csvcheck import family_schema
+from scolint.plugins.common.csvprofile import (
+    Column,
+    Profile,
+    all_profiles,
+    builtin_profiles,
+    fold,
+    load_profile_file,
+    parse_profile,
+)
 
 __all__ = ["Column", "Profile", "Table", "Row", "Mapped", "all_profiles", "builtin_profiles", "decode", "fold",
            "iso_date", "joined", "load_profile_file", "map_rows", "match_profile", "matches", "parse_profile",
@@ -178,13 +184,6 @@ def _has_header(profile: Profile, table: Table) -> bool:
         return profile.header == "oui"
     names = set(_header_index(table.rows[0][1]))
     return any(n in names for col in profile.columns.values() for n in col.names)
-
-
-@lru_cache(maxsize=None)
-def family_schema(family: str) -> dict[str, Any]:
-    """The JSON Schema of a mapped row of ``family`` (``schemas/csv/<famille>.schema.json``)."""
-    ref = resources.files("scolint.schemas").joinpath("csv", f"{family}.schema.json")
-    return json.loads(ref.read_text("utf-8"))
 
 
 def map_rows(profile: Profile, table: Table, with_secrets: bool = False) -> Mapped:
@@ -344,3 +343,20 @@ def iso_date(value: Any) -> str | None:
     if _DMY.fullmatch(text):
         return f"{text[6:]}-{text[3:5]}-{text[:2]}"
     return text if _YMD.fullmatch(text) else None
+
+
+#: Most row problems reported for one CSV file (the rest are summed up).
+MAX_PROBLEMS = 20
+
+
+def report_problems(graph: Graph, display: str, mapped: Mapped, prof: Profile) -> None:
+    """Row problems -> ``ENTREE-SCHEMA`` findings (file, line, column, in French)."""
+    fix = (f"Refaites l'export et donnez le fichier tel quel (sans l'ouvrir ni l'enregistrer dans un tableur). "
+           f"Si la disposition des colonnes a changé, adaptez le profil « {prof.id} » ou donnez le vôtre "
+           "avec --profile (docs/profils-csv.md).")
+    for line, column, msg in mapped.problems[:MAX_PROBLEMS]:
+        where = f"colonne « {column} » : " if column else ""
+        graph.problem("ENTREE-SCHEMA", f"{where}{msg} (profil {prof.id})", display, line, severity="error", fix=fix)
+    if len(mapped.problems) > MAX_PROBLEMS:
+        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_PROBLEMS} lignes non conformes : seules les premières sont "
+                      "listées", display, None, severity="error", fix=fix)

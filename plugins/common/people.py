@@ -31,6 +31,12 @@ def _one(cands: Iterable[Entity], how: str) -> Found | None:
     return None
 
 
+def people_index(graph: Graph) -> "People":
+    """The index of SIECLE/STS people of ``graph``, built once and shared by the link steps
+    of the PRONOTE, AAF and ENT families (:meth:`Graph.shared`)."""
+    return graph.shared("people", People)  # type: ignore[no-any-return]
+
+
 class People:
     """Indexes of SIECLE students and guardians and STS teachers of one graph."""
 
@@ -154,10 +160,8 @@ def find_person(people: People, account: Entity) -> Found:
 
 def link_accounts(graph: Graph) -> None:
     """Set parents/children, the AAF record, the person and the PRONOTE identifiers of every account."""
-    from scolint.plugins import pronote
-    # EDT's IDPN must be merged before accounts are matched: done once per graph (here or by
-    # the PRONOTE plugin's link, whichever runs first); its index of people serves here too
-    people = pronote.link_identifiers(graph)
+    # the PRONOTE family's link (declared before the ENT's) has merged EDT's IDPN already
+    people = people_index(graph)
     accounts = graph.all("ent_account", "ent")
     if not accounts:
         return

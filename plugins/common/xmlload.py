@@ -1,7 +1,5 @@
 """Helpers shared by the XML loader plugins (SIECLE, STS...): not a plugin itself.
 
-- :func:`root_name`: the root element's name from a file's first bytes (detection by
-  content, never by file name);
 - :func:`check_schema`: validate a parsed file against its XSD and turn every error into
   an ``ENTREE-SCHEMA`` problem with the file and line, in French;
 - small value helpers (:func:`val`, :func:`fields`, :func:`attr`, :func:`fr_date`, :func:`sex_letter`).
@@ -12,39 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from scolint.engine import xmlsafe
+from scolint.engine.discover import root_name  # noqa: F401  (re-exported for the loaders)
 from scolint.engine.model import Graph
 
-_DECL = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.S)
-_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _FR_DAY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 
 #: Most schema errors reported for one file (the rest are summed up in one line).
 MAX_SCHEMA_ERRORS = 20
-
-
-def root_name(head: bytes) -> str | None:
-    """Local name of the root element found in ``head`` (UTF-8/Latin-9/UTF-16 bytes), or None."""
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[1:2] == b"\x00" or head[:1] == b"\x00":
-        # UTF-16 (a file re-saved as "Unicode" by Notepad): detect it like the others.
-        codec = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else (
-            "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
-        head = head[: len(head) - len(head) % 2].decode(codec, "ignore").encode("utf-8")
-    data = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    pos = 0
-    while True:
-        m = _DECL.match(data, pos)
-        if m is None:
-            break
-        pos = m.end()
-        while pos < len(data) and data[pos:pos + 1] in b" \t\r\n":
-            pos += 1
-    m = _TAG.match(data, pos)
-    return m.group(2).decode("ascii") if m else None
 
 
 _INVALID_VALUE = re.compile(r"élément « ([^ »]+) » : (?:la valeur|'[^']*' n'est pas une valeur valide)")
@@ -104,11 +82,11 @@ def check_schema_status(tree: Any, xsd_name: str, graph: Graph, display: str, la
         if absent and any(absent.group(1).startswith(name + "_") for name in invalid):
             continue
         seen.add(line)
-        graph.problem("ENTREE-SCHEMA", f"non conforme au schéma {xsd_name} : {text}", display, line,
+        graph.problem("ENTREE-SCHEMA", f"non conforme au schéma {Path(xsd_name).name} : {text}", display, line,
                       severity="error", fix=fix)
         count += 1
     if len(errors) > MAX_SCHEMA_ERRORS:
-        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_SCHEMA_ERRORS} écarts au schéma {xsd_name} : "
+        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_SCHEMA_ERRORS} écarts au schéma {Path(xsd_name).name} : "
                       "seuls les premiers sont listés", display, None, severity="error", fix=fix)
         count += 1
     return count + check_values(tree, graph, display, fix), not errors

@@ -16,13 +16,12 @@ from typing import Any
 
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Graph
-from scolint.engine.registry import FormatInfo, Registries
+from scolint.engine.registry import Family, FormatInfo, Registries
 from scolint.plugins.edt import crypt as edt_crypt
 from scolint.plugins.edt import export as edt_export
-from scolint.plugins.edt import remontee as edt_sts
 from scolint.plugins.edt import link as link_edt
+from scolint.plugins.edt import remontee as edt_sts
 from scolint.plugins.edt.kinds import declare_kinds
-from scolint.plugins.common.xmlload import root_name
 
 SYSTEM = "EDT"
 #: root element -> format id
@@ -62,17 +61,20 @@ FORMATS = (
 )
 
 
+#: format id -> XSD file
+XSDS = {edt_sts.FORMAT: "edt_sts.xsd", edt_export.FORMAT: "export_emploi_du_temps.xsd",
+        edt_crypt.FORMAT: "conteneur_export_chiffre.xsd"}
+
+
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    for fmt, label, how in FORMATS:
-        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, how, kinds=KINDS.get(fmt, ()),
-                                               readable=fmt != PRONOTE_FORMAT))
-    declare_kinds(registries)
-
-
-@hookimpl
-def scolint_detect_format(path: Path, head: bytes) -> str | None:
-    return ROOTS.get(root_name(head) or "")
+    """The EDT family: remontée, timetable export (clear and encrypted), kinds, loader, link."""
+    roots = {fmt: root for root, fmt in ROOTS.items()}
+    registries.families.add("edt", Family(
+        "edt", SYSTEM, "EDT (Index Éducation)",
+        formats=tuple(FormatInfo(fmt, label, SYSTEM, how, kinds=KINDS.get(fmt, ()), root=roots.get(fmt),
+                                 xsd=XSDS.get(fmt), readable=fmt != PRONOTE_FORMAT) for fmt, label, how in FORMATS),
+        load=load, link=link, link_after=("siecle", "sts"), declare=declare_kinds, stamp=stamp))
 
 
 _STAMP = {
@@ -85,8 +87,7 @@ _STAMP = {
 }
 
 
-@hookimpl
-def scolint_export_stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+def stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
     """UAI and school year of an EDT file; the encrypted container also gives its DATEHEURE."""
     if format_id not in LOADERS:
         return None
@@ -108,8 +109,7 @@ def scolint_export_stamp(path: Path, format_id: str, head: bytes) -> dict[str, A
             "year": int(year.group(1)) if year else None, "rank": 0}
 
 
-@hookimpl
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
     if format_id not in LOADERS:
         return None
     display = str(options.get("display") or path)
@@ -128,7 +128,6 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
     return True
 
 
-@hookimpl
-def scolint_link(graph: Graph) -> None:
+def link(graph: Graph) -> None:
     """Join EDT's records with SIECLE's and STS-Web's (after their own links)."""
     link_edt.link(graph)

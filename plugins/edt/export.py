@@ -18,22 +18,16 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from scolint.engine.model import Entity, Export, Graph, Provenance
+from scolint.engine.model import Entity, Export, Graph
 from scolint.plugins.common.xmlload import attr, check_schema, iso_date, to_int
+from scolint.plugins.edt import people as edt_people
+from scolint.plugins.edt.reader import _EMPTY, NS, SOURCE, SYSTEM, _date, _Reader, q  # noqa: F401
 
-NS = "http://www.index-education.com/exportemploidutemps"
 FORMAT = "edt-export"
-SOURCE = "edt"
-SYSTEM = "EDT"
 DAYS = {1: "lundi", 2: "mardi", 3: "mercredi", 4: "jeudi", 5: "vendredi", 6: "samedi", 7: "dimanche"}
 #: Resource element -> (prefix in course ids, entity kind).
 RESOURCES = {"Professeur": ("P", "edt_teacher"), "Classe": ("C", "edt_class"), "Groupe": ("G", "edt_group"),
              "PartieDeClasse": ("K", "edt_class_part"), "Salle": ("S", "edt_room")}
-
-
-def q(tag: str) -> str:
-    """Qualified name of ``tag`` in the export's namespace."""
-    return f"{{{NS}}}{tag}"
 
 
 def decode_weeks(mask: str | int | None) -> list[int] | None:
@@ -77,59 +71,6 @@ def _idpn(el: Any) -> str | None:
     return attr(el, "IDPN") or attr(el, "IdPN")
 
 
-class _Reader:
-    def __init__(self, root: Any, graph: Graph, display: str) -> None:
-        self.root, self.graph, self.display = root, graph, display
-        year = root.find(q("AnneeScolaire"))
-        self.first_monday = _date(attr(year, "DatePremierJourSemaine1"))
-        self.year_end = _date(attr(year, "DateFin"))
-        self.year_start = _date(attr(year, "DateDebut"))
-        self.byid: dict[tuple[str, str], Entity] = {}
-        self.has_students = root.find(q("Eleves")) is not None
-
-    def prov(self, el: Any) -> Provenance:
-        return Provenance(self.display, el.sourceline, SYSTEM)
-
-    def add(self, kind: str, ident: str, el: Any, shown: str, **fields: Any) -> Entity:
-        """Add an entity of this file (a ``label`` field is stored apart from the shown label)."""
-        label_field = fields.pop("label", None)
-        ent = self.graph.add(kind, ident, source=SOURCE, prov=self.prov(el), label=shown, **fields)
-        if kind == "edt_subject":
-            ent.data["label"] = label_field
-        self.byid[(kind, ident)] = ent
-        return ent
-
-    def ref(self, kind: str, ident: str | None, el: Any) -> Entity | None:
-        """The entity ``kind``/``ident`` of this file (created bare when the file lacks it)."""
-        if not ident:
-            return None
-        ent = self.byid.get((kind, ident))
-        if ent is None:
-            fields = _EMPTY[kind]()
-            if "students" in fields and self.has_students:
-                fields["students"] = []
-            ent = self.add(kind, ident, el, ident, **fields)
-        return ent
-
-
-@lru_cache(maxsize=4096)
-def _date(value: str | None) -> dt.date | None:
-    iso = iso_date(value)
-    return dt.date.fromisoformat(iso) if iso else None
-
-
-_EMPTY = {
-    "edt_subject": lambda: {"code": None, "label": None, "subject": None},
-    "edt_teacher": lambda: {"last_name": None, "first_name": None, "birth_date": None, "postal_code": None,
-                            "sts_id": None, "idpn": None, "idcas": None, "courses": [], "services": [],
-                            "teacher": None, "link": None},
-    "edt_room": lambda: {"name": None},
-    "edt_class": lambda: {"name": None, "parts": [], "students": None, "groups": [], "courses": [], "services": [],
-                          "division": None},
-    "edt_class_part": lambda: {"edt_class": None, "students": None, "groups": []},
-    "edt_group": lambda: {"name": None, "classes": [], "whole_classes": [], "class_names": [], "parts": [], "students": None,
-                          "courses": [], "services": [], "group": None},
-}
 
 
 def load_export(tree: Any, graph: Graph, display: str, kinds: frozenset[str] | set[str] | None = None) -> None:
@@ -164,7 +105,6 @@ def load_export(tree: Any, graph: Graph, display: str, kinds: frozenset[str] | s
             r.add("edt_teacher", attr(el, "Ident") or "", el, label or "?", **fields)
     _structures(r)
     if r.has_students:
-        from scolint.plugins.edt import people as edt_people# (it reads this module's names)
         if edt_people.people_needed(r, kinds):
             edt_people.read_students(r)
         else:

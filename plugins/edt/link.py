@@ -1,5 +1,5 @@
 """Joins between EDT's records and SIECLE's / STS-Web's (called by the EDT plugin's
-``scolint_link``, after the SIECLE and STS links).
+``link``, declared after the SIECLE and STS links).
 
 - EDT students -> SIECLE students: ``IDSconet`` = ELEVE_ID, then ``NumeroNational`` = INE,
   then folded last name + first name + birth date; each step is tried when the previous

@@ -13,8 +13,8 @@ from functools import lru_cache, partial
 from typing import Any
 
 from scolint.engine.model import Entity, Provenance
-from scolint.plugins.edt.export import NS, SOURCE, SYSTEM, _date, _Reader, q
 from scolint.plugins.common.xmlload import attr, iso_date
+from scolint.plugins.edt.reader import NS, SOURCE, SYSTEM, _date, _Reader, q
 
 
 def is_current(r: _Reader, exit_date: str | None) -> bool:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from scolint.engine.model import Entity, Export, Graph, Provenance
-from scolint.plugins.edt.export import DAYS
 from scolint.plugins.common.xmlload import attr, check_schema, iso_date, to_float, to_int, val
 from scolint.plugins.common.xmlload import fields as child_texts
+from scolint.plugins.edt.export import DAYS
 
 FORMAT = "edt-sts"
 SOURCE = "edt_sts"

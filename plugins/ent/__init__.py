@@ -7,7 +7,7 @@ enter the graph. The publipostage command re-reads the file itself.
 
 This plugin also detects the PRONOTE CSV exports (their profiles are in the same folder)
 and, through the format ``csv-profil``, any CSV whose layout only a user profile
-(``--profile``) knows. Links (:func:`scolint_link`, run last) tie each account to its
+(``--profile``) knows. Links (:func:`link`, declared after the PRONOTE and AAF links) tie each account to its
 SIECLE/STS person (:mod:`scolint.plugins.common.people`) and to its PRONOTE identifier.
 """
 
@@ -20,7 +20,7 @@ from typing import Any, Collection
 from scolint.engine import hookimpl
 from scolint.engine.errors import InputError
 from scolint.engine.model import Export, Graph, Provenance
-from scolint.engine.registry import FormatInfo, Registries
+from scolint.engine.registry import Family, FormatInfo, Registries
 from scolint.plugins.common import csvread
 
 SYSTEM = "ENT"
@@ -29,8 +29,6 @@ FORMAT = "ent-identifiants"
 KIND = "ent_account"
 GENERIC = "csv-profil"
 PROFILES = ("eleve", "responsable", "enseignant", "personnel")
-#: Most row problems reported for one CSV file (the rest are summed up).
-MAX_PROBLEMS = 20
 _NAME_UAI = re.compile(r"ENT-Identifiants-(?:EMP-)?([0-9]{7})\.?([A-Za-z])", re.I)
 
 HOW_TO_GET = ("Dans l'ENT : Annuaire > Administration > Fichiers des identifiants ; téléchargez le dernier "
@@ -41,14 +39,18 @@ HOW_TO_GET = ("Dans l'ENT : Annuaire > Administration > Fichiers des identifiant
 
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    registries.formats.add(FORMAT, FormatInfo(FORMAT, "ENT – fichier des identifiants (ENT-Identifiants)",
-                                              SYSTEM, HOW_TO_GET, kinds=(KIND,)))
-    registries.formats.add(GENERIC, FormatInfo(
-        GENERIC, "CSV à disposition déclarée par un profil (--profile)", SYSTEM,
-        "Donnez le profil de colonnes du fichier avec --profile FICHIER.yaml (voir docs/profils-csv.md).",
-        kinds=(KIND, "pronote_identifier", "pronote_guardian")))  # a profile of any CSV family
+    """The ENT family: the identifier file, CSV detection by layout profile, loader, link."""
     from scolint.plugins.ent.kinds import declare_ent
-    declare_ent(registries)
+    registries.families.add("ent", Family(
+        "ent", SYSTEM, "ENT (annuaire et comptes)",
+        formats=(
+            FormatInfo(FORMAT, "ENT – fichier des identifiants (ENT-Identifiants)", SYSTEM, HOW_TO_GET, kinds=(KIND,)),
+            FormatInfo(GENERIC, "CSV à disposition déclarée par un profil (--profile)", SYSTEM,
+                       "Donnez le profil de colonnes du fichier avec --profile FICHIER.yaml (voir docs/profils-csv.md).",
+                       kinds=(KIND, "pronote_identifier", "pronote_guardian")),  # a profile of any CSV family
+        ),
+        load=load, detect=detect, detect_last=True, link=link, link_after=("pronote", "aaf"),
+        declare=declare_ent))
 
 
 def looks_like_csv(path: Path, head: bytes) -> bool:
@@ -60,8 +62,9 @@ def looks_like_csv(path: Path, head: bytes) -> bool:
     return first.count(";") >= 1 or first.count(",") >= 2
 
 
-@hookimpl(trylast=True)
-def scolint_detect_format(path: Path, head: bytes) -> str | None:
+def detect(path: Path, head: bytes) -> str | None:
+    """A CSV file whose header matches a shipped layout profile (any CSV family), else the
+    generic CSV format when it is named .csv/.txt."""
     if not looks_like_csv(path, head):
         return None
     try:
@@ -76,19 +79,6 @@ def scolint_detect_format(path: Path, head: bytes) -> str | None:
     return None
 
 
-def report_problems(graph: Graph, display: str, mapped: csvread.Mapped, prof: csvread.Profile) -> None:
-    """Row problems -> ``ENTREE-SCHEMA`` findings (file, line, column, in French)."""
-    fix = (f"Refaites l'export et donnez le fichier tel quel (sans l'ouvrir ni l'enregistrer dans un tableur). "
-           f"Si la disposition des colonnes a changé, adaptez le profil « {prof.id} » ou donnez le vôtre "
-           "avec --profile (docs/profils-csv.md).")
-    for line, column, msg in mapped.problems[:MAX_PROBLEMS]:
-        where = f"colonne « {column} » : " if column else ""
-        graph.problem("ENTREE-SCHEMA", f"{where}{msg} (profil {prof.id})", display, line, severity="error", fix=fix)
-    if len(mapped.problems) > MAX_PROBLEMS:
-        graph.problem("ENTREE-SCHEMA", f"plus de {MAX_PROBLEMS} lignes non conformes : seules les premières sont "
-                      "listées", display, None, severity="error", fix=fix)
-
-
 def uai_of(rows: list[csvread.Row], display: str) -> str | None:
     """The UAI: first RNE cell, else the one in the file name (``ENT-Identifiants-0310040.A.csv``)."""
     for row in rows:
@@ -99,8 +89,7 @@ def uai_of(rows: list[csvread.Row], display: str) -> str | None:
     return (m.group(1) + m.group(2)).upper() if m else None
 
 
-@hookimpl
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
     if format_id not in (FORMAT, GENERIC):
         return None
     display = str(options.get("display") or path)
@@ -114,12 +103,14 @@ def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, An
                           "avec --profile (docs/profils-csv.md) ; sinon retirez-le du dossier.")
         return True
     mapped = csvread.map_rows(prof, table)
-    report_problems(graph, display, mapped, prof)
+    csvread.report_problems(graph, display, mapped, prof)
     if prof.family == FORMAT:
         load_accounts(graph, display, prof, table, mapped, options.get("kinds"))
-    else:
-        from scolint.plugins import pronote
-        pronote.load_family(graph, display, prof, table, mapped, options.get("kinds"))
+    else:  # a profile of another CSV family: read by the family that declares that format
+        load_as = options.get("load_as")
+        if load_as is None or not load_as(prof.family):
+            graph.problem("ENTREE-INCONNU", f"aucun chargeur pour le format « {prof.family} » (profil {prof.id})",
+                          display, None, severity="warning")
     return True
 
 
@@ -169,8 +160,7 @@ def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvr
         })
 
 
-@hookimpl(trylast=True)
-def scolint_link(graph: Graph) -> None:
-    """After SIECLE, STS, EDT, PRONOTE and AAF links: accounts to people and identifiers."""
+def link(graph: Graph) -> None:
+    """After the PRONOTE and AAF links: accounts to people and identifiers."""
     from scolint.plugins.common import people as ent_link
     ent_link.link_accounts(graph)

@@ -27,7 +27,7 @@ SUBJECTS: dict[str, tuple[str, str, str, str, str, str]] = {
     "030602": ("ESP2", "ESPAGNOL LV2", "ESPAGNOL LV2", "Espagnol LV2", "L0426", "ESPAGNOL"),
     "030102": ("ALL2", "ALLEMAND LV2", "ALLEMAND LV2", "Allemand LV2", "L0421", "ALLEMAND"),
     "062300": ("PH-CH", "PHYSIQUE-CHIMIE", "PHYSIQUE-CHIMIE", "Physique-chimie", "L1500", "PHY.CHIMIE"),
-    "062900": ("SVT", "SCIENCES VIE & TERRE", "SCIENCES DE LA VIE ET DE LA TERRE", "Sciences de la vie et de la terre", "L1600", "SC.VIE TER"),
+    "062900": ("SVT", "SCIENCES VIE & TERRE", "SCIENCES DE LA VIE ET DE LA TERRE", "Sciences de la vie et de la terre", "L1600", "SC.VIE TER"),  # noqa: E501
     "070200": ("TECHN", "TECHNOLOGIE", "TECHNOLOGIE", "Technologie", "L1400", "TECHNOLOGI"),
     "090100": ("A-PLA", "ARTS PLASTIQUES", "ARTS PLASTIQUES", "Arts plastiques", "L1800", "ARTS PLAST"),
     "083100": ("ED-MU", "EDUCATION MUSICALE", "EDUCATION MUSICALE", "Éducation musicale", "L1700", "EDU MUSIC."),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -18,12 +17,12 @@ from typing import Any
 from scolint.engine import hookimpl
 from scolint.engine.errors import UsageError
 from scolint.engine.model import Graph
-from scolint.engine.registry import FormatInfo, Registries
+from scolint.engine.registry import Family, FormatInfo, Registries
 
 # The generator itself (plugins/gen/build.py, generate.py...) is imported by the commands
 # that run it: registering this plugin must not cost every ``scolint check`` its import.
 #: Same values as ``build.MAX_STUDENTS`` and ``generate.TRUTH_FILE`` (checked by
-#: tests/test_perf_startup.py), needed to declare the options without importing them.
+#: tests/plugins/gen/test_generator.py), needed to declare the options without importing them.
 MAX_STUDENTS = 2000
 TRUTH_FILE = "verite-terrain.json"
 MIN_STUDENTS = 40
@@ -34,21 +33,22 @@ TRUTH_FORMAT = "scolint-verite-terrain"
 
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    registries.formats.add(TRUTH_FORMAT, FormatInfo(
-        TRUTH_FORMAT, "Vérité terrain du générateur scolint (ignorée par l'audit)", "scolint",
-        "Écrite par « scolint generate » à côté des exports générés."))
+    """The generator's ground-truth file: recognised, so that an audit ignores it quietly."""
+    registries.families.add("generateur", Family(
+        "generateur", "scolint", "Générateur scolint",
+        formats=(FormatInfo(TRUTH_FORMAT, "Vérité terrain du générateur scolint (ignorée par l'audit)", "scolint",
+                            "Écrite par « scolint generate » à côté des exports générés."),),
+        load=_ignore, detect=detect))
 
 
-@hookimpl
-def scolint_detect_format(path: Path, head: bytes) -> str | None:
+def detect(path: Path, head: bytes) -> str | None:
     if path.suffix.lower() == ".json" and b'"generateur": "scolint generate"' in head[:200]:
         return TRUTH_FORMAT
     return None
 
 
-@hookimpl
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
-    return True if format_id == TRUTH_FORMAT else None
+def _ignore(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> None:
+    """Nothing to read: the file describes the generated anomalies for the tests."""
 
 
 def _students(value: str) -> int:

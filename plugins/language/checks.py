@@ -181,18 +181,204 @@ def compile_compare_sets(rule: Rule, env: Any) -> Any:
     return runner
 
 
-_EXPR = {"type": "string"}
+#: Each check kind, declared beside its code with named fields: the JSON Schema of its
+#: options (schemas/rule.schema.json is generated from these declarations, see
+#: ``scolint rules schema``), which options are expressions, the variables it gives to the
+#: rule's message.
+CHECK_KINDS = (
+    CheckKind(
+        id="assert", doc=compile_assert.__doc__ or "", compile=compile_assert,
+        options_schema={
+            "type": "string",
+            "description": (
+                "Contrôle « assert » : expression Jinja2 qui doit être vraie ; sinon, une anomalie est "
+                "signalée pour l'entité."),
+            "examples": [
+                "student.legal_guardians | length > 0"
+            ]
+        },
+    ),
+    CheckKind(
+        id="unique", doc=compile_unique.__doc__ or "", compile=compile_unique,
+        options_schema={
+            "type": "object",
+            "description": "Contrôle « unique » : signale les entités qui partagent la même clé (doublons).",
+            "required": [
+                "key"
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "key": {
+                    "type": "string",
+                    "description": (
+                        "Expression Jinja2 calculant la clé ; une clé vide n'est jamais un doublon."),
+                    "examples": [
+                        "(guardian.last_name | fold, guardian.first_name | fold)"
+                    ]
+                },
+                "shared": {
+                    "type": "string",
+                    "description": (
+                        "Expression facultative donnant une liste d'éléments de la fiche (identifiant d'adresse, "
+                        "courriel, téléphone, enfant…) : des fiches de même clé ne sont des doublons que si elles "
+                        "partagent l'un de ces éléments ; « shared » les liste dans le message."),
+                    "examples": [
+                        "(guardian.address_id | prefixed('ADRESSE_ID ')) + (guardian.students | ids)"
+                    ]
+                },
+                "distinct": {
+                    "type": "string",
+                    "description": (
+                        "Expression facultative : ne signaler que si cette valeur diffère dans le groupe (ex. "
+                        "l'orthographe exacte)."),
+                    "examples": [
+                        "(guardian.last_name, guardian.first_name)"
+                    ]
+                }
+            },
+            "examples": [
+                {
+                    "key": "(guardian.last_name | fold, guardian.first_name | fold)",
+                    "distinct": "(guardian.last_name, guardian.first_name)"
+                }
+            ]
+        },
+        expressions=("key", "distinct", "shared"), message_variables=("duplicates", "group", "key", "shared"),
+    ),
+    CheckKind(
+        id="reference", doc=compile_reference.__doc__ or "", compile=compile_reference,
+        options_schema={
+            "type": "object",
+            "description": (
+                "Contrôle « reference » : la valeur calculée pour l'entité doit exister chez une entité "
+                "d'un autre type (autre source)."),
+            "required": [
+                "value",
+                "target"
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "value": {
+                    "type": "string",
+                    "description": "Expression Jinja2 : la valeur (ou la liste de valeurs) à retrouver.",
+                    "examples": [
+                        "teacher.sts_id"
+                    ]
+                },
+                "target": {
+                    "type": "string",
+                    "description": "Type d'entité où chercher.",
+                    "examples": [
+                        "teacher"
+                    ]
+                },
+                "target_key": {
+                    "type": "string",
+                    "description": "Champ de la cible à comparer (par défaut : id).",
+                    "examples": [
+                        "id"
+                    ]
+                },
+                "target_source": {
+                    "type": "string",
+                    "description": (
+                        "Source des entités cibles (siecle, sts, edt…) ; par défaut : toutes les sources."),
+                    "examples": [
+                        "sts"
+                    ]
+                }
+            },
+            "examples": [
+                {
+                    "value": "edt_teacher.sts_id",
+                    "target": "teacher",
+                    "target_key": "id"
+                }
+            ]
+        },
+        expressions=("value",), message_variables=("missing",),
+    ),
+    CheckKind(
+        id="compare_sets", doc=compile_compare_sets.__doc__ or "", compile=compile_compare_sets,
+        options_schema={
+            "type": "object",
+            "description": (
+                "Contrôle « compare_sets » : compare deux ensembles calculés pour l'entité et signale ce "
+                "qui manque de chaque côté."),
+            "required": [
+                "left",
+                "right"
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "left": {
+                    "type": "string",
+                    "description": "Expression Jinja2 : le premier ensemble (liste).",
+                    "examples": [
+                        "teacher.services | map(attribute='structure_code') | list"
+                    ]
+                },
+                "right": {
+                    "type": "string",
+                    "description": "Expression Jinja2 : le second ensemble (liste).",
+                    "examples": [
+                        "teacher.edt_structures"
+                    ]
+                },
+                "left_label": {
+                    "type": "string",
+                    "description": "Nom du premier ensemble dans le message (ex. « EDT »).",
+                    "examples": [
+                        "STS"
+                    ]
+                },
+                "right_label": {
+                    "type": "string",
+                    "description": "Nom du second ensemble dans le message (ex. « STS »).",
+                    "examples": [
+                        "EDT"
+                    ]
+                },
+                "key": {
+                    "type": "string",
+                    "description": (
+                        "Expression Jinja2 de « item » (un élément de l'une ou l'autre liste) : la clé qui compare "
+                        "les éléments (ex. un code), les anomalies gardent les éléments eux-mêmes."),
+                    "examples": [
+                        "item.structure_code ~ ' ' ~ item.subject_code"
+                    ]
+                },
+                "mode": {
+                    "enum": [
+                        "equal",
+                        "subset",
+                        "superset"
+                    ],
+                    "description": (
+                        "equal (défaut) : anomalie si les ensembles diffèrent ; subset : seulement si la gauche a "
+                        "des éléments absents à droite ; superset : seulement si la droite a des éléments absents à"
+                        " gauche."),
+                    "examples": [
+                        "subset"
+                    ]
+                }
+            },
+            "examples": [
+                {
+                    "left": "teacher.services | map(attribute='structure_code') | list",
+                    "right": "teacher.edt_structures",
+                    "left_label": "STS",
+                    "right_label": "EDT"
+                }
+            ]
+        },
+        expressions=("left", "right", "key"),
+        message_variables=("only_left", "only_right", "left_label", "right_label"), option_variables=("item",),
+    ),
+)
 
 
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    checks = registries.checks
-    checks.add("assert", CheckKind("assert", compile_assert.__doc__ or "", _EXPR, compile_assert))
-    checks.add("unique", CheckKind("unique", compile_unique.__doc__ or "", {"type": "object"},
-                                   compile_unique, ("key", "distinct", "shared"),
-                                   ("duplicates", "group", "key", "shared")))
-    checks.add("reference", CheckKind("reference", compile_reference.__doc__ or "", {"type": "object"},
-                                      compile_reference, ("value",), ("missing",)))
-    checks.add("compare_sets", CheckKind("compare_sets", compile_compare_sets.__doc__ or "",
-                                         {"type": "object"}, compile_compare_sets, ("left", "right", "key"),
-                                         ("only_left", "only_right", "left_label", "right_label"), ("item",)))
+    for kind in CHECK_KINDS:
+        registries.checks.add(kind.id, kind)

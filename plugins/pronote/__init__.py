@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Collection
-from weakref import WeakKeyDictionary
 
 from scolint.engine import hookimpl
 from scolint.engine.model import Entity, Export, Graph, Provenance
-from scolint.engine.registry import FormatInfo, Registries
+from scolint.engine.registry import Family, FormatInfo, Registries
 from scolint.plugins.common import csvread
-from scolint.plugins.common.people import People
+from scolint.plugins.common.people import People, people_index
 
 SYSTEM = "PRONOTE"
 SOURCE = "pronote"
@@ -34,31 +33,38 @@ GUARDIANS = "pronote-responsables"
 _EDT_PROFILES = {"edt_teacher": "enseignant", "edt_student": "eleve", "edt_guardian": "responsable"}
 
 
+#: Where a school finds each file (formats.md §5; layouts not published: --profile).
+HOW_TO_GET = {
+    IDENTIFIERS: "Dans PRONOTE, exportez les identifiants des utilisateurs pour l'ENT (« Export manuel des "
+                 "identifiants PRONOTE » du tutoriel), ou fournissez l'export EDT/PRONOTE pour l'ENT "
+                 "(ExportEmploiDuTemps en clair), qui porte l'IDPN de chaque professeur, élève et responsable. "
+                 "La disposition du CSV n'étant pas publiée, décrivez-la au besoin avec --profile "
+                 "(docs/profils-csv.md).",
+    GUARDIANS: "Dans PRONOTE, onglet Ressources > Élèves > Dossier des élèves, sous-onglet Responsables : "
+               "exportez la liste des responsables avec la colonne « Est autorisé à accéder à l'Espace "
+               "Parents » (disposition non publiée : décrivez-la avec --profile, voir docs/profils-csv.md).",
+}
+
+
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    registries.formats.add(IDENTIFIERS, FormatInfo(
-        IDENTIFIERS, "PRONOTE – identifiants (IDPN) des utilisateurs", SYSTEM,
-        "Dans PRONOTE, exportez les identifiants des utilisateurs pour l'ENT (« Export manuel des identifiants "
-        "PRONOTE » du tutoriel), ou fournissez l'export EDT/PRONOTE pour l'ENT (ExportEmploiDuTemps en clair), "
-        "qui porte l'IDPN de chaque professeur, élève et responsable. La disposition du CSV n'étant pas publiée, "
-        "décrivez-la au besoin avec --profile (docs/profils-csv.md).", kinds=("pronote_identifier",)))
-    registries.formats.add(GUARDIANS, FormatInfo(
-        GUARDIANS, "PRONOTE – responsables (accès à l’Espace Parents)", SYSTEM,
-        "Dans PRONOTE, onglet Ressources > Élèves > Dossier des élèves, sous-onglet Responsables : exportez la "
-        "liste des responsables avec la colonne « Est autorisé à accéder à l'Espace Parents » (disposition non "
-        "publiée : décrivez-la avec --profile, voir docs/profils-csv.md).", kinds=("pronote_guardian",)))
-    from scolint.plugins.ent.kinds import declare_pronote
-    declare_pronote(registries)
+    """The PRONOTE family: identifiers and Espace Parents files (CSV), loader, link."""
+    from scolint.plugins.pronote.kinds import declare_pronote
+    registries.families.add("pronote", Family(
+        "pronote", SYSTEM, "PRONOTE",
+        formats=(FormatInfo(IDENTIFIERS, "PRONOTE – identifiants (IDPN) des utilisateurs", SYSTEM,
+                            HOW_TO_GET[IDENTIFIERS], kinds=("pronote_identifier",)),
+                 FormatInfo(GUARDIANS, "PRONOTE – responsables (accès à l’Espace Parents)", SYSTEM,
+                            HOW_TO_GET[GUARDIANS], kinds=("pronote_guardian",))),
+        load=load, link=link, link_after=("edt",), declare=declare_pronote))
 
 
-@hookimpl
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
     if format_id not in (IDENTIFIERS, GUARDIANS):
         return None
     display = str(options.get("display") or path)
-    from scolint.plugins.ent import report_problems
     prof, table, mapped = csvread.rows_of(path, format_id, options, display)
-    report_problems(graph, display, mapped, prof)
+    csvread.report_problems(graph, display, mapped, prof)
     load_family(graph, display, prof, table, mapped, options.get("kinds"))
     return True
 
@@ -146,22 +152,11 @@ def _from_edt(graph: Graph) -> None:
                 provides.append(IDENTIFIERS)
 
 
-#: Graphs whose identifiers are linked: (number of entities then, the People index built).
-_LINKED: WeakKeyDictionary[Graph, tuple[int, People]] = WeakKeyDictionary()
-
-
 def link_identifiers(graph: Graph) -> People:
-    """Merge EDT's IDPN, then tie identifiers and guardians' rows to SIECLE/STS people.
-
-    Done once per graph: the ENT link (which runs first, and must work when the PRONOTE
-    plugin is disabled) and this plugin's link both call it; the second call gets the same
-    index of people back, unless entities were added in between. Returns that index.
-    """
-    done = _LINKED.get(graph)
-    if done is not None and done[0] == len(graph):
-        return done[1]
+    """Merge EDT's IDPN, then tie identifiers and guardians' rows to SIECLE/STS people
+    (the shared index of people, built once per graph). Returns that index."""
     _from_edt(graph)
-    people = People(graph)
+    people = people_index(graph)
     for ident in graph.all("pronote_identifier", SOURCE):
         get = ident.data.get
         profile = get("profile")
@@ -184,10 +179,9 @@ def link_identifiers(graph: Graph) -> People:
         if student is not None:
             guardian, _c, _h = people.guardian(get("last_name"), get("first_name"), [student.id])
         row.data.update(student=student, guardian=guardian)
-    _LINKED[graph] = (len(graph), people)
     return people
 
 
-@hookimpl(trylast=True)
-def scolint_link(graph: Graph) -> None:
+def link(graph: Graph) -> None:
+    """EDT's IDPN merged, PRONOTE identifiers and guardians' rows tied to people."""
     link_identifiers(graph)

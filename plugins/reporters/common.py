@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from importlib import resources
 from typing import Any
 
 from scolint.engine import hookimpl
-from scolint.engine.findings import (NOT_EVALUATED, RULE_ERROR, SEVERITIES, SEVERITY_FR, STATUS_FR,
-                                     AuditResult, Finding)
+from scolint.engine.findings import NOT_EVALUATED, RULE_ERROR, SEVERITIES, SEVERITY_FR, STATUS_FR, AuditResult, Finding
 from scolint.engine.registry import Registries, Reporter
-from scolint.plugins.reporters import jsonout
 
 SEVERITY_TITLE = {"error": "Erreurs", "warning": "Avertissements", "info": "Informations"}
-FLOWS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF", "GENERAL")
 
 
 def grouped(findings: list[Finding]) -> "OrderedDict[str, OrderedDict[str, list[Finding]]]":
@@ -39,7 +37,7 @@ def by_rule(findings: list[Finding]) -> "OrderedDict[str, list[Finding]]":
 
 def by_flow(result: AuditResult) -> dict[str, dict[str, int]]:
     """``{flow: {severity: count}}`` of active findings."""
-    out: dict[str, dict[str, int]] = {flow: {s: 0 for s in SEVERITIES} for flow in FLOWS}
+    out: dict[str, dict[str, int]] = {flow: {s: 0 for s in SEVERITIES} for flow in result.flows}
     for f in result.active():
         out.setdefault(f.flow or "GENERAL", {s: 0 for s in SEVERITIES})[f.severity] += 1
     return out
@@ -151,7 +149,7 @@ def result_dict(result: AuditResult) -> dict[str, Any]:
 
 
 def render_json(result: AuditResult, options: dict[str, Any]) -> str:
-    return jsonout.dumps(result_dict(result)) + "\n"  # json.dumps(..., ensure_ascii=False, indent=2)
+    return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
 
 
 def template_env() -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 from scolint.engine import hookimpl
 from scolint.engine.findings import SEVERITIES, AuditResult, Finding
 from scolint.engine.registry import Registries, Reporter
-from scolint.plugins.reporters.common import FLOWS, by_rule, report_context, template_env
+from scolint.plugins.reporters.common import by_rule, report_context, template_env
 
 #: Colours of the severities (text on white, and a light background).
 COLOURS = {"error": ("#b42318", "#fde8e7"), "warning": ("#9a5b00", "#fff4dc"), "info": ("#1f5fa8", "#e6f0fb")}
@@ -62,12 +62,12 @@ def breakable(text: Any) -> str:
     return re.sub(r"([/_.!,])(?=\S)", "\\1\u200b", str(text if text is not None else ""))
 
 
-def flow_rows(by_flow: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
-    """The flow steps to show: the six systems always, the file problems when any."""
+def flow_rows(by_flow: dict[str, dict[str, int]], systems: list[str]) -> list[dict[str, Any]]:
+    """The flow steps to show: every system always, the file problems when any."""
     rows = []
     for flow, counts in by_flow.items():
         total = sum(counts.values())
-        if flow not in FLOWS[:6] and not total:
+        if flow not in systems and not total:
             continue
         rows.append({"flow": flow, "label": FLOW_LABELS.get(flow, flow), "total": total, **counts})
     return rows
@@ -114,7 +114,7 @@ def html_context(result: AuditResult, options: dict[str, Any]) -> dict[str, Any]
     if "limit" not in opts:
         opts["limit"] = per_rule_limit([len(v) for v in by_rule(result.active()).values()])
     ctx = report_context(result, opts)
-    rows = flow_rows(ctx["by_flow"])
+    rows = flow_rows(ctx["by_flow"], [f for f in result.flows if f != "GENERAL"])
     exports = sorted(result.exports, key=lambda e: (e.system or "", e.meta.get("display", e.path)))
     ctx.update(
         rows=rows,

@@ -77,7 +77,7 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         "message": {"text": f.message or f.title},
         "partialFingerprints": {"scolint/v1": f.fingerprint},
         "properties": {"entity": {"kind": f.entity_kind, "id": f.entity_id, "source": f.entity_source,
-                                  "label": f.entity_label}, **({"classe": f.context["classe"]} if f.context.get("classe") else {})},
+                                  "label": f.entity_label}, **({"classe": f.context["classe"]} if f.context.get("classe") else {})},  # noqa: E501
     }
     if f.provenance:
         res["locations"] = [_location(p) for p in f.provenance]

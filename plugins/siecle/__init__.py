@@ -5,7 +5,7 @@ Files are detected by their root element (``BEE_ELEVES``, ``BEE_RESPONSABLES``,
 ``BEE_STRUCTURES``, ``BEE_NOMENCLATURES``), validated against ``schemas/xsd/bee_*.xsd``
 (errors become ``ENTREE-SCHEMA`` findings, the loader still reads what it can), and loaded
 into the entity kinds of docs/architecture.md. Links between SIECLE records (a pupil's
-division, groups and guardians) are set in :func:`scolint_link`, after every file is read,
+division, groups and guardians) are set in :func:`link`, after every file is read,
 so they hold whatever the order of the files and whichever of them is missing.
 
 Decisions (docs/formats-siecle-sts.md): a pupil has *left* when ``DATE_SORTIE`` is set and
@@ -23,9 +23,9 @@ from typing import Any
 
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Entity, Export, Graph, Provenance
-from scolint.engine.registry import FormatInfo, Registries
+from scolint.engine.registry import Family, FormatInfo, Registries
+from scolint.plugins.common.xmlload import attr, check_schema, fields, fr_date, sex_letter, to_int, val
 from scolint.plugins.siecle.kinds import declare_kinds
-from scolint.plugins.common.xmlload import attr, check_schema, fields, fr_date, root_name, sex_letter, to_int, val
 
 SYSTEM = "SIECLE"
 SOURCE = "siecle"
@@ -62,15 +62,12 @@ def _how_to_get(what: str) -> str:
 
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    for fmt, _xsd, label, what in ROOTS.values():
-        registries.formats.add(fmt, FormatInfo(fmt, label, SYSTEM, _how_to_get(what)))
-    declare_kinds(registries)
-
-
-@hookimpl
-def scolint_detect_format(path: Path, head: bytes) -> str | None:
-    root = root_name(head)
-    return ROOTS[root][0] if root in ROOTS else None
+    """The SIECLE family: its formats (found by their root element), kinds, loader, link."""
+    registries.families.add("siecle", Family(
+        "siecle", SYSTEM, "SIECLE (Base Élèves Établissement)",
+        formats=tuple(FormatInfo(fmt, label, SYSTEM, _how_to_get(what), root=root, xsd=xsd)
+                      for root, (fmt, xsd, label, what) in ROOTS.items()),
+        load=load, link=link, declare=declare_kinds, stamp=stamp))
 
 
 _STAMP = {name: re.compile(rb"<" + name.encode() + rb">\s*([^<]*?)\s*</") for name in
@@ -78,8 +75,7 @@ _STAMP = {name: re.compile(rb"<" + name.encode() + rb">\s*([^<]*?)\s*</") for na
 _FR_STAMP = re.compile(rb"([0-9]{2})/([0-9]{2})/([0-9]{4})(?:\s+([0-9]{2}:[0-9]{2}(?::[0-9]{2})?))?")
 
 
-@hookimpl
-def scolint_export_stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+def stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
     """UAJ, export day (DATE_EXPORT, else HORODATAGE) and time (HORODATAGE) of a SIECLE
     export, read in its PARAMETRES (at the top); rank 1 for a file with an ADRESSES section
     (« avec adresses »), 0 without."""
@@ -111,8 +107,7 @@ def _has_addresses(path: Path) -> bool:
     return False
 
 
-@hookimpl
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
     root_tag = FORMAT_ROOT.get(format_id)
     if root_tag is None:
         return None
@@ -356,8 +351,7 @@ def _load_nomenclature(root: Any, ctx: _Ctx) -> None:
 
 
 # -- links -----------------------------------------------------------------------------
-@hookimpl(tryfirst=True)
-def scolint_link(graph: Graph) -> None:
+def link(graph: Graph) -> None:
     """Join SIECLE records: pupils with their division, groups and guardians."""
     divisions = {d.id: d for d in graph.all("division", SOURCE)}
     groups = {g.id: g for g in graph.all("group", SOURCE)}

@@ -15,9 +15,8 @@ from typing import Any
 
 from scolint.engine import hookimpl, xmlsafe
 from scolint.engine.model import Export, Graph, Provenance
-from scolint.engine.registry import FormatInfo, Registries
-from scolint.plugins.common.xmlload import (attr, check_schema, fields, iso_date, root_name, sex_letter, to_float,
-                                     to_int, val)
+from scolint.engine.registry import Family, FormatInfo, Registries
+from scolint.plugins.common.xmlload import attr, check_schema, fields, iso_date, sex_letter, to_float, to_int, val
 
 FORMAT = "sts-emp"
 ROOT = "STS_EDT"
@@ -32,7 +31,15 @@ HOW_TO_GET = ("Dans STS-Web, faites l'export destiné au logiciel d'emploi du te
 
 @hookimpl
 def scolint_register(registries: Registries) -> None:
-    registries.formats.add(FORMAT, FormatInfo(FORMAT, LABEL, SYSTEM, HOW_TO_GET))
+    """The STS-Web family: the sts_emp export (root STS_EDT), its kinds, loader and link."""
+    registries.families.add("sts", Family(
+        "sts", SYSTEM, "STS-Web",
+        formats=(FormatInfo(FORMAT, LABEL, SYSTEM, HOW_TO_GET, root=ROOT, xsd="sts_edt.xsd"),),
+        load=load, link=link, link_after=("siecle",), declare=declare_kinds, stamp=stamp))
+
+
+def declare_kinds(registries: Registries) -> None:
+    """The entity kinds read from sts_emp."""
     ent = registries.entities
     ent.declare(
         "teacher", "Un personnel de STS-Web (INDIVIDU du fichier sts_emp), identifié par INDIVIDU@ID.", ("sts",),
@@ -69,17 +76,11 @@ def scolint_register(registries: Registries) -> None:
     ent.declare("mef", sources=("sts",))
 
 
-@hookimpl
-def scolint_detect_format(path: Path, head: bytes) -> str | None:
-    return FORMAT if root_name(head) == ROOT else None
-
-
 _STAMP_UAI = re.compile(rb"<UAJ\s[^>]*CODE\s*=\s*[\"']\s*([^\"'<]*?)\s*[\"']")
 _STAMP_YEAR = re.compile(rb"<ANNEE_SCOLAIRE\s[^>]*ANNEE\s*=\s*[\"']\s*([0-9]{4})")
 
 
-@hookimpl
-def scolint_export_stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+def stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
     """UAJ@CODE and ANNEE_SCOLAIRE@ANNEE of an sts_emp file: it carries no export date."""
     if format_id != FORMAT:
         return None
@@ -92,8 +93,7 @@ def _prov(display: str, el: Any) -> Provenance:
     return Provenance(display, el.sourceline, SYSTEM)
 
 
-@hookimpl
-def scolint_load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
+def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
     if format_id != FORMAT:
         return None
     display = str(options.get("display") or path)
@@ -209,8 +209,7 @@ def _load_structure(kind: str, el: Any, graph: Graph, display: str) -> None:
                 hours=hours if hours is not None else svc_hours)
 
 
-@hookimpl(tryfirst=True)
-def scolint_link(graph: Graph) -> None:
+def link(graph: Graph) -> None:
     """Join STS records: services with their teacher, structure and subject."""
     teachers = {t.id: t for t in graph.all("teacher", SOURCE)}
     structures = {(k, e.id): e for k in ("division", "group") for e in graph.all(k, SOURCE)}

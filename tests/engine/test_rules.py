@@ -68,4 +68,4 @@ def test_cli_bad_rule_exit_2_no_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "Traceback" not in err
-    assert f"TST-ABC-001.yml:3: SCHEMA: severity : « fatal » n'est pas une valeur permise" in err
+    assert "TST-ABC-001.yml:3: SCHEMA: severity : « fatal » n'est pas une valeur permise" in err

@@ -163,7 +163,7 @@ def test_defects_record_what_they_did(generated):
     assert nodiv.division is None and not nodiv.left
     assert not est.services_of(by_rule["STS-SERV-001"].id)
     dup = est.guardian(by_rule["SIE-RESP-002"].id)
-    twins = [g for g in est.guardians if names.name_key(g.last_name, g.first_name) == names.name_key(dup.last_name, dup.first_name)]
+    twins = [g for g in est.guardians if names.name_key(g.last_name, g.first_name) == names.name_key(dup.last_name, dup.first_name)]  # noqa: E501
     assert len(twins) == 2 and est.guardians.index(twins[0]) < est.guardians.index(twins[1]) and twins[0] is dup
     assert (twins[0].last_name, twins[0].first_name) != (twins[1].last_name, twins[1].first_name)
 
@@ -253,3 +253,10 @@ def test_generated_shapes_follow_the_real_samples(generated, samples):
         extra = _paths(out / mine) - _paths(samples / real) - DOCUMENTED_EXTRAS - sts_services
         assert not extra, f"{mine} : éléments absents de l'échantillon réel {real} : {sorted(extra)}"
     assert sts_services, "les services STS (formats.md §2 : SERVICE@CODE_MATIERE, ENSEIGNANTS/ENSEIGNANT@ID)"
+
+
+def test_the_commands_constants_are_the_generators() -> None:
+    """plugins/gen/commands.py repeats two constants so that registering it stays cheap."""
+    from scolint.plugins.gen import build, commands, generate
+    assert commands.MAX_STUDENTS == build.MAX_STUDENTS
+    assert commands.TRUTH_FILE == generate.TRUTH_FILE

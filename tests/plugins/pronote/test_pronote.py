@@ -3,8 +3,6 @@ merged with them, links to SIECLE/STS people, and the PRN rules on generated dat
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from scolint.engine.audit import Auditor

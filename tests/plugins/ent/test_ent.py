@@ -78,7 +78,7 @@ def test_kosmos_fields_links_and_codes(tmp_path):
 
 
 def test_row_errors_name_file_line_and_column_in_french(tmp_path):
-    bad = KOSMOS.replace("paul.durand", "paul durand").replace(f"0310040A;2002", "031004;2002")
+    bad = KOSMOS.replace("paul.durand", "paul durand").replace("0310040A;2002", "031004;2002")
     bad += "0310040A;4001;;Eleve;Tom\n"
     _write(tmp_path, "ENT-Identifiants-0310040A.csv", bad)
     graph = _load(tmp_path)
@@ -141,7 +141,7 @@ def test_sniffing():
 def test_builtin_profiles_are_valid_and_documented():
     profiles = csvread.builtin_profiles()
     assert {p.family for p in profiles} == {"ent-identifiants", "pronote-identifiants", "pronote-responsables"}
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "profils-csv.md").read_text("utf-8")
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "profils-csv.md").read_text("utf-8")
     for p in profiles:
         assert p.id in doc
         assert p.status in ("connu", "suppose")

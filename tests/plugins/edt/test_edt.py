@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from scolint.engine.audit import Auditor
 from scolint.engine.model import Graph, Provenance
 from scolint.plugins.edt.export import decode_weeks
+from scolint.plugins.edt.link import link_students
 from scolint.plugins.gen.edt import mask
 from scolint.plugins.gen.generate import generate
-from scolint.plugins.edt.link import link_students
 
 
 @pytest.fixture(scope="module")

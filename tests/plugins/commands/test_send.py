@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from test_batch import make_academy
 
 from scolint.engine.cli import main
 
-from test_batch import make_academy
-
-FIXTURES = Path(__file__).parent / "reports" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "reporters" / "fixtures"
 PASSWORD = "Mdp-SMTP-ne-doit-jamais-apparaitre-42"
 
 

@@ -96,7 +96,7 @@ def test_long_lists_collapse_to_the_attachment(result):
     assert len(big) >= 4
     html = render_html(result, {"limit": 1, "attachment": "la pièce jointe rapport-0000000X.json"})
     assert html.count("… et <strong>") == sum(1 for items in rules.values() if len(items) > 1)
-    assert f"… et <strong>{len(big) - 1}</strong> autre(s) : la liste complète est dans la pièce jointe rapport-0000000X.json" in html
+    assert f"… et <strong>{len(big) - 1}</strong> autre(s) : la liste complète est dans la pièce jointe rapport-0000000X.json" in html  # noqa: E501
     assert big[1].message.replace("'", "&#39;") not in html
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from scolint.engine.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 GOOD = """\
 id: ACA-EXP-001
