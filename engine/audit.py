@@ -7,7 +7,6 @@ input sets (the academy batch reuses one Auditor per worker).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 from collections import Counter
 from dataclasses import dataclass, field

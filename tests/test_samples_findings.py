@@ -169,8 +169,9 @@ def test_subject_only_course_said_once(samples, auditor):
 
 
 def test_report_does_not_ask_for_an_export_scolint_cannot_read(samples, auditor, tmp_path):
-    from scolint.engine.cli import main
     import json
+
+    from scolint.engine.cli import main
     src = samples / "edt/ExportEmploiDuTemps_enclair.xml"
     for fmt, ext in (("markdown", "md"), ("html", "html"), ("console", "txt"), ("json", "json")):
         out = tmp_path / f"r.{ext}"
