@@ -30,3 +30,18 @@ def samples() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip("../shared/samples/ absent : tests de conformité aux échantillons réels ignorés")
     return SAMPLES
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _history_data_folder(tmp_path_factory):
+    """``scolint batch`` records its audits in the data folder: never the user's home in
+    tests (a test that needs its own history gives --donnees or --historique)."""
+    import os
+    folder = tmp_path_factory.mktemp("donnees-scolint")
+    old = os.environ.get("SCOLINT_DONNEES")
+    os.environ["SCOLINT_DONNEES"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("SCOLINT_DONNEES", None)
+    else:
+        os.environ["SCOLINT_DONNEES"] = old

@@ -219,9 +219,17 @@ def cmd_send(args: argparse.Namespace) -> int:
     config = config_from_args(args, ["html", "markdown", "json"])
     config["formats"] = ["html", "markdown", "json", "console"]
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
-    outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
-    from .batch_summary import write_summary
-    write_summary(outcomes, Path(config["out"]), args.host)
+    history = config["history"].open() if config.get("history") else None  # migrated, key checked
+    try:
+        outcomes = run_batch(entries, config, jobs, Progress(len(entries)).step)
+        from .batch_summary import write_summary
+        write_summary(outcomes, Path(config["out"]), args.host)
+        if history is not None:
+            from scolint.plugins.history.dashboard import record_batch
+            record_batch(history, outcomes, Path(config["out"]))
+    finally:
+        if history is not None:
+            history.close()
     failed = 0
     smtp = None if args.dry_run else connect(settings)
     try:

@@ -77,6 +77,8 @@ def init_worker(config: dict[str, Any]) -> None:
     if config.get("secret"):
         from scolint.plugins.reporters.pseudonymise import Pseudonymiser
         Pseudonymiser(config["secret"])  # refuse a bad secret before the first audit
+    if config.get("history") is not None:
+        _WORKER["history"] = config["history"].open()  # read only here: the driver records
 
 
 def audit_entry(entry: Entry) -> Outcome:
@@ -108,6 +110,12 @@ def _audit_entry(entry: Entry) -> Outcome:
         out.error = f"les exports concernent l'UAI {result.uai}, pas {entry.key}"
         return out
     apply_exceptions(result, _WORKER.get("exceptions", {}).get((result.uai or entry.key).upper(), []))
+    changes = None
+    if _WORKER.get("history") is not None:
+        from scolint.plugins.history.changes import audit_changes
+        out.record, changes = audit_changes(_WORKER["history"], result, result.uai or entry.key)
+        if changes["depuis"]:
+            out.changes = {k: len(changes[k]) for k in ("nouvelles", "corrigées", "toujours")}
     if _WORKER.get("secret"):
         Pseudonymiser(_WORKER["secret"]).apply(result, graph)
     out.counts = result.counts()
@@ -119,7 +127,10 @@ def _audit_entry(entry: Entry) -> Outcome:
     for fmt in _WORKER["formats"]:
         rep = reporters[fmt]
         path = Path(_WORKER["out"]) / f"rapport-{entry.key}.{rep.extension}"
-        atomic_write(path, rep.render(result, dict(_WORKER.get("report_options", {}), **_attachment(entry.key))))
+        options = dict(_WORKER.get("report_options", {}), **_attachment(entry.key))
+        if changes is not None:
+            options["changes"] = changes
+        atomic_write(path, rep.render(result, options))
         out.reports[fmt] = str(path)
     return out
 
@@ -172,8 +183,12 @@ def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
 
     if jobs <= 1:
         init_worker(config)
-        for entry in entries:
-            done(audit_entry(entry))
+        try:
+            for entry in entries:
+                done(audit_entry(entry))
+        finally:
+            if _WORKER.get("history") is not None:
+                _WORKER.pop("history").close()
     else:
         import concurrent.futures as cf  # imported here: registering ``batch`` stays cheap
         import multiprocessing
@@ -194,6 +209,7 @@ def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
 def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
     """What every worker needs, from the command line and the project file."""
     from scolint.plugins.commands.project import project_from_args, settings_from_args
+    from scolint.plugins.history.settings import history_settings
     from scolint.plugins.reporters import pseudonymise
     settings = settings_from_args(args)
     project = project_from_args(args)
@@ -207,6 +223,7 @@ def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, 
             raise UsageError(f"format de rapport inconnu « {fmt} » (connus : {', '.join(k for k in known if k != 'console')})")
     return {"settings": settings, "exceptions": exceptions, "formats": formats, "out": str(Path(args.out).resolve()),
             "secret": pseudo.secret if pseudo else None, "fail_on": settings.fail_on or "error",
+            "history": history_settings(args, project),
             "disabled": list(getattr(args, "disable_plugins", []) or []),
             "entrypoints": os.environ.get("SCOLINT_DISABLE_PLUGIN_AUTOLOAD") is None}
 
@@ -216,15 +233,23 @@ def cmd_batch(args: argparse.Namespace) -> int:
     entries = find_entries(Path(args.dossier))
     config = config_from_args(args, split_multi(args.formats) or ["html"])
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
+    history = config["history"].open() if config.get("history") else None  # migrated, key checked
     bar = Progress(len(entries))
     print(f"Audit de {len(entries)} établissement(s) avec {jobs} processus…", file=sys.stderr)
-    outcomes = run_batch(entries, config, jobs, bar.step)
-    html, csv = write_summary(outcomes, Path(config["out"]), args.host)
-    errors = [o for o in outcomes if o.error]
-    for o in errors:
-        print(f"scolint : {o.key} en erreur : {o.error}", file=sys.stderr)
-    print(f"{len(outcomes) - len(errors)} rapport(s) écrit(s) dans {config['out']}, {len(errors)} établissement(s) "
-          f"en erreur ; synthèse : {html} et {csv}", file=sys.stderr)
+    try:
+        outcomes = run_batch(entries, config, jobs, bar.step)
+        html, csv = write_summary(outcomes, Path(config["out"]), args.host)
+        errors = [o for o in outcomes if o.error]
+        for o in errors:
+            print(f"scolint : {o.key} en erreur : {o.error}", file=sys.stderr)
+        print(f"{len(outcomes) - len(errors)} rapport(s) écrit(s) dans {config['out']}, {len(errors)} établissement(s) "
+              f"en erreur ; synthèse : {html} et {csv}", file=sys.stderr)
+        if history is not None:
+            from scolint.plugins.history.dashboard import record_batch
+            record_batch(history, outcomes, Path(config["out"]))
+    finally:
+        if history is not None:
+            history.close()
     if errors:
         return 2
     return max([o.exit_code for o in outcomes] + [0])
@@ -242,3 +267,5 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     add_rule_options(p)
     add_project_options(p, baseline=False)
     add_options(p)
+    from scolint.plugins.history.settings import add_history_options
+    add_history_options(p)

@@ -29,6 +29,11 @@ class Outcome:
     not_evaluated: int = 0
     reports: dict[str, str] = field(default_factory=dict)
     exit_code: int = 0
+    #: What the history keeps of this audit (plugins/history), recorded by the driver.
+    record: Any = None
+    #: ``{"nouvelles": n, "corrigées": n, "toujours": n}`` since the previous audit in the
+    #: history; ``None`` without history or for a first audit.
+    changes: dict[str, int] | None = None
 
 
 def headers(flows: list[str]) -> list[str]:

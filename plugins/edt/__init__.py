@@ -35,7 +35,8 @@ LOADERS = {
 }
 #: format id -> entity kinds its loader adds (``FormatInfo.kinds``: which link steps may run)
 KINDS = {
-    edt_sts.FORMAT: ("edt_room", "edt_teacher", "edt_class", "edt_group", "edt_service", "edt_course"),
+    edt_sts.FORMAT: ("edt_alternance", "edt_room", "edt_teacher", "edt_class", "edt_group", "edt_service",
+                     "edt_course"),
     edt_export.FORMAT: ("edt_subject", "edt_room", "edt_teacher", "edt_class", "edt_class_part", "edt_group",
                         "edt_student", "edt_guardian", "edt_course"),
     edt_crypt.FORMAT: ("edt_container",),

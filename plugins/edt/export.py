@@ -94,7 +94,8 @@ def load_export(tree: Any, graph: Graph, display: str, kinds: frozenset[str] | s
             r.add("edt_subject", attr(el, "Ident") or "", el, label or code or "?", code=code, label=label, subject=None)
     for el in root.iterfind(f"{q('Salles')}/{q('Salle')}"):
         if attr(el, "Ident"):
-            r.add("edt_room", attr(el, "Ident") or "", el, attr(el, "Nom") or "?", name=attr(el, "Nom"))
+            r.add("edt_room", attr(el, "Ident") or "", el, attr(el, "Nom") or "?", name=attr(el, "Nom"), declared=True,
+                  courses=[])
     for el in root.iterfind(f"{q('Professeurs')}/{q('Professeur')}"):
         if attr(el, "Ident"):
             fields = _EMPTY["edt_teacher"]()

@@ -111,13 +111,30 @@ def declare_kinds(registries: Registries) -> None:
         courses=("liste d'entités edt_course", "cours du groupe"),
         services=("liste d'entités edt_service", "services rattachés (EDT_STS)"),
         group=("entité group", "le groupe de SIECLE (à défaut STS) de même code, ou rien"),
+        nested=("booléen", "EDT_STS : groupe écrit dans STRUCTURE/DIVISIONS au lieu de STRUCTURE/GROUPES"),
     )
     ent.declare(
         "edt_subject", "Une matière d'EDT (Matiere d'ExportEmploiDuTemps).", ("edt",),
         code=("texte", "code EDT (souvent le code de gestion : FRANC, MATHS…)"), label=("texte", "libellé"),
         subject=("entité subject", "matière de la nomenclature STS (à défaut SIECLE) de même code de gestion"),
     )
-    ent.declare("edt_room", "Une salle d'EDT.", _BOTH, name=("texte", "nom ou code de la salle"))
+    ent.declare("edt_room", "Une salle d'EDT.", _BOTH, name=("texte", "nom ou code de la salle"),
+                declared=("booléen", "déclarée dans la liste des salles (SALLES_COURS d'EDT_STS, Salles "
+                          "d'ExportEmploiDuTemps), et pas seulement nommée par un cours"),
+                courses=("liste d'entités edt_course", "cours rattachés qui ont lieu dans cette salle (EDT_STS)"))
+    ent.declare(
+        "edt_alternance", "Une alternance du fichier de remontée EDT_STS (ALTERNANCE : les semaines d'un rythme de "
+        "cours, H pour hebdomadaire), identifiée par son CODE.", ("edt_sts",),
+        code=("texte", "code de l'alternance (ALTERNANCE@CODE)"),
+        weeks=("liste de textes", "premiers jours des semaines (DATE_DEBUT_SEMAINE, dates ISO AAAA-MM-JJ)"),
+        first_week=("texte", "la plus ancienne de ces dates, ou rien"),
+        last_week=("texte", "la plus récente de ces dates, ou rien"),
+        year=("nombre", "année scolaire du fichier (PARAMETRES/ANNEE_SCOLAIRE : 2018 pour 2018-2019)"),
+        year_start=("texte", "premier jour de l'année scolaire (1er septembre, date ISO), ou rien"),
+        year_end=("texte", "dernier jour de l'année scolaire (31 août suivant, date ISO), ou rien"),
+        first_week_start=("texte", "premier jour le plus tôt d'une semaine qui touche encore l'année scolaire "
+                          "(6 jours avant le 1er septembre, date ISO), ou rien"),
+    )
     ent.declare(
         "edt_service", "Un service du fichier de remontée EDT_STS : un enseignant × une classe ou un groupe × "
         "une matière × une modalité ; identifiant comme un service STS.", ("edt_sts",),

@@ -69,10 +69,10 @@ _EMPTY = {
     "edt_teacher": lambda: {"last_name": None, "first_name": None, "birth_date": None, "postal_code": None,
                             "sts_id": None, "idpn": None, "idcas": None, "courses": [], "services": [],
                             "teacher": None, "link": None},
-    "edt_room": lambda: {"name": None},
+    "edt_room": lambda: {"name": None, "declared": False, "courses": []},
     "edt_class": lambda: {"name": None, "parts": [], "students": None, "groups": [], "courses": [], "services": [],
                           "division": None},
     "edt_class_part": lambda: {"edt_class": None, "students": None, "groups": []},
     "edt_group": lambda: {"name": None, "classes": [], "whole_classes": [], "class_names": [], "parts": [], "students": None,
-                          "courses": [], "services": [], "group": None},
+                          "courses": [], "services": [], "group": None, "nested": False},
 }

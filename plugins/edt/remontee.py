@@ -1,8 +1,11 @@
 """Loader of EDT's remontée file to STS-Web (root ``EDT_STS``, formats.md §3).
 
 Validated against ``schemas/xsd/edt_sts.xsd``. Reads the alternances (weeks given as the
-first day of each week), the rooms, the individuals, the divisions and groups with their
-services, and the courses attached to each teacher of a service. Services get the id of
+first day of each week; an ``edt_alternance`` each, with the bounds of the school year of
+PARAMETRES/ANNEE_SCOLAIRE), the rooms (``declared`` when SALLES_COURS lists them, not when
+only a course's CODE_SALLE names them), the individuals, the divisions and groups with
+their services (a group found inside DIVISIONS is read and marked ``nested``), and the
+courses attached to each teacher of a service. Services get the id of
 an STS service (``<enseignant>:<structure>:<matière>:<modalité>``) so both files compare
 directly. A course of EDT_STS has no id of its own: it is ``<service id>:J<jour>-<HHMM>-
 <alternance>`` (``#2``… for an exact duplicate).
@@ -10,6 +13,7 @@ directly. A course of EDT_STS has no id of its own: it is ``<service id>:J<jour>
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from scolint.engine.model import Entity, Export, Graph, Provenance
@@ -53,11 +57,17 @@ class _Ctx:
                                  idpn=None, idcas=None, courses=[], services=[], teacher=None, link=None)
         return ent
 
-    def room(self, code: str | None, el: Any) -> Entity | None:
+    def room(self, code: str | None, el: Any, declared: bool = False) -> Entity | None:
+        """The room ``code``; ``declared``: read from SALLES_COURS (else named by a course only)."""
         if not code:
             return None
         ent = self.graph.get("edt_room", code, SOURCE)
-        return ent or self.graph.add("edt_room", code, source=SOURCE, prov=self.prov(el), label=code, name=code)
+        if ent is None:
+            ent = self.graph.add("edt_room", code, source=SOURCE, prov=self.prov(el), label=code, name=code,
+                                 declared=declared, courses=[])
+        elif declared:
+            ent.data["declared"] = True
+        return ent
 
 
 def load_edt_sts(tree: Any, graph: Graph, display: str) -> None:
@@ -70,12 +80,19 @@ def load_edt_sts(tree: Any, graph: Graph, display: str) -> None:
                             year=to_int(val(params, "ANNEE_SCOLAIRE")),
                             meta={"application": val(params, "APPLICATION_SOURCE")}))
     ctx = _Ctx(graph, display)
+    year = to_int(val(params, "ANNEE_SCOLAIRE"))
+    bounds = _school_year(year)
     for el in root.iterfind("DONNEES/ALTERNANCES/ALTERNANCE"):
         code = attr(el, "CODE")
         if code:
             ctx.weeks[code] = [d for d in (iso_date(val(w, ".")) for w in el.iterfind("SEMAINES/DATE_DEBUT_SEMAINE")) if d]
+            weeks = ctx.weeks[code]
+            graph.add("edt_alternance", code, source=SOURCE, prov=ctx.prov(el),
+                      label=f"alternance {code}" + (f" ({val(el, 'LIBELLE_COURT')})" if val(el, "LIBELLE_COURT") else ""),
+                      code=code, weeks=weeks, first_week=min(weeks, default=None), last_week=max(weeks, default=None),
+                      year=year, **bounds)
     for el in root.iterfind("DONNEES/SALLES_COURS/SALLE_COURS"):
-        ctx.room(attr(el, "CODE"), el)
+        ctx.room(attr(el, "CODE"), el, declared=True)
     for el in root.iterfind("DONNEES/INDIVIDUS/INDIVIDU"):
         if attr(el, "ID"):
             ctx.teacher(attr(el, "ID") or "", el)
@@ -83,15 +100,22 @@ def load_edt_sts(tree: Any, graph: Graph, display: str) -> None:
                        ("edt_group", "DONNEES/STRUCTURE/GROUPES/GROUPE")):
         for el in root.iterfind(path):
             _structure(ctx, kind, el)
-    for path in NESTED_GROUPS:
+    for path in NESTED_GROUPS:  # read as groups; rule EDT-REM-003 says where they are
         for el in root.iterfind(path):
-            graph.problem("ENTREE-SCHEMA", "groupe placé dans DIVISIONS au lieu de STRUCTURE/GROUPES : STSWEB risque "
-                          "de le refuser ; scolint le lit quand même", display, el.sourceline, severity="warning",
-                          fix="Refaites la remontée depuis EDT avec l'assistant, sans modifier le fichier.")
-            _structure(ctx, "edt_group", el)
+            _structure(ctx, "edt_group", el, nested=True)
 
 
-def _structure(ctx: _Ctx, kind: str, el: Any) -> None:
+def _school_year(year: int | None) -> dict[str, str | None]:
+    """Bounds of the school year ``year`` (1 September to 31 August) as ISO dates, and the
+    earliest week start still in it (a week starting up to 6 days before 1 September)."""
+    if year is None or not 1900 < year < 3000:
+        return {"year_start": None, "year_end": None, "first_week_start": None}
+    start = dt.date(year, 9, 1)
+    return {"year_start": start.isoformat(), "year_end": dt.date(year + 1, 8, 31).isoformat(),
+            "first_week_start": (start - dt.timedelta(days=6)).isoformat()}
+
+
+def _structure(ctx: _Ctx, kind: str, el: Any, nested: bool = False) -> None:
     code = attr(el, "CODE")
     if not code:
         return
@@ -100,7 +124,7 @@ def _structure(ctx: _Ctx, kind: str, el: Any) -> None:
         fields.update(parts=[], groups=[], division=None)
     else:
         names = [c for c in (attr(d, "CODE") for d in el.iterfind("DIVISIONS_APPARTENANCE/DIVISION_APPARTENANCE")) if c]
-        fields.update(classes=[], whole_classes=[], class_names=names, parts=[], group=None)
+        fields.update(classes=[], whole_classes=[], class_names=names, parts=[], group=None, nested=nested)
     structure = ctx.graph.add(kind, code, source=SOURCE, prov=ctx.prov(el), label=code, **fields)
     stype = "division" if kind == "edt_class" else "group"
     for svc in el.iterfind("SERVICES/SERVICE"):
@@ -149,3 +173,5 @@ def _course(ctx: _Ctx, el: Any, service: Entity, teacher: Entity, structure: Ent
     service.data["courses"].append(course)
     teacher.data["courses"].append(course)
     structure.data["courses"].append(course)
+    if room is not None:
+        room.data["courses"].append(course)

@@ -112,9 +112,10 @@ def write(est: Establishment, out_dir: Path, truth: GroundTruth) -> list[Path]:
 
 def _obsolete_record(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
     name = "aaf.fiche-obsolete"
+    codes = {d.code for d in est.divisions}
     t = est.pick(rng, est.teachers, lambda x: f"teacher:{x.sts_id}", name,
                  where=lambda x: x.function == "ENS" and bool(est.services_of(x.sts_id))
-                 and any(d.code not in {s.structure for s in est.services_of(x.sts_id)} for d in est.divisions))
+                 and len({s.structure for s in est.services_of(x.sts_id)} & codes) < len(codes))
     if t is None:
         return
     mine = {s.structure for s in est.services_of(t.sts_id)}
@@ -128,5 +129,5 @@ def _obsolete_record(est: Establishment, truth: GroundTruth, rng: random.Random)
 DEFECTS: tuple[Defect, ...] = (
     Defect("aaf.fiche-obsolete", ("X-STS-AAF-001",),
            "La fiche AAF d'un enseignant garde une classe de l'an passé (fiche AAF obsolète).",
-           _obsolete_record, per_size(400)),
+           _obsolete_record, per_size(400), changes=False),
 )

@@ -21,8 +21,8 @@ UAI_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 IDPN_CHARS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 DEFAULT_YEAR = 2024
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#: Largest size accepted (26 divisions of 28 a level).
-MAX_STUDENTS = 2000
+#: Largest size accepted (a cité scolaire; beyond 26 divisions a level, codes are numbers).
+MAX_STUDENTS = 5000
 
 
 def uai_for(number: int) -> str:
@@ -58,13 +58,18 @@ def build_establishment(students: int, seed: int, year: int = DEFAULT_YEAR) -> E
         export_date=export, export_time=f"{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
         mefs=catalog.make_mefs(), subjects=catalog.make_subjects(),
     )
-    _structures(est, rng, students)
-    _students(est, rng, students)
-    _groups(est, rng)
-    _families(est, random.Random(f"{seed}:familles"))
-    make_teachers(est, random.Random(f"{seed}:enseignants"))
-    make_timetable(est, random.Random(f"{seed}:edt"))
-    _accounts(est, random.Random(f"{seed}:comptes"))
+    steps: tuple[Callable[[], None], ...] = (
+        lambda: _structures(est, rng, students),
+        lambda: _students(est, rng, students),
+        lambda: _groups(est, rng),
+        lambda: _families(est, random.Random(f"{seed}:familles")),
+        lambda: make_teachers(est, random.Random(f"{seed}:enseignants")),
+        lambda: make_timetable(est, random.Random(f"{seed}:edt")),
+        lambda: _accounts(est, random.Random(f"{seed}:comptes")),
+    )
+    for step in steps:  # each step adds records: the look-up indexes are rebuilt after it
+        step()
+        est.changed()
     return est
 
 
@@ -77,8 +82,8 @@ def _structures(est: Establishment, rng: random.Random, total: int) -> None:
         ndiv = max(1, math.ceil(count / 28))
         mef = catalog.MEFS[level][0]
         for i in range(ndiv):
-            code = style.format(n=level, L=LETTERS[i], i=i + 1)
-            label = f"{level}EME {LETTERS[i]}"
+            code = (style if ndiv <= len(LETTERS) else "{n}{i:02d}").format(n=level, L=LETTERS[i % 26], i=i + 1)
+            label = f"{level}EME {LETTERS[i] if ndiv <= len(LETTERS) else f'{i + 1:02d}'}"
             est.divisions.append(Division(code, label, mef, level))
 
 
@@ -91,10 +96,10 @@ def _students(est: Establishment, rng: random.Random, total: int) -> None:
 
     def new_student(level: int, division: str | None) -> Student:
         eid = str(ids.take(lambda: base_id + rng.randint(0, 60000)))
-        elenoet = str(noet.take(lambda: base_noet + rng.randint(0, 9000)))
+        elenoet = str(noet.take(lambda: base_noet + rng.randint(0, max(9000, 3 * total))))
         code_ine = str(ine.take(lambda: f"{rng.randint(0, 999999999):09d}{rng.choice(letters)}{rng.choice(letters)}"))
         repeating = rng.random() < 0.05
-        born = est.year - 5 - level - (1 if repeating else 0)
+        born = est.year - catalog.AGE[level] - (1 if repeating else 0)
         birth = dt.date(born, 1, 1) + dt.timedelta(days=rng.randint(0, 364))
         since = est.year - (6 - level) - int(repeating) if rng.random() < 0.9 else est.year
         entry = dt.date(since, 9, 2) if since < est.year or rng.random() < 0.9 else \
@@ -197,6 +202,7 @@ def _families(est: Establishment, rng: random.Random) -> None:
         return g
 
     pending = list(est.students)
+    families = 0
     while pending:
         first_child = pending.pop(0)
         family = [first_child]
@@ -208,7 +214,8 @@ def _families(est: Establishment, rng: random.Random) -> None:
                     break
                 pending.remove(sibling)
                 family.append(sibling)
-        fam_id = len({s.family for s in est.students if s.family}) + 1
+        families += 1
+        fam_id = families
         family_name = names.last_name(rng)
         for child in family:
             child.family = fam_id
@@ -269,9 +276,13 @@ def _accounts(est: Establishment, rng: random.Random) -> None:
 
 def new_accounts(est: Establishment, rng: random.Random, first: str, last: str) -> Accounts:
     """Accounts for a person added after the build (by a defect), unique like the others."""
-    people = [*est.students, *est.guardians, *est.teachers]
-    taken = {field: {getattr(p.accounts, field) for p in people}
-             for field in ("idpn", "ent_login", "ent_uid", "jointure")}
+    def build() -> dict[str, set[str]]:
+        people = [*est.students, *est.guardians, *est.teachers]
+        return {field: {getattr(p.accounts, field) for p in people} for field in ("idpn", "ent_login", "ent_uid", "jointure")}
+
+    # Kept between calls (until the establishment changes) and completed with each new
+    # account, so that accounts not yet given to anyone in the lists stay unique too.
+    taken: dict[str, set[str]] = est.memo("accounts", build)
 
     def fresh(field: str, draw: Callable[[], str]) -> str:
         value = draw()
@@ -285,7 +296,10 @@ def new_accounts(est: Establishment, rng: random.Random, first: str, last: str) 
     while login in taken["ent_login"]:
         n += 1
         login = f"{base}{n}"
-    return Accounts(fresh("idpn", lambda: "".join(rng.choice(IDPN_CHARS) for _ in range(16))), login,
-                    fresh("ent_uid", lambda: f"{rng.randint(1000000, 9999999)}"),
-                    "".join(rng.choice(IDPN_CHARS.lower()) for _ in range(8)),
-                    fresh("jointure", lambda: f"{rng.randint(1000000, 9999999)}"))
+    acc = Accounts(fresh("idpn", lambda: "".join(rng.choice(IDPN_CHARS) for _ in range(16))), login,
+                   fresh("ent_uid", lambda: f"{rng.randint(1000000, 9999999)}"),
+                   "".join(rng.choice(IDPN_CHARS.lower()) for _ in range(8)),
+                   fresh("jointure", lambda: f"{rng.randint(1000000, 9999999)}"))
+    for field in taken:
+        taken[field].add(getattr(acc, field))
+    return acc

@@ -18,6 +18,11 @@ MEFS: dict[int, tuple[str, str, str, str, str, str]] = {
     3: ("10310019110", "3EME", "3EME", "3ème", "21160010019", "2116"),
 }
 
+#: level -> age reached during the calendar year of the rentrée by a pupil who never
+#: repeated (a 6e pupil of rentrée 2024 was born in 2013: 11 in 2024). Repeaters are one
+#: year older (6e 11-12, 3e 14-15; a lycée 2nde would be 15-16).
+AGE: dict[int, int] = {6: 11, 5: 12, 4: 13, 3: 14}
+
 #: code -> (gestion, libellé court, libellé long, édition, discipline STS, libellé discipline)
 SUBJECTS: dict[str, tuple[str, str, str, str, str, str]] = {
     "020700": ("FRANC", "FRANCAIS", "FRANCAIS", "Français", "L0202", "LET MODERN"),

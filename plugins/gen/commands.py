@@ -19,11 +19,14 @@ from scolint.engine.errors import UsageError
 from scolint.engine.model import Graph
 from scolint.engine.registry import Family, FormatInfo, Registries
 
+from .shapes import DEFAULT as DEFAULT_SHAPE  # a few dataclasses: cheap to import
+from .shapes import SHAPES
+
 # The generator itself (plugins/gen/build.py, generate.py...) is imported by the commands
 # that run it: registering this plugin must not cost every ``scolint check`` its import.
 #: Same values as ``build.MAX_STUDENTS`` and ``generate.TRUTH_FILE`` (checked by
 #: tests/plugins/gen/test_generator.py), needed to declare the options without importing them.
-MAX_STUDENTS = 2000
+MAX_STUDENTS = 5000
 TRUTH_FILE = "verite-terrain.json"
 MIN_STUDENTS = 40
 DEMO_STUDENTS = 600
@@ -102,7 +105,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     prepare_out_dir(out, args.force)
     est, truth = generate(out, args.students, args.seed, defects=not args.sans_anomalies,
-                          archives=args.archives)
+                          archives=args.archives, shape=args.shape)
     print(f"Établissement fictif {est.uai} (collège {est.name.title()}), année {est.year}-{est.year + 1} : "
           f"{len(est.students)} élèves, {len(est.guardians)} responsables, {len(est.teachers)} personnels STS.")
     print(f"{len(truth.files)} fichier(s) écrit(s) dans {out}.")
@@ -161,6 +164,9 @@ def scolint_cli_commands(subparsers: Any) -> None:
                    help="n'injecter aucune anomalie (vérité terrain vide)")
     p.add_argument("--archives", action="store_true",
                    help="livrer les exports dans leur archive .zip, comme SIECLE (ExportXML_<Nom>.zip)")
+    p.add_argument("--forme", dest="shape", choices=sorted(SHAPES), default=DEFAULT_SHAPE, metavar="FORME",
+                   help="forme des exports, l'une de celles qu'écrivent les vrais logiciels (décrites dans "
+                        f"docs/generateur.md) : {', '.join(sorted(SHAPES))} (défaut {DEFAULT_SHAPE})")
     p.add_argument("--force", action="store_true",
                    help="écrire dans un dossier non vide (remplace une génération précédente)")
     p.set_defaults(handler=cmd_generate)

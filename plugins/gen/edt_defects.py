@@ -20,7 +20,7 @@ FLAGS = "edt"
 def flags(est: Establishment) -> dict:
     """The EDT writer's flags (created on first use)."""
     return est.flags.setdefault(FLAGS, {"absent": [], "class": {}, "stale": {}, "extra": [], "coteacher": {},
-                                        "dropped": [], "subject": {}})
+                                        "dropped": [], "subject": {}, "undeclared_rooms": [], "late_week": False})
 
 
 def _skey(s: Student) -> str:
@@ -32,7 +32,7 @@ def _tkey(t: Teacher) -> str:
 
 
 def _current_members(est: Establishment, code: str) -> int:
-    return len([s for s in est.students_of(code) if not s.left])
+    return est.current_count(code)
 
 
 def absent_student(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
@@ -63,21 +63,24 @@ def other_class(est: Establishment, truth: GroundTruth, rng: random.Random) -> N
 
 
 def _halves(est: Establishment, code: str) -> list[str]:
-    return [g.code for g in est.groups if g.kind == "demi" and g.divisions == [code]]
+    return est.halves_of(code)
 
 
-def _movable(est: Establishment, s: Student) -> bool:
+def _movable(est: Establishment, s: Student, halved: dict[int, int]) -> bool:
+    """``halved``: level -> number of its divisions that have half groups."""
     if not s.division or not _halves(est, s.division):
         return False
-    level = est.division(s.division).level
-    return any(d.level == level and d.code != s.division and _halves(est, d.code) for d in est.divisions) \
-        and all(_current_members(est, g) > 3 for g in s.groups)
+    return halved.get(est.division(s.division).level, 0) > 1 and all(_current_members(est, g) > 3 for g in s.groups)
 
 
 def stale_group(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
     """A student moved to another class (SIECLE and EDT) but left in a half group of the old one in EDT."""
     name = "edt.groupe-classe-quittee"
-    s = est.pick(rng, est.current_students(), _skey, name, where=lambda x: _movable(est, x))
+    halved: dict[int, int] = {}
+    for d in est.divisions:
+        if _halves(est, d.code):
+            halved[d.level] = halved.get(d.level, 0) + 1
+    s = est.pick(rng, est.current_students(), _skey, name, where=lambda x: _movable(est, x, halved))
     if s is None:
         return
     old = s.division or ""
@@ -146,6 +149,25 @@ def unknown_subject(est: Establishment, truth: GroundTruth, rng: random.Random) 
     truth.add("X-STS-EDT-002", "teacher", t.sts_id, defect=name, detail="conséquence : services différents")
 
 
+def undeclared_room(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
+    """A room used by courses of the remontée file but left out of its SALLES_COURS."""
+    name = "edt.salle-non-declaree"
+    room = est.pick(rng, est.rooms, lambda r: f"room:{r.code}", name)
+    if room is None:
+        return
+    flags(est)["undeclared_rooms"].append(room.code)
+    truth.add("EDT-REM-001", "edt_room", room.code, defect=name,
+              detail=f"salle {room.code} ({room.name}) absente de SALLES_COURS du fichier EDT_STS")
+
+
+def late_week(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
+    """The remontée's weekly alternance lists a week of the next school year (calendar of EDT
+    badly set up): the Monday after the school year's last day."""
+    flags(est)["late_week"] = True
+    truth.add("EDT-REM-002", "edt_alternance", "H", defect="edt.semaine-hors-annee",
+              detail="une semaine de l'année scolaire suivante dans l'alternance H du fichier EDT_STS")
+
+
 def _several_levels(est: Establishment) -> bool:
     levels = [d.level for d in est.divisions if _halves(est, d.code)]
     return any(levels.count(lv) > 1 for lv in set(levels))
@@ -155,29 +177,38 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("edt.eleve-absent", ("X-SIE-EDT-001",), "Un élève présent dans SIECLE absent de l'export EDT.",
            absent_student, per_size(300)),
     Defect("edt.classe-differente", ("X-SIE-EDT-002",),
-           "Un changement de classe saisi dans SIECLE mais pas dans EDT.", other_class, per_size(300)),
+           "Un changement de classe saisi dans SIECLE mais pas dans EDT.", other_class, per_size(300), changes=False),
     Defect("edt.groupe-classe-quittee", ("X-SIE-EDT-003",),
            "Un élève changé de classe, resté dans EDT dans un demi-groupe de son ancienne classe.",
            stale_group, per_size(300), enabled=_several_levels),
     Defect("edt.cours-sans-professeur", ("EDT-PRN-001",), "Un cours d'EDT sans professeur.",
-           _extra("sans-prof"), per_size(400)),
+           _extra("sans-prof"), per_size(400), changes=False),
     Defect("edt.cours-sans-classe", ("EDT-PRN-002",), "Un cours d'EDT sans classe ni groupe.",
-           _extra("sans-classe"), per_size(400)),
+           _extra("sans-classe"), per_size(400), changes=False),
     Defect("edt.cours-complexe", ("EDT-STS-001",),
            "Un cours de deux professeurs et deux classes entières, sans groupe (cours complexe non précisé).",
-           _extra("complexe"), per_size(400)),
+           _extra("complexe"), per_size(400), changes=False),
     Defect("edt.nom-groupe-stsweb", ("EDT-STS-002",),
            "Un groupe créé dans EDT dont le nom dépasse 8 caractères ou porte un accent.",
-           _extra("nom-long"), per_size(300)),
+           _extra("nom-long"), per_size(300), changes=False),
     Defect("edt.groupes-confondus", ("EDT-STS-003",),
-           "Deux groupes créés dans EDT dont les noms ne diffèrent qu'après le 8e caractère.", _extra("confondus")),
-    Defect("edt.groupe-vide", ("EDT-PRN-003",), "Un groupe créé dans EDT sans aucun élève.", _extra("groupe-vide")),
-    Defect("edt.classe-vide", ("EDT-PRN-005",), "Une classe créée dans EDT sans aucun élève.", _extra("classe-vide")),
+           "Deux groupes créés dans EDT dont les noms ne diffèrent qu'après le 8e caractère.", _extra("confondus"),
+           changes=False),
+    Defect("edt.groupe-vide", ("EDT-PRN-003",), "Un groupe créé dans EDT sans aucun élève.", _extra("groupe-vide"),
+           changes=False),
+    Defect("edt.classe-vide", ("EDT-PRN-005",), "Une classe créée dans EDT sans aucun élève.", _extra("classe-vide"),
+           changes=False),
     Defect("edt.professeur-inconnu-sts", ("X-STS-EDT-001",),
-           "Un co-enseignant ajouté dans EDT, inconnu de STS-Web (fichier de remontée).", unknown_coteacher),
+           "Un co-enseignant ajouté dans EDT, inconnu de STS-Web (fichier de remontée).", unknown_coteacher, changes=False),
     Defect("edt.service-different", ("X-STS-EDT-002",),
-           "Un service de STS-Web absent du fichier de remontée d'EDT.", dropped_service, per_size(400)),
+           "Un service de STS-Web absent du fichier de remontée d'EDT.", dropped_service, per_size(400), changes=False),
+    Defect("edt.salle-non-declaree", ("EDT-REM-001",),
+           "Une salle utilisée par des cours du fichier de remontée mais absente de sa liste des salles (SALLES_COURS).",
+           undeclared_room, changes=False),
+    Defect("edt.semaine-hors-annee", ("EDT-REM-002",),
+           "Une semaine de l'année scolaire suivante dans l'alternance hebdomadaire du fichier de remontée "
+           "(une graine sur deux).", late_week, enabled=lambda est: est.seed % 2 == 0, changes=False),
     Defect("edt.matiere-hors-nomenclature", ("X-STS-EDT-003", "X-STS-EDT-002"),
            "Un service du fichier de remontée avec un code matière hors de la nomenclature STS-Web.",
-           unknown_subject),
+           unknown_subject, changes=False),
 )

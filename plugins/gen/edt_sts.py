@@ -36,11 +36,10 @@ def _services(w: XmlWriter, est: Establishment, services: list[Service]) -> None
             kind = est.teacher(s.teacher).type if tid == s.teacher else "local"
             w.open("ENSEIGNANT", [("TYPE", kind), ("ID", tid)]).leaf("HEURES_AGENT", f"{s.hours:.2f}")
             w.open("COURS_RATTACHES")
-            for c in est.courses:
-                if s.teacher in c.teachers and c.subject == s.subject and s.structure in (*c.divisions, *c.groups):
-                    begin = _hhmm(est.places[c.start][0])
-                    w.open("COURS").leaves([("CODE_ALTERNANCE", "H"), ("JOUR", c.day), ("HEURE_DEBUT", begin),
-                                            ("DUREE", f"{c.length:02d}00"), ("CODE_SALLE", c.room)]).close()
+            for c in est.courses_of(s.teacher, s.subject, s.structure):
+                begin = _hhmm(est.places[c.start][0])
+                w.open("COURS").leaves([("CODE_ALTERNANCE", "H"), ("JOUR", c.day), ("HEURE_DEBUT", begin),
+                                        ("DUREE", f"{c.length:02d}00"), ("CODE_SALLE", c.room)]).close()
             w.close().close()
         w.close().close()
     w.close()
@@ -59,8 +58,13 @@ def write_edt_sts(est: Establishment, path: Path) -> Path:
     w.leaves([("LIBELLE_COURT", "Cours Hebd"), ("LIBELLE_LONG", "Cours Hebdomadaire")]).open("SEMAINES")
     for week in est.school_weeks:
         w.leaf("DATE_DEBUT_SEMAINE", (est.week1_monday + dt.timedelta(days=7 * (week - 1))).isoformat())
+    if fl["late_week"]:  # the first Monday after the school year (edt.semaine-hors-annee)
+        after = est.end_date + dt.timedelta(days=7 - est.end_date.weekday())
+        w.leaf("DATE_DEBUT_SEMAINE", after.isoformat())
     w.close().close().close().open("SALLES_COURS")
     for r in est.rooms:
+        if r.code in fl["undeclared_rooms"]:
+            continue
         w.open("SALLE_COURS", [("CODE", r.code)]).empty("GROUPE_SALLE").empty("LOCALISATION").close()
     w.close().open("INDIVIDUS")
     teaching = sorted({s.teacher for s in est.services} | set(fl["coteacher"].values()))

@@ -183,8 +183,8 @@ def _stale_guardian(est: Establishment, truth: GroundTruth, rng: random.Random) 
 DEFECTS: tuple[Defect, ...] = (
     Defect("ent.code-modifie", ("ENT-SHA-001",),
            "Un code ENT changé par son titulaire ({SHA}… ou « Mot de passe déjà modifié par l'utilisateur »).",
-           _changed_code, per_size(150, least=2)),
+           _changed_code, per_size(150, least=2), changes=False),
     Defect("ent.responsable-hors-siecle", ("ENT-RESP-001", "PRN-ENT-004"),
            "Un compte ENT de tuteur que SIECLE ne connaît plus (retiré de la fiche de l'élève).",
-           _stale_guardian, per_size(400)),
+           _stale_guardian, per_size(400), changes=False),
 )

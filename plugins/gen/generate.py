@@ -29,6 +29,8 @@ from typing import Iterable
 
 from .build import build_establishment
 from .model import Establishment
+from .shapes import DEFAULT as DEFAULT_SHAPE
+from .shapes import SHAPES
 from .truth import Defect, GroundTruth
 
 #: Family writer modules, in order (absent ones are skipped).
@@ -72,14 +74,21 @@ def apply_defects(est: Establishment, truth: GroundTruth, defects: Iterable[Defe
         rng = random.Random(f"{est.seed}:defaut:{defect.name}")
         for _ in range(defect.count(est)):
             defect.apply(est, truth, rng)
+            if defect.changes:
+                est.changed()
+    est.changed()
 
 
 def generate(out_dir: str | Path, students: int, seed: int, defects: bool = True,
-             writers: Iterable[str] = WRITERS, archives: bool = False) -> tuple[Establishment, GroundTruth]:
+             writers: Iterable[str] = WRITERS, archives: bool = False,
+             shape: str = DEFAULT_SHAPE) -> tuple[Establishment, GroundTruth]:
     """Build, spoil (unless ``defects`` is false) and write a data set in ``out_dir``.
 
     :param archives: deliver the exports in their .zip as the real systems do
         (``est.flags["archives"]``; SIECLE: ``ExportXML_<Nom>.zip``).
+    :param shape: the name of a :data:`~.shapes.SHAPES` entry: which files and optional
+        parts the writers produce (``est.flags["shape"]``). The establishment and its
+        defects do not depend on it.
 
     :returns: the establishment and its ground truth (also written to
         ``out_dir/verite-terrain.json``).
@@ -87,8 +96,10 @@ def generate(out_dir: str | Path, students: int, seed: int, defects: bool = True
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     est = build_establishment(students, seed)
+    est.changed()  # whoever built it (bench/datasets.py reshapes it) may have changed the lists
     if archives:
         est.flags["archives"] = True
+    est.flags["shape"] = SHAPES[shape]
     truth = GroundTruth(seed, students, est.uai, est.year)
     modules = writer_modules(writers)
     if defects:

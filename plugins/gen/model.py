@@ -17,6 +17,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+#: Random draws :meth:`Establishment.pick` tries before filtering the whole list.
+PICK_DRAWS = 48
+
 
 @dataclass
 class Mef:
@@ -250,6 +253,8 @@ class Establishment:
     flags: dict[str, Any] = field(default_factory=dict)
     #: entity id -> name of the defect that touched it (defects pick untouched entities)
     touched: dict[str, str] = field(default_factory=dict)
+    #: look-up indexes (see :meth:`changed`)
+    _indexes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- dates ------------------------------------------------------------------------
     @property
@@ -261,57 +266,128 @@ class Establishment:
         return dt.date(self.year + 1, 8, 31)
 
     # -- look-ups ---------------------------------------------------------------------
+    # Every look-up reads an index built on first use from the lists above and kept until
+    # :meth:`changed` is called. The pipeline calls it before each defect and before the
+    # writers (generate.py), so a defect sees the establishment as the previous defects
+    # left it; a defect that changes memberships and then reads them again in the same
+    # call must call ``est.changed()`` itself. Without indexes each look-up scanned a
+    # list, and picking a victim under a condition that looks people up cost n² per
+    # defect, n³ in all (docs/performance.md, « Générateur »).
+    def changed(self) -> None:
+        """Forget the indexes: the lists or the memberships were changed."""
+        self._indexes.clear()
+
+    def memo(self, name: str, build: Callable[[], Any]) -> Any:
+        found = self._indexes.get(name)
+        if found is None:
+            found = self._indexes[name] = build()
+        return found
+
+    def _by(self, name: str, items: Callable[[], Iterable[Any]], key: Callable[[Any], Any]) -> dict[Any, list[Any]]:
+        def build() -> dict[Any, list[Any]]:
+            out: dict[Any, list[Any]] = {}
+            for item in items():
+                for k in key(item):
+                    out.setdefault(k, []).append(item)
+            return out
+        return self.memo(name, build)
+
     def rng(self, purpose: str) -> random.Random:
         """A random generator of its own for ``purpose`` (stable whatever else runs)."""
         return random.Random(f"{self.seed}:{purpose}")
 
     def student(self, eleve_id: str) -> Student:
-        return next(s for s in self.students if s.eleve_id == eleve_id)
+        return self._by("student", lambda: self.students, lambda s: (s.eleve_id,))[eleve_id][0]
 
     def guardian(self, personne_id: str) -> Guardian:
-        return next(g for g in self.guardians if g.personne_id == personne_id)
+        return self._by("guardian", lambda: self.guardians, lambda g: (g.personne_id,))[personne_id][0]
 
     def teacher(self, sts_id: str) -> Teacher:
-        return next(t for t in self.teachers if t.sts_id == sts_id)
+        return self._by("teacher", lambda: self.teachers, lambda t: (t.sts_id,))[sts_id][0]
 
     def division(self, code: str) -> Division:
-        return next(d for d in self.divisions if d.code == code)
+        return self._by("division", lambda: self.divisions, lambda d: (d.code,))[code][0]
 
     def group(self, code: str) -> Group:
-        return next(g for g in self.groups if g.code == code)
+        return self._by("group", lambda: self.groups, lambda g: (g.code,))[code][0]
 
     def current_students(self) -> list[Student]:
         """Students who have not left."""
-        return [s for s in self.students if not s.left]
+        return self.memo("current", lambda: [s for s in self.students if not s.left])
 
     def students_of(self, structure: str) -> list[Student]:
         """Students (left or not) whose division or one of whose groups is ``structure``."""
-        return [s for s in self.students if s.division == structure or structure in s.groups]
+        index = self._by("members", lambda: self.students,
+                         lambda s: dict.fromkeys([*([s.division] if s.division else []), *s.groups]))
+        return list(index.get(structure, ()))
+
+    def current_count(self, structure: str) -> int:
+        """How many students who have not left are in ``structure`` (division or group)."""
+        index = self._by("current_members", self.current_students,
+                         lambda s: dict.fromkeys([*([s.division] if s.division else []), *s.groups]))
+        return len(index.get(structure, ()))
+
+    def family_of(self, s: Student) -> list[Student]:
+        """The students of ``s``'s family (``s`` included)."""
+        return list(self._by("family", lambda: self.students, lambda x: (x.family,)).get(s.family, ()))
+
+    def halves_of(self, division: str) -> list[str]:
+        """Codes of the half groups of ``division``."""
+        index = self._by("halves", lambda: self.groups,
+                         lambda g: (g.divisions[0],) if g.kind == "demi" and len(g.divisions) == 1 else ())
+        return [g.code for g in index.get(division, ())]
 
     def links_of(self, eleve_id: str) -> list[Link]:
-        return [lk for lk in self.links if lk.eleve_id == eleve_id]
+        return list(self._by("links", lambda: self.links, lambda lk: (lk.eleve_id,)).get(eleve_id, ()))
 
     def guardians_of(self, eleve_id: str, legal_only: bool = False) -> list[Guardian]:
         ids = [lk.personne_id for lk in self.links_of(eleve_id) if not legal_only or lk.level == 1]
         return [self.guardian(i) for i in ids]
 
     def children_of(self, personne_id: str) -> list[Student]:
-        ids = [lk.eleve_id for lk in self.links if lk.personne_id == personne_id]
-        return [self.student(i) for i in ids]
+        links = self._by("children", lambda: self.links, lambda lk: (lk.personne_id,)).get(personne_id, ())
+        return [self.student(lk.eleve_id) for lk in links]
 
     def services_of(self, sts_id: str) -> list[Service]:
-        return [s for s in self.services if s.teacher == sts_id]
+        return list(self._by("services", lambda: self.services, lambda s: (s.teacher,)).get(sts_id, ()))
+
+    def courses_of(self, teacher: str, subject: str, structure: str) -> list[Course]:
+        """Courses of ``teacher`` in ``subject`` for ``structure`` (a division or group), in order."""
+        index = self._by("courses", lambda: self.courses,
+                         lambda c: dict.fromkeys((t, c.subject, x) for t in c.teachers for x in (*c.divisions, *c.groups)))
+        return list(index.get((teacher, subject, structure), ()))
 
     def address(self, address_id: str) -> Address:
-        return next(a for a in self.addresses if a.id == address_id)
+        return self._by("address", lambda: self.addresses, lambda a: (a.id,))[address_id][0]
 
     # -- for defects ------------------------------------------------------------------
     def pick(self, rng: random.Random, items: Iterable[Any], key: Callable[[Any], str],
              defect: str, where: Callable[[Any], bool] = lambda _x: True) -> Any | None:
-        """Choose an item not touched by another defect, mark it touched by ``defect``."""
-        pool = [x for x in items if key(x) not in self.touched and where(x)]
-        if not pool:
+        """Choose an item not touched by another defect, mark it touched by ``defect``.
+
+        Every eligible item is equally likely. Items are first drawn at random until one is
+        eligible (a few draws when most are, which is the usual case): filtering the whole
+        list at each call made a defect applied once per 300 students cost n², and the
+        generator n³ with the conditions' look-ups. Only when :data:`PICK_DRAWS` draws fail
+        is the list filtered.
+        """
+        items = items if isinstance(items, list) else list(items)
+        if not items:
             return None
-        chosen = rng.choice(pool)
+
+        def eligible(x: Any) -> bool:
+            return key(x) not in self.touched and where(x)
+
+        chosen = None
+        for _ in range(PICK_DRAWS):
+            x = items[rng.randrange(len(items))]
+            if eligible(x):
+                chosen = x
+                break
+        else:
+            pool = [x for x in items if eligible(x)]
+            if not pool:
+                return None
+            chosen = rng.choice(pool)
         self.touched[key(chosen)] = defect
         return chosen

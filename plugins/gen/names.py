@@ -8,6 +8,7 @@ frequent on purpose: they are what makes duplicates of one person in SIECLE.
 
 from __future__ import annotations
 
+import functools
 import random
 import unicodedata
 
@@ -104,6 +105,7 @@ SCHOOL_NAMES: tuple[str, ...] = (
 EMAIL_DOMAINS: tuple[str, ...] = ("exemple.fr", "courriel.test", "messagerie.example", "mel.invalid")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_ascii(value: str) -> str:
     """Remove accents and ligatures (``"Lecœur"`` -> ``"Lecoeur"``); keep case."""
     text = value.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
@@ -111,6 +113,7 @@ def fold_ascii(value: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def name_key(last: str, first: str) -> tuple[str, str]:
     """Key under which two persons' names are « the same » (accents, case, separators)."""
     def norm(s: str) -> str:

@@ -30,12 +30,14 @@ DUPLICATE = "siecle.doublon-responsable"
 def population(est: Establishment) -> tuple[list[Teacher], list[Student], list[tuple[Guardian, Student]]]:
     """Who PRONOTE knows (as the EDT export): teachers with a service, current students with a
     division still in EDT, and up to two legal guardians of each such student."""
-    teaching = {s.teacher for s in est.services}
-    absent = set(est.flags.get("edt", {}).get("absent", []))
-    teachers = [t for t in est.teachers if t.sts_id in teaching]
-    students = [s for s in est.students if not s.left and s.division and s.eleve_id not in absent]
-    pairs = [(g, s) for s in students for g in est.guardians_of(s.eleve_id, legal_only=True)[:2]]
-    return teachers, students, pairs
+    def build() -> tuple[list[Teacher], list[Student], list[tuple[Guardian, Student]]]:
+        teaching = {s.teacher for s in est.services}
+        absent = set(est.flags.get("edt", {}).get("absent", []))
+        teachers = [t for t in est.teachers if t.sts_id in teaching]
+        students = [s for s in est.students if not s.left and s.division and s.eleve_id not in absent]
+        pairs = [(g, s) for s in students for g in est.guardians_of(s.eleve_id, legal_only=True)[:2]]
+        return teachers, students, pairs
+    return est.memo("pronote", build)
 
 
 def identified(est: Establishment) -> set[str]:
@@ -147,16 +149,16 @@ def _one_identifier_for_duplicates(est: Establishment, truth: GroundTruth, rng: 
 DEFECTS: tuple[Defect, ...] = (
     Defect("pronote.identifiant-unique-doublon", ("PRN-ENT-002", "ENT-DOUBLON-001"),
            "Un responsable saisi deux fois dans SIECLE reçoit un seul identifiant PRONOTE pour ses deux fiches ; "
-           "l'ENT a deux comptes.", _one_identifier_for_duplicates),
+           "l'ENT a deux comptes.", _one_identifier_for_duplicates, changes=False),
     Defect("pronote.enseignant-sans-identifiant", ("PRN-ENT-001",),
            "Un enseignant arrivé après l'export des identifiants PRONOTE (compte ENT sans identifiant).",
-           _no_idpn_teacher, per_size(400)),
+           _no_idpn_teacher, per_size(400), changes=False),
     Defect("pronote.eleve-sans-identifiant", ("PRN-ENT-003",),
-           "Un élève sans identifiant PRONOTE (compte ENT sans identifiant).", _no_idpn_student, per_size(300)),
+           "Un élève sans identifiant PRONOTE (compte ENT sans identifiant).", _no_idpn_student, per_size(300), changes=False),
     Defect("pronote.responsable-sans-identifiant", ("PRN-ENT-004",),
            "Un responsable légal sans identifiant PRONOTE (compte ENT sans identifiant).",
-           _no_idpn_guardian, per_size(300)),
+           _no_idpn_guardian, per_size(300), changes=False),
     Defect("pronote.espace-parents-refuse", ("PRN-RESP-001",),
            "Un responsable non autorisé à accéder à l'Espace Parents dans PRONOTE.", _no_espace_parents,
-           per_size(300)),
+           per_size(300), changes=False),
 )

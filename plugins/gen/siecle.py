@@ -18,12 +18,15 @@ from . import catalog
 from .defects_siecle import DEFECTS  # noqa: F401  (the family's defects, see generate.py)
 from .model import Establishment
 from .names import fold_ascii
+from .shapes import shape_of
 from .truth import GroundTruth
 from .xmlout import XmlWriter, fr_date
 
 FILES = {
     "eleves": "ElevesSansAdresses.xml",
+    "eleves-avec": "ElevesAvecAdresses.xml",
     "responsables": "ResponsablesAvecAdresses.xml",
+    "responsables-sans": "ResponsablesSansAdresses.xml",
     "structures": "Structures.xml",
     "nomenclature": "Nomenclature.xml",
 }
@@ -40,17 +43,41 @@ def _params(w: XmlWriter, est: Establishment, year: int | None = None, uai: str 
     w.close()
 
 
-def write_eleves(est: Establishment, path: Path) -> Path:
+def _home(est: Establishment, eleve_id: str) -> str | None:
+    """The ADRESSE_ID of a pupil's home: that of the first guardian the pupil lives with."""
+    for lk in est.links_of(eleve_id):
+        if lk.lives_with:
+            return est.guardian(lk.personne_id).address_id
+    return None
+
+
+def _address(w: XmlWriter, a, sparse: bool) -> None:
+    w.open("ADRESSE", [("ADRESSE_ID", a.id)])
+    lines = [("LIGNE1_ADRESSE", a.line1), ("LIGNE2_ADRESSE", a.line2), ("LIGNE3_ADRESSE", ""), ("LIGNE4_ADRESSE", "")]
+    w.leaves([(tag, v) for tag, v in lines if v or not sparse])
+    if not sparse:
+        w.leaf("COMMUNE_ETRANGERE", "")
+    w.leaves([("CODE_POSTAL", a.postal_code), ("CODE_PAYS", "100"), ("CODE_COMMUNE_INSEE", a.insee),
+              ("LL_PAYS", "FRANCE"), ("CODE_DEPARTEMENT", a.dept), ("LIBELLE_POSTAL", fold_ascii(a.city).upper())])
+    w.close()
+
+
+def write_eleves(est: Establishment, path: Path, addresses: bool = False) -> Path:
+    """BEE_ELEVES; ``addresses``: the ElevesAvecAdresses shape (ADRESSE_ID of the pupil's
+    home, then the ADRESSES section after BOURSES, where the real file has it)."""
+    shape = shape_of(est.flags)
+    sparse = shape.optional_absent
     w = XmlWriter()
     w.open("BEE_ELEVES", [("VERSION", "3.0")])
     _params(w, est)
     w.open("DONNEES").open("ELEVES")
     modified = fr_date(est.export_date - dt.timedelta(days=2))
+    homes: dict[str, None] = {}
     for s in est.students:
-        w.open("ELEVE", [("ELEVE_ID", s.eleve_id), ("ELENOET", s.elenoet)])
+        w.open("ELEVE", [("ELEVE_ID", s.eleve_id)] + ([] if sparse else [("ELENOET", s.elenoet)]))
         w.leaves([("ID_NATIONAL", s.ine), ("ELENOET", s.elenoet), ("ID_ELEVE_ETAB", s.id_etab),
                   ("NOM_DE_FAMILLE", s.last_name), ("PRENOM", s.first_name)])
-        if s.first_name2:
+        if s.first_name2 and not sparse:
             w.leaf("PRENOM2", s.first_name2)
         city, _cp, insee, dept = s.birth_commune
         w.leaves([("DATE_NAISS", fr_date(s.birth_date)), ("DOUBLEMENT", int(s.repeating)), ("CODE_PAYS", "100"),
@@ -61,7 +88,11 @@ def write_eleves(est: Establishment, path: Path) -> Path:
         w.leaves([("VILLE_NAISS", city.upper()), ("CODE_SEXE", s.sex), ("CODE_PAYS_NAT", "100"),
                   ("CODE_STATUT", s.status), ("CODE_MEF", s.mef), ("CODE_DEPARTEMENT_NAISS", dept),
                   ("CODE_COMMUNE_INSEE_NAISS", insee), ("ADHESION_TRANSPORT", "0"), ("CODE_PROVENANCE", "1")])
-        if s.previous:
+        home = _home(est, s.eleve_id) if addresses else None
+        if home:
+            w.leaf("ADRESSE_ID", home)
+            homes[home] = None
+        if s.previous and not sparse:
             w.open("SCOLARITE_AN_DERNIER")
             w.leaves([("CODE_MEF", s.previous[0]), ("CODE_STRUCTURE", s.previous[1]), ("CODE_RNE", est.uai),
                       ("CODE_NATURE", "340"), ("SIGLE", est.sigle), ("DENOM_PRINC", est.denom),
@@ -80,6 +111,20 @@ def write_eleves(est: Establishment, path: Path) -> Path:
                                             ("CODE_MATIERE", subject)]).close()
         w.close()
     w.close()
+    if shape.missing_section != "STRUCTURES":
+        _structures_section(w, est)
+    w.empty("BOURSES", space=True)
+    if addresses:
+        w.open("ADRESSES")
+        for a in est.addresses:
+            if a.id in homes:
+                _address(w, a, sparse)
+        w.close()
+    w.close().close()
+    return w.save(path)
+
+
+def _structures_section(w: XmlWriter, est: Establishment) -> None:
     w.open("STRUCTURES")
     for s in est.students:
         structures = ([(s.division, "D")] if s.division else []) + [(g, "G") for g in s.groups]
@@ -90,23 +135,32 @@ def write_eleves(est: Establishment, path: Path) -> Path:
             w.open("STRUCTURE").leaves([("CODE_STRUCTURE", code), ("TYPE_STRUCTURE", kind)]).close()
         w.close()
     w.close()
-    w.empty("BOURSES", space=True)
-    w.close().close()
-    return w.save(path)
 
 
-def write_responsables(est: Establishment, path: Path) -> Path:
+def write_responsables(est: Establishment, path: Path, addresses: bool = True) -> Path:
+    """BEE_RESPONSABLES; without ``addresses`` (ResponsablesSansAdresses) the ADRESSES section
+    is left out and only each person's ADRESSE_ID remains (shared by one household)."""
+    sparse = shape_of(est.flags).optional_absent
     w = XmlWriter()
     w.open("BEE_RESPONSABLES", [("VERSION", "2.1")])
     _params(w, est)
     w.open("DONNEES").open("PERSONNES")
     for g in est.guardians:
         short, long_ = CIVILITY[g.civility]
+        # one household in three without e-mail nor home phone (decided by the address, so
+        # that the records of one household, a person entered twice included, agree)
+        quiet = sparse and int(g.address_id) % 3 == 0
         w.open("PERSONNE", [("PERSONNE_ID", g.personne_id)])
         w.leaves([("LC_CIVILITE", short), ("LL_CIVILITE", long_), ("NOM_DE_FAMILLE", g.last_name),
-                  ("PRENOM", g.first_name), ("TEL_PERSONNEL", g.phone_home), ("TEL_PORTABLE", g.phone_mobile),
-                  ("ACCEPTE_SMS", "1"), ("TEL_PROFESSIONNEL", ""), ("MEL", g.email),
-                  ("COMMUNICATION_ADRESSE", "1"), ("ADRESSE_ID", g.address_id), ("CODE_PROFESSION", g.profession)])
+                  ("PRENOM", g.first_name)])
+        if not quiet:
+            w.leaf("TEL_PERSONNEL", g.phone_home)
+        w.leaves([("TEL_PORTABLE", g.phone_mobile), ("ACCEPTE_SMS", "1")])
+        if not sparse:
+            w.leaf("TEL_PROFESSIONNEL", "")
+        if not quiet:
+            w.leaf("MEL", g.email)
+        w.leaves([("COMMUNICATION_ADRESSE", "1"), ("ADRESSE_ID", g.address_id), ("CODE_PROFESSION", g.profession)])
         w.close()
     w.close().open("RESPONSABLES")
     for lk in est.links:
@@ -117,18 +171,15 @@ def write_responsables(est: Establishment, path: Path) -> Path:
                   ("HEBERGE_ELEVE", str(lk.lives_with).lower()),
                   ("A_CONTACTER_EN_PRIORITE", str(lk.priority).lower())])
         w.close()
-    w.close().open("ADRESSES")
-    used = {g.address_id for g in est.guardians}
-    for a in est.addresses:
-        if a.id not in used:
-            continue
-        w.open("ADRESSE", [("ADRESSE_ID", a.id)])
-        w.leaves([("LIGNE1_ADRESSE", a.line1), ("LIGNE2_ADRESSE", a.line2), ("LIGNE3_ADRESSE", ""),
-                  ("LIGNE4_ADRESSE", ""), ("COMMUNE_ETRANGERE", ""), ("CODE_POSTAL", a.postal_code),
-                  ("CODE_PAYS", "100"), ("CODE_COMMUNE_INSEE", a.insee), ("LL_PAYS", "FRANCE"),
-                  ("CODE_DEPARTEMENT", a.dept), ("LIBELLE_POSTAL", fold_ascii(a.city).upper())])
+    w.close()
+    if addresses:
+        w.open("ADRESSES")
+        used = {g.address_id for g in est.guardians}
+        for a in est.addresses:
+            if a.id in used:
+                _address(w, a, sparse)
         w.close()
-    w.close().close().close()
+    w.close().close()
     return w.save(path)
 
 
@@ -227,6 +278,22 @@ def _archive(path: Path) -> Path:
     return target
 
 
+#: Rules that read the pupils' STRUCTURES section (their ``requires_sections``): a file
+#: without it is not judged by them.
+NEEDS_STRUCTURES = ("SIE-DIV-001", "SIE-SORTIE-001", "X-SIE-EDT-002", "X-SIE-EDT-003")
+
+
+def _partial(truth: GroundTruth, section: str, files: list[str]) -> None:
+    """A section left out: one ENTREE-PARTIEL per file, and the findings of the rules that
+    need the section are no longer due (they skip the file)."""
+    for rule in NEEDS_STRUCTURES if section == "STRUCTURES" else ():
+        for f in [f for f in truth.findings if f.rule == rule]:
+            truth.remove(f.rule, f.kind, f.id)
+    for name in files:
+        truth.add("ENTREE-PARTIEL", "file", name, defect=f"forme.sans-{section.lower()}",
+                  detail=f"section {section} absente")
+
+
 def write(est: Establishment, out_dir: Path, truth: GroundTruth) -> list[Path]:
     """Write the four SIECLE files (see the module docstring).
 
@@ -234,12 +301,18 @@ def write(est: Establishment, out_dir: Path, truth: GroundTruth) -> list[Path]:
     as downloaded from SIECLE (the export id is then ``ExportXML_<Nom>.zip!<Nom>.xml``).
     """
     stale_year = est.flags.get("siecle.nomenclature_annee")
-    paths = [
-        write_eleves(est, out_dir / FILES["eleves"]),
-        write_responsables(est, out_dir / FILES["responsables"]),
+    shape = shape_of(est.flags)
+    paths = [write_eleves(est, out_dir / FILES["eleves" if kind == "sans" else "eleves-avec"], addresses=kind == "avec")
+             for kind in shape.eleves]
+    with_addresses = shape.responsables == "avec"
+    paths += [
+        write_responsables(est, out_dir / FILES["responsables" if with_addresses else "responsables-sans"],
+                           addresses=with_addresses),
         write_structures(est, out_dir / FILES["structures"]),
         write_nomenclature(est, out_dir / FILES["nomenclature"], year=stale_year),
     ]
+    if shape.missing_section:
+        _partial(truth, shape.missing_section, [p.name for p in paths[:len(shape.eleves)]])
     nomenclature_id = FILES["nomenclature"]
     if est.flags.get("archives"):
         paths = [_archive(p) for p in paths]

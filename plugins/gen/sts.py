@@ -1,8 +1,9 @@
 """Generator writer of the STS-Web export ``sts_emp_<UAI>_<année>.xml`` (root STS_EDT).
 
 ISO-8859-15, no VERSION attribute, dates yyyy-mm-dd, UAI in ``UAJ@CODE`` (formats.md
-§2). For odd seeds every text value is written on its own indented line, as the
-public STS fixtures do, so that readers are tested on both layouts.
+§2). For odd seeds (or the shape ``sts-espaces``) every text value is written on its own
+indented line, as the public STS fixtures do, so that readers are tested on both layouts;
+with ``optional_absent`` no DATE_NAISSANCE is written.
 
 Defect: ``sts.enseignant-sans-service`` (STS-SERV-001), a teacher (FONCTION ENS) with
 no service at all.
@@ -18,6 +19,7 @@ from . import catalog, names
 from .build import new_accounts
 from .model import Establishment, Service, Teacher
 from .names import fold_ascii
+from .shapes import shape_of
 from .truth import Defect, GroundTruth, per_size
 from .xmlout import XmlWriter, iso_date
 
@@ -108,7 +110,7 @@ def _services(w: XmlWriter, est: Establishment, services: list[Service]) -> None
 
 
 def write_sts(est: Establishment, path: Path) -> Path:
-    w = XmlWriter(indent="    ", pretty_text=est.seed % 2 == 1)
+    w = XmlWriter(indent="    ", pretty_text=shape_of(est.flags).padded(est.seed))
     w.open("STS_EDT")
     _header(w, est)
     _nomenclatures(w, est)

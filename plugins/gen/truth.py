@@ -94,6 +94,10 @@ class Defect:
     :param apply: changes the establishment and records the expected findings.
     :param count: how many times to apply it for an establishment.
     :param enabled: whether to apply it at all (rare defects: by seed).
+    :param changes: whether it changes the establishment's lists or memberships (students'
+        divisions, groups or exit, links, people added or removed, EDT flags that change who
+        PRONOTE knows). The look-up indexes are rebuilt after such a defect only; one that
+        only sets accounts or writer flags keeps them (see ``Establishment.changed``).
     """
 
     name: str
@@ -102,6 +106,7 @@ class Defect:
     apply: Apply
     count: Callable[[Establishment], int] = lambda est: 1
     enabled: Callable[[Establishment], bool] = lambda est: True
+    changes: bool = True
 
 
 def per_size(every: int, least: int = 1) -> Callable[[Establishment], int]:

@@ -12,6 +12,18 @@ from typing import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
 Attrs = Iterable[tuple[str, object]]
+_TEXT_SPECIAL = frozenset("&<>")
+_ATTR_SPECIAL = frozenset("&<>\"'\n\r\t")
+
+
+def _text(value: str) -> str:
+    """``escape`` only when the value needs it (most values do not: names, codes, dates)."""
+    return escape(value) if not _TEXT_SPECIAL.isdisjoint(value) else value
+
+
+def _quoted(value: str) -> str:
+    """``quoteattr`` only when the value needs more than plain double quotes."""
+    return quoteattr(value) if not _ATTR_SPECIAL.isdisjoint(value) else f'"{value}"'
 
 
 class XmlWriter:
@@ -29,7 +41,7 @@ class XmlWriter:
 
     @staticmethod
     def _attrs(attrs: Attrs) -> str:
-        return "".join(f" {k}={quoteattr(str(v))}" for k, v in attrs)
+        return "".join(f" {k}={_quoted(str(v))}" for k, v in attrs)
 
     def open(self, tag: str, attrs: Attrs = ()) -> "XmlWriter":
         self.lines.append(f"{self._pad()}<{tag}{self._attrs(attrs)}>")
@@ -49,7 +61,7 @@ class XmlWriter:
 
     def leaf(self, tag: str, value: object, attrs: Attrs = ()) -> "XmlWriter":
         """``<TAG>value</TAG>`` (empty value: ``<TAG></TAG>``, or ``<TAG/>`` when pretty)."""
-        text = "" if value is None else escape(str(value))
+        text = "" if value is None else _text(str(value))
         if self.pretty_text:
             if text == "":
                 return self.empty(tag, attrs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import OrderedDict
 from importlib import resources
@@ -88,6 +89,7 @@ def render_console(result: AuditResult, options: dict[str, Any]) -> str:
         for o in errors:
             lines.append(f"  [{o.rule_id}] {o.error}")
         lines.append("")
+    lines.extend(_console_changes(options.get("changes")))
     accepted = [f for f in result.findings if f.accepted is not None]
     if accepted:
         lines.append(f"({len(accepted)} anomalie(s) acceptée(s) non affichée(s))")
@@ -119,6 +121,21 @@ def split_not_evaluated(result: AuditResult) -> tuple[list[Any], list[Any], list
         else:
             other.append(o)
     return provide, by_hand, other
+def _console_changes(changes: dict[str, Any] | None) -> list[str]:
+    """The "what changed" lines of the text report (empty without history)."""
+    if changes is None:
+        return []
+    if not changes.get("depuis"):
+        return ["== Ce qui a changé : premier audit de l'établissement dans l'historique", ""]
+    new, fixed, still = changes["nouvelles"], changes["corrigées"], changes["toujours"]
+    lines = [f"== Ce qui a changé depuis l'audit du {fr_datetime(changes['depuis'])} : {len(new)} nouvelle(s), "
+             f"{len(fixed)} corrigée(s), {len(still)} toujours là"]
+    for f in new:
+        lines.append(f"  + [{f.rule_id}] {f.message}")
+    for item in _fixed_by_rule(fixed):
+        lines.append(f"  - [{item['rule_id']}] {item['title']} : {item['count']} corrigée(s)")
+    lines.append("")
+    return lines
 
 
 def _format_label(result: AuditResult, fmt_id: str) -> str:
@@ -149,7 +166,11 @@ def result_dict(result: AuditResult) -> dict[str, Any]:
 
 
 def render_json(result: AuditResult, options: dict[str, Any]) -> str:
-    return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
+    doc = result_dict(result)
+    if options.get("changes") is not None:
+        from scolint.plugins.history.changes import changes_json
+        doc["changements"] = changes_json(options["changes"])
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
 def template_env() -> Any:
@@ -166,8 +187,23 @@ def template_env() -> Any:
                       autoescape=select_autoescape(("html.j2", "xml.j2"), default_for_string=False),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["md"] = _md_escape
+    env.filters["frdate"] = fr_datetime
     env.globals.update(SEVERITY_FR=SEVERITY_FR, SEVERITY_TITLE=SEVERITY_TITLE, STATUS_FR=STATUS_FR)
     return env
+
+
+def fr_datetime(value: str | None) -> str:
+    """``2026-11-29T03:40:12+01:00`` -> ``29/11/2026 à 03:40``; a date alone -> ``29/11/2026``."""
+    if not value:
+        return ""
+    text = str(value)
+    try:
+        if "T" in text or " " in text.strip():
+            moment = dt.datetime.fromisoformat(text.strip())
+            return moment.strftime("%d/%m/%Y à %H:%M")
+        return dt.date.fromisoformat(text[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
 
 
 def _md_escape(value: Any) -> str:
@@ -196,7 +232,16 @@ def report_context(result: AuditResult, options: dict[str, Any]) -> dict[str, An
         "format_label": lambda fid: _format_label(result, fid),
         "accepted": [f for f in result.findings if f.accepted is not None],
         "summary": summary_line(result),
+        # What changed since the previous audit: {"depuis", "nouvelles", "corrigées", "toujours"}
+        # (plugins/history/changes.py), or None.
+        "changes": options.get("changes"),
+        "fixed_by_rule": _fixed_by_rule,
     }
+
+
+def _fixed_by_rule(fixed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from scolint.plugins.history.changes import fixed_by_rule
+    return fixed_by_rule(fixed)
 
 
 def render_markdown(result: AuditResult, options: dict[str, Any]) -> str:

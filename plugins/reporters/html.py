@@ -8,14 +8,13 @@ figures as a table.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 from scolint.engine import hookimpl
 from scolint.engine.findings import SEVERITIES, AuditResult, Finding
 from scolint.engine.registry import Registries, Reporter
-from scolint.plugins.reporters.common import by_rule, report_context, template_env
+from scolint.plugins.reporters.common import by_rule, fr_datetime, report_context, template_env
 
 #: Colours of the severities (text on white, and a light background).
 COLOURS = {"error": ("#b42318", "#fde8e7"), "warning": ("#9a5b00", "#fff4dc"), "info": ("#1f5fa8", "#e6f0fb")}
@@ -28,20 +27,6 @@ DEFAULT_LIMIT = 10
 TOTAL_BUDGET, MIN_LIMIT = 50, 3
 #: Export files listed before the list is cut.
 EXPORTS_LIMIT = 12
-
-
-def fr_datetime(value: str | None) -> str:
-    """``2026-11-29T03:40:12+01:00`` -> ``29/11/2026 à 03:40``; a date alone -> ``29/11/2026``."""
-    if not value:
-        return ""
-    text = str(value)
-    try:
-        if "T" in text or " " in text.strip():
-            moment = dt.datetime.fromisoformat(text.strip())
-            return moment.strftime("%d/%m/%Y à %H:%M")
-        return dt.date.fromisoformat(text[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return text
 
 
 def fix_steps(text: str | None) -> list[str]:

@@ -4,7 +4,7 @@ Detected by its root element only (``EDT_STS``, the file EDT sends back to STS-W
 left to the EDT plugin). Validated against ``schemas/xsd/sts_edt.xsd``; values are often
 pretty-printed on several lines, so every value is stripped. Loads teachers
 (``INDIVIDUS``), divisions and groups with their services (``STRUCTURE``) and the
-subjects and MEFs of the nomenclature, as described in docs/architecture.md.
+subjects, MEFs and programmes of the nomenclature, as described in docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -74,6 +74,15 @@ def declare_kinds(registries: Registries) -> None:
                     services=("liste d'entités service", "services STS-Web rattachés à cette structure (source sts)"))
     ent.declare("subject", sources=("sts",))
     ent.declare("mef", sources=("sts",))
+    ent.declare(
+        "sts_programme", "Une ligne de programme de la nomenclature de STS-Web (NOMENCLATURES/PROGRAMMES/PROGRAMME) : "
+        "une matière enseignée dans un MEF ; identifiant = <code MEF>:<code matière>.", ("sts",),
+        mef_code=("texte", "code MEF (CODE_MEF)"),
+        subject_code=("texte", "code matière (CODE_MATIERE)"),
+        hours=("nombre", "horaire hebdomadaire (HORAIRE), si donné"),
+        subject=("entité subject", "la matière de la nomenclature STS-Web (MATIERES), ou rien si elle n'y est pas"),
+        mef=("entité mef", "le MEF de la nomenclature STS-Web (MEFS), ou rien s'il n'y est pas"),
+    )
 
 
 _STAMP_UAI = re.compile(rb"<UAJ\s[^>]*CODE\s*=\s*[\"']\s*([^\"'<]*?)\s*[\"']")
@@ -139,8 +148,16 @@ def _load_nomenclatures(root: Any, graph: Graph, display: str) -> None:
             ent = graph.add("mef", code, source=SOURCE, prov=_prov(display, el), label=label or code, code=code,
                             edition_label=val(el, "LIBELLE_EDITION"), formation=val(el, "FORMATION"))
             ent.data["label"] = label
+    for el in root.iterfind("NOMENCLATURES/PROGRAMMES/PROGRAMME"):
+        f = fields(el, _PROGRAMME_FIELDS)
+        mef, subject = f.get("CODE_MEF"), f.get("CODE_MATIERE")
+        if mef or subject:
+            graph.add("sts_programme", f"{mef or ''}:{subject or ''}", source=SOURCE, prov=_prov(display, el),
+                      label=f"programme {subject or '?'} du MEF {mef or '?'}", mef_code=mef, subject_code=subject,
+                      hours=to_float(f.get("HORAIRE")), subject=None, mef=None)
 
 
+_PROGRAMME_FIELDS = frozenset({"CODE_MEF", "CODE_MATIERE", "HORAIRE"})
 _INDIVIDUAL_FIELDS = frozenset({"NOM_USAGE", "NOM_PATRONYMIQUE", "PRENOM", "FONCTION", "CIVILITE", "SEXE",
                                 "DATE_NAISSANCE"})
 _LABELS = frozenset({"LIBELLE_LONG", "LIBELLE_COURT"})
@@ -228,6 +245,9 @@ def link(graph: Graph) -> None:
             for div in ent.data["divisions"]:
                 if ("division", div) in structures:
                     structures[("division", div)].data["groups"].append(ent)
+    mefs = {m.id: m for m in graph.all("mef", SOURCE)}
+    for prog in graph.all("sts_programme", SOURCE):
+        prog.data.update(subject=subjects.get(prog.data["subject_code"] or ""), mef=mefs.get(prog.data["mef_code"] or ""))
     for svc in graph.all("service", SOURCE):
         teacher = teachers.get(svc.data["teacher_id"])
         structure = structures.get((svc.data["structure_type"], svc.data["structure_code"]))

@@ -255,6 +255,86 @@ def test_generated_shapes_follow_the_real_samples(generated, samples):
     assert sts_services, "les services STS (formats.md §2 : SERVICE@CODE_MATIERE, ENSEIGNANTS/ENSEIGNANT@ID)"
 
 
+def test_pupils_age_fits_their_level(tmp_path):
+    """Age reached during the calendar year of the rentrée: 6e 11 (12 when a year late),
+    5e 12-13, 4e 13-14, 3e 14-15, read from the written pupils' export."""
+    est, _truth = generate(tmp_path, 300, 12, defects=False)
+    levels = {m.code: m.level for m in est.mefs.values()}
+    expected = {6: {11, 12}, 5: {12, 13}, 4: {13, 14}, 3: {14, 15}}
+    root = etree.parse(str(tmp_path / "ElevesSansAdresses.xml")).getroot()
+    seen: dict[int, set[int]] = {}
+    for el in root.iterfind("DONNEES/ELEVES/ELEVE"):
+        level = levels[el.findtext("CODE_MEF")]
+        age = est.year - int(el.findtext("DATE_NAISS")[-4:])
+        seen.setdefault(level, set()).add(age)
+    assert all(seen[level] <= expected[level] for level in expected), seen
+    assert all(min(seen[level]) == min(expected[level]) for level in expected)
+
+
+def test_large_establishment_has_numbered_divisions(tmp_path):
+    """Beyond 26 divisions a level, codes are numbers (601, 602...), all distinct."""
+    est = build_establishment(3200, 2)
+    codes = [d.code for d in est.divisions]
+    assert len(codes) == len(set(codes)) and len([d for d in est.divisions if d.level == 6]) > 26
+    assert all(re.fullmatch(r"[6543]\d\d", c) for c in codes)
+
+
+#: Elements of the ElevesAvecAdresses shape that the real sample lacks (its ADRESSES section
+#: is empty): the address fields are those of BEE_RESPONSABLES (formats.md §1.3), and the
+#: pupil's ADRESSE_ID link is written as the guardians' one is (an assumption, formats.md §1.2
+#: says only that the shape adds the ADRESSES section and the ADRESSE_ID links).
+ADDRESS_EXTRAS = {"BEE_ELEVES/DONNEES/ELEVES/ELEVE/ADRESSE_ID"} | {
+    f"BEE_ELEVES/DONNEES/ADRESSES/ADRESSE{tail}" for tail in (
+        "", "@ADRESSE_ID", "/LIGNE1_ADRESSE", "/LIGNE2_ADRESSE", "/LIGNE3_ADRESSE", "/LIGNE4_ADRESSE",
+        "/COMMUNE_ETRANGERE", "/CODE_POSTAL", "/CODE_PAYS", "/CODE_COMMUNE_INSEE", "/LL_PAYS", "/CODE_DEPARTEMENT",
+        "/LIBELLE_POSTAL")}
+
+
+@pytest.mark.parametrize("shape", ["avec-adresses", "sans-adresses", "deux-formes", "optionnels-absents",
+                                   "sts-espaces", "sts-compact", "sans-structures"])
+def test_every_shape_follows_the_real_samples(tmp_path, samples, shape):
+    est, truth = generate(tmp_path, 120, 4, shape=shape)
+    pupils = sorted(p.name for p in tmp_path.glob("Eleves*.xml"))
+    guardians = sorted(p.name for p in tmp_path.glob("Responsables*Adresses.xml"))
+    assert pupils == {"avec-adresses": ["ElevesAvecAdresses.xml"],
+                      "deux-formes": ["ElevesAvecAdresses.xml", "ElevesSansAdresses.xml"]}.get(
+        shape, ["ElevesSansAdresses.xml"])
+    assert guardians == ["ResponsablesSansAdresses.xml" if shape == "sans-adresses" else "ResponsablesAvecAdresses.xml"]
+    reals = {"Eleves": "siecle/ElevesAvecAdresses_BEE_ELEVES-3.0.xml",
+             "Responsables": "siecle/ResponsablesAvecAdresses_BEE_RESPONSABLES-2.1.xml"}
+    for name in [*pupils, *guardians]:
+        real = reals["Eleves" if name.startswith("Eleves") else "Responsables"]
+        extra = _paths(tmp_path / name) - _paths(samples / real) - DOCUMENTED_EXTRAS - ADDRESS_EXTRAS
+        assert not extra, f"{shape} {name} : {sorted(extra)}"
+    sts_file = tmp_path / f"sts_emp_{est.uai}_{est.year}.xml"
+    padded = b"<CODE>\n" in sts_file.read_bytes()
+    assert padded == {"sts-espaces": True, "sts-compact": False}.get(shape, est.seed % 2 == 1)
+    root = etree.parse(str(tmp_path / pupils[0])).getroot()
+    if shape == "sans-structures":
+        assert root.find("DONNEES/STRUCTURES") is None
+        assert ("ENTREE-PARTIEL", "file", "ElevesSansAdresses.xml") in truth.keys()
+        assert not {f.rule for f in truth.findings} & {"SIE-DIV-001", "SIE-SORTIE-001"}
+    else:
+        assert root.find("DONNEES/STRUCTURES/STRUCTURES_ELEVE") is not None
+    if shape == "sans-adresses":
+        resp = etree.parse(str(tmp_path / guardians[0])).getroot()
+        assert resp.find("DONNEES/ADRESSES") is None
+        households = Counter(el.findtext("ADRESSE_ID") for el in resp.iterfind("DONNEES/PERSONNES/PERSONNE"))
+        assert max(households.values()) >= 2  # the two guardians of one household share it
+    if shape in ("avec-adresses", "deux-formes"):
+        avec = etree.parse(str(tmp_path / "ElevesAvecAdresses.xml")).getroot()
+        ids = {el.get("ADRESSE_ID") for el in avec.iterfind("DONNEES/ADRESSES/ADRESSE")}
+        links = {el.findtext("ADRESSE_ID") for el in avec.iterfind("DONNEES/ELEVES/ELEVE")} - {None}
+        assert links and links <= ids
+    if shape == "optionnels-absents":
+        assert root.find("DONNEES/ELEVES/ELEVE").get("ELENOET") is None
+        assert root.find("DONNEES/ELEVES/ELEVE/SCOLARITE_AN_DERNIER") is None
+    if shape == "deux-formes":  # one export in two shapes: same pupils, same date
+        sans = etree.parse(str(tmp_path / "ElevesSansAdresses.xml")).getroot()
+        assert sans.findtext("PARAMETRES/HORODATAGE") == avec.findtext("PARAMETRES/HORODATAGE")
+        assert [e.get("ELEVE_ID") for e in sans.iter("ELEVE")] == [e.get("ELEVE_ID") for e in avec.iter("ELEVE")]
+
+
 def test_the_commands_constants_are_the_generators() -> None:
     """plugins/gen/commands.py repeats two constants so that registering it stays cheap."""
     from scolint.plugins.gen import build, commands, generate
