@@ -5,9 +5,9 @@ Every expectation below was decided by opening the file and reading it (the elem
 XPath that shows the problem is cited next to it), never by copying scolint's output.
 A set audits the files together (a folder, or the two files of an STS/EDT pair).
 
-Facts a person also sees in these files but that belong to the EDT remontée checks
-(issue 16, item 5, another engineer's scope) are listed in comments as « remontée : … »:
-when those rules land, their findings are to be added to the expectations here.
+Facts a person also sees in these files and that the EDT remontée checks report (issue 16,
+item 5, another engineer's rules) were first listed in comments as « remontée : … »; since
+those rules landed they are in the expectations too (EDT-REM-*, X-STS-REM-*, STS-MAT-*).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 
 from scolint.engine.audit import Auditor
+
+#: what every STS/EDT pair of the samples shows (see the pairs below)
+_PAIR = {("X-STS-EDT-002", "69881"): 1, ("EDT-REM-002", "H"): 1, ("STS-MAT-001", "10310019110:030102"): 1}
 
 #: set of sample paths -> {(rule, record): count}; the record is the entity id, or the
 #: file's name for a file-level finding. ``None`` as the record: the count only.
@@ -44,10 +47,10 @@ EXPECTED: dict[tuple[str, ...], dict[tuple[str, str | None], int]] = {
     # INDIVIDU 69881 (FONCTION ENS) appears in no SERVICES/ENSEIGNANTS: a teacher with no service.
     # remontée : GROUPE 3B_G2/DIVISIONS_APPARTENANCE/DIVISION_APPARTENANCE@CODE=3B while DIVISIONS
     # is empty; PROGRAMME/CODE_MATIERE 030102 absent from MATIERES.
-    ("sts/sts_emp_STS_EDT.xml",): {("STS-SERV-001", "69881"): 1},
+    ("sts/sts_emp_STS_EDT.xml",): {("STS-SERV-001", "69881"): 1, ("STS-MAT-001", "10310019110:030102"): 1},
     # remontée : COURS/CODE_SALLE 23 not in SALLES_COURS (only 03); ALTERNANCE H week 2099-09-03
     # outside ANNEE_SCOLAIRE 2018.
-    ("edt/emp_sts_EDT_STS.xml",): {},
+    ("edt/emp_sts_EDT_STS.xml",): {("EDT-REM-001", "23"): 1, ("EDT-REM-002", "H"): 1},
     # @UAI 0134567A: 0134567 mod 23 = 18 -> U, the key letter A is wrong.
     # 100 Cours whose only child is Matiere (no Professeur, no Classe/Groupe/PartieDeClasse): one
     # finding each, said once (no class, no teacher), not twice.
@@ -92,11 +95,16 @@ EXPECTED: dict[tuple[str, ...], dict[tuple[str, str | None], int]] = {
     # rule (not also « aucun service » from sts_emp alone).
     # remontée (case1/3/5): DIVISION 3A, CODE_SALLE 15 undeclared, weeks 2099-…;
     # case4: as the pair above.
-    ("edt-sts-pairs/case1",): {("X-STS-EDT-002", "69881"): 1},
-    ("edt-sts-pairs/case3",): {("X-STS-EDT-002", "69881"): 1},
-    ("edt-sts-pairs/case4",): {("X-STS-EDT-002", "69881"): 1},
-    ("edt-sts-pairs/case5",): {("X-STS-EDT-002", "69881"): 1},
-    ("sts/sts_emp_STS_EDT.xml", "edt/emp_sts_EDT_STS.xml"): {("X-STS-EDT-002", "69881"): 1},
+    # remontée (read by hand): case1/3/5 CODE_SALLE 15 and case4 CODE_SALLE 23 not in SALLES_COURS
+    # (only 03); ALTERNANCE H weeks in 2099 for ANNEE_SCOLAIRE 2018; every sts_emp has PROGRAMME
+    # 030102 absent from MATIERES; case4 (and the pair above): GROUPE 3B_G2 of DIVISION 3B,
+    # absent from the sts_emp's empty DIVISIONS (case1/3/5 have DIVISION 3A on both sides).
+    ("edt-sts-pairs/case1",): {**_PAIR, ("EDT-REM-001", "15"): 1},
+    ("edt-sts-pairs/case3",): {**_PAIR, ("EDT-REM-001", "15"): 1},
+    ("edt-sts-pairs/case4",): {**_PAIR, ("EDT-REM-001", "23"): 1, ("X-STS-REM-003", "3B_G2"): 1},
+    ("edt-sts-pairs/case5",): {**_PAIR, ("EDT-REM-001", "15"): 1},
+    ("sts/sts_emp_STS_EDT.xml", "edt/emp_sts_EDT_STS.xml"): {**_PAIR, ("EDT-REM-001", "23"): 1,
+                                                             ("X-STS-REM-003", "3B_G2"): 1},
     # Pupils of 0660864F (2019) with guardians of 0140070A (2018): two establishments. One
     # X-UAI-001 on the odd file, and no cross-file join between them (no « élève sans
     # responsable légal » for pupil 1541944, whose guardians are simply not in this set).
