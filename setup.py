@@ -11,4 +11,6 @@ TOP = ("engine", "plugins", "rules", "schemas", "reports")
 
 packages = [f"scolint.{name}" for name in find_packages(include=[f"{t}*" for t in TOP])
             if name.split(".")[0] in TOP]
-setup(packages=packages, package_dir={f"scolint.{t}": t for t in TOP})
+# ``python -m scolint``: entrypoint/__main__.py becomes the module ``scolint.__main__``. entrypoint/ has no
+# __init__.py: ``scolint`` stays a namespace package (rule packs add scolint.* packages).
+setup(packages=["scolint", *packages], package_dir={"scolint": "entrypoint", **{f"scolint.{t}": t for t in TOP}})

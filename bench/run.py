@@ -45,9 +45,16 @@ def check_cmd(folder: Path, report_file: Path, select: str | None = None) -> lis
     return cmd
 
 
+def no_history() -> list[str]:
+    """``--sans-historique`` where ``scolint batch`` records a history (the bench measures
+    the audits, like before the history existed, and never writes a user's data folder)."""
+    text = batch_help() or ""
+    return ["--sans-historique"] if "--sans-historique" in text.split() else []
+
+
 def growth_cmd(folder: Path, out: Path) -> list[str]:
     """One process auditing every establishment of ``folder`` in turn, JSON reports."""
-    return [SCOLINT, "batch", str(folder), "--jobs", "1", "--formats", "json", "-o", str(out)]
+    return [SCOLINT, "batch", str(folder), "--jobs", "1", "--formats", "json", "-o", str(out), *no_history()]
 
 
 def batch_help() -> str | None:
@@ -57,7 +64,7 @@ def batch_help() -> str | None:
 
 
 def batch_cmd(help_text: str, academy: Path, jobs: int, out: Path) -> list[str]:
-    cmd = [SCOLINT, "batch", str(academy), "--jobs", str(jobs)]
+    cmd = [SCOLINT, "batch", str(academy), "--jobs", str(jobs), *no_history()]
     for option in ("--out", "--output", "-o", "--sortie"):
         if option in help_text.split():
             return cmd + [option, str(out)]

@@ -60,8 +60,15 @@ class Auditor:
         use_default_rules: bool = True,
         severity_overrides: dict[str, str] | None = None,
         options: dict[str, Any] | None = None,
+        rule_errors: str = "error",
     ) -> None:
         self.host = host or get_plugin_host()
+        #: severity of a rule error (a record a rule cannot evaluate, a rule that fails)
+        self.rule_errors = rule_errors
+        #: records ``(kind or None, id)`` the caller will ask about after the audit (those
+        #: named by exceptions and baseline entries): the result says which ones the audited
+        #: exports hold (``AuditResult.has_entity``) without keeping the graph
+        self.lookups: list[tuple[str | None, str]] = []
         self.registries = self.host.registries
         self.env = make_environment(self.registries)
         paths = list(self.host.rule_paths()) if use_default_rules else []
@@ -76,7 +83,7 @@ class Auditor:
         chosen = {r.id for r in self.rules}
         self.helpers = [r for r in self.all_rules if r.id not in chosen and chosen & set(r.supersedes)]
         self.options = options or {}
-        self.evaluator = Evaluator(self.rules, self.registries, self.env, helpers=self.helpers)
+        self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors, helpers=self.helpers)
         self._loads = 0
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
 
@@ -214,7 +221,7 @@ class Auditor:
             info = self.registries.formats.get(exp.format_id)
             graph.add("export", exp.meta.get("name", display), source="scolint", prov=Provenance(display, None, exp.system),
                       label=f"{Path(display.split('!')[-1]).name} ({info.label if info else exp.format_id})",
-                      format=exp.format_id, system=exp.system, uai=exp.uai, year=exp.year,
+                      format=exp.format_id, format_id=exp.format_id, system=exp.system, uai=exp.uai, year=exp.year,
                       exported_at=exp.exported_at, file=display, readable=exp.readable)
 
     def audit_vars(self, graph: Graph) -> dict[str, Any]:
@@ -260,6 +267,9 @@ class Auditor:
             formats={k: v for k, v in self.registries.formats.items()},
             meta={"evaluations": ctx.counter[0], "entities": len(graph)},
             flows=self.registries.families.flows(),
+            rule_error_severity=self.rule_errors,
+            known_rules={r.id: list(r.tags) for r in self.all_rules},
+            has_entity=_entity_lookup(graph, self.lookups),
         )
 
 
@@ -302,6 +312,17 @@ def _duplicate_message(fmt: str, uai: str | None, files: list[Any], members: lis
         if undated:
             why += f" ; aucune date dans {', '.join(undated)}"
     return f"{len(members)} exports « {label} »{where} dans l'audit : {names}. Seul {chosen} est lu : {why}."
+def _entity_lookup(graph: Graph, lookups: list[tuple[str | None, str]]) -> Any:
+    """``has(kind or None, id)``: whether ``graph`` holds that record, for the records of
+    ``lookups`` (True, « maybe », for any other: the graph itself is not kept)."""
+    kinds = graph.kinds()
+    asked = {(k, str(i)) for k, i in lookups}
+    present = {(k, i) for k, i in asked if any(graph.get(x, i) is not None for x in ([k] if k else kinds))}
+
+    def has(kind: str | None, ident: str) -> bool:
+        key = (kind, str(ident))
+        return key in present or key not in asked
+    return has
 
 
 def _blank(path: Path) -> bool:

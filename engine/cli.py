@@ -96,13 +96,95 @@ class VersionAction(argparse.Action):
         parser.exit()
 
 
+#: French name of each option known by its English name; the English name stays an alias.
+FRENCH_OPTIONS = {
+    "--help": "--aide", "--out": "--sortie", "--output": "--sortie", "--jobs": "--processus",
+    "--fail-on": "--echec-si", "--rules": "--regles", "--no-default-rules": "--sans-regles-par-defaut",
+    "--tags": "--etiquettes", "--select": "--selection", "--ignore": "--ignorer", "--profile": "--profil",
+    "--baseline": "--ligne-de-base", "--cases": "--cas", "--dry-run": "--essai", "--students": "--eleves",
+    "--seed": "--graine",
+}
+
+#: One example per command (``scolint COMMAND --aide`` shows it; a test runs each through the parser).
+EXAMPLES = {
+    "check": "scolint check exports/ --format html --sortie rapport.html\n"
+             "  scolint check exports/ --format tableur --sortie anomalies.xlsx --precedent avant.json",
+    "batch": "scolint batch depots/ --sortie rapports/ --formats html,tableur,json --precedent rapports-septembre/",
+    "send": "scolint send depots/ --config-envoi scolint-envoi.yaml --essai messages/",
+    "rules": "scolint rules list --etiquettes remontee-sts",
+    "rules list": "scolint rules list --etiquettes siecle",
+    "rules show": "scolint rules show EDT-PRN-001",
+    "rules lint": "scolint rules lint --regles mes-regles/",
+    "rules test": "scolint rules test --regles mes-regles/",
+    "rules new": "scolint rules new ACAD-ELEVE-001 --pour student --dossier mes-regles/",
+    "rules doc": "scolint rules doc --sortie catalogue.md",
+    "rules schema": "scolint rules schema --sortie rule.schema.json",
+    "entities": "scolint entities --markdown --sortie entites.md",
+    "explain": "scolint explain SIE-RESP-001 1519748 exports/",
+    "baseline": "scolint baseline exports/ --sortie .scolint-baseline.json",
+    "publipostage": "scolint publipostage ENT-Identifiants-0310040A.csv --sortie publipostage.csv",
+    "generate": "scolint generate --eleves 600 --graine 1 --sortie donnees/",
+    "demo": "scolint demo --donnees exemple/",
+    "historique": "scolint historique lister --uai 0310040A",
+    "historique lister": "scolint historique lister --uai 0310040A",
+    "historique purger": "scolint historique purger --conservation 365",
+    "historique exporter": "scolint historique exporter --sortie historique.csv",
+    "historique supprimer": "scolint historique supprimer 0310040A",
+    "completion": "source <(scolint completion bash)    # ou, pour zsh : source <(scolint completion zsh)",
+}
+
+
 def build_parser(host: Any) -> FrenchParser:
     parser = FrenchParser(prog="scolint", description=DESCRIPTION, epilog=EPILOG,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action=VersionAction, help="affiche la version et quitte")
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchParser)
     host.pm.hook.scolint_cli_commands(subparsers=sub)
+    c = sub.add_parser("completion", help="script de complétion des commandes pour bash ou zsh",
+                       description="Écrit le script de complétion (commandes, options et valeurs) pour bash "
+                                   "ou zsh. À charger dans le fichier de démarrage du shell.")
+    c.add_argument("shell", choices=["bash", "zsh"], metavar="SHELL", help="bash ou zsh")
+    c.set_defaults(handler=lambda args: _completion(args, parser))
+    for path, p in _parsers(parser):
+        _frenchify(p)
+        example = EXAMPLES.get(" ".join(path))
+        if path and example and "Exemple" not in (p.epilog or ""):
+            p.epilog = ((p.epilog or "") + "\n\n" if p.epilog else "") + "Exemple :\n  " + example
+            p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+def _parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Any:
+    """Every parser of the command line, with its command path (``("rules", "lint")``)."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, path + (name,))
+
+
+def _frenchify(parser: argparse.ArgumentParser) -> None:
+    """Give every option known by an English name its French name (shown first, after a
+    short option); the English name stays an alias."""
+    for action in parser._actions:
+        for english in list(action.option_strings):
+            french = FRENCH_OPTIONS.get(english)
+            if not french:
+                continue
+            if french not in action.option_strings:
+                if french in parser._option_string_actions:  # the name means something else here
+                    continue
+                parser._option_string_actions[french] = action
+            shorts = [o for o in action.option_strings if not o.startswith("--")]
+            longs = [o for o in action.option_strings if o.startswith("--") and o != french]
+            action.option_strings = shorts + [french] + longs
+
+
+def _completion(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .completion import script
+    values = {"--format": sorted(args.host.registries.reporters)}
+    sys.stdout.write(script(args.shell, parser, values))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -68,6 +68,7 @@ class Settings:
     severity_overrides: dict[str, str] = field(default_factory=dict)
     fail_on: str | None = None
     profile: str | None = None
+    rule_errors: str = "error"
 
 
 @dataclass
@@ -100,7 +101,8 @@ class ProjectConfig:
         return Settings(
             rule_paths=packs, use_default_rules=d.get("default_rules", True),
             selection=Selection(any_of=list(select), exclude_ids=list(ignore), exclude_tags=list(ignore)),
-            severity_overrides=severity, fail_on=prof.get("fail_on") or d.get("fail_on"), profile=profile)
+            severity_overrides=severity, fail_on=prof.get("fail_on") or d.get("fail_on"), profile=profile,
+            rule_errors=d.get("rule_errors", "error"))
 
     def _path(self, raw: str) -> Path:
         p = Path(raw).expanduser()

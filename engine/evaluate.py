@@ -12,10 +12,60 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from .expressions import ExpressionError, RuleEnvironment, run, run_many
-from .findings import FAILED, NOT_EVALUATED, PASSED, RULE_ERROR, Finding, RuleOutcome
+from .findings import FAILED, NOT_EVALUATED, PASSED, RULE_ERROR, Finding, RuleOutcome, fingerprint
 from .model import Entity, Graph, Provenance
 from .registry import Registries
 from .rules import Rule
+
+#: Tag of the findings that say a record could not be evaluated by a rule.
+RULE_ERROR_TAG = "erreur-de-regle"
+#: Records of one rule that may fail before the rule is given up as a whole.
+MAX_RECORD_ERRORS = 1000
+
+
+class RecordError(ExpressionError):
+    """An expression failed on one record: the rule goes on with the others."""
+
+    def __init__(self, entity: Entity, error: ExpressionError, source: str | None) -> None:
+        super().__init__(str(error))
+        self.entity = entity
+        self.error = error
+        self.source = source
+
+
+class EntityLists:
+    """``audit.entities``: every entity of a kind, by kind (``audit.entities.division``).
+
+    A rule reaches the entities of another kind through it, to count or collect across
+    them (``audit.entities.student | selectattr('division_code', 'eq', division.id) | list``).
+    An unknown kind gives an empty list (``rules lint`` names the known ones).
+    """
+
+    __slots__ = ("_graph",)
+
+    def __init__(self, graph: Graph) -> None:
+        self._graph = graph
+
+    def __getattr__(self, kind: str) -> list[Entity]:
+        if kind.startswith("_"):
+            raise AttributeError(kind)
+        return self._graph.all(kind)
+
+    def __getitem__(self, kind: str) -> list[Entity]:
+        return self._graph.all(str(kind))
+
+    def __repr__(self) -> str:
+        return f"<entités de {', '.join(self._graph.kinds())}>"
+
+
+def audit_facts(graph: Graph, audit: dict[str, Any]) -> dict[str, Any]:
+    """``audit`` with the facts read across the whole graph: ``exports`` (the export
+    entities: format, system, uai, year, exported_at, file) and ``entities`` (every
+    entity of a kind), unless already given."""
+    out = dict(audit)
+    out.setdefault("exports", graph.all("export"))
+    out.setdefault("entities", EntityLists(graph))
+    return out
 
 
 @dataclass
@@ -38,6 +88,10 @@ class EvalContext:
     #: entities of a kind passing a ``where`` expression, by (kind, expression): rules
     #: sharing their filter (``edt_course.source == 'edt'``...) evaluate it once an entity
     filtered: dict[tuple[str, str], list[Entity]] = field(default_factory=dict)
+    #: records an expression failed on, by rule id: ``[(entity, error, source)]``
+    record_errors: dict[str, list[tuple[Entity, ExpressionError, str | None]]] = field(default_factory=dict)
+    #: evaluations that gave a value, by rule id (a rule failing on every record is in error)
+    evaluated: dict[str, int] = field(default_factory=dict)
 
     def variables(self, rule: Rule, entity: Entity) -> dict[str, Any]:
         """The variables an expression of ``rule`` sees for ``entity``."""
@@ -49,17 +103,49 @@ class EvalContext:
         variables = {rule.for_each: entity, "audit": self.audit, "entity": entity}
         if extra:
             variables.update(extra)
-        return run(fn, variables)
+        try:
+            value = run(fn, variables)
+        except RecordError:
+            raise
+        except ExpressionError as exc:
+            if exc.forbidden:
+                raise
+            raise RecordError(entity, exc, getattr(fn, "source", None)) from None
+        self.evaluated[rule.id] = self.evaluated.get(rule.id, 0) + 1
+        return value
 
     def each(self, fn: Callable[..., Any], rule: Rule, entities: Iterable[Entity]) -> Iterator[tuple[Entity, Any]]:
         """``(entity, value)`` for each entity: what :meth:`evaluate` gives, computed in one
-        loop (:func:`run_many`); an error is raised where :meth:`evaluate` would raise it,
-        after the values of the entities before."""
+        loop (:func:`run_many`). An entity whose evaluation fails is left out and kept in
+        :attr:`record_errors` (the rule goes on with the others)."""
         entities = entities if isinstance(entities, list) else list(entities)
         # {for_each: entity, "audit": audit, "entity": entity}, "audit" being the audit
         varying = tuple(n for n in dict.fromkeys((rule.for_each, "entity")) if n != "audit")
-        values, error = run_many(fn, entities, {"audit": self.audit}, varying)
-        return self._counted(zip(entities, values), error)
+        pairs: list[tuple[Entity, Any]] = []
+        start = 0
+        while start < len(entities):
+            rest = entities[start:] if start else entities
+            values, error = run_many(fn, rest, {"audit": self.audit}, varying)
+            pairs.extend(zip(rest, values))
+            self.counter[0] += len(values)
+            self.evaluated[rule.id] = self.evaluated.get(rule.id, 0) + len(values)
+            if error is None:
+                break
+            self.counter[0] += 1
+            if error.forbidden:
+                raise error
+            bad = rest[len(values)]
+            self.record_error(rule, bad, error, getattr(fn, "source", None))
+            start += len(values) + 1
+        return iter(pairs)
+
+    def record_error(self, rule: Rule, entity: Entity, error: ExpressionError, source: str | None) -> None:
+        """Keep that ``rule`` could not evaluate ``entity``; too many: the rule fails."""
+        errors = self.record_errors.setdefault(rule.id, [])
+        errors.append((entity, error, source))
+        if len(errors) > MAX_RECORD_ERRORS:
+            raise ExpressionError(f"plus de {MAX_RECORD_ERRORS} enregistrements non évaluables ; "
+                                  f"le premier : {errors[0][1]}")
 
     def each_value(self, fn: Callable[..., Any], rule: Rule, entity: Entity, name: str,
                    values: list[Any]) -> list[Any]:
@@ -67,9 +153,12 @@ class EvalContext:
         base = {rule.for_each: entity, "audit": self.audit, "entity": entity}
         results, error = run_many(fn, values, base, (name,))
         self.counter[0] += len(results)
+        self.evaluated[rule.id] = self.evaluated.get(rule.id, 0) + len(results)
         if error is not None:
             self.counter[0] += 1
-            raise error
+            if error.forbidden:
+                raise error
+            raise RecordError(entity, error, getattr(fn, "source", None))
         return results
 
     def _counted(self, pairs: Iterable[tuple[Any, Any]], error: ExpressionError | None) -> Iterator[tuple[Any, Any]]:
@@ -161,8 +250,10 @@ class Evaluator:
     """Compiles rules once and evaluates them over graphs."""
 
     def __init__(self, rules: Iterable[Rule], registries: Registries, env: RuleEnvironment,
-                 helpers: Iterable[Rule] = ()) -> None:
+                 rule_error_severity: str = "error", helpers: Iterable[Rule] = ()) -> None:
         self.rules = list(rules)
+        #: severity of the finding made for each record a rule cannot evaluate
+        self.rule_error_severity = rule_error_severity
         #: rules evaluated only to know which findings of ``rules`` they supersede
         self.helpers = list(helpers)
         self.registries = registries
@@ -177,14 +268,15 @@ class Evaluator:
     def run(self, graph: Graph, audit: dict[str, Any],
             present_formats: set[str] | None = None) -> tuple[list[Finding], list[RuleOutcome], EvalContext]:
         """Evaluate every rule; return findings, one outcome per rule, and the context."""
-        ctx = EvalContext(graph, self.env, audit)
+        ctx = EvalContext(graph, self.env, audit_facts(graph, audit))
         formats = graph.formats() if present_formats is None else present_formats
         findings: list[Finding] = []
         outcomes: list[RuleOutcome] = []
         helper_ids = {r.id for r in self.helpers}
         for rule in self.rules + self.helpers:
             outcome = RuleOutcome(rule.id, rule.title, rule.severity, rule.flow, PASSED,
-                                  fix=rule.fix, tags=list(rule.tags))
+                                  fix=rule.fix, tags=list(rule.tags), description=rule.description,
+                                  owner=str(rule.raw.get("responsable") or ""))
             outcomes.append(outcome)
             missing = [f for f in rule.requires if f not in formats]
             if missing:
@@ -198,37 +290,88 @@ class Evaluator:
                 outcome.reason = reason
                 continue
             try:
-                hits = list(self._hits(rule, graph, ctx))
-                if skipped:
-                    hits = [h for h in hits if not (h.entity.prov and h.entity.prov[0].file in skipped)]
-                new = [self._finding(rule, hit, ctx) for hit in hits]
+                new = self._rule_findings(rule, graph, ctx)
+                if skipped:  # records of a file lacking a section the rule needs
+                    new = [f for f in new if not (f.provenance and f.provenance[0].file in skipped)]
+                broken = [self._record_finding(rule, ent, err, src, ctx.audit)
+                          for ent, err, src in ctx.record_errors.get(rule.id, [])]
             except ExpressionError as exc:
+                from .errwords import rule_problem
                 outcome.status = RULE_ERROR
-                outcome.error = str(exc)
+                outcome.error = rule_problem(rule, exc, ctx.audit, self.env)
                 continue
-            except Exception as exc:  # a check kind's bug must not end the audit
+            except Exception:  # a check kind's bug must not end the audit
                 outcome.status = RULE_ERROR
-                outcome.error = f"erreur interne du contrôle « {rule.check} » : {type(exc).__name__}: {exc}"
+                outcome.error = (f"erreur interne du contrôle « {rule.check} » : la règle n'a pas pu être évaluée "
+                                 "(signalez-la à l'équipe scolint avec le fichier de la règle)")
                 continue
             findings.extend(new)
+            findings.extend(broken)
             outcome.count = len(new)
             outcome.status = FAILED if new else PASSED
+            if broken:
+                outcome.error = (f"{len(broken)} enregistrement(s) non évaluable(s) par la règle (anomalies "
+                                 f"étiquetées « {RULE_ERROR_TAG} »), la règle a examiné tous les autres")
         kept = drop_superseded(self.rules + self.helpers, findings, outcomes)
         if helper_ids:
             kept = [f for f in kept if f.rule_id not in helper_ids]
             outcomes = [o for o in outcomes if o.rule_id not in helper_ids]
         return kept, outcomes, ctx
 
-    def _hits(self, rule: Rule, graph: Graph, ctx: EvalContext) -> Iterator[Hit]:
+    def _rule_findings(self, rule: Rule, graph: Graph, ctx: EvalContext) -> list[Finding]:
+        """The findings of ``rule``; a record an expression fails on is left out (kept in
+        ``ctx.record_errors``) and the rule is evaluated again without it."""
+        skipped: dict[Entity, tuple[Entity, ExpressionError, str | None]] = {}
+        while True:
+            ctx.record_errors[rule.id] = list(skipped.values())
+            try:
+                hits = list(self._hits(rule, graph, ctx, set(skipped)))
+                out = []
+                for hit in hits:
+                    try:
+                        out.append(self._finding(rule, hit, ctx))
+                    except ExpressionError as exc:
+                        if exc.forbidden or not out and hit is hits[-1]:
+                            raise  # the message fails on every finding: the rule is wrong
+                        ctx.record_error(rule, hit.entity, exc, rule.message)
+                errors = ctx.record_errors.get(rule.id)
+                if errors and not ctx.evaluated.get(rule.id):  # it failed on every record
+                    raise errors[0][1]
+                return out
+            except RecordError as exc:
+                if exc.error.forbidden or exc.entity in skipped or len(skipped) >= MAX_RECORD_ERRORS:
+                    raise exc.error from None
+                skipped[exc.entity] = (exc.entity, exc.error, exc.source)
+
+    def _record_finding(self, rule: Rule, ent: Entity, error: ExpressionError, source: str | None,
+                        audit: dict[str, Any]) -> Finding:
+        """A record ``rule`` could not evaluate, as a finding naming the record and the field."""
+        from .errwords import record_problem
+        message = record_problem(rule, ent, error, source, self.registries, self.env, audit)
+        fix = ("Vérifiez la donnée signalée dans l'export (champ vide ou mal formé) et refaites l'export ; "
+               "auteur de la règle : rendez l'expression tolérante à une valeur vide (par exemple "
+               "« valeur | default('') », ou une condition « where: ») puis relancez scolint rules test.")
+        return Finding(
+            rule_id=rule.id, severity=self.rule_error_severity, title=f"{rule.title} (enregistrement non évaluable)",
+            message=message, fix=fix, entity_kind=ent.kind, entity_id=ent.id, entity_source=ent.source,
+            entity_label=ent.label, provenance=list(ent.prov), flow=rule.flow,
+            tags=[*rule.tags, RULE_ERROR_TAG],
+            fingerprint=fingerprint(f"{rule.id}!{RULE_ERROR_TAG}", ent.kind, ent.source, [ent.id]))
+
+    def _hits(self, rule: Rule, graph: Graph, ctx: EvalContext, skipped: set[Entity] = frozenset()) -> Iterator[Hit]:  # type: ignore[assignment]
         entities = graph.all(rule.for_each)
         where = self._where.get(rule.id)
         if where is not None and rule.where is not None:
             key = (rule.for_each, rule.where)
             kept = ctx.filtered.get(key)
             if kept is None:
+                before = {k: len(v) for k, v in ctx.record_errors.items()}
                 kept = [e for e, keep in ctx.each(where, rule, entities) if keep]
-                ctx.filtered[key] = kept
+                if all(len(v) == before.get(k, 0) for k, v in ctx.record_errors.items()):
+                    ctx.filtered[key] = kept  # shared only when no record failed (errors are per rule)
             entities = list(kept)
+        if skipped:
+            entities = [e for e in entities if e not in skipped]
         return self._runners[rule.id](entities, ctx)
 
     def _finding(self, rule: Rule, hit: Hit, ctx: EvalContext) -> Finding:
@@ -240,7 +383,12 @@ class Evaluator:
         except ExpressionError:
             raise
         except Exception as exc:  # sandbox errors, undefined, type errors in the template
-            raise ExpressionError(f"message : {type(exc).__name__}: {exc}") from exc
+            from jinja2.exceptions import SecurityError
+
+            from .expressions import french_reason
+            err = ExpressionError(f"message : {french_reason(exc)}")
+            err.forbidden = isinstance(exc, SecurityError)
+            raise err from exc
         prov: list[Provenance] = list(ent.prov)
         for other in hit.related:
             prov.extend(p for p in other.prov if p not in prov)

@@ -161,7 +161,8 @@ class ExpressionExplainer:
             return self.env.expression(source)(**self.variables)
         except (SecurityError, TemplateError, TypeError, ValueError, ArithmeticError, AttributeError,
                 LookupError, RecursionError) as exc:
-            return _Error(f"{type(exc).__name__}: {exc}")
+            from .expressions import french_reason
+            return _Error(french_reason(exc))
         except Exception as exc:  # ExpressionError from a filter, or anything a plugin filter raises
             return _Error(str(exc))
 
@@ -247,10 +248,10 @@ def render_step(step: Step, indent: int = 2, render: Callable[[Step], str] | Non
 def explain_rule(rule: Any, entity: Any, graph: Any, registries: Any, env: RuleEnvironment,
                  audit: dict[str, Any], formats: set[str]) -> tuple[list[str], bool | None]:
     """French lines explaining ``rule`` on ``entity``; and whether it fired (None: not run)."""
-    from .evaluate import EvalContext  # local: evaluate imports rules, keep this module light
+    from .evaluate import EvalContext, audit_facts  # local: evaluate imports rules, keep this module light
     from .expressions import ExpressionError
 
-    ctx = EvalContext(graph, env, audit)
+    ctx = EvalContext(graph, env, audit_facts(graph, audit))
     variables = ctx.variables(rule, entity)
     ex = ExpressionExplainer(env, variables)
     lines = [f"Règle {rule.id} — {rule.title} (gravité : {rule.severity})",
@@ -302,12 +303,21 @@ def explain_rule(rule: Any, entity: Any, graph: Any, registries: Any, env: RuleE
     try:
         runner = kind.compile(rule, env)
         where_fn = env.expression(rule.where) if rule.where else None
-        pool = [e for e in graph.all(rule.for_each) if where_fn is None or ctx.evaluate(where_fn, rule, e)]
+        pool = graph.all(rule.for_each)
+        if where_fn is not None:
+            pool = [e for e, keep in ctx.each(where_fn, rule, pool) if keep]  # a broken record is left out
         if entity not in pool:
             pool.append(entity)
         hit = next((h for h in runner(pool, ctx) if h.entity is entity or entity in h.related), None)
     except ExpressionError as exc:
         lines.append(f"Décision : ERREUR DE RÈGLE — {exc}")
+        return lines, None
+    broken = [e for e in ctx.record_errors.get(rule.id, []) if e[0] is entity]
+    if broken and hit is None:
+        from .errwords import record_problem
+        _ent, err, src = broken[0]
+        lines.append("Décision : ENREGISTREMENT NON ÉVALUABLE — "
+                     + record_problem(rule, entity, err, src, registries, env))
         return lines, None
     if rule.check == "assert" and rule.check in steps:
         why = because(steps[rule.check])
@@ -329,5 +339,6 @@ def explain_rule(rule: Any, entity: Any, graph: Any, registries: Any, env: RuleE
             msg_vars.update(hit.variables)
             lines.append(f"Message : {env.template(rule.message).render(msg_vars).strip()}")
         except Exception as exc:  # a broken message is shown, never raised
-            lines.append(f"Message : erreur ({type(exc).__name__}: {exc})")
+            from .expressions import french_reason
+            lines.append(f"Message : erreur ({french_reason(exc)})")
     return lines, hit is not None

@@ -71,7 +71,13 @@ _budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("scol
 
 
 class ExpressionError(ScolintError):
-    """An expression does not compile, or failed at run time."""
+    """An expression does not compile, or failed at run time.
+
+    ``forbidden``: the sandbox refused an operation (the rule's fault whatever the data:
+    the whole rule is in error, never one record).
+    """
+
+    forbidden = False
 
 
 def _tick(cost: int = 1) -> None:
@@ -322,6 +328,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 fn.fast = fn.run = fn.batch = None  # type: ignore[attr-defined]
             else:
                 fn.fast, fn.run, fn.batch = direct  # type: ignore[attr-defined]
+            fn.source = source  # type: ignore[attr-defined]  # named in per-record errors
             self._cache[source] = fn
         return fn
 
@@ -543,13 +550,109 @@ def run_jinja(fn: Callable[..., Any], variables: Mapping[str, Any]) -> Any:
     except ExpressionError:
         raise
     except SecurityError as exc:
-        raise ExpressionError(f"opération interdite dans une règle : {exc}") from exc
-    except UndefinedError as exc:
-        raise ExpressionError(f"valeur indéfinie : {exc}") from exc
+        err = ExpressionError(f"opération interdite dans une règle : {french_reason(exc)}")
+        err.forbidden = True
+        raise err from exc
     except MemoryError:
         raise ExpressionError("mémoire insuffisante pour évaluer l'expression") from None
     except Exception as exc:  # TypeError, ValueError, RecursionError... never a crash
-        raise ExpressionError(f"{type(exc).__name__}: {exc}") from exc
+        raise ExpressionError(french_reason(exc)) from exc
     if isinstance(value, ChainableUndefined):
         return None
     return value
+
+
+# -- the author's words for a failure ---------------------------------------------------
+#: Python type names as a rule author knows the values.
+_TYPE_FR = {"NoneType": "une valeur vide", "None": "une valeur vide", "int": "un nombre", "float": "un nombre",
+            "str": "un texte", "list": "une liste", "tuple": "une liste", "dict": "un dictionnaire",
+            "dict object": "un dictionnaire", "bool": "un booléen", "Entity": "une entité",
+            "date": "une date", "datetime.date": "une date", "datetime": "une date et heure",
+            "timedelta": "une durée", "datetime.timedelta": "une durée", "set": "un ensemble",
+            "Undefined": "une valeur indéfinie", "ChainableUndefined": "une valeur indéfinie",
+            "EntityLists": "les entités de l'audit", "generator": "une suite de valeurs",
+            "builtin_function_or_method": "une fonction", "method": "une fonction", "function": "une fonction"}
+_OPS_FR = {"-": "soustraction « - »", "+": "addition « + »", "*": "multiplication « * »", "/": "division « / »",
+           "//": "division « // »", "%": "opération « % »", "**": "puissance « ** »"}
+#: Words of Python's exceptions that must never reach a rule author.
+PYTHON_WORDS = ("Traceback", "TypeError", "ValueError", "AttributeError", "KeyError", "IndexError",
+                "NoneType", "dict object", "ZeroDivisionError", "UndefinedError", "RecursionError",
+                "SecurityError", "Exception", "object has no attribute", "not subscriptable", "unsupported operand")
+
+
+def _type_fr(name: str) -> str:
+    name = name.strip("'\" ")
+    if name.endswith(" object"):
+        name = name[: -len(" object")]
+    return _TYPE_FR.get(name, "une valeur")
+
+
+def french_reason(exc: BaseException) -> str:
+    """What went wrong, in the author's words (never Python's)."""
+    text = str(exc)
+    if isinstance(exc, UndefinedError):
+        m = re.match(r"^'(.+?)' has no attribute '(.+?)'$", text)
+        if m:
+            owner = m.group(1)
+            if owner in ("None", "none"):
+                return f"lecture de « {m.group(2)} » dans une valeur vide (le champ ou la relation précédente est vide)"
+            if "Entity" in owner:
+                return (f"champ « {m.group(2)} » absent de l'entité (non fourni par l'export ; dans un cas de test, "
+                        "donnez-le à l'entité)")
+            if owner == "dict object":
+                return f"« {m.group(2)} » absent (valeur non fournie ; pour audit.{m.group(2)}, voir « audit: » des cas de test)"
+            return f"« {m.group(2)} » n'existe pas dans {_type_fr(owner)}"
+        m = re.match(r"^'(.+?)' is undefined$", text)
+        if m:
+            return f"variable « {m.group(1)} » inconnue"
+        m = re.match(r"^(.+?) has no element (.+)$", text)
+        if m:
+            return f"élément {m.group(2)} absent de {_type_fr(m.group(1))}"
+        return "valeur indéfinie (champ ou variable absent)"
+    if isinstance(exc, SecurityError):
+        return _strip_python(text)
+    if isinstance(exc, ZeroDivisionError):
+        return "division par zéro"
+    if isinstance(exc, RecursionError):
+        return "expression imbriquée trop profondément"
+    if isinstance(exc, TypeError):
+        m = re.match(r"^unsupported operand type\(s\) for (.+?): '(.+?)' and '(.+?)'$", text)
+        if m:
+            op = _OPS_FR.get(m.group(1), f"opération « {m.group(1)} »")
+            return f"{op} impossible entre {_type_fr(m.group(2))} et {_type_fr(m.group(3))}"
+        m = re.match(r"^'(.+?)' not supported between instances of '(.+?)' and '(.+?)'$", text)
+        if m:
+            return f"comparaison « {m.group(1)} » impossible entre {_type_fr(m.group(2))} et {_type_fr(m.group(3))}"
+        m = re.match(r"^object of type '(.+?)' has no len\(\)$", text)
+        if m:
+            return f"longueur de {_type_fr(m.group(1))} impossible (« length » attend un texte ou une liste)"
+        m = re.match(r"^'(.+?)' object is not iterable$", text)
+        if m:
+            return f"{_type_fr(m.group(1))} n'est pas une liste (impossible de la parcourir)"
+        m = re.match(r"^'(.+?)' object is not (subscriptable|callable)$", text)
+        if m:
+            what = "indexée (valeur[...])" if m.group(2) == "subscriptable" else "appelée comme une fonction"
+            return f"{_type_fr(m.group(1))} ne peut pas être {what}"
+        m = re.match(r'^can only concatenate (\w+) \(not "(\w+)"\) to (\w+)$', text)
+        if m:
+            return (f"concaténation impossible entre {_type_fr(m.group(1))} et {_type_fr(m.group(2))} "
+                    "(utilisez « ~ » pour joindre des textes)")
+        if "argument" in text:
+            return "filtre ou fonction appelé avec des arguments inattendus (nombre ou type)"
+        return "opération impossible sur ces valeurs (types incompatibles, ou valeur vide)"
+    if isinstance(exc, ValueError):
+        m = re.match(r"^invalid literal for (int|float)\(\) with base \d+: (.+)$", text) or \
+            re.match(r"^could not convert string to (float): (.+)$", text)
+        if m:
+            return f"conversion impossible de {m.group(2)} en nombre"
+        return "valeur invalide pour cette opération"
+    if isinstance(exc, (KeyError, IndexError)):
+        return f"élément absent : {_strip_python(text)}"
+    return "l'expression n'a pas pu être évaluée sur ces valeurs"
+
+
+def _strip_python(text: str) -> str:
+    """``text`` without Python's type names (already French in the sandbox's own messages)."""
+    for word, fr in (("NoneType", "valeur vide"), ("dict object", "dictionnaire")):
+        text = text.replace(word, fr)
+    return text

@@ -94,6 +94,8 @@ class RuleOutcome:
     superseded: int = 0
     fix: str = ""
     tags: list[str] = field(default_factory=list)
+    description: str = ""
+    owner: str = ""  #: the rule's ``responsable`` key (who fixes it), empty: from the flow step
 
 
 @dataclass
@@ -113,6 +115,12 @@ class AuditResult:
     meta: dict[str, Any] = field(default_factory=dict)
     #: The flow steps in data-flow order (from the declared families), then GENERAL.
     flows: list[str] = field(default_factory=lambda: ["GENERAL"])
+    #: severity a rule error counts as in the exit code (``rule_errors`` of the project file)
+    rule_error_severity: str = "error"
+    #: ids and tags of every rule loaded (selected or not), to tell a misspelt rule id
+    known_rules: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: ``has_entity(kind or None, id)``: True when the audited graph holds that record
+    has_entity: Any = field(default=None, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
         """Findings by severity (accepted ones excluded)."""
@@ -127,10 +135,17 @@ class AuditResult:
         return [f for f in self.findings if f.accepted is None]
 
     def exit_code(self, fail_on: str) -> int:
-        """0 nothing at or above ``fail_on``; 1 findings at or above it; 2 unreadable input."""
+        """0 nothing at or above ``fail_on``; 1 findings at or above it; 2 unreadable input.
+
+        A rule in error counts as a finding of :attr:`rule_error_severity` (a record a rule
+        could not evaluate is already a finding of that severity).
+        """
         if self.fatal_inputs:
             return 2
         threshold = SEVERITY_RANK[fail_on]
         if any(SEVERITY_RANK[f.severity] >= threshold for f in self.active()):
+            return 1
+        if SEVERITY_RANK.get(self.rule_error_severity, 0) >= threshold \
+                and any(o.status == RULE_ERROR for o in self.outcomes):
             return 1
         return 0

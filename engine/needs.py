@@ -116,6 +116,11 @@ def closure(seeds: Iterable[str], names: set[str], registries: Registries) -> se
                 if target not in kept:
                     kept.add(target)
                     todo.append(target)
+        for name, info in kind.fields.items():  # derived fields: the kinds they are computed from
+            for target in getattr(info, "needs", ()):
+                if name in names and target not in kept and target in registries.entities:
+                    kept.add(target)
+                    todo.append(target)
     return kept
 
 
@@ -128,6 +133,8 @@ def kinds_read(rules: Iterable[Rule], registries: Registries, env: RuleEnvironme
         rule_names, rule_seeds = _rule_names(rule, registries, env)
         names |= rule_names
         seeds |= rule_seeds
+        if "entities" in rule_names:  # audit.entities.<kind>: every kind named may be read
+            seeds |= {n for n in rule_names if n in registries.entities}
     return closure(seeds, names, registries), names
 
 

@@ -9,6 +9,10 @@ It prints nothing itself.
 - 1: an active finding at or above ``fail_on``, or, with ``strict``, an accepted finding
   (exception or baseline) that has disappeared;
 - 0: otherwise.
+
+An exception or a baseline entry that can match nothing whatever the data (unknown rule,
+record absent from the audited exports) is told at every run (« sans objet »), apart from
+one that became obsolete (told with ``strict``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,28 @@ from dataclasses import dataclass, field
 from .baseline import Baseline, apply_baseline
 from .config import AcceptedFinding, apply_exceptions
 from .findings import AuditResult
+
+
+def _close(name: str, options: list[str]) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
+
+
+def pointless_reason(result: AuditResult, rule: str, kind: str | None, entity: str) -> str | None:
+    """Why an exception or baseline entry can match nothing whatever the data: « règle
+    inconnue » (no loaded rule has that id) or « enregistrement introuvable » (the audited
+    exports hold no such record); None when it may match (then it is merely obsolete)."""
+    known = result.known_rules
+    if not known or rule.startswith("ENTREE-"):
+        return None
+    if rule not in known:
+        return f"règle inconnue « {rule} »{_close(rule, list(known))}"
+    selected = {o.rule_id for o in result.outcomes}
+    if rule in selected and result.has_entity is not None and kind != "file" and not result.has_entity(kind, entity):
+        what = f"{kind} « {entity} »" if kind else f"« {entity} »"
+        return f"enregistrement introuvable {what} dans les exports audités"
+    return None
 
 
 @dataclass
@@ -39,7 +65,13 @@ def decide(result: AuditResult, fail_on: str = "error", exceptions: list[Accepte
     for exc in exc_report.expired:
         notes.append(f"exception expirée, l'anomalie compte à nouveau : {exc.describe()} [{exc.where}]")
     for exc in exc_report.unused:
-        gone.append(f"exception sans anomalie correspondante : {exc.describe()} [{exc.where}]")
+        reason = pointless_reason(result, exc.rule, exc.kind, exc.entity)
+        if reason:  # told at every run, not only with --strict
+            notes.append(f"exception sans objet : {reason} : {exc.describe()} [{exc.where}]")
+            gone.append(f"exception sans objet ({reason}) : {exc.describe()} [{exc.where}]")
+        else:
+            gone.append(f"exception devenue obsolète (plus d'anomalie correspondante) : {exc.describe()} "
+                        f"[{exc.where}]")
     if baseline is not None:
         notes.extend(getattr(baseline, "notes", []))  # an old baseline format, said once
         report = apply_baseline(result, baseline)
@@ -48,6 +80,10 @@ def decide(result: AuditResult, fail_on: str = "error", exceptions: list[Accepte
                          f"{baseline_name} (non comptées).")
         for e in report.gone:
             ent = e.get("entity") or {}
+            reason = pointless_reason(result, str(e.get("rule")), ent.get("kind"), str(ent.get("id")))
+            if reason:
+                notes.append(f"entrée de ligne de base sans objet : {reason} : {e.get('rule')} sur "
+                             f"{ent.get('kind')} « {ent.get('id')} » [{baseline_name}]")
             gone.append(f"anomalie de la ligne de base disparue : {e.get('rule')} sur "
                         f"{ent.get('kind')} « {ent.get('id')} »")
     if exc_report.accepted:

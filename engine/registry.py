@@ -190,6 +190,9 @@ class FieldInfo:
 
     type: str
     description: str
+    #: kinds a derived field is computed from (``edt_teacher.subject_codes`` from its
+    #: ``edt_course``): engine/needs.py builds them when a rule reads the field
+    needs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -201,10 +204,11 @@ class EntityKind:
     fields: dict[str, FieldInfo] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
 
-    def add_fields(self, **fields: tuple[str, str]) -> None:
-        """Declare fields as ``name=(type, description)``."""
-        for name, (typ, desc) in fields.items():
-            self.fields[name] = FieldInfo(typ, desc)
+    def add_fields(self, **fields: tuple[Any, ...]) -> None:
+        """Declare fields as ``name=(type, description)`` or ``name=(type, description,
+        kinds it is computed from)``."""
+        for name, (typ, desc, *needs) in fields.items():
+            self.fields[name] = FieldInfo(typ, desc, tuple(needs[0]) if needs else ())
 
 
 class EntityRegistry(Registry[EntityKind]):
@@ -245,6 +249,9 @@ class CheckKind:
     expressions: tuple[str, ...] = ()
     message_variables: tuple[str, ...] = ()
     option_variables: tuple[str, ...] = ()
+    #: French description and a YAML example, for the catalogue (docs/catalogue.md)
+    doc_fr: str = ""
+    example: str = ""
 
 
 @dataclass
@@ -265,6 +272,8 @@ class Registries:
         self.entities = EntityRegistry("type d'entité")
         self.checks: Registry[CheckKind] = Registry("type de contrôle")
         self.filters: Registry[Callable[..., Any]] = Registry("filtre")
+        #: French description and example of each filter or test: ``name -> (description, example)``
+        self.filter_docs: dict[str, tuple[str, str]] = {}
         self.tests: Registry[Callable[..., Any]] = Registry("test")
         self.reporters: Registry[Reporter] = Registry("format de rapport")
         self.families = FamilyRegistry("famille d'exports", self)

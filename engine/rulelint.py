@@ -21,15 +21,15 @@ import yaml
 from jinja2 import nodes
 
 from .errors import RuleFileError
-from .expressions import RuleEnvironment
-from .registry import EntityKind, Registries
+from .expressions import RuleEnvironment, french_reason
+from .registry import Registries
 from .rules import Rule, load_rule_file, rule_files
 from .testing import RuleCase, cases_of, kind_of_key, load_case_file
 
 #: Attributes every entity has besides its declared fields.
 ENTITY_ATTRS = frozenset({"id", "kind", "source", "label", "prov", "key", "data", "get"})
 #: Fields of the global ``audit`` variable.
-AUDIT_FIELDS = frozenset({"uai", "uais", "year", "years", "formats", "today"})
+AUDIT_FIELDS = frozenset({"uai", "uais", "year", "years", "formats", "today", "exports", "entities"})
 #: Names every expression may use.
 GLOBAL_NAMES = frozenset({"entity", "audit", "range", "loop", "true", "false", "none"})
 
@@ -57,13 +57,21 @@ def is_case_file(path: Path) -> bool:
     return isinstance(data, dict) and "rule" in data and "cases" in data and "id" not in data
 
 
-def relation_of(info: Any, registries: Registries) -> tuple[str | None, bool]:
-    """``(kind, is_list)`` when a field's declared type names an entity kind
-    (``entité division``, ``liste d'entités group``), else ``(None, False)``."""
+def relation_kinds(info: Any, registries: Registries) -> tuple[list[str], bool]:
+    """``(kinds, is_list)`` when a field's declared type names entity kinds
+    (``entité division``, ``liste d'entités group``, ``entité division ou group``),
+    else ``([], False)``."""
     words = re.findall(r"\w+", str(getattr(info, "type", "")).lower())
-    kinds = [w for w in words if w in registries.entities]
+    kinds = list(dict.fromkeys(w for w in words if w in registries.entities))
     plural = {"liste", "list", "entités", "entites"} & set(words)
-    return (kinds[-1], bool(plural)) if kinds else (None, False)
+    return (kinds, bool(plural)) if kinds else ([], False)
+
+
+def relation_of(info: Any, registries: Registries) -> tuple[str | None, bool]:
+    """``(kind, is_list)`` when a field's declared type names an entity kind (the last
+    one named when it names several), else ``(None, False)``."""
+    kinds, is_list = relation_kinds(info, registries)
+    return (kinds[-1], is_list) if kinds else (None, False)
 
 
 def _suggest(name: str, options: Iterable[str]) -> str:
@@ -82,7 +90,14 @@ def check_variable(dotted: str, rule: Rule, registries: Registries, extra: set[s
     root = parts[0]
     if root == "audit":
         if len(parts) > 1 and parts[1] not in AUDIT_FIELDS:
-            return f"« audit.{parts[1]} » n'existe pas (audit a : {', '.join(sorted(AUDIT_FIELDS))})"
+            return (f"« audit.{parts[1]} » n'existe pas{_suggest(parts[1], AUDIT_FIELDS)} "
+                    f"(audit a : {', '.join(sorted(AUDIT_FIELDS))})")
+        if len(parts) > 2 and parts[1] == "entities" and parts[2] not in registries.entities:
+            return (f"« audit.entities.{parts[2]} » : type d'entité inconnu{_suggest(parts[2], registries.entities)} "
+                    "(voir scolint entities)")
+        if len(parts) > 3 and parts[1] == "entities":
+            return (f"« audit.entities.{parts[2]} » est une liste d'entités : on ne peut pas y lire un champ "
+                    f"directement (utilisez un filtre : audit.entities.{parts[2]} | selectattr(…) | list)")
         return None
     if root in extra or (root in GLOBAL_NAMES and root != "entity"):
         return None
@@ -90,22 +105,60 @@ def check_variable(dotted: str, rule: Rule, registries: Registries, extra: set[s
         allowed = sorted({rule.for_each, "entity", "audit"} | extra)
         return (f"variable inconnue « {root} »{_suggest(root, allowed)} : cette règle examine des "
                 f"« {rule.for_each} » (variables possibles : {', '.join(allowed)})")
-    kind: EntityKind | None = registries.entities.get(rule.for_each)
-    path = root
-    for part in parts[1:]:
-        if kind is None or part in ENTITY_ATTRS or not kind.fields:
+    return check_path(root, rule.for_each, parts[1:], registries)
+
+
+def check_path(path: str, kind_id: str, parts: list[str], registries: Registries) -> str | None:
+    """A French reason when the fields ``parts`` cannot be read from an entity of ``kind_id``
+    (relations followed), else None."""
+    kinds = [k for k in [registries.entities.get(kind_id)] if k is not None]
+    for i, part in enumerate(parts):
+        if not kinds or part in ENTITY_ATTRS or not all(k.fields for k in kinds):
             return None
-        info = kind.fields.get(part)
-        if info is None:
-            return (f"« {path}.{part} » : le type « {kind.id} » n'a pas de champ « {part} »"
-                    f"{_suggest(part, list(kind.fields) + list(ENTITY_ATTRS))} (voir scolint entities {kind.id})")
-        target, is_list = relation_of(info, registries)
+        infos = [k.fields[part] for k in kinds if part in k.fields]
+        if not infos:
+            known = {f for k in kinds for f in k.fields}
+            names = " ou ".join(f"« {k.id} »" for k in kinds)
+            return (f"« {path}.{part} » : le type {names} n'a pas de champ « {part} »"
+                    f"{_suggest(part, list(known) + list(ENTITY_ATTRS))} (voir scolint entities {kinds[0].id})")
+        targets: list[str] = []
+        is_list = False
+        for info in infos:
+            t, lst = relation_kinds(info, registries)
+            targets += [x for x in t if x not in targets]
+            is_list = is_list or lst
         path = f"{path}.{part}"
-        if target is not None and is_list and part != parts[-1]:
-            return (f"« {path} » est une liste d'entités « {target} » : on ne peut pas y lire un champ "
+        if targets and is_list and i < len(parts) - 1:
+            return (f"« {path} » est une liste d'entités « {targets[0]} » : on ne peut pas y lire un champ "
                     f"directement (utilisez un filtre : {path} | codes, {path} | map(attribute='…'))")
-        kind = registries.entities.get(target) if target else None
+        kinds = [k for k in (registries.entities.get(t) for t in targets) if k is not None]
     return None
+
+
+def check_reference(rule: Rule, registries: Registries) -> list[LintProblem]:
+    """``reference``: the target kind, ``target_key`` (a field of the target kind) and
+    ``target_source`` (one of its sources) exist."""
+    opts = rule.options
+    if not isinstance(opts, dict) or "target" not in opts:
+        return []
+    target = opts["target"]
+    kind = registries.entities.get(target)
+    if kind is None:
+        return [LintProblem(rule.path, rule.line(rule.check, "target"), "ENTITE",
+                            f"type d'entité cible inconnu « {target} »{_suggest(str(target), registries.entities)}")]
+    out = []
+    key = opts.get("target_key", "id")
+    if key not in ENTITY_ATTRS and kind.fields and key not in kind.fields:
+        out.append(LintProblem(rule.path, rule.line(rule.check, "target_key"), "CHAMP",
+                               f"{rule.check}.target_key : le type « {target} » n'a pas de champ « {key} »"
+                               f"{_suggest(str(key), list(kind.fields) + ['id'])} ; la clé doit être un champ de la "
+                               f"cible (voir scolint entities {target})"))
+    src = opts.get("target_source")
+    if src is not None and kind.sources and src not in kind.sources:
+        out.append(LintProblem(rule.path, rule.line(rule.check, "target_source"), "SOURCE",
+                               f"{rule.check}.target_source : « {src} » n'est pas une source du type « {target} »"
+                               f"{_suggest(str(src), kind.sources)} (sources : {', '.join(kind.sources)})"))
+    return out
 
 
 def expressions_of(rule: Rule, registries: Registries) -> list[tuple[tuple[Any, ...], str, bool]]:
@@ -137,11 +190,7 @@ def lint_rule(rule: Rule, registries: Registries, env: RuleEnvironment,
                 problems.append(LintProblem(rule.path, rule.line(*loc), "VARIABLE",
                                             f"{'.'.join(map(str, loc))} : {reason}"))
                 break
-    if isinstance(rule.options, dict) and "target" in rule.options \
-            and rule.options["target"] not in registries.entities:
-        problems.append(LintProblem(rule.path, rule.line(rule.check, "target"), "ENTITE",
-                                    f"type d'entité cible inconnu « {rule.options['target']} »"
-                                    f"{_suggest(rule.options['target'], registries.entities)}"))
+    problems.extend(check_reference(rule, registries))
     cases = cases_of(rule) + [c for c in extra_cases if c.rule_id == rule.id]
     problems.extend(_lint_cases(rule, cases, registries))
     return problems
@@ -196,7 +245,8 @@ def lint_paths(paths: Iterable[Path], registries: Registries, env: RuleEnvironme
         try:
             cases.extend(load_case_file(f))
         except Exception as exc:  # a broken case file is one problem, not a crash
-            problems.append(LintProblem(str(f), None, "CAS", f"fichier de cas illisible : {exc}"))
+            problems.append(LintProblem(str(f), None, "CAS", "fichier de cas illisible : "
+                                        f"{getattr(exc, 'detail', None) or french_reason(exc)}"))
     for f in rule_files(paths):
         if is_case_file(f):
             problems.append(LintProblem(str(f), 1, "CAS", "fichier de cas de test (rule:/cases:) dans un dossier "

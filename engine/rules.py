@@ -272,14 +272,23 @@ def _rule_from_bytes(path: Path, raw: bytes, registries: Registries, env: RuleEn
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
-    """All ``*.yml``/``*.yaml`` files under ``paths`` (folders or files), sorted."""
+    """All ``*.yml``/``*.yaml`` files under ``paths`` (folders or files), sorted, each once
+    (a file reached twice, by the same folder given twice or by a link, is listed once)."""
     out: list[Path] = []
+    seen: set[Path] = set()  # a folder given twice (packs: and --rules) is read once
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yml", ".yaml") and x.is_file()))
+            found = sorted(x for x in p.rglob("*") if x.suffix in (".yml", ".yaml") and x.is_file())
         elif p.is_file():
-            out.append(p)
+            found = [p]
+        else:
+            found = []
+        for x in found:
+            real = x.resolve()
+            if real not in seen:
+                seen.add(real)
+                out.append(x)
     return out
 
 

@@ -11,6 +11,7 @@ from scolint.engine.manager import get_plugin_host
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT.parent / "shared" / "samples"
+SCHEMAS = ROOT.parent / "shared" / "schemas"
 
 
 @pytest.fixture
@@ -45,3 +46,12 @@ def _history_data_folder(tmp_path_factory):
         os.environ.pop("SCOLINT_DONNEES", None)
     else:
         os.environ["SCOLINT_DONNEES"] = old
+
+
+@pytest.fixture(scope="session")
+def schemas() -> Path:
+    """The official CI-format schemas of ../shared/schemas, read in place (skip when absent):
+    junit-10.xsd (Jenkins), sarif-schema-2.1.0.json (OASIS), gitlab-codequality.json (GitLab)."""
+    if not SCHEMAS.is_dir():
+        pytest.skip("../shared/schemas/ absent : validation par les schémas officiels ignorée")
+    return SCHEMAS

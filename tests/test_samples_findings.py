@@ -110,6 +110,9 @@ EXPECTED: dict[tuple[str, ...], dict[tuple[str, str | None], int]] = {
     # responsable légal » for pupil 1541944, whose guardians are simply not in this set).
     ("siecle/ElevesAvecAdresses_BEE_ELEVES-3.0.xml", "siecle/ResponsablesAvecAdresses_BEE_RESPONSABLES-2.1.xml"): {
         ("X-UAI-001", "ResponsablesAvecAdresses_BEE_RESPONSABLES-2.1.xml"): 1,
+        # DATE_EXPORT 05/06/2019 vs 29/08/2019: taken weeks apart (rule X-EXP-001 of the rule
+        # language work; it compares the dates even across the two UAIs)
+        ("X-EXP-001", "ResponsablesAvecAdresses_BEE_RESPONSABLES-2.1.xml"): 1,
     },
 }
 

@@ -1,9 +1,11 @@
 """Academy commands: ``scolint batch`` and ``scolint send``.
 
-``send`` audits every establishment like ``batch`` and e-mails each one its HTML
-report (with a plain-text alternative and the Markdown and JSON reports attached) over
-SMTP. Settings come from a YAML file (``--config-envoi``, default ``scolint-envoi.yaml``)
-and environment variables; the password never on the command line.
+``send`` audits every establishment like ``batch`` and e-mails each one its report over
+SMTP: the action plan as HTML and plain text (each under 100 kB as encoded), the full
+list as a spreadsheet attached; a school whose exports are missing or unreadable gets
+a mail saying which exports to send and how to produce them. Settings come from a YAML
+file (``--config-envoi``, default ``scolint-envoi.yaml``) and environment variables; the
+password never on the command line.
 """
 
 from __future__ import annotations
@@ -153,25 +155,61 @@ def _file_password(path: Path, smtp: dict[str, Any]) -> str:
     return ""
 
 
-def build_message(s: SendSettings, o: Outcome, to: list[str]) -> EmailMessage:
-    """The e-mail of one establishment: text + HTML alternatives, Markdown and JSON attached."""
+#: The systems whose exports a school sends (AAF files come from the academy).
+SCHOOL_SYSTEMS = ("SIECLE", "STS", "EDT", "PRONOTE", "ENT")
+#: Formats never asked for: the ciphered EDT export (send the clear one), CSV layouts
+#: declared by a profile (the ENT's own file is asked for).
+NOT_ASKED = ("edt-chiffre", "csv-profil")
+
+
+def _headers(s: SendSettings, o: Outcome, to: list[str], subject: str) -> EmailMessage:
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
-    files = {fmt: Path(p) for fmt, p in o.reports.items()}
     msg = EmailMessage()
-    fields = {"uai": o.key, "etablissement": o.establishment or o.key, "erreurs": o.counts.get("error", 0),
-              "avertissements": o.counts.get("warning", 0), "informations": o.counts.get("info", 0)}
-    msg["Subject"] = s.subject.format(**fields)
+    msg["Subject"] = subject
     msg["From"] = s.sender
     msg["To"] = ", ".join(to)
     if s.reply_to:
         msg["Reply-To"] = s.reply_to
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=s.sender.rsplit("@", 1)[-1].strip("> ") or None)
-    msg.set_content(files["console"].read_text("utf-8"))
+    return msg
+
+
+def build_message(s: SendSettings, o: Outcome, to: list[str]) -> EmailMessage:
+    """The e-mail of one establishment: the action plan as text and HTML alternatives
+    (each under the mail budget, reporters/html.py), the full list as a spreadsheet."""
+    files = {fmt: Path(p) for fmt, p in o.reports.items()}
+    fields = {"uai": o.key, "etablissement": o.establishment or o.key, "erreurs": o.counts.get("error", 0),
+              "avertissements": o.counts.get("warning", 0), "informations": o.counts.get("info", 0)}
+    msg = _headers(s, o, to, s.subject.format(**fields))
+    msg.set_content(files["texte"].read_text("utf-8"))
     msg.add_alternative(files["html"].read_text("utf-8"), subtype="html")
-    for fmt, (maintype, subtype) in (("markdown", ("text", "markdown")), ("json", ("application", "json"))):
-        msg.add_attachment(files[fmt].read_bytes(), maintype=maintype, subtype=subtype, filename=files[fmt].name)
+    sheet = files["tableur"]
+    msg.add_attachment(sheet.read_bytes(), maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=sheet.name)
+    return msg
+
+
+def exports_to_send(host: Any) -> list[dict[str, str]]:
+    """The exports a school sends, in the flow's order, with how to produce each."""
+    out = []
+    for system in SCHOOL_SYSTEMS:
+        for fid, fmt in host.registries.formats.items():
+            if fmt.system == system and fmt.how_to_get and fid not in NOT_ASKED and fmt.kinds != ():
+                out.append({"label": fmt.label, "how": fmt.how_to_get})
+    return out
+
+
+def unreadable_message(s: SendSettings, o: Outcome, to: list[str], host: Any) -> EmailMessage:
+    """The e-mail of an establishment whose exports could not be audited: why, and which
+    exports to send, with the steps to produce each."""
+    from scolint.plugins.reporters.common import template_env
+    env = template_env()
+    ctx = {"uai": o.key, "reason": o.error, "exports": exports_to_send(host)}
+    msg = _headers(s, o, to, f"Contrôle des exports de l'établissement {o.key} : exports à renvoyer")
+    msg.set_content(env.get_template("exports-a-envoyer.txt.j2").render(**ctx))
+    msg.add_alternative(env.get_template("exports-a-envoyer.html.j2").render(**ctx), subtype="html")
     return msg
 
 
@@ -216,8 +254,8 @@ def cmd_send(args: argparse.Namespace) -> int:
             raise UsageError(f"aucun dossier ni archive de {args.dossier} pour l'UAI {', '.join(sorted(wanted))}")
     out = Path(args.out) if args.out else Path(args.dry_run or ".") / "rapports"
     args.out = str(out)
-    config = config_from_args(args, ["html", "markdown", "json"])
-    config["formats"] = ["html", "markdown", "json", "console"]
+    config = config_from_args(args, ["html", "texte", "tableur", "json"])
+    config["mail"] = True
     jobs = max(1, min(args.jobs or (os.cpu_count() or 1), len(entries)))
     history = config["history"].open() if config.get("history") else None  # migrated, key checked
     try:
@@ -230,16 +268,21 @@ def cmd_send(args: argparse.Namespace) -> int:
     finally:
         if history is not None:
             history.close()
-    failed = 0
+    failed = in_error = 0
     smtp = None if args.dry_run else connect(settings)
     try:
         for o in outcomes:
             to = settings.recipients(o.key)
-            if o.error or not to:
+            if (o.error and not o.unreadable) or not to:
                 failed += 1
                 print(f"{o.key} : non envoyé, {o.error or 'aucun destinataire pour cet UAI'}", file=sys.stderr)
                 continue
-            msg = build_message(settings, o, to)
+            if o.error:  # exports missing or unreadable: say which to send, and how
+                in_error += 1
+                print(f"{o.key} : exports illisibles ({o.error}) ; message « exports à renvoyer »", file=sys.stderr)
+                msg = unreadable_message(settings, o, to, args.host)
+            else:
+                msg = build_message(settings, o, to)
             if args.dry_run:
                 atomic_write(Path(args.dry_run) / f"{o.key}.eml", msg.as_bytes())
                 print(f"{o.key} -> {', '.join(to)} : écrit dans {Path(args.dry_run) / (o.key + '.eml')}")
@@ -259,7 +302,11 @@ def cmd_send(args: argparse.Namespace) -> int:
                 pass
     print(f"{len(outcomes) - failed} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'}, {failed} non envoyé(s).",
           file=sys.stderr)
-    return 2 if failed else 0
+    if failed or in_error:
+        return 2
+    if args.fail_on:  # --fail-on: 1 when a school has findings at or above that severity
+        return max([o.exit_code for o in outcomes] + [0])
+    return 0
 
 
 @hookimpl
@@ -279,7 +326,8 @@ def scolint_cli_commands(subparsers: Any) -> None:
     s = subparsers.add_parser(
         "send", help="envoie à chaque établissement son rapport HTML par courriel",
         description="Audite chaque établissement de DOSSIER comme « scolint batch » et lui envoie son rapport "
-                    "HTML (avec une version texte, et les rapports Markdown et JSON en pièces jointes). Réglages "
+                    "(plan d'action en HTML et en texte, liste complète en tableur joint ; à un établissement dont "
+                    "les exports sont illisibles, la liste des exports à renvoyer). Réglages "
                     f"SMTP : fichier {DEFAULT_CONFIG} ou --config-envoi, et variables {', '.join(ENV.values())}. "
                     "Le mot de passe ne se donne jamais sur la ligne de commande.")
     s.add_argument("dossier", metavar="DOSSIER")

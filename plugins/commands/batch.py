@@ -71,7 +71,7 @@ def init_worker(config: dict[str, Any]) -> None:
     s = config["settings"]
     _WORKER.clear()
     _WORKER.update(config)
-    _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host,
+    _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host, rule_errors=s.rule_errors,
                                  use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides)
     # The batch's processes already use every core: no XML read-ahead thread besides.
     if config.get("secret"):
@@ -105,9 +105,11 @@ def _audit_entry(entry: Entry) -> Outcome:
         reasons = [f"{f.provenance[0] if f.provenance else entry.path.name} : {f.message}" for f in fatal]
         out.error = " ; ".join(reasons) or ("fichier illisible" if result.fatal_inputs else
                                             "aucun export reconnu dans ce dossier ou cette archive")
+        out.unreadable = True
         return out
     if result.uai and result.uai.upper() != entry.key.upper() and UAI_RE.fullmatch(entry.key):
         out.error = f"les exports concernent l'UAI {result.uai}, pas {entry.key}"
+        out.unreadable = True
         return out
     apply_exceptions(result, _WORKER.get("exceptions", {}).get((result.uai or entry.key).upper(), []))
     changes = None
@@ -124,19 +126,32 @@ def _audit_entry(entry: Entry) -> Outcome:
     out.worst = worst_rules(result)
     out.exit_code = result.exit_code(_WORKER.get("fail_on", "error"))
     reporters = auditor.host.registries.reporters
+    options = dict(_WORKER.get("report_options", {}), **_attachment(entry.key))
+    if _WORKER.get("previous_dir"):  # « ce qui a changé depuis le dernier audit »
+        from scolint.plugins.reporters.plan import previous_fingerprints
+        before = Path(_WORKER["previous_dir"]) / f"rapport-{entry.key}.json"
+        if before.is_file():
+            try:
+                options["previous"] = previous_fingerprints(before)
+            except UsageError:  # a damaged previous report: this report just says nothing of changes
+                pass
+    if changes is not None:  # the history's comparison (plugins/history)
+        options["changes"] = changes
     for fmt in _WORKER["formats"]:
         rep = reporters[fmt]
         path = Path(_WORKER["out"]) / f"rapport-{entry.key}.{rep.extension}"
-        options = dict(_WORKER.get("report_options", {}), **_attachment(entry.key))
-        if changes is not None:
-            options["changes"] = changes
         atomic_write(path, rep.render(result, options))
         out.reports[fmt] = str(path)
     return out
 
 
 def _attachment(key: str) -> dict[str, str]:
-    return {"attachment": f"la pièce jointe rapport-{key}.json (ou rapport-{key}.md)"}
+    """Where the full list is, in the words of the report's reader."""
+    if _WORKER.get("mail"):  # scolint send: attached to the mail
+        return {"attachment": f"la pièce jointe rapport-{key}.xlsx (tableur)"}
+    if "tableur" in _WORKER.get("formats", ()):
+        return {"attachment": f"le tableur rapport-{key}.xlsx"}
+    return {"attachment": "le tableur des anomalies (scolint batch … --formats html,tableur)"}
 
 
 def worst_rules(result: Any, n: int = 3) -> list[tuple[str, str, int]]:
@@ -225,7 +240,18 @@ def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, 
             "secret": pseudo.secret if pseudo else None, "fail_on": settings.fail_on or "error",
             "history": history_settings(args, project),
             "disabled": list(getattr(args, "disable_plugins", []) or []),
+            "previous_dir": _previous_dir(args),
             "entrypoints": os.environ.get("SCOLINT_DISABLE_PLUGIN_AUTOLOAD") is None}
+
+
+def _previous_dir(args: argparse.Namespace) -> str | None:
+    """``--precedent DOSSIER``: the reports folder of the previous batch (its rapport-UAI.json)."""
+    folder = getattr(args, "precedent", None)
+    if not folder:
+        return None
+    if not Path(folder).is_dir():
+        raise UsageError(f"{folder} : dossier des rapports précédents introuvable (--precedent)")
+    return str(Path(folder).resolve())
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -264,6 +290,9 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
                    help="nombre de processus en parallèle (défaut : nombre de processeurs)")
     p.add_argument("--fail-on", choices=list(SEVERITIES), default=None,
                    help="gravité à partir de laquelle le code de sortie est 1")
+    p.add_argument("--precedent", metavar="DOSSIER",
+                   help="dossier des rapports d'un audit précédent (ses rapport-UAI.json) : chaque rapport dit "
+                        "ce qui a changé depuis (nouvelles anomalies, corrigées, toujours là)")
     add_rule_options(p)
     add_project_options(p, baseline=False)
     add_options(p)

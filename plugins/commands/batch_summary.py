@@ -29,6 +29,9 @@ class Outcome:
     not_evaluated: int = 0
     reports: dict[str, str] = field(default_factory=dict)
     exit_code: int = 0
+    #: the establishment's exports are missing, unreadable or another school's: ``send``
+    #: mails it which exports to send and how to produce them
+    unreadable: bool = False
     #: What the history keeps of this audit (plugins/history), recorded by the driver.
     record: Any = None
     #: ``{"nouvelles": n, "corrigées": n, "toujours": n}`` since the previous audit in the

@@ -20,6 +20,8 @@ def scolint_register(registries: Registries) -> None:
     registries.entities.declare(
         "export", "Un fichier d'export lu par scolint (un par fichier).", ("scolint",),
         format=("texte", "identifiant du format (siecle-eleves, sts-emp, edt-export...)"),
+        format_id=("texte", "le même identifiant, lisible dans une expression (« format » y est un nom réservé) : "
+                   "export.format_id == 'siecle-nomenclature'"),
         system=("texte", "système d'origine : SIECLE, STS, EDT, PRONOTE, ENT ou AAF"),
         uai=("texte", "UAI de l'établissement indiqué dans le fichier"),
         year=("entier", "année scolaire (première année : 2019 pour 2019-2020)"),
@@ -34,6 +36,7 @@ def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
     from scolint.plugins.commands.project import settings_from_args
     s = settings_from_args(args)
     kwargs.setdefault("severity_overrides", s.severity_overrides)
+    kwargs.setdefault("rule_errors", s.rule_errors)
     if getattr(args, "csv_profiles", None):  # --profile: CSV layouts, checked before the audit
         from scolint.plugins.common.csvread import load_profile_file
         kwargs.setdefault("options", {})["profiles"] = [load_profile_file(f) for f in args.csv_profiles]
@@ -41,11 +44,20 @@ def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
                    host=args.host, use_default_rules=s.use_default_rules, **kwargs)
 
 
-def render(host: Any, result: AuditResult, fmt: str, options: dict[str, Any] | None = None) -> str | bytes:
+#: Extensions of reports that are not text: written to a file, never to the terminal.
+BINARY_EXTENSIONS = ("xlsx",)
+
+
+def check_format(host: Any, fmt: str) -> Any:
+    """The reporter of ``fmt``; a usage error naming the known formats when there is none."""
     reporter = host.registries.reporters.get(fmt)
     if reporter is None:
         raise UsageError(f"format de rapport inconnu « {fmt} » (connus : {', '.join(host.registries.reporters)})")
-    return reporter.render(result, options or {})
+    return reporter
+
+
+def render(host: Any, result: AuditResult, fmt: str, options: dict[str, Any] | None = None) -> str | bytes:
+    return check_format(host, fmt).render(result, options or {})
 
 
 def write_output(text: str | bytes, output: str | None) -> None:
@@ -58,11 +70,37 @@ def write_output(text: str | bytes, output: str | None) -> None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def use_color(output: str | None, stream: Any = None) -> bool:
+    """Colours only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+    import os
+    stream = stream or sys.stdout
+    return output in (None, "-") and bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+
+
+def previous_from_args(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The previous audit's fingerprints: ``--precedent`` (a JSON result or a baseline),
+    else the ``--baseline`` in use; None when neither is given."""
+    from scolint.plugins.reporters.plan import previous_fingerprints
+    if getattr(args, "precedent", None):
+        return previous_fingerprints(args.precedent)
+    if getattr(args, "baseline", None):  # read by the baseline's own loader (same errors)
+        from scolint.engine.baseline import load_baseline
+        return {fp: {"rule": e.get("rule")} for fp, e in load_baseline(args.baseline).entries.items()}
+    return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from scolint.plugins.commands.project import accept_and_exit_code, settings_from_args
     from scolint.plugins.reporters import pseudonymise
+    reporter = check_format(args.host, args.format)  # an unknown format is refused before any audit
+    if reporter.extension in BINARY_EXTENSIONS and args.output in (None, "-"):
+        raise UsageError(f"le format {args.format} s'écrit dans un fichier : ajoutez --sortie "
+                         f"anomalies.{reporter.extension}")
+    previous = previous_from_args(args)
     pseudo = pseudonymise.from_args(args)  # reads the secret before the audit
     auditor = auditor_from_args(args)
+    from scolint.plugins.commands.project import entity_lookups
+    auditor.lookups = entity_lookups(args)
     if pseudo is None:  # the loaders build only the kinds of entities the selected rules read
         result = auditor.audit(args.paths)
     else:  # the pseudonymiser learns the names of every person of the graph
@@ -70,7 +108,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     code = accept_and_exit_code(args, result, settings_from_args(args).fail_on or "error")
     if pseudo is not None:
         pseudo.apply(result, graph)
-    text = render(args.host, result, args.format, {"color": args.output in (None, "-") and sys.stdout.isatty()})
+    options: dict[str, Any] = {"color": use_color(args.output)}
+    if previous is not None:
+        options["previous"] = previous
+    text = render(args.host, result, args.format, options)
     write_output(text, args.output)
     if args.output and args.output != "-":
         counts = result.counts()
@@ -86,7 +127,11 @@ def scolint_cli_commands(subparsers: Any) -> None:
         description="Audite les exports donnés et écrit le rapport des anomalies avec leurs corrections.")
     p.add_argument("paths", nargs="+", metavar="CHEMIN", help="dossier, fichier(s) ou archive .zip")
     p.add_argument("--format", default="console", metavar="FORMAT",
-                   help="format du rapport : console (défaut), json, markdown, html, junit, sarif")
+                   help="format du rapport : console (défaut), texte, html, tableur (.xlsx), markdown, json, "
+                        "junit, sarif, codequality (GitLab)")
+    p.add_argument("--precedent", metavar="FICHIER.json",
+                   help="résultat d'un audit précédent (scolint check --format json) ou ligne de base : les "
+                        "rapports html, texte et tableur disent ce qui a changé depuis")
     p.add_argument("-o", "--output", metavar="FICHIER", help="fichier du rapport (défaut : la sortie standard)")
     p.add_argument("--fail-on", choices=["error", "warning", "info"], default=None,
                    help="gravité à partir de laquelle le code de sortie est 1 (défaut : error, "

@@ -11,7 +11,7 @@ import yaml
 
 from scolint.engine.findings import SEVERITY_FR
 from scolint.engine.registry import Registries
-from scolint.engine.rulelint import ENTITY_ATTRS, relation_of
+from scolint.engine.rulelint import ENTITY_ATTRS, relation_kinds
 from scolint.engine.rules import Rule
 from scolint.engine.testing import cases_of
 
@@ -58,22 +58,66 @@ def catalogue_markdown(rules: list[Rule], registries: Registries, roots: Iterabl
         out += ["", f"## Flux {flow}"]
         for r in (x for x in rules if x.flow == flow):
             out += _rule_section(r, roots, registries)
-    out += ["", "## Types de contrôle", ""]
-    for kind in sorted(registries.checks.values(), key=lambda k: k.id):
-        doc = " ".join((kind.doc or "").split())
-        out.append(f"- **`{kind.id}`** : {doc}")
-        if kind.expressions:
-            out.append(f"  Expressions : {', '.join(f'`{e}`' for e in kind.expressions)}.")
-        if getattr(kind, "message_variables", ()):
-            out.append(f"  Variables du message : {', '.join(f'`{v}`' for v in kind.message_variables)}.")
-    out += ["", "## Filtres et tests des expressions", ""]
-    for name, fn in sorted(registries.filters.items()):
-        first = ((fn.__doc__ or "").strip().splitlines() or [""])[0]
-        out.append(f"- filtre **`{name}`** : {first}")
-    for name, fn in sorted(registries.tests.items()):
-        first = ((fn.__doc__ or "").strip().splitlines() or [""])[0]
-        out.append(f"- test **`{name}`** : {first}")
+    out += check_kinds_markdown(registries)
     return "\n".join(out) + "\n"
+
+
+#: Jinja's own filters and tests most useful in rules: (name, French description, example).
+JINJA_FILTERS = (
+    ("length", "nombre d'éléments d'une liste ou de caractères d'un texte", "student.guardians | length == 0"),
+    ("default", "valeur de remplacement quand la valeur est vide ou absente", "student.birth_date | default('')"),
+    ("map", "le même champ (`attribute=`) ou le même filtre pour chaque élément",
+     "student.divisions | map(attribute='code') | list"),
+    ("selectattr", "les éléments dont un champ passe un test (`'eq'`, `'ne'`, `'in'`…)",
+     "audit.entities.student | selectattr('division_code', 'eq', division.id) | list | length"),
+    ("rejectattr", "les éléments dont un champ ne passe pas le test",
+     "student.guardians | rejectattr('email') | list"),
+    ("select", "les éléments qui passent un test (sans argument : les non vides)",
+     "audit.exports | map(attribute='exported_at') | select | list"),
+    ("join", "les éléments réunis en un texte", "student.group_codes | join(', ')"),
+    ("unique", "les éléments sans doublon", "edt_teacher.subject_codes | unique | list"),
+    ("first", "le premier élément, ou vide", "student.divisions | first"),
+    ("list", "une suite de valeurs (résultat de `map`, `select`…) en liste", "student.groups | map(attribute='code') | list"),
+    ("sum", "la somme (d'un champ avec `attribute=`)", "teacher.services | sum(attribute='hours')"),
+)
+
+
+def check_kinds_markdown(registries: Registries) -> list[str]:
+    """The French reference of check kinds and filters, each with an example (from the
+    declarations: ``CheckKind.doc_fr``/``example``, ``registries.filter_docs``)."""
+    out = ["", "## Types de contrôle", "",
+           "Une règle a exactement un contrôle, écrit sous sa clé (`assert:`, `unique:`…). Chaque expression "
+           "voit l'entité examinée (sous le nom donné par `for_each`, ou `entity`) et la variable `audit` "
+           "(voir [les types d'entités](entites.md#la-variable-audit)).", ""]
+    for kind in sorted(registries.checks.values(), key=lambda k: k.id):
+        doc = " ".join((getattr(kind, "doc_fr", "") or kind.doc or "").split())
+        out += [f"### `{kind.id}`", "", doc, ""]
+        if kind.expressions:
+            out.append(f"Expressions : {', '.join(f'`{e}`' for e in kind.expressions)}.")
+        if getattr(kind, "message_variables", ()):
+            out.append(f"Variables du message : {', '.join(f'`{v}`' for v in kind.message_variables)}.")
+        if getattr(kind, "option_variables", ()):
+            out.append(f"Variables des options : {', '.join(f'`{v}`' for v in kind.option_variables)}.")
+        example = getattr(kind, "example", "")
+        if example:
+            out += ["", "Exemple :", "", "```yaml", example, "```"]
+        out.append("")
+    out += ["## Filtres et tests des expressions", "",
+            "Un filtre s'écrit `valeur | filtre` ou `valeur | filtre(arguments)`. Tous les filtres de scolint "
+            "acceptent une valeur vide sans erreur.", "",
+            "| Filtre | Ce qu'il fait | Exemple |", "|---|---|---|"]
+    docs = getattr(registries, "filter_docs", {})
+    for name, fn in sorted(registries.filters.items()):
+        desc, example = docs.get(name, (((fn.__doc__ or "").strip().splitlines() or [""])[0], ""))
+        out.append(f"| `{name}` | {desc.replace('|', '/')} | `{example.replace('|', '&#124;')}` |")
+    for name, fn in sorted(registries.tests.items()):
+        desc, example = docs.get(name, (((fn.__doc__ or "").strip().splitlines() or [""])[0], ""))
+        out.append(f"| test `{name}` | {desc.replace('|', '/')} | `{example.replace('|', '&#124;')}` |")
+    out += ["", "Filtres de Jinja utiles (fournis par Jinja, dans le même bac à sable) :", "",
+            "| Filtre | Ce qu'il fait | Exemple |", "|---|---|---|"]
+    for name, desc, example in JINJA_FILTERS:
+        out.append(f"| `{name}` | {desc} | `{example.replace('|', '&#124;')}` |")
+    return out
 
 
 def _rule_section(r: Rule, roots: list[Path], registries: Registries) -> list[str]:
@@ -116,7 +160,8 @@ def _example_message(rule: Rule, case: Any, registries: Registries) -> str | Non
     try:
         env = make_environment(registries)
         formats = set(case.given["formats"]) if "formats" in case.given else set(rule.requires)
-        audit = {"uai": None, "year": None, "uais": [], "years": [], "formats": sorted(formats), **case.audit}
+        from scolint.engine.testing import case_audit
+        audit = case_audit(case, formats)
         findings, _, _ = Evaluator([rule], registries, env).run(build_graph(case, registries), audit, formats)
     except Exception:  # a documentation page never fails on a rule's runtime error
         return None
@@ -128,8 +173,8 @@ def relations(registries: Registries) -> dict[str, list[tuple[str, str, bool]]]:
     out: dict[str, list[tuple[str, str, bool]]] = {}
     for kid, kind in registries.entities.items():
         for name, info in kind.fields.items():
-            target, is_list = relation_of(info, registries)
-            if target:
+            targets, is_list = relation_kinds(info, registries)
+            for target in targets:
                 out.setdefault(kid, []).append((name, target, is_list))
     return out
 
@@ -143,7 +188,7 @@ def entities_markdown(registries: Registries) -> str:
            f"{', '.join(f'`{a}`' for a in sorted(ENTITY_ATTRS - {'data', 'get', 'key'}))} "
            "(`label` : le nom affiché dans les rapports). Une relation est un champ qui contient une "
            "entité (`student.division.code`) ou une liste d'entités (`student.groups | codes`). "
-           "La variable `audit` donne `uai`, `uais`, `year`, `years`, `formats` et `today`.", ""]
+           "La variable `audit` est décrite [à la fin de cette page](#la-variable-audit).", ""]
     kinds = sorted(registries.entities.items())
     out.append(" · ".join(f"[`{k}`](#{k})" for k, _ in kinds))
     for kid, kind in kinds:
@@ -162,7 +207,27 @@ def entities_markdown(registries: Registries) -> str:
             out.append(f"- `{kid}.{name}` → {'liste de ' if is_list else ''}[`{target}`](#{target})")
         for k, f in sorted(incoming):
             out.append(f"- reliée depuis `{k}.{f}`")
+    out += ["", "## La variable audit", "", *AUDIT_DOC]
     return "\n".join(out) + "\n"
+
+
+#: The fields of the ``audit`` variable (docs/entites.md).
+AUDIT_DOC = [
+    "Toute expression lit aussi `audit`, ce qui vaut pour tout l'audit :", "",
+    "| Champ | Contenu | Dans un cas de test (défaut) |", "|---|---|---|",
+    "| `audit.uai` | UAI le plus fréquent des exports | `0000000A` |",
+    "| `audit.uais` | tous les UAI lus | `[audit.uai]` |",
+    "| `audit.year` | année scolaire la plus fréquente (2024 pour 2024-2025) | `2024` |",
+    "| `audit.years` | toutes les années lues | `[audit.year]` |",
+    "| `audit.today` | date du jour (une date : `audit.today.year`) | `2024-09-02` |",
+    "| `audit.formats` | formats d'export présents (identifiants de `requires:`) | ceux de `requires:` ou de `formats:` |",
+    "| `audit.exports` | les exports lus : liste d'entités [`export`](#export) (`format`, `system`, `uai`, `year`, "
+    "`exported_at`, `file`) | les `exports:` du cas |",
+    "| `audit.entities.<type>` | toutes les entités d'un type (`audit.entities.student`), pour compter ou "
+    "rassembler au-delà de l'entité examinée | les entités du cas |",
+    "",
+    "Un cas de test change ces valeurs avec `audit:` (par exemple `audit: {year: 2025, today: 2025-09-01}`).",
+]
 
 
 def entities_text(registries: Registries, only: str | None = None) -> str:

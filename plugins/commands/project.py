@@ -47,6 +47,9 @@ def add_project_options(p: argparse.ArgumentParser, baseline: bool = True) -> No
                    help="ignorer tout fichier .scolint.yaml")
     g.add_argument("--profil-regles", dest="rules_profile", metavar="NOM",
                    help="profil de règles : rentree, avant-remontee-sts, publipostage ou un profil du fichier de projet")
+    g.add_argument("--erreurs-de-regle", dest="rule_errors", choices=["error", "warning", "info"],
+                   help="gravité d'une erreur de règle dans le code de sortie (défaut : error, ou rule_errors "
+                        "du fichier de projet)")
     if baseline:
         g.add_argument("--baseline", metavar="FICHIER",
                        help="ligne de base (scolint baseline) : seules les anomalies absentes de ce fichier comptent")
@@ -82,8 +85,61 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         settings.use_default_rules = False
     if getattr(args, "fail_on", None):
         settings.fail_on = args.fail_on
+    if getattr(args, "rule_errors", None):
+        settings.rule_errors = args.rule_errors
     settings.fail_on = settings.fail_on or "error"
     return settings
+
+
+def _close(name: str, options: Any) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
+
+
+def unknown_names(args: argparse.Namespace, result: AuditResult, project: ProjectConfig) -> list[str]:
+    """The rule ids or tags named by the project file (select, ignore, severity, profiles)
+    or the command line (--select, --ignore) that no loaded rule has."""
+    known = result.known_rules
+    if not known:
+        return []
+    tags = {t for ts in known.values() for t in ts}
+    names = set(known) | tags
+    out: list[str] = []
+    where = str(project.path) if project.path else "fichier de projet"
+    places: list[tuple[str, list[str]]] = [
+        ("select", list(project.data.get("select", []))), ("ignore", list(project.data.get("ignore", []))),
+        ("severity", list(project.data.get("severity", {})))]
+    profile = getattr(args, "rules_profile", None)
+    if profile and profile in project.profiles:
+        prof = project.profiles[profile]
+        for key in ("select", "ignore", "severity"):
+            places.append((f"profil « {profile} », {key}", list(prof.get(key, []))))
+    for label, items in places:
+        for name in items:
+            if str(name) not in names:
+                out.append(f"{where} : {label} : règle ou étiquette inconnue « {name} »{_close(str(name), names)}")
+    for opt, label in (("select", "--select"), ("ignore", "--ignore")):
+        for name in split_multi(getattr(args, opt, None) or []):
+            if name not in names:
+                out.append(f"{label} : règle ou étiquette inconnue « {name} »{_close(name, names)}")
+    return out
+
+
+def entity_lookups(args: argparse.Namespace) -> list[tuple[str | None, str]]:
+    """The records named by the project's exceptions and by ``--baseline``'s entries, which
+    the audit is asked to look for (« enregistrement introuvable »)."""
+    out: list[tuple[str | None, str]] = [(e.kind, e.entity) for e in project_from_args(args).exceptions]
+    if getattr(args, "baseline", None):
+        try:
+            entries = load_baseline(args.baseline).entries.values()
+        except Exception:  # noqa: BLE001 - read (and its error worded) again after the audit
+            entries = []
+        for e in entries:
+            ent = e.get("entity") or {}
+            if ent.get("id") is not None:
+                out.append((ent.get("kind"), str(ent["id"])))
+    return out
 
 
 def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on: str,
@@ -91,6 +147,8 @@ def accept_and_exit_code(args: argparse.Namespace, result: AuditResult, fail_on:
     """Apply exceptions and ``--baseline`` to ``result`` (engine/policy.py decides the exit
     code); print its notes to stderr and return the code."""
     project = project_from_args(args)
+    for line in unknown_names(args, result, project):
+        print(f"scolint : {line}", file=sys.stderr)
     baseline = getattr(args, "baseline", None)
     verdict = decide(result, fail_on, project.exceptions_for(result.uai),
                      load_baseline(baseline) if baseline else None, str(baseline or ""),

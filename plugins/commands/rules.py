@@ -16,7 +16,8 @@ from scolint.engine import hookimpl
 from scolint.engine.audit import Auditor
 from scolint.engine.cli import add_rule_options
 from scolint.engine.errors import RuleFileError, UsageError
-from scolint.engine.evaluate import EvalContext, make_environment
+from scolint.engine.evaluate import EvalContext, audit_facts, make_environment
+from scolint.engine.expressions import french_reason
 from scolint.engine.findings import SEVERITY_FR
 from scolint.engine.rules import Rule, full_schema, load_rule_file, load_rules, rule_files
 from scolint.plugins.commands.output import write_output
@@ -162,7 +163,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         try:
             cases.extend(load_case_file(f))
         except Exception as exc:  # report, go on with the other files
-            print(LintProblem(str(f), None, "CAS", f"fichier de cas illisible : {exc}"))
+            print(LintProblem(str(f), None, "CAS", "fichier de cas illisible : "
+                               f"{getattr(exc, 'detail', None) or french_reason(exc)}"))
             errors += 1
     if not args.paths:  # all loaded rules: --tags / --select / profiles narrow them
         sel = settings_from_args(args).selection
@@ -205,7 +207,7 @@ def demo_warnings(args: argparse.Namespace, rules: list[Rule]) -> list[str]:
         graph, _ = auditor.load([data])
         audit = auditor.audit_vars(graph)
     formats = graph.formats()
-    ctx = EvalContext(graph, auditor.env, audit)
+    ctx = EvalContext(graph, auditor.env, audit_facts(graph, audit))
     out = []
     for rule in rules:
         where = f"{rule.path}:{rule.line('for_each')}"
@@ -218,7 +220,7 @@ def demo_warnings(args: argparse.Namespace, rules: list[Rule]) -> list[str]:
         try:
             if rule.where:
                 fn = auditor.env.expression(rule.where)
-                ents = [e for e in ents if ctx.evaluate(fn, rule, e)]
+                ents = [e for e, keep in ctx.each(fn, rule, ents) if keep]
         except Exception as exc:  # shown, the test run goes on
             out.append(f"{where}: DEMO: {rule.id} : erreur sur les données de démonstration : {exc}")
             continue

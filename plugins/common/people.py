@@ -164,6 +164,7 @@ def link_accounts(graph: Graph) -> None:
     people = people_index(graph)
     accounts = graph.all("ent_account", "ent")
     if not accounts:
+        person_relations(graph)
         return
     by_uid = graph.index("ent_account", "uid", "ent")
     aaf_by_jointure: dict[str, Entity] = {}
@@ -198,6 +199,46 @@ def link_accounts(graph: Graph) -> None:
             if "ent_candidates" in cand.data:
                 cand.data["ent_candidates"].append(acc)
     link_pronote(graph, accounts)
+    person_relations(graph)
+
+
+#: Kinds of the people of SIECLE and STS-Web, with their source.
+PERSON_KINDS = (("student", "siecle"), ("guardian", "siecle"), ("teacher", "sts"))
+
+
+def person_relations(graph: Graph) -> None:
+    """The relations from a SIECLE/STS person to its records in the other exports:
+    ``ent_accounts`` (ENT accounts tied to the person), ``pronote_identifiers`` (PRONOTE
+    identifiers tied to it without ambiguity), ``aaf`` (its AAF record, or None) and, for a
+    guardian, ``pronote_guardians`` (the rows of PRONOTE's guardians export). Each is the
+    reverse of a link already made (``ent_account.person``, ``pronote_identifier.person``,
+    ``aaf_*.person``, ``pronote_guardian.guardian``): nothing is matched again here."""
+    persons = [p for kind, source in PERSON_KINDS for p in graph.all(kind, source)]
+    if not persons:
+        return
+    for p in persons:
+        p.data["ent_accounts"] = []
+        p.data["pronote_identifiers"] = []
+        p.data["aaf"] = None
+        if p.kind == "guardian":
+            p.data["pronote_guardians"] = []
+    for acc in graph.all("ent_account", "ent"):
+        person = acc.data.get("person")
+        if person is not None and "ent_accounts" in person.data:
+            person.data["ent_accounts"].append(acc)
+    for ident in graph.all("pronote_identifier", "pronote"):
+        person = ident.data.get("person")
+        if person is not None and "pronote_identifiers" in person.data:
+            person.data["pronote_identifiers"].append(ident)
+    for kind in ("aaf_student", "aaf_guardian", "aaf_teacher"):
+        for rec in graph.all(kind, "aaf"):
+            person = rec.data.get("person")
+            if person is not None and "aaf" in person.data and person.data["aaf"] is None:
+                person.data["aaf"] = rec
+    for row in graph.all("pronote_guardian", "pronote"):
+        guardian = row.data.get("guardian")
+        if guardian is not None and "pronote_guardians" in guardian.data:
+            guardian.data["pronote_guardians"].append(row)
 
 
 def _pronote_key(rec: Entity) -> str:

@@ -55,6 +55,10 @@ def declare_kinds(registries: Registries) -> None:
         courses=("liste d'entités edt_course", "cours du professeur"),
         services=("liste d'entités edt_service", "services du professeur (EDT_STS)"),
         teacher=("entité teacher", "l'enseignant de STS-Web rapproché, ou rien"),
+        subjects=("liste d'entités edt_subject", "matières de ses cours (ExportEmploiDuTemps)",
+                  ("edt_course", "edt_service")),
+        subject_codes=("liste de textes", "codes matière de ses cours et services (code EDT, ex. MATHS, ou code STS "
+                       "à 6 chiffres dans EDT_STS)", ("edt_course", "edt_service", "edt_subject")),
         link=("texte", "clé du rapprochement avec STS-Web : IDSTS, nom, ou rien"),
     )
     ent.declare(

@@ -204,8 +204,29 @@ def link_services(graph: Graph) -> None:
         subj.data["subject"] = found[0] if len(found) == 1 else None
 
 
+def link_subjects_taught(graph: Graph) -> None:
+    """Each EDT teacher's subjects: those of his courses (``subjects``, ``subject_codes``)."""
+    for source in ("edt", "edt_sts"):
+        for et in graph.all("edt_teacher", source):
+            subjects: dict[str, Entity] = {}
+            codes: dict[str, None] = {}
+            for course in et.data.get("courses") or []:
+                subj = course.data.get("subject")
+                if subj is not None:
+                    subjects.setdefault(subj.id, subj)
+                code = course.data.get("subject_code") or (subj.data.get("code") if subj is not None else None)
+                if code:
+                    codes[str(code)] = None
+            for svc in et.data.get("services") or []:
+                if svc.data.get("subject_code"):
+                    codes[str(svc.data["subject_code"])] = None
+            et.data["subjects"] = list(subjects.values())
+            et.data["subject_codes"] = list(codes)
+
+
 def link(graph: Graph) -> None:
     """Every join of EDT's records (see the module docstring)."""
+    link_subjects_taught(graph)
     link_students(graph)
     link_teachers(graph)
     link_structures(graph)

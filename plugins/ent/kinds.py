@@ -46,3 +46,23 @@ def declare_ent(registries: Registries) -> None:
         pronote=("entité pronote_identifier", "l'identifiant PRONOTE rapproché quand il n'y en a qu'un"),
         pronote_candidates=("liste d'entités pronote_identifier", "identifiants PRONOTE qui correspondent au compte"),
     )
+    declare_person_relations(registries)
+
+
+def declare_person_relations(registries: Registries) -> None:
+    """The relations from a SIECLE/STS person to its ENT, PRONOTE and AAF records
+    (filled by plugins/common/people.py, ``person_relations``)."""
+    ent = registries.entities
+    for kind, aaf_kind, who in (("student", "aaf_student", "l'élève"), ("guardian", "aaf_guardian", "le responsable"),
+                                ("teacher", "aaf_teacher", "la personne")):
+        ent.declare(
+            kind,
+            ent_accounts=("liste d'entités ent_account", f"comptes du fichier des identifiants ENT rapprochés de {who} "
+                          "(vide : aucun compte ; plusieurs : doublons)"),
+            pronote_identifiers=("liste d'entités pronote_identifier", f"identifiants PRONOTE rapprochés de {who} "
+                                 "sans ambiguïté (export PRONOTE des identifiants ou IDPN de l'export EDT)"),
+            aaf=(f"entité {aaf_kind}", f"la fiche AAF rapprochée de {who}, ou rien"),
+        )
+    ent.declare("guardian", pronote_guardians=(
+        "liste d'entités pronote_guardian", "lignes de l'export PRONOTE des responsables rapprochées de ce responsable "
+        "(une par enfant ; espace_parents dit s'il est autorisé à l'Espace Parents)"))

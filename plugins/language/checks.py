@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterator
 
 from scolint.engine import hookimpl
@@ -130,9 +131,11 @@ def compile_reference(rule: Rule, env: Any) -> Any:
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
         index = ctx.graph.index(target, target_key, target_source)
+        # keys compared as _hashable gives them (an entity by its graph key, a list as a tuple)
+        keys = index if all(type(k) is str for k in index) else {_hashable(k) for k in index}
         for ent, value in ctx.each(value_fn, rule, entities):
             values = _as_list(value)
-            missing = [v for v in values if _hashable(v) not in index]
+            missing = [v for v in values if _hashable(v) not in keys]
             if missing:
                 yield Hit(ent, {"missing": missing})
 
@@ -168,10 +171,12 @@ def compile_compare_sets(rule: Rule, env: Any) -> Any:
         return out
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
-        rights = ctx.each(right_fn, rule, entities)
+        rights = dict(ctx.each(right_fn, rule, entities))  # a record that fails is left out
         for ent, left_value in ctx.each(left_fn, rule, entities):
+            if ent not in rights:
+                continue
             left = keyed(_as_list(left_value), ent, ctx)
-            right = keyed(_as_list(next(rights)[1]), ent, ctx)
+            right = keyed(_as_list(rights[ent]), ent, ctx)
             only_left = [left[k] for k in sorted(set(left) - set(right), key=str)]
             only_right = [right[k] for k in sorted(set(right) - set(left), key=str)]
             if (only_left and mode != "superset") or (only_right and mode != "subset"):
@@ -378,7 +383,36 @@ CHECK_KINDS = (
 )
 
 
+#: French description and YAML example of each check kind (docs/catalogue.md).
+DOCS = {
+    "assert": (
+        "Une expression qui doit être vraie pour chaque entité examinée ; une anomalie sur chaque entité où "
+        "elle est fausse (ou vide).",
+        'for_each: student\nwhere: not student.left\nassert: student.division is not none'),
+    "unique": (
+        "Les entités qui ont la même clé (`key`) sont des doublons : une anomalie par groupe, sur sa première "
+        "entité ; le message reçoit `duplicates` (les autres), `group` (toutes) et `key`. Avec `distinct`, "
+        "le groupe n'est signalé que si cette seconde expression y prend au moins deux valeurs.",
+        "for_each: student\nunique:\n  key: \"student.ine\""),
+    "reference": (
+        "Chaque valeur calculée par `value` (une valeur ou une liste) doit exister parmi les entités `target`, "
+        "comparée à leur champ `target_key` (défaut : `id`), parmi celles de la source `target_source` si elle "
+        "est donnée ; le message reçoit `missing` (les valeurs introuvables). `rules lint` vérifie la cible, "
+        "la clé et la source.",
+        "for_each: pronote_guardian\nreference:\n  value: pronote_guardian.guardian\n  target: ent_account\n"
+        "  target_key: person"),
+    "compare_sets": (
+        "Deux listes calculées pour l'entité (`left`, `right`) sont comparées ; le message reçoit `only_left` et "
+        "`only_right` (ce qui manque de chaque côté), `left_label` et `right_label`. `key` (expression de "
+        "`item`) compare les éléments par un code ; `mode` : `equal` (défaut), `subset` (seul ce qui manque à "
+        "droite compte) ou `superset` (seul ce qui manque à gauche compte).",
+        "for_each: edt_student\nwhere: edt_student.student\ncompare_sets:\n  left: edt_student.group_names\n"
+        "  right: edt_student.student.group_codes\n  left_label: EDT\n  right_label: SIECLE"),
+}
+
+
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     for kind in CHECK_KINDS:
-        registries.checks.add(kind.id, kind)
+        doc, example = DOCS[kind.id]
+        registries.checks.add(kind.id, replace(kind, doc_fr=doc, example=example))

@@ -8,14 +8,14 @@ findings (exception, baseline) are not failures: they are listed in ``system-out
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from typing import Any
 
 from lxml import etree
 
 from scolint.engine import hookimpl
-from scolint.engine.findings import NOT_EVALUATED, RULE_ERROR, SEVERITY_FR, AuditResult, Finding, RuleOutcome
+from scolint.engine.findings import NOT_EVALUATED, RULE_ERROR, SEVERITY_FR, AuditResult, Finding
 from scolint.engine.registry import Registries, Reporter
+from scolint.plugins.reporters.plan import record_words
 
 
 def _clean(text: Any) -> str:
@@ -25,78 +25,94 @@ def _clean(text: Any) -> str:
 
 
 def _failure_text(f: Finding) -> str:
-    lines = [f.message]
-    if f.entity_label:
-        lines.append(f"Concerne : {f.entity_label}" + (f" (classe {f.context['classe']})" if f.context.get("classe") else ""))
+    lines = [f.message, f"Concerne : {record_words(f)}"]
     lines.extend(f"Source : {p}" for p in f.provenance)
+    if f.fix:
+        lines.append("Correction :\n" + f.fix.strip())
     lines.append(f"Empreinte : {f.fingerprint}")
     return "\n".join(lines)
 
 
-def _cases(result: AuditResult) -> "OrderedDict[str, tuple[RuleOutcome | None, list[Finding]]]":
-    """``{rule_id: (outcome, findings)}``: input problems first, then the rules in order."""
-    findings: dict[str, list[Finding]] = {}
-    for f in result.findings:
-        findings.setdefault(f.rule_id, []).append(f)
-    known = {o.rule_id for o in result.outcomes}
-    out: OrderedDict[str, tuple[RuleOutcome | None, list[Finding]]] = OrderedDict()
-    for rule_id in sorted(r for r in findings if r not in known):
-        out[rule_id] = (None, findings[rule_id])
-    for o in result.outcomes:
-        out[o.rule_id] = (o, findings.get(o.rule_id, []))
-    return out
+def _suite(parent: etree._Element, name: str, file: str | None = None) -> etree._Element:
+    suite = etree.SubElement(parent, "testsuite", name=_clean(name))
+    if file:
+        suite.set("file", _clean(file))
+    return suite
+
+
+def _count(suite: etree._Element) -> tuple[int, int, int, int]:
+    cases = suite.findall("testcase")
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    errors = sum(1 for c in cases if c.find("error") is not None)
+    skipped = sum(1 for c in cases if c.find("skipped") is not None)
+    return len(cases), failures, errors, skipped
 
 
 def render_junit(result: AuditResult, options: dict[str, Any]) -> bytes:
     """The JUnit XML document (UTF-8 bytes)."""
     started = result.started_at or dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    name = f"scolint {result.uai or 'établissement inconnu'}"
     import socket  # here: the other commands need not import it
 
     root = etree.Element("testsuites", name="scolint")
-    suite = etree.SubElement(root, "testsuite", name=name, timestamp=started[:19],
-                             hostname=socket.gethostname() or "localhost", time="0")
-    props = etree.SubElement(suite, "properties")
+    top = _suite(root, f"scolint {result.uai or 'établissement inconnu'}")
+    top.set("timestamp", started[:19])
+    top.set("hostname", socket.gethostname() or "localhost")
+    props = etree.SubElement(top, "properties")
     for key, value in (("uai", result.uai), ("etablissement", result.establishment),
                        ("annee_scolaire", f"{result.year}-{result.year + 1}" if result.year else None),
                        ("execute_le", result.started_at)):
         if value:
             etree.SubElement(props, "property", name=key, value=_clean(value))
-    tests = failures = errors = skipped = 0
-    for rule_id, (outcome, items) in _cases(result).items():
-        title = outcome.title if outcome else (items[0].title if items else rule_id)
-        flow = (outcome.flow if outcome else items[0].flow) or "GENERAL"
-        case = etree.SubElement(suite, "testcase", classname=f"scolint.{flow}", name=_clean(f"{rule_id} — {title}"),
-                                time="0")
-        tests += 1
-        active = [f for f in items if f.accepted is None]
-        if outcome is not None and outcome.status == NOT_EVALUATED:
-            skipped += 1
-            labels = [getattr(result.formats.get(m), "label", m) for m in outcome.missing]
-            etree.SubElement(case, "skipped", message=_clean("non évaluée, export manquant : " + ", ".join(labels)))
-        elif outcome is not None and outcome.status == RULE_ERROR:
-            errors += 1
-            err = etree.SubElement(case, "error", message=_clean(outcome.error), type="erreur de règle")
-            err.text = _clean(outcome.error)
-        for f in active:
+    # One test case per finding, in a suite per export file (Jenkins' schema has ``file``
+    # on test suites only); findings without a file go in a suite of their own.
+    files: dict[str, etree._Element] = {}
+    names: dict[tuple[str, str], int] = {}
+    failing: set[str] = set()
+    for f in result.findings:
+        path = f.provenance[0].file if f.provenance else ""
+        if path not in files:
+            files[path] = _suite(top, path or "sans fichier", path or None)
+        record = record_words(f) or f.fingerprint
+        n = names[(f.rule_id, record)] = names.get((f.rule_id, record), 0) + 1
+        case = etree.SubElement(files[path], "testcase", classname=_clean(f.rule_id),
+                                name=_clean(record if n == 1 else f"{record} ({n})"), time="0")
+        if f.accepted is None:
+            failing.add(f.rule_id)
             fail = etree.SubElement(case, "failure", message=_clean(f.message), type=SEVERITY_FR[f.severity])
             fail.text = _clean(_failure_text(f))
-        if active:
-            failures += 1
-        accepted = [f for f in items if f.accepted is not None]
-        if accepted:
-            out = etree.SubElement(case, "system-out")
-            out.text = _clean("\n".join(f"acceptée ({(f.accepted or {}).get('by', '?')}) : {f.message}" for f in accepted))
-    for el in (root, suite):
-        el.set("tests", str(tests))
-        el.set("failures", str(failures))
-        el.set("errors", str(errors))
-    suite.set("skipped", str(skipped))  # the usual JUnit schemas know it on testsuite only
-    root.set("time", "0")
+        else:
+            acc = f.accepted or {}
+            etree.SubElement(case, "skipped", message=_clean(
+                f"acceptée ({acc.get('by', '?')}) : {acc.get('reason') or f.message}"))
+    # The rules without a failing finding: passed, not evaluated (skipped) or in error.
+    rules = _suite(top, "règles")
+    for o in result.outcomes:
+        if o.rule_id in failing:
+            continue
+        case = etree.SubElement(rules, "testcase", classname=_clean(o.rule_id), name=_clean(o.title), time="0")
+        if o.status == NOT_EVALUATED:
+            labels = [getattr(result.formats.get(m), "label", m) for m in o.missing]
+            etree.SubElement(case, "skipped", message=_clean("non évaluée, export manquant : " + ", ".join(labels)))
+        elif o.status == RULE_ERROR:
+            err = etree.SubElement(case, "error", message=_clean(o.error), type="erreur de règle")
+            err.text = _clean(o.error)
+    totals = [0, 0, 0, 0]
+    for suite in top.findall("testsuite"):
+        counts = _count(suite)
+        for key, value in zip(("tests", "failures", "errors", "skipped"), counts):
+            suite.set(key, str(value))
+        suite.set("time", "0")
+        totals = [a + b for a, b in zip(totals, counts)]
+    for el in (root, top):
+        el.set("tests", str(totals[0]))
+        el.set("failures", str(totals[1]))
+        el.set("errors", str(totals[2]))
+        el.set("time", "0")
+    top.set("skipped", str(totals[3]))  # Jenkins' schema knows it on testsuite only
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     registries.reporters.add("junit", Reporter(
-        "junit", "JUnit XML pour l'intégration continue (un cas de test par règle)", render_junit, "xml"))
+        "junit", "JUnit XML pour l'intégration continue (un cas de test par anomalie)", render_junit, "xml"))

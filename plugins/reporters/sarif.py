@@ -1,7 +1,10 @@
 """SARIF 2.1.0 reporter (code-scanning dashboards, CI annotations).
 
-Each rule becomes a ``reportingDescriptor`` whose help text is the French fix; each
-finding a ``result`` with its file and line (``physicalLocation``). Accepted findings
+Each rule becomes a ``reportingDescriptor`` (short description: its title; full
+description: its description; help: the French fix); each finding a ``result`` with its
+file and line (``physicalLocation``). File URIs are relative to the folder scolint ran
+in (``uriBaseId`` SRCROOT, given in ``originalUriBaseIds``); a member of a ``.zip`` is an
+artifact nested in the archive's (``parentIndex``). Accepted findings
 carry a ``suppression``; rules not evaluated or in error are tool notifications.
 """
 
@@ -9,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -21,9 +26,51 @@ SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
+#: The base of the artifacts' relative URIs: the folder scolint ran in (``originalUriBaseIds``).
+BASE_ID = "SRCROOT"
+
+
 def artifact_uri(path: str) -> str:
-    """A relative URI reference for a shown file name (``archive.zip!dossier/f.xml`` kept)."""
-    return quote(path.replace("\\", "/"), safe="/!:@-._~")
+    """A relative URI reference for a file name (percent-encoded, ``/`` separators)."""
+    return quote(path.replace("\\", "/"), safe="/:@-._~")
+
+
+class Artifacts:
+    """The run's ``artifacts``: one per file, an archive member nested in its archive
+    (``parentIndex``, its ``uri`` relative to the archive's root, as SARIF §3.24 wants)."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.items: list[dict[str, Any]] = []
+        self.index: dict[str, int] = {}
+
+    def _location(self, path: str) -> dict[str, Any]:
+        p = Path(path)
+        if p.is_absolute():
+            try:
+                return {"uri": artifact_uri(p.resolve().relative_to(self.base).as_posix()), "uriBaseId": BASE_ID}
+            except (ValueError, OSError):
+                return {"uri": p.as_uri()}
+        return {"uri": artifact_uri(path), "uriBaseId": BASE_ID}
+
+    def add(self, path: str) -> int:
+        """The index of ``path`` (``archive.zip!member.xml`` for a member), added if new."""
+        if path in self.index:
+            return self.index[path]
+        if "!" in path:
+            outer, inner = path.split("!", 1)
+            parent = self.add(outer)
+            item: dict[str, Any] = {"location": {"uri": "/" + artifact_uri(inner.lstrip("/"))}, "parentIndex": parent}
+        else:
+            item = {"location": self._location(path)}
+        self.items.append(item)
+        self.index[path] = len(self.items) - 1
+        return self.index[path]
+
+    def location(self, path: str) -> dict[str, Any]:
+        """An ``artifactLocation`` pointing at ``path``'s artifact."""
+        i = self.add(path)
+        return dict(self.items[i]["location"], index=i)
 
 
 def utc(value: str | None) -> str | None:
@@ -39,8 +86,8 @@ def utc(value: str | None) -> str | None:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _location(p: Provenance) -> dict[str, Any]:
-    loc: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(p.file)}}
+def _location(p: Provenance, artifacts: Artifacts) -> dict[str, Any]:
+    loc: dict[str, Any] = {"artifactLocation": artifacts.location(p.file)}
     if p.line:
         loc["region"] = {"startLine": int(p.line)}
     return {"physicalLocation": loc}
@@ -50,17 +97,20 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
     """One descriptor per rule of the audit, then per input-problem code met."""
     rules: dict[str, dict[str, Any]] = {}
     for o in result.outcomes:
-        rules[o.rule_id] = _descriptor(o.rule_id, o.title, o.fix, o.severity, o.flow, o.tags)
+        rules[o.rule_id] = _descriptor(o.rule_id, o.title, o.fix, o.severity, o.flow, o.tags, o.description)
     for f in result.findings:
         if f.rule_id not in rules:
-            rules[f.rule_id] = _descriptor(f.rule_id, f.title, f.fix, f.severity, f.flow, f.tags)
+            rules[f.rule_id] = _descriptor(f.rule_id, f.title, f.fix, f.severity, f.flow, f.tags, "")
     return list(rules.values())
 
 
-def _descriptor(rule_id: str, title: str, fix: str, severity: str, flow: str, tags: list[str]) -> dict[str, Any]:
+def _descriptor(rule_id: str, title: str, fix: str, severity: str, flow: str, tags: list[str],
+                description: str) -> dict[str, Any]:
     desc: dict[str, Any] = {
         "id": rule_id,
+        "name": rule_id,
         "shortDescription": {"text": title or rule_id},
+        "fullDescription": {"text": " ".join((description or title or rule_id).split())},
         "defaultConfiguration": {"level": LEVELS.get(severity, "warning")},
         "properties": {"tags": list(tags), "flux": flow or "GENERAL"},
     }
@@ -69,7 +119,7 @@ def _descriptor(rule_id: str, title: str, fix: str, severity: str, flow: str, ta
     return desc
 
 
-def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(f: Finding, index: dict[str, int], artifacts: Artifacts) -> dict[str, Any]:
     res: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index[f.rule_id],
@@ -80,7 +130,7 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
                                   "label": f.entity_label}, **({"classe": f.context["classe"]} if f.context.get("classe") else {})},  # noqa: E501
     }
     if f.provenance:
-        res["locations"] = [_location(p) for p in f.provenance]
+        res["locations"] = [_location(p, artifacts) for p in f.provenance]
     if f.accepted is not None:
         res["suppressions"] = [{"kind": "external", "status": "accepted",
                                 "justification": str(f.accepted.get("reason") or f.accepted.get("by") or "acceptée")}]
@@ -107,15 +157,21 @@ def sarif_dict(result: AuditResult) -> dict[str, Any]:
         invocation["startTimeUtc"] = start
     if notes:
         invocation["toolExecutionNotifications"] = notes
-    artifacts = [{"location": {"uri": artifact_uri(name)}} for name in result.inputs]
+    base = Path(os.getcwd()).resolve()
+    artifacts = Artifacts(base)
+    for e in result.exports:
+        artifacts.add(e.meta.get("display", e.path))
+    results = [_result(f, index, artifacts) for f in result.findings]
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "scolint", "version": _version(), "language": "fr-FR", "rules": rules}},
         "invocations": [invocation],
-        "results": [_result(f, index) for f in result.findings],
+        "originalUriBaseIds": {BASE_ID: {"uri": base.as_uri().rstrip("/") + "/",
+                                         "description": {"text": "Dossier où scolint a été lancé"}}},
+        "results": results,
         "properties": {"uai": result.uai, "etablissement": result.establishment, "annee": result.year},
     }
-    if artifacts:
-        run["artifacts"] = artifacts
+    if artifacts.items:
+        run["artifacts"] = artifacts.items
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

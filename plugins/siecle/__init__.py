@@ -217,6 +217,7 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
         divs, grps = memberships.get(sid, no_structures)
         f = fields(el, _STUDENT_FIELDS)
         get = f.get
+        division_codes = list(dict.fromkeys(code for code, _ in divs))
         for code, st in divs:
             if ("division", code) not in added:
                 ctx.add_once("division", code, st, code=code)
@@ -237,11 +238,10 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
             last_name=last, usage_name=get("NOM_USAGE"), first_name=first,
             birth_date=fr_date(get("DATE_NAISS")), sex=sex_letter(get("CODE_SEXE")),
             mef=get("CODE_MEF"), status=get("CODE_STATUT"), address_id=get("ADRESSE_ID"),
-            division_code=divs[0][0] if divs else None, group_codes=group_codes,
-            division_codes=list(dict.fromkeys(code for code, _ in divs)), divisions=[],
+            division_code=divs[0][0] if divs else None, division_codes=division_codes, group_codes=group_codes,
             entry_date=fr_date(get("DATE_ENTREE")), exit_date=exit_date,
             left=bool(exit_date and exit_date <= ref),
-            division=None, groups=[], guardians=[], legal_guardians=[],
+            division=None, divisions=[], groups=[], guardians=[], legal_guardians=[],
         )
     if unplaced:
         ctx.unplaced(f"{len(unplaced)} élément(s) ELEVE sans attribut ELEVE_ID (ligne(s) "
@@ -359,10 +359,12 @@ def link(graph: Graph) -> None:
         ent.data.setdefault("label", None)
         ent.data.setdefault("mefs", [])
         ent.data.update(students=[], groups=[])
+        ent.data.setdefault("sts", None)  # set by the STS link when STS-Web has the same code
     for ent in groups.values():
         ent.data.setdefault("label", None)
         ent.data.setdefault("mefs", [])
         ent.data.setdefault("divisions", [])
+        ent.data.setdefault("sts", None)
         ent.data["students"] = []
         for code in ent.data["divisions"]:
             if code in divisions:
@@ -371,7 +373,9 @@ def link(graph: Graph) -> None:
     for st in students.values():
         div = divisions.get(st.data.get("division_code") or "")
         st.data["division"] = div
-        st.data["divisions"] = [divisions[c] for c in st.data.get("division_codes") or [] if c in divisions]
+        codes = st.data.get("division_codes") or ([st.data["division_code"]] if st.data.get("division_code") else [])
+        st.data["division_codes"] = codes
+        st.data["divisions"] = [divisions[c] for c in codes if c in divisions]
         for one in st.data["divisions"]:
             one.data["students"].append(st)
         st.data["groups"] = [groups[c] for c in st.data.get("group_codes") or [] if c in groups]

@@ -27,11 +27,11 @@ def declare_kinds(registries: Registries) -> None:
         mef=("texte", "code MEF de l'élève (CODE_MEF, 11 caractères)"),
         status=("texte", "statut (CODE_STATUT : ST, AP…)"),
         address_id=("texte", "identifiant de l'adresse de l'élève (ADRESSE_ID, exports « avec adresses » et certains extraits)"),
-        division=("entité division", "division (classe) de l'élève dans SIECLE, ou rien"),
-        division_code=("texte", "code de la division (la première STRUCTURE de type D)"),
-        division_codes=("liste de textes", "codes de toutes les divisions de l'élève (STRUCTURE de type D) : "
-                                           "plus d'une est une anomalie (SIE-DIV-002)"),
-        divisions=("liste d'entités division", "toutes les divisions de l'élève dans SIECLE"),
+        division=("entité division", "(première) division (classe) de l'élève dans SIECLE, ou rien"),
+        division_code=("texte", "code de la (première) division (STRUCTURE de type D)"),
+        divisions=("liste d'entités division", "toutes les divisions de l'élève dans SIECLE (plusieurs STRUCTURE "
+                   "de type D : un élève inscrit dans deux classes les garde toutes) ; « division » est la première"),
+        division_codes=("liste de textes", "codes de toutes les divisions de l'élève"),
         groups=("liste d'entités group", "groupes de l'élève dans SIECLE"),
         group_codes=("liste de textes", "codes des groupes (STRUCTURE de type G)"),
         entry_date=("texte", f"date d'entrée dans l'établissement ({_DATE})"),

@@ -55,6 +55,9 @@ def declare_kinds(registries: Registries) -> None:
         services=("liste d'entités service", "services d'enseignement de la personne dans STS-Web"),
         ent_accounts=("liste d'entités ent_account", "comptes du fichier des identifiants ENT rapprochés de la personne"),
         ent_candidates=("liste d'entités ent_account", "comptes ENT qui pourraient être la personne (ambigu)"),
+        disciplines=("liste de dictionnaires", "disciplines de poste (DISCIPLINES/DISCIPLINE) : code (L0202…), "
+                     "label (LIBELLE_COURT, ex. « LET MODERN »), hours (NB_HEURES)"),
+        discipline_codes=("liste de textes", "codes des disciplines de poste (DISCIPLINE@CODE, ex. L0202, L1300)"),
     )
     ent.declare(
         "service", "Un service d'enseignement de STS-Web : un enseignant × une division ou un groupe × "
@@ -71,7 +74,11 @@ def declare_kinds(registries: Registries) -> None:
     )
     for kind in ("division", "group"):
         ent.declare(kind, sources=("sts",),
-                    services=("liste d'entités service", "services STS-Web rattachés à cette structure (source sts)"))
+                    services=("liste d'entités service", "services STS-Web rattachés à cette structure (source sts)"),
+                    planned_count=("entier", "effectif prévu dans STS-Web (EFFECTIF_PREVU, source sts), ou rien"),
+                    computed_count=("entier", "effectif calculé par STS-Web (EFFECTIF_CALCULE, source sts), ou rien"),
+                    sts=(f"entité {kind}", "la structure de même code dans STS-Web (sur la division ou le groupe "
+                         "de SIECLE), ou rien"))
     ent.declare("subject", sources=("sts",))
     ent.declare("mef", sources=("sts",))
     ent.declare(
@@ -160,7 +167,7 @@ def _load_nomenclatures(root: Any, graph: Graph, display: str) -> None:
 _PROGRAMME_FIELDS = frozenset({"CODE_MEF", "CODE_MATIERE", "HORAIRE"})
 _INDIVIDUAL_FIELDS = frozenset({"NOM_USAGE", "NOM_PATRONYMIQUE", "PRENOM", "FONCTION", "CIVILITE", "SEXE",
                                 "DATE_NAISSANCE"})
-_LABELS = frozenset({"LIBELLE_LONG", "LIBELLE_COURT"})
+_LABELS = frozenset({"LIBELLE_LONG", "LIBELLE_COURT", "EFFECTIF_PREVU", "EFFECTIF_CALCULE"})
 _SERVICE_HOURS = frozenset({"HEURES_STRUCTURE"})
 _TEACHER_HOURS = frozenset({"HEURES_AGENT"})
 
@@ -189,12 +196,32 @@ def _load_individuals(root: Any, graph: Graph, display: str) -> None:
             civility=get("CIVILITE"), sex=sex_letter(get("SEXE")),
             birth_date=iso_date(get("DATE_NAISSANCE")), function=function, type=attr(el, "TYPE"),
             is_teacher=(function or "").upper() == "ENS" or (function is None and bool(last)),
-            services=[],
+            services=[], **_disciplines(el),
         )
+
+
+_DISCIPLINE_FIELDS = frozenset({"LIBELLE_COURT", "NB_HEURES"})
+
+
+def _disciplines(el: Any) -> dict[str, Any]:
+    """``disciplines`` (code, label, hours of each DISCIPLINES/DISCIPLINE) and their codes."""
+    out = []
+    for d in el.iterfind("DISCIPLINES/DISCIPLINE"):
+        code = attr(d, "CODE") or val(d, "CODE")
+        if not code:
+            continue
+        f = fields(d, _DISCIPLINE_FIELDS)
+        out.append({"code": code, "label": f.get("LIBELLE_COURT"), "hours": to_float(f.get("NB_HEURES"))})
+    return {"disciplines": out, "discipline_codes": list(dict.fromkeys(d["code"] for d in out))}
 
 
 def _codes(el: Any, path: str) -> list[str]:
     return list(dict.fromkeys(c for c in (attr(x, "CODE") or val(x, "CODE") for x in el.iterfind(path)) if c))
+
+
+def _count(text: str | None) -> int | None:
+    value = to_float(text)
+    return int(value) if value is not None else None
 
 
 def _load_structure(kind: str, el: Any, graph: Graph, display: str) -> None:
@@ -203,7 +230,9 @@ def _load_structure(kind: str, el: Any, graph: Graph, display: str) -> None:
         return
     labels = fields(el, _LABELS)
     label = labels.get("LIBELLE_LONG") or labels.get("LIBELLE_COURT")
-    fields_: dict[str, Any] = {"code": code, "mefs": _codes(el, "MEFS_APPARTENANCE/*"), "services": []}
+    fields_: dict[str, Any] = {"code": code, "mefs": _codes(el, "MEFS_APPARTENANCE/*"), "services": [],
+                               "planned_count": _count(labels.get("EFFECTIF_PREVU")),
+                               "computed_count": _count(labels.get("EFFECTIF_CALCULE"))}
     if kind == "group":
         fields_["divisions"] = _codes(el, "DIVISIONS_APPARTENANCE/DIVISION_APPARTENANCE")
     ent = graph.add(kind, code, source=SOURCE, prov=_prov(display, el), label=label or code, **fields_)
@@ -245,6 +274,9 @@ def link(graph: Graph) -> None:
             for div in ent.data["divisions"]:
                 if ("division", div) in structures:
                     structures[("division", div)].data["groups"].append(ent)
+    for kind in ("division", "group"):  # SIECLE structure -> STS-Web structure of the same code
+        for ent in graph.all(kind, "siecle"):
+            ent.data["sts"] = structures.get((kind, ent.id))
     mefs = {m.id: m for m in graph.all("mef", SOURCE)}
     for prog in graph.all("sts_programme", SOURCE):
         prog.data.update(subject=subjects.get(prog.data["subject_code"] or ""), mef=mefs.get(prog.data["mef_code"] or ""))

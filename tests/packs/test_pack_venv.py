@@ -60,7 +60,7 @@ def test_pack_rules_and_check_kind_come_through_the_entry_point(venv, tmp_path):
     out = scolint(venv, "rules", "schema")
     assert '"regex"' in out.stdout and "expression régulière" in out.stdout
     out = scolint(venv, "rules", "doc")
-    assert "### ACA-UAI-001" in out.stdout and "- **`regex`** : La valeur calculée" in out.stdout
+    assert "### ACA-UAI-001" in out.stdout and "### `regex`\n\nLa valeur calculée" in out.stdout
     # a rule file of one's own may use the pack's check kind too
     rules = tmp_path / "regles"
     rules.mkdir()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import email
 import io
-import json
 import socket
 import ssl
 from email import policy
@@ -89,29 +88,40 @@ def run(args: list[str]) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
-def check_messages(received, uais, special: dict[str, str] | None = None):
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def check_messages(received, uais, special: dict[str, str] | None = None, unreadable: str = "0319999X"):
     special = special or {}
-    assert len(received) == len(uais)  # one message per readable establishment
+    assert len(received) == len(uais) + 1  # one message per establishment, the unreadable one too
     seen = set()
     for mail_from, rcpts, raw in received:
         assert mail_from == "pole-appui@ac-exemple.fr"
+        assert len(raw) < 400_000  # the whole message, as the server received it
         msg = email.message_from_bytes(raw, policy=policy.default)
-        assert msg.get_content_type() == "multipart/mixed"
         html = msg.get_body(("html",)).get_content()
         text = msg.get_body(("plain",)).get_content()
+        html_part = next(p for p in msg.walk() if p.get_content_type() == "text/html")
+        assert len(html_part.as_bytes()) < 100_000
+        if unreadable in msg["Subject"]:
+            assert rcpts == [f"ce.{unreadable.lower()}@ac-exemple.fr"] and "exports à renvoyer" in msg["Subject"]
+            assert "SIECLE – élèves (BEE_ELEVES)" in html and "SIECLE – élèves (BEE_ELEVES)" in text
+            seen.add(unreadable)
+            continue
+        assert msg.get_content_type() == "multipart/mixed"
         alternative = next(p for p in msg.iter_parts() if p.get_content_type() == "multipart/alternative")
         assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
         files = {a.get_filename(): a for a in msg.iter_attachments()}
-        uai = json.loads(next(a for n, a in files.items() if n.endswith(".json")).get_content())["uai"]
-        assert set(files) == {f"rapport-{uai}.md", f"rapport-{uai}.json"}
-        assert files[f"rapport-{uai}.md"].get_content_type() == "text/markdown"
-        assert files[f"rapport-{uai}.md"].get_content().startswith("# Rapport scolint")
+        (name, sheet), = files.items()
+        uai = name[len("rapport-"):-len(".xlsx")]
+        assert sheet.get_content_type() == XLSX and sheet.get_content()[:2] == b"PK"
+        assert "Comment corriger" in text and ("Par où commencer" in html or "Tout est en ordre" in html)
         expected = special.get(uai, f"ce.{uai.lower()}@ac-exemple.fr")
         assert rcpts == [expected] and msg["To"] == expected
         assert f"UAI {uai}" in html and "<!DOCTYPE html>" in html and uai in text
         assert uai in msg["Subject"] and "erreur(s)" in msg["Subject"]
         seen.add(uai)
-    assert seen == set(uais)
+    assert seen == set(uais) | {unreadable}
 
 
 @pytest.mark.parametrize("security", ["aucune", "starttls", "ssl"])
@@ -125,11 +135,11 @@ def test_send_one_message_per_establishment(academy, tmp_path, monkeypatch, secu
         code, output = run(["send", str(root), "--config-envoi", str(config), "--sans-config", "-j", "2",
                             "-o", str(tmp_path / "rapports")])
         received = list(inbox.messages)
-    assert code == 2, output  # the unreadable establishment was not sent
-    assert len(received) == len(uais), output
+    assert code == 2, output  # one establishment's exports are unreadable
+    assert len(received) == len(uais) + 1, output
     check_messages(received, uais, {uais[0]: "secretariat@clg-exemple.fr"})
-    assert "0319999X : non envoyé" in output and PASSWORD not in output
-    assert f"{len(uais)} message(s) envoyé(s), 1 non envoyé(s)" in output
+    assert "0319999X : exports illisibles" in output and PASSWORD not in output
+    assert f"{len(uais) + 1} message(s) envoyé(s), 0 non envoyé(s)" in output
     assert (tmp_path / "rapports" / "synthese-academie.csv").is_file()
 
 
@@ -154,7 +164,7 @@ def test_dry_run_writes_eml_files(academy, tmp_path, monkeypatch):
                         "--sans-config", "-j", "1"])
     assert code == 2, output
     emls = sorted((tmp_path / "eml").glob("*.eml"))
-    assert [p.stem for p in emls] == sorted(uais), output
+    assert [p.stem for p in emls] == sorted(uais + ["0319999X"]), output
     check_messages([("pole-appui@ac-exemple.fr", [f"ce.{p.stem.lower()}@ac-exemple.fr"], p.read_bytes()) for p in emls], uais)
 
 
@@ -175,3 +185,17 @@ def test_settings_errors(academy, tmp_path, monkeypatch):
     assert code == 2 and "pour l'UAI 0000000A" in output
     code, output = run(["send", str(root), "--password", "x"])
     assert code == 2 and "arguments inconnus" in output
+
+
+def test_fail_on_sets_the_exit_code(academy, tmp_path, monkeypatch):
+    root, uais = academy
+    monkeypatch.setenv("SCOLINT_SMTP_FROM", "pole-appui@ac-exemple.fr")
+    monkeypatch.chdir(tmp_path)
+    base = ["send", str(root), "--essai", "eml", "--destinataire", "ce.{uai}@ac-exemple.fr", "--sans-config",
+            "-j", "1", "--uai", uais[1]]
+    code, output = run(base)
+    assert code == 0, output  # every message was prepared: nothing more asked
+    code, output = run(base + ["--echec-si", "info"])
+    assert code == 1, output  # the school has findings: --echec-si (--fail-on) is honoured
+    code, output = run(base + ["--fail-on", "info"])
+    assert code == 1, output

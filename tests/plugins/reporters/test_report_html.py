@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from scolint.engine.findings import NOT_EVALUATED
 from scolint.plugins.reporters.common import by_rule
-from scolint.plugins.reporters.html import fix_steps, fr_datetime, render_html
+from scolint.plugins.reporters.html import fix_steps, fr_datetime, mail_part_size, render_html
 
 
 class _Tags(HTMLParser):
@@ -60,60 +61,109 @@ def test_header_summary_and_flows(result):
     assert fr_datetime(result.started_at) in text
     counts = result.counts()
     for sev, word in (("error", "erreurs"), ("warning", "avertissements"), ("info", "informations")):
-        assert re.search(rf">{counts[sev]}</div>\s*<div[^>]*>{word}<", html)
-    # the chart and its table fallback: one bar label per flow step, the same totals
+        assert re.search(rf"<strong>{counts[sev]}</strong> {word}</li>", html)
+    # the chart, its legend and its table: one bar label per flow step, the same totals
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    legend = html[html.index('aria-label="Légende"'):html.index("<svg")]
+    assert all(w in legend for w in ("Erreurs", "Avertissements", "Informations"))
     for flow in ("SIECLE", "STS", "EDT", "PRONOTE", "ENT", "AAF"):
         assert f">{flow}</text>" in svg
-        assert re.search(rf"<td[^>]*>{flow}</td>", html)
+        assert re.search(rf'<th scope="row"[^>]*>{flow}</th>', html)
     siecle = sum(1 for f in result.active() if f.flow == "SIECLE")
     assert siecle and re.search(rf">SIECLE</text>.*?>{siecle}</text>", svg, re.S)
+    # readable on a phone: drawn at most 340 units wide, shown at most 340 px, 14 px labels
+    assert 'viewBox="0 0 340 ' in svg and "max-width:340px" in svg and 'font-size="14"' in svg
 
 
-def test_findings_grouped_by_rule_with_fix_and_source(result):
-    html = render_html(result, {"limit": 1000})
+def test_structure_reads_without_css(result):
+    html = render_html(result, {})
+    tags = [t for t, _ in parse(html).tags]
+    assert tags.count("h1") == 1 and tags.count("h2") >= 4 and tags.count("h3") >= len(by_rule(result.active()))
+    assert "ol" in tags and "ul" in tags and "li" in tags and "a" in tags
+    headers = [a for t, a in parse(html).tags if t == "th"]
+    assert headers and all(a.get("scope") in ("col", "row") for a in headers)
+    anchors = {a["href"][1:] for t, a in parse(html).tags if t == "a" and a.get("href", "").startswith("#")}
+    ids = {a["id"] for _, a in parse(html).tags if a.get("id")}
+    assert anchors and anchors <= ids  # every link of the summary leads somewhere
+    assert "\u200b" not in html and "\u00ad" not in html  # nothing invisible inside a copied name
+
+
+def test_root_causes_first_then_by_who_fixes(result):
+    wrong_year = copy.deepcopy(result.findings[0])  # an export of last year, found last
+    wrong_year.rule_id, wrong_year.severity, wrong_year.fingerprint = "X-UAI-001", "error", "x"
+    wrong_year.message = "Le fichier Nomenclature.xml est de l'année scolaire 2023-2024."
+    result.findings.append(wrong_year)
+    html = render_html(result, {})
+    uai = html.index("· X-UAI-001<")
+    for rule_id in by_rule(result.active()):
+        if rule_id != "X-UAI-001":
+            assert html.index(f"· {rule_id}<") > uai, rule_id
+    order = [html.index(f'id="groupe-{k}"') for k in ("exports", "secretariat", "emploi-du-temps", "referent-ent")]
+    assert order == sorted(order)
+    assert "Corrigez d'abord les exports eux-mêmes, puis renvoyez-les" in html
+    # a rule's ``responsable`` key overrides its flow: PRN-ENT-003 (PRONOTE) is the ENT referent's
+    ent = html[html.index('id="groupe-referent-ent"'):]
+    assert "· PRN-ENT-003<" in ent and "· PRN-RESP-001<" in html[:html.index('id="groupe-referent-ent"')]
+    # within a group, the flow's order: STS before EDT before PRONOTE
+    edt = html[html.index('id="groupe-emploi-du-temps"'):html.index('id="groupe-referent-ent"')]
+    assert edt.index("· STS-SERV-001<") < edt.index("· EDT-PRN-001<") < edt.index("· PRN-RESP-001<")
+
+
+def test_findings_in_the_schools_words(result, generated):
+    html = render_html(result, {"max_bytes": None})
     for rule_id, items in by_rule(result.active()).items():
-        block = html[html.index(f"· {rule_id}"):]
-        assert f"{items[0].title} ({len(items)})".replace("'", "&#39;") in block
+        block = html[html.index(f"· {rule_id}<"):]
+        assert f"{items[0].title} ({len(items)})".replace("'", "&#39;") in html
         for step in fix_steps(items[0].fix):
             assert step.replace("'", "&#39;").replace(">", "&gt;") in block
         for f in items:
-            assert f.entity_label.replace("'", "&#39;") in html
-            if f.provenance and f.provenance[0].line:
-                assert f":{f.provenance[0].line}<" in html
+            assert f.message.replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;") in html
+    # the export's file name, never the auditor's folder, never an XML line number
+    assert str(generated) not in html and "verite-terrain" not in html
+    f = next(f for f in result.active() if f.provenance and f.provenance[0].line and f.entity_kind == "student")
+    name = Path(f.provenance[0].file).name
+    assert f"{name}:{f.provenance[0].line}" not in html.replace("<wbr>", "")
+    assert f"Où : élève {f.entity_label}" in html and name in html.replace("<wbr>", "")
     classes = [f.context["classe"] for f in result.active() if f.context.get("classe")]
     assert classes and f"classe {classes[0]}" in html
+    account = next(f for f in result.active() if f.entity_kind == "ent_account")
+    assert f"compte ENT {account.entity_label}".replace("'", "&#39;") in html.replace("<wbr>", "")
 
 
-def test_long_lists_collapse_to_the_attachment(result):
-    first = result.active()[0]
-    for i in range(3):  # the same rule failing on more students
-        twin = copy.deepcopy(first)
-        twin.entity_label, twin.message = f"ÉLÈVE{i} Autre", f"L'élève ÉLÈVE{i} Autre n'a pas de division."
+def test_long_lists_go_to_the_attachment_under_the_byte_budget(result):
+    base = result.active()[1]
+    for i in range(400):  # the same rule failing on many more students
+        twin = copy.deepcopy(base)
+        twin.entity_id, twin.entity_label = f"X{i}", f"ÉLÈVE{i} Autre"
+        twin.message = f"L'élève ÉLÈVE{i} Autre n'a pas de division : " + "détail " * 20
         result.findings.append(twin)
+    attachment = "la pièce jointe rapport-0000000X.xlsx (tableur)"
+    html = render_html(result, {"attachment": attachment})
+    assert mail_part_size(html) <= 95_000
     rules = by_rule(result.active())
-    big = rules[first.rule_id]
-    assert len(big) >= 4
-    html = render_html(result, {"limit": 1, "attachment": "la pièce jointe rapport-0000000X.json"})
-    assert html.count("… et <strong>") == sum(1 for items in rules.values() if len(items) > 1)
-    assert f"… et <strong>{len(big) - 1}</strong> autre(s) : la liste complète est dans la pièce jointe rapport-0000000X.json" in html  # noqa: E501
-    assert big[1].message.replace("'", "&#39;") not in html
+    big = rules[base.rule_id]
+    shown = sum(1 for f in big if f.message.replace("'", "&#39;") in html)
+    assert 0 < shown < len(big)
+    assert f"… et <strong>{len(big) - shown}</strong> autre(s) : la liste complète est dans {attachment}" in html
+    # every rule stays in the summary with its count, even when none of its findings is listed
+    summary = html[html.index("Par où commencer"):html.index('id="groupe-')]
+    for rule_id, items in rules.items():
+        assert f"({len(items)}, " in summary
 
 
-def test_not_evaluated_rules_name_the_export(partial_result):
+def test_not_evaluated_rules_name_the_export_to_send(partial_result):
     html = render_html(partial_result, {})
-    missing = [o for o in partial_result.outcomes if o.status == NOT_EVALUATED]
+    missing = [o for o in partial_result.outcomes if o.status == NOT_EVALUATED
+               and partial_result.formats[o.missing[0]].kinds != ()]
     assert missing
-    section = html[html.index("Règles non évaluées"):]
+    section = html[html.index('id="exports-manquants"'):]
     for o in missing:
         assert o.rule_id in section
-        info = partial_result.formats[o.missing[0]]
-        if info.readable:
-            assert info.label in section  # the export to provide
-        else:  # an export scolint cannot read is never asked for: the check is made by hand
-            by_hand = html[html.index("À vérifier dans le logiciel"):]
-            assert o.rule_id in by_hand
-            assert f"{info.label}" not in section.split("À vérifier dans le logiciel")[0]
+        fmt = partial_result.formats[o.missing[0]]
+        assert fmt.label in section and fmt.how_to_get.replace("'", "&#39;").replace(">", "&gt;") in section
+    assert html.index('id="exports-manquants"') < html.index('id="groupe-')
+    # an export scolint cannot read is never asked for (EDT-PRN-004: EDT's export to PRONOTE)
+    assert "EDT-PRN-004" not in section[:section.index("</section>")]
 
 
 def test_data_is_escaped(result):
@@ -125,30 +175,30 @@ def test_data_is_escaped(result):
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;gras&lt;/b&gt;" in html
 
 
-def test_no_finding_says_so(result):
+def test_clean_school_is_told_all_is_well(result):
     result.findings = []
     html = render_html(result, {})
-    assert "Aucune anomalie trouvée par les règles évaluées." in html
+    assert "Tout est en ordre" in html and "Par où commencer" not in html
+
+
+def test_changes_since_the_previous_audit(result):
+    from scolint.plugins.reporters.plan import changes_since
+    active = result.active()
+    previous = {f.fingerprint: {"rule": f.rule_id, "title": f.title} for f in active[5:]}
+    previous["ancienne-empreinte"] = {"rule": "SIE-DIV-001", "title": "Élève sans division"}
+    ch = changes_since(previous, active)
+    assert (len(ch.new), len(ch.still), len(ch.fixed)) == (5, len(active) - 5, 1)
+    assert ch.fixed[0]["fingerprint"] == "ancienne-empreinte"
+    assert len(changes_since([f.fingerprint for f in active], active).new) == 0  # fingerprints alone do too
+    html = render_html(result, {"previous": previous})
+    section = html[html.index("Ce qui a changé depuis le dernier audit"):]
+    still = len(active) - 5
+    assert f"<strong>5 nouvelle(s)</strong>, <strong>1 corrigée(s)</strong>, {still} toujours là" in section
+    assert "Élève sans division (SIE-DIV-001)" in section  # the fixed one, by rule
 
 
 def test_fix_steps_join_continuation_lines():
-    assert fix_steps("1. Ouvrez SIECLE\n   puis la fiche.\n2. Exportez.\n") == ["1. Ouvrez SIECLE puis la fiche.", "2. Exportez."]
+    assert fix_steps("1. Ouvrez SIECLE\n   puis la fiche.\n2. Exportez.\n") == ["Ouvrez SIECLE puis la fiche.", "Exportez."]
     assert fr_datetime("2024-09-22") == "22/09/2024"
     assert fr_datetime("2026-11-29T03:40:12+01:00") == "29/11/2026 à 03:40"
     assert fr_datetime("22/09/2024") == "22/09/2024"
-
-
-def test_many_failing_rules_show_fewer_findings_each(result):
-    from scolint.plugins.reporters.html import per_rule_limit
-    base = result.active()[0]
-    result.findings = []
-    for r in range(12):  # 12 rules with 20 findings each
-        for i in range(20):
-            f = copy.deepcopy(base)
-            f.rule_id, f.message = f"X-TEST-{r:03d}", f"Anomalie {i} de la règle {r}."
-            result.findings.append(f)
-    assert per_rule_limit([20] * 12) == 4 and per_rule_limit([2, 3]) == 10 and per_rule_limit([100] * 40) == 3
-    html = render_html(result, {})
-    assert html.count("… et <strong>16</strong> autre(s)") == 12
-    assert len(html.encode("utf-8")) < 100_000  # Gmail cuts messages beyond about 100 kB
-    assert "Anomalie 3 de la règle 0." in html and "Anomalie 4 de la règle 0." not in html
