@@ -7,6 +7,7 @@ input sets (the academy batch reuses one Auditor per worker).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from . import xmlsafe
 from .discover import Discovery, read_head
 from .errors import InputError
 from .evaluate import Evaluator, make_environment
-from .findings import AuditResult, Finding
+from .findings import AuditResult, Finding, fingerprint
 from .manager import PluginHost, get_plugin_host
 from .model import Graph, Provenance
 from .rules import Rule, load_rules
@@ -101,8 +102,13 @@ class Auditor:
         sel = selection or Selection()
         check_selection(sel, self.all_rules)
         self.rules = [r for r in self.all_rules if sel.accepts(r)]
+        # Rules not selected that supersede a selected one: evaluated silently, so that a
+        # selection reports what the full audit reports for its rules (a fact said once).
+        chosen = {r.id for r in self.rules}
+        self.helpers = [r for r in self.all_rules if r.id not in chosen and chosen & set(r.supersedes)]
         self.options = options or {}
-        self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors, rule_time_limit)
+        self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors, rule_time_limit,
+                                   helpers=self.helpers)
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
 
     def kinds_for(self, format_ids: Iterable[str]) -> set[str] | None:
@@ -112,7 +118,7 @@ class Auditor:
             return None
         from .needs import kinds_read, kinds_to_load
         if self._read is None:
-            self._read = kinds_read(self.rules, self.registries, self.env)
+            self._read = kinds_read(self.rules + self.helpers, self.registries, self.env)
         kinds, names = self._read
         return kinds_to_load(kinds, names, format_ids, self.registries)
 
@@ -134,14 +140,53 @@ class Auditor:
                 graph.problem("ENTREE-ARCHIVE", err.detail, err.path, err.line, fatal=True,
                               fix="Téléchargez à nouveau l'export ou fournissez les fichiers XML/CSV directement.")
             detected = [self._detect(item.path) for item in disc.files]
+            skipped = self._one_export_a_kind(graph, disc.files, detected)
             kinds = self.kinds_for(fmt for _h, fmt in detected if fmt) if for_rules else None
             options = self.options if kinds is None else dict(self.options, kinds=frozenset(kinds))
-            for item, (head, fmt) in zip(disc.files, detected):
+            for i, (item, (head, fmt)) in enumerate(zip(disc.files, detected)):
                 shown.append(item.display)
-                self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
+                if i not in skipped:  # not read: another export of its kind is read instead
+                    self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
             self.host.link(graph)
         self._add_export_entities(graph)
         return graph, shown
+
+    def _one_export_a_kind(self, graph: Graph, files: list[Any],
+                           detected: list[tuple[bytes | OSError, str | None]]) -> set[int]:
+        """Several exports of one kind for one establishment: read one, say which and why.
+
+        The plugin of each format stamps its files (hook ``scolint_export_stamp``: UAI,
+        date the file carries, richness of its shape). In a group of one format and one
+        UAI, the most recent file is read; at equal dates (or without dates) the richest
+        shape (« avec adresses » before « sans adresses »); without any date, the first file
+        in the listing order. The others are not read: their records would be merged with
+        the chosen one's silently. Returns the indexes of the files not to read.
+        """
+        groups: dict[tuple[str, str | None], list[tuple[int, dict[str, Any]]]] = {}
+        for i, (item, (head, fmt)) in enumerate(zip(files, detected)):
+            if fmt is None or not isinstance(head, bytes):
+                continue
+            try:
+                stamp = self.host.export_stamp(item.path, fmt, head)
+            except Exception:  # a stamping bug must not stop the audit: the file is read
+                stamp = None
+            if stamp is not None:
+                uai = (stamp.get("uai") or "").upper() or None
+                groups.setdefault((fmt, uai), []).append((i, stamp))
+        skipped: set[int] = set()
+        for (fmt, uai), members in groups.items():
+            if len(members) < 2:
+                continue
+            order = {i: n for n, (i, _s) in enumerate(members)}
+            best_i, best = max(members, key=lambda m: (m[1].get("date") or "", m[1].get("year") or 0,
+                                                       m[1].get("rank", 0), m[1].get("time") or "", -order[m[0]]))
+            skipped.update(i for i, _s in members if i != best_i)
+            graph.problem("ENTREE-DOUBLON", _duplicate_message(fmt, uai, files, members, best_i, best, self.registries),
+                          files[best_i].display, None,
+                          severity="info" if _two_shapes(members) else "warning",
+                          fix="Ne gardez dans le dossier audité que le dernier export de chaque type (retirez les "
+                              "anciens) ; refaites l'export si aucun n'est récent.")
+        return skipped
 
     def _detect(self, path: Path) -> tuple[bytes | OSError, str | None]:
         """``(head or read error, format id or None)`` of one file (no problem recorded)."""
@@ -258,6 +303,45 @@ class Auditor:
         )
 
 
+def _show_date(iso: str | None) -> str:
+    """``2024-09-02T10:12:03`` -> ``02/09/2024 10:12:03`` (the way the exports write it)."""
+    if not iso:
+        return "sans date"
+    day = f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
+    return f"{day} {iso[11:19]}".strip() if len(iso) > 10 else day
+
+
+def _two_shapes(members: list[tuple[int, dict[str, Any]]]) -> bool:
+    """One export in two shapes: one date (known), different ranks (avec / sans adresses)."""
+    dates = {s.get("date") for _i, s in members}
+    ranks = {s.get("rank", 0) for _i, s in members}
+    return len(members) == 2 and len(dates) == 1 and None not in dates and len(ranks) == 2
+
+
+def _duplicate_message(fmt: str, uai: str | None, files: list[Any], members: list[tuple[int, dict[str, Any]]],
+                       best_i: int, best: dict[str, Any], registries: Any) -> str:
+    info = registries.formats.get(fmt)
+    label = info.label if info else fmt
+    names = ", ".join(f"{Path(files[i].display.split('!')[-1]).name} ({_show_date(s.get('date'))})"
+                      for i, s in members)
+    chosen = Path(files[best_i].display.split("!")[-1]).name
+    undated = [Path(files[i].display.split("!")[-1]).name for i, s in members if not s.get("date")]
+    where = f" de l'établissement {uai}" if uai else ""
+    if _two_shapes(members):
+        why = ("les deux sont le même export sous deux formes (même date) : la forme la plus complète est lue, "
+               "l'autre est ignorée")
+    elif not best.get("date") and len({s.get("year") for _i, s in members}) > 1:
+        why = (f"aucune date d'export dans ces fichiers ; celui de l'année scolaire la plus récente "
+               f"({best['year']}-{best['year'] + 1}) est lu")
+    elif not best.get("date"):
+        why = ("aucune date dans ces fichiers (ni DATE_EXPORT ni HORODATAGE, ou un format qui n'en porte pas) : "
+               "impossible de savoir lequel est le plus récent ; le premier dans l'ordre des fichiers est lu, "
+               "vérifiez que c'est le bon")
+    else:
+        why = f"c'est le plus récent (daté du {_show_date(best.get('date'))})"
+        if undated:
+            why += f" ; aucune date dans {', '.join(undated)}"
+    return f"{len(members)} exports « {label} »{where} dans l'audit : {names}. Seul {chosen} est lu : {why}."
 def _entity_lookup(graph: Graph, lookups: list[tuple[str | None, str]]) -> Any:
     """``has(kind or None, id)``: whether ``graph`` holds that record, for the records of
     ``lookups`` (True, « maybe », for any other: the graph itself is not kept)."""
@@ -311,8 +395,18 @@ def _problem_finding(p: Any) -> Finding:
         rule_id=p.code, severity=p.severity, title=_PROBLEM_TITLES.get(p.code, "Fichier d'entrée"),
         message=p.message, fix=p.fix, entity_kind="file", entity_id=p.file, entity_source="scolint",
         entity_label=name, provenance=[Provenance(p.file, p.line, "fichier")], flow="GENERAL",
-        tags=["entree"],
+        tags=["entree"], fingerprint=problem_fingerprint(p.code, p.file, p.message),
     )
+
+
+_LINE_NUMBERS = re.compile(r"\b(lignes?|line)\s+[0-9][0-9, et]*", re.I)
+
+
+def problem_fingerprint(code: str, file: str, message: str) -> str:
+    """The fingerprint of a reading problem: its code, its file and what it says (line
+    numbers left out), so that two schema errors of one file are two problems and a
+    baseline that accepts one does not hide the next (docs/rapports.md, « Lignes de base »)."""
+    return fingerprint(code, "file", "scolint", [file, _LINE_NUMBERS.sub("", message)])
 
 
 _PROBLEM_TITLES = {
@@ -325,4 +419,6 @@ _PROBLEM_TITLES = {
     "ENTREE-LIEN": "Rapprochement ambigu ou impossible",
     "ENTREE-CHIFFRE": "Export chiffré illisible",
     "ENTREE-ENCODAGE": "Encodage déclaré inexact",
+    "ENTREE-PARTIEL": "Export partiel (section absente)",
+    "ENTREE-DOUBLON": "Plusieurs exports du même type",
 }

@@ -15,7 +15,9 @@ from typing import Any
 from .errors import UsageError
 from .findings import AuditResult
 
-BASELINE_VERSION = 1
+#: 2: the fingerprint of a reading problem (ENTREE-*) includes what it says; version 1
+#: gave every problem of one file one fingerprint (accepting one hid all the others).
+BASELINE_VERSION = 2
 
 
 def baseline_document(result: AuditResult) -> dict[str, Any]:
@@ -45,6 +47,8 @@ class Baseline:
 
     path: str
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: French notes for the user (an old baseline format...)
+    notes: list[str] = field(default_factory=list)
 
 
 def load_baseline(path: str | Path) -> Baseline:
@@ -62,16 +66,31 @@ def load_baseline(path: str | Path) -> Baseline:
         raise UsageError(f"{spath}:{exc.lineno}: ligne de base invalide : JSON incorrect ({exc.msg})") from None
     except RecursionError:
         raise UsageError(f"{spath}: ligne de base invalide : JSON imbriqué trop profondément") from None
-    if not isinstance(doc, dict) or doc.get("scolint_baseline") != BASELINE_VERSION \
+    if not isinstance(doc, dict) or doc.get("scolint_baseline") not in (1, BASELINE_VERSION) \
             or not isinstance(doc.get("findings"), list):
         raise UsageError(f"{spath}:1: ce fichier n'est pas une ligne de base scolint "
                          f"(clé « scolint_baseline »: {BASELINE_VERSION} et liste « findings » attendues)")
     entries: dict[str, dict[str, Any]] = {}
+    dropped = 0
     for i, e in enumerate(doc["findings"]):
         if not isinstance(e, dict) or not isinstance(e.get("fingerprint"), str):
             raise UsageError(f"{spath}: ligne de base invalide : l'entrée n°{i + 1} n'a pas d'empreinte « fingerprint »")
+        if doc["scolint_baseline"] == 1 and _is_problem(e):
+            dropped += 1  # an old file-wide fingerprint: it would hide every problem of the file
+            continue
         entries[e["fingerprint"]] = e
-    return Baseline(spath, entries)
+    notes = []
+    if dropped:
+        notes.append(f"{spath} : ligne de base au format 1 : ses {dropped} anomalie(s) de lecture (ENTREE-*) ne "
+                     "sont plus reconnues (chaque écart d'un fichier a maintenant sa propre empreinte) et "
+                     "comptent de nouveau ; les autres anomalies restent acceptées. Refaites la ligne de base "
+                     "avec « scolint baseline ».")
+    return Baseline(spath, entries, notes)
+
+
+def _is_problem(entry: dict[str, Any]) -> bool:
+    ent = entry.get("entity") or {}
+    return str(entry.get("rule", "")).startswith("ENTREE-") and ent.get("kind") == "file"
 
 
 @dataclass

@@ -163,6 +163,78 @@ class EvalContext:
             raise RecordError(entity, error, getattr(fn, "source", None))
         return results
 
+    def _counted(self, pairs: Iterable[tuple[Any, Any]], error: ExpressionError | None) -> Iterator[tuple[Any, Any]]:
+        counter = self.counter
+        for pair in pairs:
+            counter[0] += 1
+            yield pair
+        if error is not None:
+            counter[0] += 1
+            raise error
+
+def _mixed_establishments(rule: Rule, graph: Graph) -> str:
+    """Why a cross-export rule is not evaluated: its exports come from several UAIs.
+
+    A rule that joins two or more exports (``requires`` names two formats or more) never
+    pairs records of different establishments: X-UAI-001 says the set is mixed, and the
+    join would only add false findings (every pupil "without guardian"...)."""
+    if len(rule.requires) < 2:
+        return ""
+    wanted = set(rule.requires)
+    uais = sorted({e.uai.upper() for e in graph.exports if e.format_id in wanted and e.uai})
+    if len(uais) < 2:
+        return ""
+    return (f"les exports nécessaires viennent d'établissements différents ({', '.join(uais)}) : "
+            "ils ne sont pas rapprochés (voir X-UAI-001)")
+
+
+def _partial_files(rule: Rule, graph: Graph) -> tuple[set[str], str]:
+    """Files whose records the rule must not judge (their export lacks a section the rule
+    needs), and a reason when no export of the format has the section at all."""
+    skipped: set[str] = set()
+    for need in rule.requires_sections:
+        fmt, _sep, section = need.partition(":")
+        exports = [e for e in graph.exports if e.format_id == fmt]
+        partial = [e for e in exports if section in (e.meta.get("missing_sections") or ())]
+        if exports and len(partial) == len(exports) and fmt in rule.requires:
+            names = ", ".join(e.meta.get("name") or e.path for e in partial)
+            return set(), f"export partiel : la section {section} manque dans {names}"
+        skipped.update(e.meta.get("display") or e.path for e in partial)
+    return skipped, ""
+
+
+def drop_superseded(rules: list[Rule], findings: list[Finding],
+                    outcomes: list[RuleOutcome]) -> list[Finding]:
+    """Say each fact once: a finding of a rule that another rule ``supersedes`` is dropped
+    when that rule found the same record (its entity, or one of the entities it cites).
+    The superseded rule's outcome keeps its status and counts what was not repeated."""
+    replaced: dict[str, set[str]] = {}
+    for rule in rules:
+        for other in rule.supersedes:
+            replaced.setdefault(other, set()).add(rule.id)
+    if not replaced:
+        return findings
+    said: dict[str, set[tuple[str, str, str]]] = {}
+    for f in findings:
+        keys = said.setdefault(f.rule_id, set())
+        keys.add((f.entity_kind, f.entity_source, f.entity_id))
+        keys.update((r["kind"], r["source"], r["id"]) for r in f.related)
+    kept: list[Finding] = []
+    dropped: dict[str, int] = {}
+    for f in findings:
+        by = replaced.get(f.rule_id)
+        key = (f.entity_kind, f.entity_source, f.entity_id)
+        if by and any(key in said.get(r, ()) for r in by):
+            dropped[f.rule_id] = dropped.get(f.rule_id, 0) + 1
+            continue
+        kept.append(f)
+    for outcome in outcomes:
+        if outcome.rule_id in dropped:
+            outcome.superseded = dropped[outcome.rule_id]
+            outcome.count -= outcome.superseded
+    return kept
+
+
 def make_environment(registries: Registries, direct_code: bool | None = None) -> RuleEnvironment:
     """The sandbox with every registered filter and test.
 
@@ -187,17 +259,20 @@ class Evaluator:
     """Compiles rules once and evaluates them over graphs."""
 
     def __init__(self, rules: Iterable[Rule], registries: Registries, env: RuleEnvironment,
-                 rule_error_severity: str = "error", time_limit: float | None = None) -> None:
+                 rule_error_severity: str = "error", time_limit: float | None = None,
+                 helpers: Iterable[Rule] = ()) -> None:
         self.rules = list(rules)
         #: severity of the finding made for each record a rule cannot evaluate
         self.rule_error_severity = rule_error_severity
         #: Seconds one rule may take (``--duree-max-regle``, ``$SCOLINT_DUREE_MAX_REGLE``; 0: no bound).
         self.time_limit = time_limit if time_limit is not None else _env_limit()
+        #: rules evaluated only to know which findings of ``rules`` they supersede
+        self.helpers = list(helpers)
         self.registries = registries
         self.env = env
         self._runners: dict[str, Any] = {}
         self._where: dict[str, Any] = {}
-        for rule in self.rules:
+        for rule in self.rules + self.helpers:
             self._runners[rule.id] = registries.checks[rule.check].compile(rule, env)
             if rule.where:
                 self._where[rule.id] = env.expression(rule.where)
@@ -209,7 +284,8 @@ class Evaluator:
         formats = graph.formats() if present_formats is None else present_formats
         findings: list[Finding] = []
         outcomes: list[RuleOutcome] = []
-        for rule in self.rules:
+        helper_ids = {r.id for r in self.helpers}
+        for rule in self.rules + self.helpers:
             outcome = RuleOutcome(rule.id, rule.title, rule.severity, rule.flow, PASSED,
                                   fix=rule.fix, tags=list(rule.tags), description=rule.description,
                                   owner=str(rule.raw.get("responsable") or ""))
@@ -219,9 +295,17 @@ class Evaluator:
                 outcome.status = NOT_EVALUATED
                 outcome.missing = missing
                 continue
+            reason = _mixed_establishments(rule, graph)
+            skipped, reason = (set(), reason) if reason else _partial_files(rule, graph)
+            if reason:
+                outcome.status = NOT_EVALUATED
+                outcome.reason = reason
+                continue
             try:
                 with time_limit(self.time_limit):
                     new = self._rule_findings(rule, graph, ctx)
+                if skipped:  # records of a file lacking a section the rule needs
+                    new = [f for f in new if not (f.provenance and f.provenance[0].file in skipped)]
                 broken = [self._record_finding(rule, ent, err, src, ctx.audit)
                           for ent, err, src in ctx.record_errors.get(rule.id, [])]
             except ExpressionError as exc:
@@ -249,7 +333,11 @@ class Evaluator:
             if broken:
                 outcome.error = (f"{len(broken)} enregistrement(s) non évaluable(s) par la règle (anomalies "
                                  f"étiquetées « {RULE_ERROR_TAG} »), la règle a examiné tous les autres")
-        return findings, outcomes, ctx
+        kept = drop_superseded(self.rules + self.helpers, findings, outcomes)
+        if helper_ids:
+            kept = [f for f in kept if f.rule_id not in helper_ids]
+            outcomes = [o for o in outcomes if o.rule_id not in helper_ids]
+        return kept, outcomes, ctx
 
     def _rule_findings(self, rule: Rule, graph: Graph, ctx: EvalContext) -> list[Finding]:
         """The findings of ``rule``; a record an expression fails on is left out (kept in

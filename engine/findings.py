@@ -88,6 +88,10 @@ class RuleOutcome:
     count: int = 0
     missing: list[str] = field(default_factory=list)
     error: str = ""
+    #: why a rule was not evaluated when no export is missing (French), else ""
+    reason: str = ""
+    #: findings not repeated because a rule that ``supersedes`` this one said the same fact
+    superseded: int = 0
     fix: str = ""
     tags: list[str] = field(default_factory=list)
     description: str = ""

@@ -50,6 +50,13 @@ class PluginHost:
                 return str(found)
         return None
 
+    def export_stamp(self, path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+        """The family's ``stamp`` of one file (None: the format is not stamped)."""
+        fam = self.registries.families.of_format(format_id)
+        if fam is None or fam.stamp is None:
+            return None
+        return fam.stamp(path, format_id, head)
+
     def load(self, path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool:
         """Read one file with the loader of the family that declares ``format_id``."""
         fam = self.registries.families.of_format(format_id)

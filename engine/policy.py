@@ -73,6 +73,7 @@ def decide(result: AuditResult, fail_on: str = "error", exceptions: list[Accepte
             gone.append(f"exception devenue obsolète (plus d'anomalie correspondante) : {exc.describe()} "
                         f"[{exc.where}]")
     if baseline is not None:
+        notes.extend(getattr(baseline, "notes", []))  # an old baseline format, said once
         report = apply_baseline(result, baseline)
         if report.accepted:
             notes.append(f"{report.accepted} anomalie(s) déjà présente(s) dans la ligne de base "

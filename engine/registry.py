@@ -70,6 +70,9 @@ class FormatInfo:
     :param root: local name of the XML root element that identifies the file (detection
         by content); None for CSV formats and formats found by the family's ``detect``.
     :param xsd: the XSD file under ``schemas/xsd/`` the file is validated against.
+    :param readable: False for a format no loader reads (declared so that rules can name
+        what they would need): a school's report never asks for such an export; the rules
+        needing it are listed as checks to make by hand (``how_to_get`` says how).
     """
 
     id: str
@@ -79,6 +82,7 @@ class FormatInfo:
     kinds: tuple[str, ...] | None = None
     root: str | None = None
     xsd: str | None = None
+    readable: bool = True
 
 
 @dataclass
@@ -101,6 +105,12 @@ class Family:
         data flow (SIECLE before STS before EDT…), which orders the flows in reports.
     :param link_before: families that must link after this one.
     :param declare: ``declare(registries)`` adds the family's entity kinds (and anything else).
+    :param stamp: ``stamp(path, format_id, head) -> dict | None``: the UAI, export day
+        (``date``, ISO), ``time``, school ``year`` and shape ``rank`` of a file, so that
+        several exports of one kind for one establishment are not merged: the Auditor reads
+        one (the most recent; at equal days the richest shape) and says so (ENTREE-DOUBLON).
+        None (or a None answer): the format is not one export a kind (an AAF feed comes in
+        several parts, all read).
     """
 
     id: str
@@ -114,6 +124,7 @@ class Family:
     link_after: tuple[str, ...] = ()
     link_before: tuple[str, ...] = ()
     declare: Callable[..., Any] | None = None
+    stamp: Callable[..., Any] | None = None
 
 
 class FamilyRegistry(Registry[Family]):

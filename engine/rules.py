@@ -44,6 +44,10 @@ class Rule:
     description: str = ""
     requires: list[str] = field(default_factory=list)
     where: str | None = None
+    #: ``format:SECTION`` an export must carry for the rule to judge its records
+    requires_sections: list[str] = field(default_factory=list)
+    #: rules whose finding on the same record this rule's finding replaces
+    supersedes: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     tests: list[dict[str, Any]] = field(default_factory=list)
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict, repr=False)
@@ -196,6 +200,14 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
             raise RuleFileError(spath, line_for(lines, ("requires",)),
                                 f"format d'export inconnu « {fmt} » (connus : {', '.join(registries.formats)})",
                                 "EXPORT")
+    for item in data.get("requires_sections", []):
+        fmt = item.split(":", 1)[0]
+        if fmt not in registries.formats:
+            raise RuleFileError(spath, line_for(lines, ("requires_sections",)),
+                                f"format d'export inconnu « {fmt} » dans « {item} »", "EXPORT")
+    if data["id"] in data.get("supersedes", []):
+        raise RuleFileError(spath, line_for(lines, ("supersedes",)),
+                            "une règle ne peut pas se remplacer elle-même (supersedes)", "SUPERSEDES")
     kind = registries.checks[check]
     # Compile every expression once, now: a rule that does not compile never runs.
     exprs: list[tuple[tuple[Any, ...], str, bool]] = []
@@ -228,6 +240,7 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
         message=data["message"], fix=data["fix"].strip(), check=check, options=opts, path=spath,
         tags=list(data.get("tags", [])), flow=flow, description=data.get("description", ""),
         requires=list(data.get("requires", [])), where=data.get("where"),
+        requires_sections=list(data.get("requires_sections", [])), supersedes=list(data.get("supersedes", [])),
         references=list(data.get("references", [])), tests=list(data.get("tests", [])),
         lines=lines, raw=data,
     )
@@ -291,4 +304,30 @@ def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironme
                                 f"identifiant « {rule.id} » déjà utilisé par {seen[rule.id]}", "DOUBLON")
         seen[rule.id] = str(f)
         rules.append(rule)
+    check_supersedes(rules)
     return rules
+
+
+def check_supersedes(rules: list[Rule]) -> None:
+    """Every ``supersedes:`` names a loaded rule, and no two rules replace each other."""
+    by_id = {r.id: r for r in rules}
+    for rule in rules:
+        for other in rule.supersedes:
+            if other not in by_id:
+                raise RuleFileError(rule.path, rule.line("supersedes"),
+                                    f"supersedes : règle inconnue « {other} »", "SUPERSEDES")
+            if rule.id in _superseded_by(by_id, other):
+                raise RuleFileError(rule.path, rule.line("supersedes"),
+                                    f"supersedes : {rule.id} et {other} se remplacent l'un l'autre (cycle)",
+                                    "SUPERSEDES")
+
+
+def _superseded_by(by_id: dict[str, Rule], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for nxt in by_id[todo.pop()].supersedes:
+            if nxt in by_id and nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

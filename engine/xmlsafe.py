@@ -224,7 +224,7 @@ _SYNTAX_FR = (
     ("PCDATA invalid Char", "caractère interdit en XML : fichier binaire ou abîmé ?"),
     ("not well-formed", "caractère inattendu"),
     ("Couldn't find end of Start Tag", "balise ouvrante non terminée : fichier tronqué ?"),
-    ("expected '>'", "balise incomplète : fichier tronqué ?"),
+    ("expected '>'", "balise mal formée : « > » manquant"),
     ("AttValue", "valeur d'attribut mal formée"),
     ("attributes construct error", "attribut mal formé"),
     ("Attribute", "attribut mal formé ou répété"),
@@ -278,7 +278,7 @@ def _validate(tree: etree._ElementTree, xsd_name: str, max_errors: int) -> list[
 
 
 def _xsd_fr(msg: str) -> str:
-    msg = re.sub(r"\{[^}]*\}", "", msg)
+    msg = re.sub(r"\{[^{}:]*:[^{}]*\}", "", msg)  # namespaces only: a pattern keeps its {7}
     # A huge value is quoted whole by libxml2: keep its start only.
     msg = re.sub(r"'([^']{60})[^']{20,}'", lambda m: f"'{m.group(1)}…'", msg)
     msg = msg.replace("Element '", "élément « ").replace("': ", " » : ")

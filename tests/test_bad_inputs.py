@@ -94,20 +94,30 @@ def test_bad_input(case, clean, auditor, tmp_path):
 
     # The other files are still read.
     others = {e.meta["name"] for e in clean_result.exports if e.meta["name"].split("#")[0] != case.filename}
+    expect = case.expect
+    dups = [f for f in result.findings if f.rule_id == "ENTREE-DOUBLON"]
+    if expect == "twin" and dups:  # two exports of one kind: one of them is read, and the audit says so
+        (dup,) = dups
+        assert case.filename in dup.message and "Seul" in dup.message, dup.message
+        read = {e.meta["name"] for e in result.exports}
+        assert len(others - read) <= 1 and others - read <= {n for n in others if n in dup.message}
+        return
+    if expect == "twin":  # a format read in several parts (AAF): both are read
+        expect = "read"
     assert others <= {e.meta["name"] for e in result.exports}
 
-    if case.expect == "fatal":
+    if expect == "fatal":
         assert [f.rule_id for f in entree] == ["ENTREE-FICHIER"], summary
         assert result.exit_code("error") == 2
-    elif case.expect == "unknown":
+    elif expect == "unknown":
         assert [f.rule_id for f in entree] == ["ENTREE-INCONNU"], summary
         assert case.filename not in {e.meta["name"].split("#")[0] for e in result.exports}
-    elif case.expect == "read":
+    elif expect == "read":
         assert sorted(f.rule_id for f in entree if f.rule_id not in SEED_NOTES) == \
             [c for c in seed_codes if c not in SEED_NOTES], summary
         assert case.filename in {e.meta["name"].split("#")[0] for e in result.exports}
         assert result.exit_code("error") != 2
-    elif case.expect == "warning":
+    elif expect == "warning":
         assert [f.severity for f in entree if f.rule_id not in seed_codes] == ["warning"], summary
         assert case.filename in {e.meta["name"].split("#")[0] for e in result.exports}
     else:  # "finding": one the valid file does not give

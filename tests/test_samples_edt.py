@@ -16,6 +16,13 @@ EXPECTED = {
                                                           ("edt_teacher", "edt"): 31, ("edt_subject", "edt"): 25,
                                                           ("edt_room", "edt"): 24}),
     "edt/ExportEmploiDuTemps_chiffre.xml": ("edt-chiffre", {("edt_container", "edt_chiffre"): 1}),
+    "edt/ExportEmploiDuTemps_chiffre_indente.xml": ("edt-chiffre", {("edt_container", "edt_chiffre"): 1}),
+    # read by hand: 701 Cours, 428 Eleve, 16 Classe, 45 Groupe, 31 Professeur, 25 Matiere, 24 Salle
+    "edt/ExportEmploiDuTemps_enclair_2012-13.xml": ("edt-export", {("edt_course", "edt"): 701,
+                                                                  ("edt_student", "edt"): 428,
+                                                                  ("edt_class", "edt"): 16, ("edt_group", "edt"): 45,
+                                                                  ("edt_teacher", "edt"): 31,
+                                                                  ("edt_subject", "edt"): 25, ("edt_room", "edt"): 24}),
 }
 
 

@@ -83,7 +83,8 @@ def load_establishment(graph: Graph, prov: Provenance, op: str, ident: str, attr
     graph.add("aaf_establishment", jointure, source=SOURCE, prov=prov, label=name or jointure,
               jointure=jointure, uai=first(attrs, "ENTStructureUAI"), name=name,
               siren=first(attrs, "ENTStructureSIREN"), academy=first(attrs, "ENTServAcAcademie"),
-              contract=first(attrs, "ENTEtablissementContrat"), operation=op)
+              contract=first(attrs, "ENTEtablissementContrat"), operation=op,
+              file=prov.file.split("!")[-1].replace("\\", "/").rsplit("/", 1)[-1])
 
 
 LOADERS: dict[str, Callable[[Graph, Provenance, str, str, Attrs], None]] = {

@@ -59,4 +59,5 @@ def declare_aaf(registries: Registries) -> None:
         name=("texte", "nom courant (ENTStructureNomCourant)"), siren=("texte", "SIREN (ENTStructureSIREN)"),
         academy=("texte", "académie (ENTServAcAcademie)"), contract=("texte", "contrat (ENTEtablissementContrat)"),
         operation=("texte", "opération : add, modify ou delete"),
+        file=("texte", "nom du fichier AAF qui porte la fiche"),
     )

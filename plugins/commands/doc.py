@@ -127,6 +127,12 @@ def _rule_section(r: Rule, roots: list[Path], registries: Registries) -> list[st
            f"- Exports requis : {', '.join(f'`{x}`' for x in r.requires) or 'aucun'}",
            f"- Examine : chaque entité `{r.for_each}`" + (f", si `{r.where.strip()}`" if r.where else ""),
            f"- Fichier : `{rule_location(r, roots)}`"]
+    if r.requires_sections:
+        out.append("- Sections requises (un fichier sans elles n'est pas examiné) : "
+                   + ", ".join(f"`{x}`" for x in r.requires_sections))
+    if r.supersedes:
+        out.append("- Remplace, sur le même enregistrement (le fait est dit une fois) : "
+                   + ", ".join(f"`{x}`" for x in r.supersedes))
     if r.description:
         out += ["", " ".join(r.description.split())]
     out += ["", f"Contrôle `{r.check}` :", "", _check_text(r), "",

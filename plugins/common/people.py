@@ -180,6 +180,12 @@ def link_accounts(graph: Graph) -> None:
                     acc.data["parents"].append(parent)
                     parent.data["children"].append(acc)
         acc.data["aaf"] = aaf_by_jointure.get(str(acc.get("jointure"))) if acc.get("jointure") else None
+    # The reverse relation: every SIECLE/STS person gets the ENT accounts found for it (and,
+    # apart, the accounts that may be it when the match is ambiguous): a person with neither
+    # has no ENT account (rules ENT-COMPTE-*).
+    for kind, source in (("student", "siecle"), ("guardian", "siecle"), ("teacher", "sts")):
+        for person in graph.all(kind, source):
+            person.data.update(ent_accounts=[], ent_candidates=[])
     # students first: a guardian is then found through the SIECLE student of a child account
     for acc in sorted(accounts, key=lambda a: a.get("profile") != "eleve"):
         person, cands, how = find_person(people, acc)
@@ -187,6 +193,11 @@ def link_accounts(graph: Graph) -> None:
                         student=person if person is not None and person.kind == "student" else None,
                         guardian=person if person is not None and person.kind == "guardian" else None,
                         teacher=person if person is not None and person.kind == "teacher" else None)
+        if person is not None and "ent_accounts" in person.data:
+            person.data["ent_accounts"].append(acc)
+        for cand in acc.data["person_candidates"]:
+            if "ent_candidates" in cand.data:
+                cand.data["ent_candidates"].append(acc)
     link_pronote(graph, accounts)
     person_relations(graph)
 

@@ -25,6 +25,9 @@ _FR_DAY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 MAX_SCHEMA_ERRORS = 20
 
 
+_INVALID_VALUE = re.compile(r"élément « ([^ »]+) » : (?:la valeur|'[^']*' n'est pas une valeur valide)")
+_ABSENT_KEY = re.compile(r"valeur obligatoire absente \(contrainte « ([^ »]+) »\)")
+
 _CONSTRAINT_FR = (
     (re.compile(r"Not all fields of (?:key|unique) identity-constraint '([^']+)' evaluate to a node\.?"),
      "valeur obligatoire absente (contrainte « {0} »)."),
@@ -68,10 +71,16 @@ def check_schema_status(tree: Any, xsd_name: str, graph: Graph, display: str, la
            "(sans l'ouvrir ni l'enregistrer dans un tableur ou un éditeur). Si l'erreur persiste, "
            "corrigez la donnée signalée dans le logiciel d'origine.")
     seen: set[int | None] = set()
+    # Elements whose value is present but invalid: libxml2 then also says that a key on them
+    # has no value ("UAJ_obligatoire"): that is not an absence, the invalid value is reported.
+    invalid = {m.group(1) for _l, msg in errors for m in [_INVALID_VALUE.search(msg)] if m}
     for line, msg in errors[:MAX_SCHEMA_ERRORS]:
         text = french(msg)
         if text is None or (line in seen and "valeur obligatoire absente" in text):
             continue  # the missing attribute / invalid value of that line is already reported
+        absent = _ABSENT_KEY.search(text)
+        if absent and any(absent.group(1).startswith(name + "_") for name in invalid):
+            continue
         seen.add(line)
         graph.problem("ENTREE-SCHEMA", f"non conforme au schéma {Path(xsd_name).name} : {text}", display, line,
                       severity="error", fix=fix)

@@ -10,6 +10,7 @@ Files are detected by their root element (never their name). Loading is split by
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,40 @@ def scolint_register(registries: Registries) -> None:
     registries.families.add("edt", Family(
         "edt", SYSTEM, "EDT (Index Éducation)",
         formats=tuple(FormatInfo(fmt, label, SYSTEM, how, kinds=KINDS.get(fmt, ()), root=roots.get(fmt),
-                                 xsd=XSDS.get(fmt)) for fmt, label, how in FORMATS),
-        load=load, link=link, link_after=("siecle", "sts"), declare=declare_kinds))
+                                 xsd=XSDS.get(fmt), readable=fmt != PRONOTE_FORMAT) for fmt, label, how in FORMATS),
+        load=load, link=link, link_after=("siecle", "sts"), declare=declare_kinds, stamp=stamp))
+
+
+_STAMP = {
+    "uai_text": re.compile(rb"<UAJ>\s*([^<]*?)\s*</UAJ>"),
+    "uai_attr": re.compile(rb"<(?:[A-Za-z_]+:)?ExportEmploiDuTemps\b[^>]*\sUAI\s*=\s*[\"']([^\"']*)[\"']"),
+    "uai_elem": re.compile(rb"<(?:[A-Za-z_]+:)?UAI>\s*([^<]*?)\s*</"),
+    "year_text": re.compile(rb"<ANNEE_SCOLAIRE>\s*([0-9]{4})"),
+    "year_attr": re.compile(rb"<(?:[A-Za-z_]+:)?AnneeScolaire\b[^>]*DateDebut\s*=\s*[\"']([0-9]{4})"),
+    "when": re.compile(rb"<(?:[A-Za-z_]+:)?DATEHEURE>\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T([0-9:]{5,8}))?"),
+}
+
+
+def stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+    """UAI and school year of an EDT file; the encrypted container also gives its DATEHEURE."""
+    if format_id not in LOADERS:
+        return None
+    text = head
+    if format_id == edt_crypt.FORMAT:  # UAI and DATEHEURE follow the (big) encrypted CONTENU
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(max(0, path.stat().st_size - 4096))
+                text = head + b"\n" + fh.read()
+        except OSError:
+            pass
+    found = {k: rx.search(text) for k, rx in _STAMP.items()}
+    uai = found["uai_text"] or found["uai_attr"] or found["uai_elem"]
+    year = found["year_text"] or found["year_attr"]
+    when = found["when"]
+    return {"uai": uai.group(1).decode("latin-1").strip() if uai else None,
+            "date": when.group(1).decode() if when else None,
+            "time": when.group(2).decode() if when and when.group(2) else None,
+            "year": int(year.group(1)) if year else None, "rank": 0}
 
 
 def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:

@@ -111,10 +111,9 @@ def _plan_extras(est: Establishment, ids: _Ids, truth: GroundTruth) -> None:
         elif kind == "confondus":
             second = str(5000 + len(ids.extra_groups) + 1)
             ids.extra_groups += [(gid, f"{d.slug}ATELIER1", parts), (second, f"{d.slug}ATELIER2", parts)]
+            # said once, by EDT-STS-003 (which supersedes EDT-STS-002's "name cut" on these groups)
             truth.add("EDT-STS-003", "edt_group", gid, defect="edt.groupes-confondus",
                       detail=f"{d.slug}ATELIER1 et {d.slug}ATELIER2")
-            for g in (gid, second):
-                truth.add("EDT-STS-002", "edt_group", g, defect="edt.groupes-confondus", detail="nom de plus de 8 caractères")
         elif kind == "groupe-vide":
             ids.extra_groups.append((gid, f"CLUB{n}", []))
             truth.add("EDT-PRN-003", "edt_group", gid, defect="edt.groupe-vide", detail=f"CLUB{n}")

@@ -191,7 +191,7 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("edt.nom-groupe-stsweb", ("EDT-STS-002",),
            "Un groupe créé dans EDT dont le nom dépasse 8 caractères ou porte un accent.",
            _extra("nom-long"), per_size(300), changes=False),
-    Defect("edt.groupes-confondus", ("EDT-STS-003", "EDT-STS-002"),
+    Defect("edt.groupes-confondus", ("EDT-STS-003",),
            "Deux groupes créés dans EDT dont les noms ne diffèrent qu'après le 8e caractère.", _extra("confondus"),
            changes=False),
     Defect("edt.groupe-vide", ("EDT-PRN-003",), "Un groupe créé dans EDT sans aucun élève.", _extra("groupe-vide"),

@@ -313,6 +313,9 @@ def write(est: Establishment, out_dir: Path, truth: GroundTruth) -> list[Path]:
     ]
     if shape.missing_section:
         _partial(truth, shape.missing_section, [p.name for p in paths[:len(shape.eleves)]])
+    if len(shape.eleves) > 1:  # one export in two shapes: the richer is read, and the audit says so
+        truth.add("ENTREE-DOUBLON", "file", str(out_dir / FILES["eleves-avec"]), defect="forme.deux-formes",
+                  detail="même export des élèves sous deux formes")
     nomenclature_id = FILES["nomenclature"]
     if est.flags.get("archives"):
         paths = [_archive(p) for p in paths]

@@ -42,12 +42,49 @@ def compile_assert(rule: Rule, env: Any) -> Any:
     return runner
 
 
+def _linked(members: list[Entity], shared: dict[str, list[Any]]) -> list[tuple[list[Entity], list[Any]]]:
+    """Split ``members`` into the groups whose records share at least one element (a
+    record linked to another by a shared element, transitively), with what they share."""
+    parent = list(range(len(members)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[Any, int] = {}
+    common: dict[int, list[Any]] = {}
+    for i, ent in enumerate(members):
+        for value in shared[ent.key]:
+            j = owner.setdefault(value, i)
+            if j != i:
+                parent[find(i)] = find(j)
+                common.setdefault(j, []).append(value)
+    comps: dict[int, list[int]] = {}
+    for i in range(len(members)):
+        comps.setdefault(find(i), []).append(i)
+    out = []
+    for idx in comps.values():
+        if len(idx) > 1:
+            values = list(dict.fromkeys(v for i in idx for v in common.get(i, ())))
+            out.append(([members[i] for i in idx], values))
+    return out
+
+
 def compile_unique(rule: Rule, env: Any) -> Any:
     """Entities sharing one key are duplicates: one finding per group, on its first
-    entity, with ``duplicates`` (the others) and ``group`` (all) in the message."""
+    entity, with ``duplicates`` (the others) and ``group`` (all) in the message.
+
+    ``shared`` (optional): an expression giving a list of elements of the record
+    (an address id, an e-mail, a phone, a child...). Records of one key are then
+    duplicates only when they share one of these elements (two homonyms with nothing
+    in common are not); ``shared`` in the message lists the elements they share."""
     key_fn = env.expression(rule.options["key"])
     distinct_src = rule.options.get("distinct")
     distinct_fn = env.expression(distinct_src) if distinct_src else None
+    shared_src = rule.options.get("shared")
+    shared_fn = env.expression(shared_src) if shared_src else None
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
         groups: dict[Any, list[Entity]] = {}
@@ -56,6 +93,21 @@ def compile_unique(rule: Rule, env: Any) -> Any:
             if key in (None, "", ()) or (isinstance(key, tuple) and not any(key)):
                 continue
             groups.setdefault(key, []).append(ent)
+        if shared_fn is not None:
+            candidates = [m for ms in groups.values() if len(ms) > 1 for m in ms]
+            shared = {ent.key: [_hashable(v) for v in _as_list(value) if v not in (None, "")]
+                      for ent, value in ctx.each(shared_fn, rule, candidates)}
+            split: dict[Any, list[Entity]] = {}
+            commons: dict[Any, list[Any]] = {}
+            for key, members in groups.items():
+                if len(members) < 2:
+                    continue
+                for n, (part, values) in enumerate(_linked(members, shared)):
+                    split[(key, n)] = part
+                    commons[(key, n)] = values
+            groups = split
+        else:
+            commons = {}
         for key, members in groups.items():
             if len(members) < 2:
                 continue
@@ -63,8 +115,8 @@ def compile_unique(rule: Rule, env: Any) -> Any:
                 values = {_hashable(ctx.evaluate(distinct_fn, rule, m)) for m in members}
                 if len(values) < 2:
                     continue
-            yield Hit(members[0], {"duplicates": members[1:], "group": members, "key": key},
-                      members[1:])
+            yield Hit(members[0], {"duplicates": members[1:], "group": members, "key": key,
+                                   "shared": commons.get(key, [])}, members[1:])
 
     return runner
 
@@ -169,6 +221,16 @@ CHECK_KINDS = (
                         "(guardian.last_name | fold, guardian.first_name | fold)"
                     ]
                 },
+                "shared": {
+                    "type": "string",
+                    "description": (
+                        "Expression facultative donnant une liste d'éléments de la fiche (identifiant d'adresse, "
+                        "courriel, téléphone, enfant…) : des fiches de même clé ne sont des doublons que si elles "
+                        "partagent l'un de ces éléments ; « shared » les liste dans le message."),
+                    "examples": [
+                        "(guardian.address_id | prefixed('ADRESSE_ID ')) + (guardian.students | ids)"
+                    ]
+                },
                 "distinct": {
                     "type": "string",
                     "description": (
@@ -186,7 +248,7 @@ CHECK_KINDS = (
                 }
             ]
         },
-        expressions=("key", "distinct"), message_variables=("duplicates", "group", "key"),
+        expressions=("key", "distinct", "shared"), message_variables=("duplicates", "group", "key", "shared"),
     ),
     CheckKind(
         id="reference", doc=compile_reference.__doc__ or "", compile=compile_reference,

@@ -4,8 +4,12 @@
   « Dupont-Lefèvre » and « DUPONT LEFEVRE » compare equal.
 - ``sts_group_name``: the name EDT sends to STSWEB for a group (cleaned, truncated).
 - ``sts_clean``: the name with the characters STSWEB refuses removed (not truncated).
-- ``ids``: the ids of a list of entities; ``codes``: the ``code`` field of each.
+- ``ids``: the ids of a list of entities; ``codes``: the ``code`` field of each;
+  ``values(name)``: the non-empty field ``name`` of each.
 - ``date``: parses dd/mm/yyyy or yyyy-mm-dd into a date (None when empty/invalid).
+- ``uai_problem`` / ``uai_key`` / ``ine_problem``: national identifier checks
+  (plugins/common/identity.py): what is wrong with a UAI or an INE, or None.
+- ``phone``: a phone number's digits (``+33`` as ``0``); ``prefixed(p)``: ``p`` before each value.
 - ``days_between``, ``latest``, ``earliest``: days from one date to another, the latest /
   earliest date of a list (empty values ignored; None when nothing to compare).
 
@@ -23,6 +27,7 @@ from typing import Any, Iterable
 from scolint.engine import hookimpl
 from scolint.engine.memo import BoundedMemo
 from scolint.engine.registry import Registries
+from scolint.plugins.common import identity
 
 _SPACES = re.compile(r"[\s\-'’_.]+")
 
@@ -74,6 +79,16 @@ def sts_group_name(value: Any, length: int = STS_GROUP_MAX, allowed: str = STS_G
 def ids(entities: Iterable[Any]) -> list[str]:
     """The ``id`` of each entity of a list."""
     return [getattr(e, "id", e) for e in (entities or [])]
+
+
+def values(entities: Iterable[Any], name: str) -> list[Any]:
+    """The non-empty field ``name`` of each entity of a list (``students | values('address_id')``)."""
+    out = []
+    for e in entities or []:
+        value = e.get(name) if hasattr(e, "get") else None
+        if value not in (None, "", []):
+            out.append(value)
+    return out
 
 
 def codes(entities: Iterable[Any]) -> list[str]:
@@ -144,6 +159,19 @@ def earliest(values: Any) -> dt.date | None:
 
 #: French description and example of each filter (docs/catalogue.md).
 DOCS: dict[str, tuple[str, str]] = {
+    "values": ("Le champ donné, non vide, de chaque entité d'une liste ; une valeur vide donne une liste vide.",
+               "guardian.students | values('address_id')"),
+    "uai_problem": ("Ce qui ne va pas dans un UAI (forme : 7 chiffres et une lettre ; lettre clé = nombre modulo 23 "
+                    "dans ABCDEFGHJKLMNPRSTUVWXYZ), ou rien s'il est juste ou vide.",
+                    "not (export.uai | uai_problem)"),
+    "uai_key": ("La lettre clé que les 7 chiffres d'un UAI appellent (rien si ce ne sont pas 7 chiffres).",
+                "export.uai | uai_key"),
+    "ine_problem": ("« absent », ou ce qui ne va pas dans la forme d'un INE (9 chiffres + 2 lettres, 10 chiffres + "
+                    "1 lettre, ou 4 chiffres, A, 5 chiffres et 1 lettre), ou rien s'il a une forme nationale.",
+                    "not (student.ine | ine_problem)"),
+    "phone": ("Les chiffres d'un numéro de téléphone, +33 lu 0 (rien sans chiffre).", "guardian.phone_mobile | phone"),
+    "prefixed": ("Le texte donné devant chaque valeur non vide (une liste, ou une valeur).",
+                 "guardian.address_id | prefixed('ADRESSE_ID ')"),
     "fold": ("Replie accents, casse, espaces, tirets et apostrophes pour comparer deux noms ; "
              "une valeur vide donne un texte vide.",
              "student.last_name | fold == edt_student.last_name | fold"),
@@ -173,7 +201,10 @@ DOCS: dict[str, tuple[str, str]] = {
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     for name, fn in (("fold", fold), ("sts_clean", sts_clean), ("sts_group_name", sts_group_name),
-                     ("ids", ids), ("codes", codes), ("date", to_date), ("days_between", days_between),
-                     ("latest", latest), ("earliest", earliest)):
+                     ("ids", ids), ("codes", codes), ("values", values), ("date", to_date),
+                     ("days_between", days_between), ("latest", latest), ("earliest", earliest),
+                     ("uai_problem", identity.uai_problem), ("uai_key", identity.uai_key),
+                     ("ine_problem", identity.ine_problem), ("phone", identity.phone),
+                     ("prefixed", identity.prefixed)):
         registries.filters.add(name, fn)
         registries.filter_docs[name] = DOCS[name]

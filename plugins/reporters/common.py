@@ -69,12 +69,23 @@ def render_console(result: AuditResult, options: dict[str, Any]) -> str:
                 where = f" ({c(f.location)})" if f.location else ""
                 lines.append(f"    - {c(f.message)}{where}")
         lines.append("")
-    not_eval = [o for o in result.outcomes if o.status == NOT_EVALUATED]
+    not_eval, by_hand, other = split_not_evaluated(result)
     if not_eval:
         lines.append("== Règles non évaluées (export manquant)")
         for o in not_eval:
             names = ", ".join(_format_label(result, m) for m in o.missing)
             lines.append(f"  [{c(o.rule_id)}] {c(o.title)} — à fournir : {c(names)}")
+        lines.append("")
+    if other:
+        lines.append("== Règles non évaluées sur ces exports")
+        for o in other:
+            lines.append(f"  [{o.rule_id}] {o.title} — {o.reason}")
+        lines.append("")
+    if by_hand:
+        lines.append("== À vérifier dans le logiciel (export que scolint ne lit pas)")
+        for o in by_hand:
+            hows = " ".join(_how_to_get(result, m) for m in o.missing if not _readable(result, m))
+            lines.append(f"  [{o.rule_id}] {o.title} — {hows}")
         lines.append("")
     errors = [o for o in result.outcomes if o.status == RULE_ERROR]
     if errors:
@@ -90,6 +101,30 @@ def render_console(result: AuditResult, options: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _readable(result: AuditResult, fmt_id: str) -> bool:
+    return getattr(result.formats.get(fmt_id), "readable", True)
+
+
+def _how_to_get(result: AuditResult, fmt_id: str) -> str:
+    return getattr(result.formats.get(fmt_id), "how_to_get", "") or ""
+
+
+def split_not_evaluated(result: AuditResult) -> tuple[list[Any], list[Any], list[Any]]:
+    """Rules « non évaluées », for a school's report: (an export to provide, a check to make
+    by hand because the export they need is one scolint cannot read, another reason such as
+    a partial export or exports of different establishments). Technical outputs (JSON,
+    SARIF, JUnit) list them all as « non évaluée », never as passed."""
+    provide, by_hand, other = [], [], []
+    for o in result.outcomes:
+        if o.status != NOT_EVALUATED:
+            continue
+        if o.missing and not all(_readable(result, m) for m in o.missing):
+            by_hand.append(o)
+        elif o.missing:
+            provide.append(o)
+        else:
+            other.append(o)
+    return provide, by_hand, other
 def _console_changes(changes: dict[str, Any] | None) -> list[str]:
     """The "what changed" lines of the text report (empty without history)."""
     if changes is None:
@@ -127,7 +162,8 @@ def result_dict(result: AuditResult) -> dict[str, Any]:
                     for e in result.exports],
         "regles": [{"id": o.rule_id, "titre": o.title, "gravite": o.severity, "flux": o.flow,
                     "statut": o.status, "statut_fr": STATUS_FR[o.status], "anomalies": o.count,
-                    "exports_manquants": o.missing, "erreur": o.error or None, "etiquettes": o.tags}
+                    "exports_manquants": o.missing, "erreur": o.error or None,
+                    "raison": o.reason or None, "non_repetees": o.superseded, "etiquettes": o.tags}
                    for o in result.outcomes],
         "anomalies": [f.to_dict() for f in result.findings],
     }
@@ -220,7 +256,11 @@ def report_context(result: AuditResult, options: dict[str, Any]) -> dict[str, An
         "by_rule": rules,
         "by_flow": by_flow(result),
         "limit": limit,
-        "not_evaluated": [o for o in result.outcomes if o.status == NOT_EVALUATED],
+        "not_evaluated": split_not_evaluated(result)[0],
+        "by_hand": split_not_evaluated(result)[1],
+        "not_evaluated_other": split_not_evaluated(result)[2],
+        "how_to_get": lambda fid: _how_to_get(result, fid),
+        "readable": lambda fid: _readable(result, fid),
         "rule_errors": [o for o in result.outcomes if o.status == RULE_ERROR],
         "format_label": lambda fid: _format_label(result, fid),
         "accepted": [f for f in result.findings if f.accepted is not None],

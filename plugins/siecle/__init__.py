@@ -45,6 +45,12 @@ ROOTS: dict[str, tuple[str, str, str, str]] = {
                           "SIECLE – nomenclatures (BEE_NOMENCLATURES)",
                           "« Nomenclatures », fichier ExportXML_Nomenclature.zip"),
 }
+#: sections every export of a root carries (the data under DONNEES), with what they hold:
+#: a file without one is a partial export (one finding; the rules needing it skip the file)
+SECTIONS: dict[str, dict[str, str]] = {
+    "BEE_ELEVES": {"ELEVES": "les élèves", "STRUCTURES": "les divisions et groupes des élèves"},
+    "BEE_RESPONSABLES": {"PERSONNES": "les responsables", "RESPONSABLES": "les liens entre élèves et responsables"},
+}
 FORMAT_ROOT = {fmt: root for root, (fmt, *_rest) in ROOTS.items()}
 
 
@@ -61,7 +67,44 @@ def scolint_register(registries: Registries) -> None:
         "siecle", SYSTEM, "SIECLE (Base Élèves Établissement)",
         formats=tuple(FormatInfo(fmt, label, SYSTEM, _how_to_get(what), root=root, xsd=xsd)
                       for root, (fmt, xsd, label, what) in ROOTS.items()),
-        load=load, link=link, declare=declare_kinds))
+        load=load, link=link, declare=declare_kinds, stamp=stamp))
+
+
+_STAMP = {name: re.compile(rb"<" + name.encode() + rb">\s*([^<]*?)\s*</") for name in
+          ("UAJ", "DATE_EXPORT", "HORODATAGE")}
+_FR_STAMP = re.compile(rb"([0-9]{2})/([0-9]{2})/([0-9]{4})(?:\s+([0-9]{2}:[0-9]{2}(?::[0-9]{2})?))?")
+
+
+def stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+    """UAJ, export day (DATE_EXPORT, else HORODATAGE) and time (HORODATAGE) of a SIECLE
+    export, read in its PARAMETRES (at the top); rank 1 for a file with an ADRESSES section
+    (« avec adresses »), 0 without."""
+    if format_id not in FORMAT_ROOT:
+        return None
+    found = {name: (m.group(1) if (m := rx.search(head)) else None) for name, rx in _STAMP.items()}
+    day = time = None
+    for name in ("DATE_EXPORT", "HORODATAGE"):
+        m = _FR_STAMP.match(found[name] or b"")
+        if m:
+            day = day or f"{m.group(3).decode()}-{m.group(2).decode()}-{m.group(1).decode()}"
+            if name == "HORODATAGE" and m.group(4):
+                time = m.group(4).decode()
+    uai = (found["UAJ"] or b"").decode("latin-1").strip() or None
+    return {"uai": uai, "date": day, "time": time, "rank": 1 if _has_addresses(path) else 0}
+
+
+def _has_addresses(path: Path) -> bool:
+    """The file has an ADRESSES section (read in chunks: the section is at the end)."""
+    tail = b""
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                if b"<ADRESSES" in tail + chunk:
+                    return True
+                tail = chunk[-16:]
+    except OSError:
+        return False
+    return False
 
 
 def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool | None:
@@ -80,9 +123,22 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
     params = root.find("PARAMETRES")
     exported = fr_date(val(params, "DATE_EXPORT")) or fr_date(val(params, "HORODATAGE"))
     uai = val(params, "UAJ")
+    missing = [s for s in SECTIONS.get(root_tag, ()) if root.find(f"DONNEES/{s}") is None]
     graph.add_export(Export(format_id, display, SYSTEM, uai=uai.upper() if uai else None,
                             year=to_int(val(params, "ANNEE_SCOLAIRE")), exported_at=exported,
-                            meta={"version": attr(root, "VERSION")}))
+                            meta={"version": attr(root, "VERSION"), "missing_sections": missing,
+                                  "with_addresses": root.find("DONNEES/ADRESSES") is not None}))
+    if params is None:
+        graph.problem("ENTREE-SCHEMA", "section PARAMETRES absente : l'établissement (UAJ), l'année scolaire "
+                      "(ANNEE_SCOLAIRE) et la date de l'export (DATE_EXPORT) de ce fichier sont inconnus ; il ne "
+                      "peut pas être comparé aux autres exports", display, root.sourceline, severity="error",
+                      fix="Refaites l'export depuis SIECLE (Exportations > En XML) sans modifier le fichier.")
+    for section in missing:
+        graph.problem("ENTREE-PARTIEL", f"export partiel : la section {section} ({SECTIONS[root_tag][section]}) est "
+                      f"absente de ce fichier ; les contrôles qui en dépendent ne sont pas évalués sur ses "
+                      f"enregistrements", display, root.sourceline, severity="warning",
+                      fix="Refaites l'export complet depuis SIECLE (Exportations > En XML) : un extrait réduit ou "
+                          "retouché ne permet pas de vérifier " + SECTIONS[root_tag][section] + ".")
     ctx = _Ctx(graph, display, exported)
     {"BEE_ELEVES": _load_students, "BEE_RESPONSABLES": _load_guardians,
      "BEE_STRUCTURES": _load_structures, "BEE_NOMENCLATURES": _load_nomenclature}[root_tag](root, ctx)
@@ -99,6 +155,12 @@ class _Ctx:
 
     def prov(self, el: Any) -> Provenance:
         return Provenance(self.display, el.sourceline, SYSTEM)
+
+    def unplaced(self, message: str, line: int | None) -> None:
+        """Records the loader cannot place (one finding per file and kind of record)."""
+        self.graph.problem("ENTREE-LIEN", message, self.display, line, severity="warning",
+                           fix="Refaites l'export complet depuis SIECLE (Exportations > En XML), sans modifier "
+                               "le fichier : chaque enregistrement doit renvoyer à une fiche du même fichier.")
 
     def add_once(self, kind: str, ident: str, el: Any, **fields: Any) -> Entity:
         """Add a structure seen in a pupil's record unless it is known already."""
@@ -118,7 +180,7 @@ def _digits(value: str | None) -> str | None:
 _STRUCTURE_FIELDS = frozenset({"CODE_STRUCTURE", "TYPE_STRUCTURE"})
 _STUDENT_FIELDS = frozenset({"ID_NATIONAL", "INE_RNIE", "INE_BEA", "ELENOET", "ID_ELEVE_ETAB", "NOM_DE_FAMILLE", "NOM",
                              "NOM_USAGE", "PRENOM", "DATE_NAISS", "CODE_SEXE", "CODE_MEF", "CODE_STATUT",
-                             "DATE_ENTREE", "DATE_SORTIE"})
+                             "DATE_ENTREE", "DATE_SORTIE", "ADRESSE_ID"})
 _ADDRESS_FIELDS = frozenset({"LIGNE1_ADRESSE", "LIGNE2_ADRESSE", "LIGNE3_ADRESSE", "LIGNE4_ADRESSE", "CODE_POSTAL",
                              "LIBELLE_POSTAL", "LL_COMMUNE_INSEE", "COMMUNE_ETRANGERE"})
 _LINK_FIELDS = frozenset({"PERSONNE_ID", "ELEVE_ID", "NIVEAU_RESPONSABILITE", "RESP_LEGAL", "CODE_PARENTE"})
@@ -142,10 +204,16 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
     ref = ctx.exported or dt.date.today().isoformat()
     add, no_structures = ctx.graph.add, ([], [])
     added: set[tuple[str, str]] = set()  # structures known to be in the graph (one look-up each)
+    seen: dict[str, int] = {}
+    unplaced: list[int] = []
     for el in root.iterfind("DONNEES/ELEVES/ELEVE"):
         sid = attr(el, "ELEVE_ID")
         if not sid:
+            unplaced.append(el.sourceline)
             continue
+        if sid in seen:  # reported by the schema's key (with the value); not read twice
+            continue
+        seen[sid] = el.sourceline
         divs, grps = memberships.get(sid, no_structures)
         f = fields(el, _STUDENT_FIELDS)
         get = f.get
@@ -169,12 +237,17 @@ def _load_students(root: Any, ctx: _Ctx) -> None:
             elenoet=attr(el, "ELENOET") or get("ELENOET"), id_etab=get("ID_ELEVE_ETAB"),
             last_name=last, usage_name=get("NOM_USAGE"), first_name=first,
             birth_date=fr_date(get("DATE_NAISS")), sex=sex_letter(get("CODE_SEXE")),
-            mef=get("CODE_MEF"), status=get("CODE_STATUT"),
+            mef=get("CODE_MEF"), status=get("CODE_STATUT"), address_id=get("ADRESSE_ID"),
             division_code=divs[0][0] if divs else None, division_codes=division_codes, group_codes=group_codes,
             entry_date=fr_date(get("DATE_ENTREE")), exit_date=exit_date,
             left=bool(exit_date and exit_date <= ref),
             division=None, divisions=[], groups=[], guardians=[], legal_guardians=[],
         )
+    if unplaced:
+        ctx.unplaced(f"{len(unplaced)} élément(s) ELEVE sans attribut ELEVE_ID (ligne(s) "
+                     f"{', '.join(map(str, unplaced[:10]))}) : ces élèves ne sont pas lus", unplaced[0])
+    # A STRUCTURES_ELEVE whose ELEVE_ID names no ELEVE is reported by the schema (keyref
+    # STRUCTURES_ELEVE_vers_ELEVE of bee_eleves.xsd), with the id: not said twice here.
 
 
 # -- responsables ----------------------------------------------------------------------
@@ -202,10 +275,15 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
             "student_id": sid, "level": level, "relation": f.get("CODE_PARENTE"), "resp_legal": legacy,
             "legal": level == "1" or legacy in ("1", "2"), "line": r.sourceline})
     graph = ctx.graph
+    seen: dict[str, int] = {}
     for el in root.iterfind("DONNEES/PERSONNES/PERSONNE"):
         pid = attr(el, "PERSONNE_ID")
         if not pid:
+            ctx.unplaced("élément PERSONNE sans attribut PERSONNE_ID : ce responsable n'est pas lu", el.sourceline)
             continue
+        if pid in seen:  # reported by the schema's key (with the value); not read twice
+            continue
+        seen[pid] = el.sourceline
         f = fields(el, _PERSON_FIELDS)
         get = f.get
         civility = get("LC_CIVILITE") or get("LL_CIVILITE")
@@ -224,6 +302,8 @@ def _load_guardians(root: Any, ctx: _Ctx) -> None:
             address_id=address_id, address=addresses.get(address_id) if address_id else None,
             links=list(merged.values()), legal=any(link["legal"] for link in merged.values()), students=[],
         )
+    # A RESPONSABLE_ELEVE whose PERSONNE_ID names no PERSONNE is reported by the schema
+    # (keyref RESPONSABLE_ELEVE_vers_PERSONNE of bee_responsables.xsd), with the id.
 
 
 # -- structures ------------------------------------------------------------------------
@@ -304,6 +384,7 @@ def link(graph: Graph) -> None:
         st.data.update(guardians=[], legal_guardians=[])
     for person in graph.all("guardian", SOURCE):
         person.data["students"] = []
+        person.data["present_students"] = []
         for link in person.data.get("links") or []:
             st = students.get(link["student_id"])
             if st is None:
@@ -314,3 +395,4 @@ def link(graph: Graph) -> None:
                 st.data["guardians"].append(person)
             if link["legal"] and person not in st.data["legal_guardians"]:
                 st.data["legal_guardians"].append(person)
+        person.data["present_students"] = [s for s in person.data["students"] if not s.data.get("left")]

@@ -26,6 +26,7 @@ def declare_kinds(registries: Registries) -> None:
         sex=("texte", "sexe : M ou F (CODE_SEXE 1 ou 2)"),
         mef=("texte", "code MEF de l'élève (CODE_MEF, 11 caractères)"),
         status=("texte", "statut (CODE_STATUT : ST, AP…)"),
+        address_id=("texte", "identifiant de l'adresse de l'élève (ADRESSE_ID, exports « avec adresses » et certains extraits)"),
         division=("entité division", "(première) division (classe) de l'élève dans SIECLE, ou rien"),
         division_code=("texte", "code de la (première) division (STRUCTURE de type D)"),
         divisions=("liste d'entités division", "toutes les divisions de l'élève dans SIECLE (plusieurs STRUCTURE "
@@ -39,6 +40,8 @@ def declare_kinds(registries: Registries) -> None:
         guardians=("liste d'entités guardian", "tous les responsables de l'élève (export BEE_RESPONSABLES)"),
         legal_guardians=("liste d'entités guardian",
                          "responsables légaux : NIVEAU_RESPONSABILITE 1, ou RESP_LEGAL 1 ou 2 (ancien modèle)"),
+        ent_accounts=("liste d'entités ent_account", "comptes du fichier des identifiants ENT rapprochés de l'élève"),
+        ent_candidates=("liste d'entités ent_account", "comptes ENT qui pourraient être l'élève (rapprochement ambigu)"),
     )
     ent.declare(
         "guardian", "Un responsable d'élève de SIECLE (export BEE_RESPONSABLES), identifié par son PERSONNE_ID.",
@@ -53,7 +56,10 @@ def declare_kinds(registries: Registries) -> None:
         address_id=("texte", "identifiant de l'adresse (ADRESSE_ID), partagé par les personnes d'un même foyer"),
         address=("texte", "adresse en clair (lignes, code postal, commune) si le fichier a les ADRESSES"),
         students=("liste d'entités student", "élèves dont la personne est responsable"),
+        present_students=("liste d'entités student", "ceux de ces élèves qui ne sont pas sortis"),
         legal=("booléen", "responsable légal d'au moins un élève"),
+        ent_accounts=("liste d'entités ent_account", "comptes du fichier des identifiants ENT rapprochés du responsable"),
+        ent_candidates=("liste d'entités ent_account", "comptes ENT qui pourraient être le responsable (ambigu)"),
         links=("liste de dictionnaires",
                "un lien par élève : student_id, level (NIVEAU_RESPONSABILITE), relation (CODE_PARENTE), "
                "resp_legal (RESP_LEGAL, ancien modèle), legal (booléen), line"),

@@ -9,6 +9,7 @@ subjects, MEFs and programmes of the nomenclature, as described in docs/architec
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def scolint_register(registries: Registries) -> None:
     registries.families.add("sts", Family(
         "sts", SYSTEM, "STS-Web",
         formats=(FormatInfo(FORMAT, LABEL, SYSTEM, HOW_TO_GET, root=ROOT, xsd="sts_edt.xsd"),),
-        load=load, link=link, link_after=("siecle",), declare=declare_kinds))
+        load=load, link=link, link_after=("siecle",), declare=declare_kinds, stamp=stamp))
 
 
 def declare_kinds(registries: Registries) -> None:
@@ -52,6 +53,8 @@ def declare_kinds(registries: Registries) -> None:
         type=("texte", "type d'individu : epp (gestion nationale) ou local"),
         is_teacher=("booléen", "enseignant : FONCTION = ENS, ou FONCTION absente avec un nom renseigné"),
         services=("liste d'entités service", "services d'enseignement de la personne dans STS-Web"),
+        ent_accounts=("liste d'entités ent_account", "comptes du fichier des identifiants ENT rapprochés de la personne"),
+        ent_candidates=("liste d'entités ent_account", "comptes ENT qui pourraient être la personne (ambigu)"),
         disciplines=("liste de dictionnaires", "disciplines de poste (DISCIPLINES/DISCIPLINE) : code (L0202…), "
                      "label (LIBELLE_COURT, ex. « LET MODERN »), hours (NB_HEURES)"),
         discipline_codes=("liste de textes", "codes des disciplines de poste (DISCIPLINE@CODE, ex. L0202, L1300)"),
@@ -89,6 +92,19 @@ def declare_kinds(registries: Registries) -> None:
     )
 
 
+_STAMP_UAI = re.compile(rb"<UAJ\s[^>]*CODE\s*=\s*[\"']\s*([^\"'<]*?)\s*[\"']")
+_STAMP_YEAR = re.compile(rb"<ANNEE_SCOLAIRE\s[^>]*ANNEE\s*=\s*[\"']\s*([0-9]{4})")
+
+
+def stamp(path: Path, format_id: str, head: bytes) -> dict[str, Any] | None:
+    """UAJ@CODE and ANNEE_SCOLAIRE@ANNEE of an sts_emp file: it carries no export date."""
+    if format_id != FORMAT:
+        return None
+    uai, year = _STAMP_UAI.search(head), _STAMP_YEAR.search(head)
+    return {"uai": uai.group(1).decode("latin-1") if uai else None, "date": None, "time": None,
+            "year": int(year.group(1)) if year else None, "rank": 0}
+
+
 def _prov(display: str, el: Any) -> Provenance:
     return Provenance(display, el.sourceline, SYSTEM)
 
@@ -104,6 +120,11 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
                       display, root.sourceline, severity="error")
         return True
     check_schema(tree, "sts_edt.xsd", graph, display, "STS-Web (sts_emp)")
+    if root.find("PARAMETRES") is None:
+        graph.problem("ENTREE-SCHEMA", "section PARAMETRES absente : l'établissement (UAJ@CODE) et l'année "
+                      "scolaire (ANNEE_SCOLAIRE@ANNEE) de ce fichier sont inconnus ; il ne peut pas être comparé "
+                      "aux autres exports", display, root.sourceline, severity="error",
+                      fix="Refaites l'export sts_emp depuis STS-Web sans modifier le fichier.")
     uaj = root.find("PARAMETRES/UAJ")
     name = " ".join(p for p in (val(uaj, "DENOM_PRINC"), val(uaj, "DENOM_COMPL")) if p)
     uai = attr(uaj, "CODE")
@@ -152,10 +173,17 @@ _TEACHER_HOURS = frozenset({"HEURES_AGENT"})
 
 
 def _load_individuals(root: Any, graph: Graph, display: str) -> None:
+    seen: dict[str, int] = {}
     for el in root.iterfind("DONNEES/INDIVIDUS/INDIVIDU"):
         tid = attr(el, "ID")
         if not tid:
+            graph.problem("ENTREE-LIEN", "élément INDIVIDU sans attribut ID : cette personne n'est pas lue",
+                          display, el.sourceline, severity="warning",
+                          fix="Refaites l'export sts_emp depuis STS-Web sans modifier le fichier.")
             continue
+        if tid in seen:  # the schema's key INDIVIDU_ID_unique reports it, with the value
+            continue
+        seen[tid] = el.sourceline
         f = fields(el, _INDIVIDUAL_FIELDS)
         get = f.get
         last = get("NOM_USAGE") or get("NOM_PATRONYMIQUE")

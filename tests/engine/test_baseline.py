@@ -24,7 +24,7 @@ def graph(uais: dict[str, str], line_shift: int = 0) -> Graph:
     return g
 
 
-FILES = {"a.xml": "0310040A", "b.xml": "0310040A", "c.xml": "0310040A", "d.xml": "0311234B"}
+FILES = {"a.xml": "0310040A", "b.xml": "0310040A", "c.xml": "0310040A", "d.xml": "0311234Y"}
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_baseline_accepts_known_findings_only(tmp_path, auditor):
     report = apply_baseline(again, load_baseline(path))
     assert report.accepted == 1 and report.gone == [] and again.exit_code("error") == 0
     # a new file of another UAI is a new finding
-    more = run(auditor, graph({**FILES, "e.xml": "0319999Z"}))
+    more = run(auditor, graph({**FILES, "e.xml": "0319999A"}))
     report = apply_baseline(more, load_baseline(path))
     assert [f.entity_id for f in more.active()] == ["e.xml"] and more.exit_code("error") == 1
 
@@ -123,3 +123,51 @@ def test_baseline_and_strict_commands(demos, tmp_path, capsys, monkeypatch):
     # a baseline of the clean data does not hide the new anomalies
     assert main(["baseline", str(clean), "-o", "propre.json", "--sans-config"]) == 0
     assert main(["check", str(with_defects), "--baseline", "propre.json", "--sans-config"]) == 1
+
+
+def _schema_file(path, bad_sex: bool, bad_mef: bool):
+    """A hand-written pupils' export with one or two schema errors (CODE_SEXE 7, DATE_NAISS 31/02)."""
+    sex = "7" if bad_sex else "1"
+    birth = "31/02/2010" if bad_mef else "28/02/2010"
+    path.write_bytes(f"""<?xml version="1.0" encoding="ISO-8859-15"?>
+<BEE_ELEVES VERSION="3.0">
+  <PARAMETRES><UAJ>0310040A</UAJ><ANNEE_SCOLAIRE>2024</ANNEE_SCOLAIRE><DATE_EXPORT>02/09/2024</DATE_EXPORT></PARAMETRES>
+  <DONNEES>
+    <ELEVES>
+      <ELEVE ELEVE_ID="1"><ID_NATIONAL>123456789AB</ID_NATIONAL><NOM_DE_FAMILLE>DURAND</NOM_DE_FAMILLE><PRENOM>Léa</PRENOM>
+        <DATE_NAISS>{birth}</DATE_NAISS><CODE_SEXE>{sex}</CODE_SEXE><CODE_MEF>10310019110</CODE_MEF></ELEVE>
+    </ELEVES>
+    <STRUCTURES><STRUCTURES_ELEVE ELEVE_ID="1">
+      <STRUCTURE><CODE_STRUCTURE>3A</CODE_STRUCTURE><TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>
+    </STRUCTURES_ELEVE></STRUCTURES>
+  </DONNEES>
+</BEE_ELEVES>
+""".encode("iso-8859-15"))
+
+
+def test_a_baseline_with_one_schema_error_does_not_hide_the_next(tmp_path, host):
+    auditor = Auditor(host=host)
+    data = tmp_path / "ElevesSansAdresses.xml"
+    _schema_file(data, bad_sex=True, bad_mef=False)
+    first = auditor.audit([data])
+    assert [f.rule_id for f in first.findings].count("ENTREE-SCHEMA") == 1
+    base = tmp_path / "base.json"
+    base.write_text(dump_baseline(first), "utf-8")
+    _schema_file(data, bad_sex=True, bad_mef=True)
+    second = auditor.audit([data])
+    schema = [f for f in second.findings if f.rule_id == "ENTREE-SCHEMA"]
+    assert len(schema) == 2 and len({f.fingerprint for f in schema}) == 2
+    apply_baseline(second, load_baseline(base))
+    new = [f for f in schema if f.accepted is None]
+    assert len(new) == 1 and "31/02/2010" in new[0].message
+
+
+def test_an_old_baseline_keeps_rule_findings_and_asks_to_redo_it(tmp_path):
+    old = {"scolint_baseline": 1, "findings": [
+        {"fingerprint": "a" * 20, "rule": "ENTREE-SCHEMA", "entity": {"kind": "file", "id": "e.xml", "source": "scolint"}},
+        {"fingerprint": "b" * 20, "rule": "SIE-DIV-001", "entity": {"kind": "student", "id": "1", "source": "siecle"}}]}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old), "utf-8")
+    loaded = load_baseline(path)
+    assert list(loaded.entries) == ["b" * 20]
+    assert len(loaded.notes) == 1 and "Refaites la ligne de base" in loaded.notes[0]

@@ -46,11 +46,11 @@ def graph_two_exports() -> Graph:
     g = Graph()
     g.add_export(Export("siecle-eleves", "ElevesSansAdresses.xml", "SIECLE", "0310040A", 2024, "2024-09-02"))
     g.add_export(Export("siecle-responsables", "ResponsablesAvecAdresses.xml", "SIECLE", "0310040A", 2024, "2024-09-02"))
-    g.add_export(Export("sts-emp", "sts_emp_0311234B_2024.xml", "STS", "0311234B", 2024))
+    g.add_export(Export("sts-emp", "sts_emp_0311234Y_2024.xml", "STS", "0311234Y", 2024))
     g.add("export", "ElevesSansAdresses.xml", source="scolint", prov=Provenance("ElevesSansAdresses.xml", None, "SIECLE"),
           format="siecle-eleves", system="SIECLE", uai="0310040A", year=2024, exported_at="2024-09-02", readable=True)
-    g.add("export", "sts_emp_0311234B_2024.xml", source="scolint", prov=Provenance("sts_emp_0311234B_2024.xml", None, "STS"),
-          format="sts-emp", system="STS", uai="0311234B", year=2024, exported_at=None, readable=True)
+    g.add("export", "sts_emp_0311234Y_2024.xml", source="scolint", prov=Provenance("sts_emp_0311234Y_2024.xml", None, "STS"),
+          format="sts-emp", system="STS", uai="0311234Y", year=2024, exported_at=None, readable=True)
     return g
 
 
@@ -127,13 +127,13 @@ def test_exceptions_accept_until_expiry(host, project):
         exceptions:
           0310040a:
             - rule: ACA-EXP-001
-              entity: sts_emp_0311234B_2024.xml
+              entity: sts_emp_0311234Y_2024.xml
               reason: export STS de test, sans date
               author: pôle d'appui
               expires: 2024-12-31
             - {rule: ACA-EXP-001, entity: autre.xml, reason: plus là, author: moi, expires: 2030-01-01}
-          0311234B:
-            - {rule: X-UAI-001, entity: sts_emp_0311234B_2024.xml, reason: autre UAI, author: moi, expires: 2030-01-01}
+          0311234Y:
+            - {rule: X-UAI-001, entity: sts_emp_0311234Y_2024.xml, reason: autre UAI, author: moi, expires: 2030-01-01}
         """)
     conf = load_config(cfg)
     s = conf.resolve()
@@ -142,7 +142,7 @@ def test_exceptions_accept_until_expiry(host, project):
     assert sorted(f.rule_id for f in result.active()) == ["ACA-EXP-001", "X-UAI-001"]
     report = apply_exceptions(result, conf.exceptions_for(result.uai), dt.date(2024, 10, 1))
     assert report.accepted == 1
-    assert [f.rule_id for f in result.active()] == ["X-UAI-001"]  # the 0311234B exception is not this UAI's
+    assert [f.rule_id for f in result.active()] == ["X-UAI-001"]  # the 0311234Y exception is not this UAI's
     accepted = [f for f in result.findings if f.accepted][0]
     assert accepted.accepted["author"] == "pôle d'appui" and accepted.accepted["where"].endswith(":4")
     assert [e.entity for e in report.unused] == ["autre.xml"]
@@ -150,7 +150,7 @@ def test_exceptions_accept_until_expiry(host, project):
     # after expiry the finding counts again
     result = audit(auditor, graph_two_exports())
     report = apply_exceptions(result, conf.exceptions_for(result.uai), dt.date(2025, 1, 1))
-    assert report.accepted == 0 and [e.entity for e in report.expired] == ["sts_emp_0311234B_2024.xml"]
+    assert report.accepted == 0 and [e.entity for e in report.expired] == ["sts_emp_0311234Y_2024.xml"]
     assert sorted(f.rule_id for f in result.active()) == ["ACA-EXP-001", "X-UAI-001"]
 
 

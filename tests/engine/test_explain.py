@@ -10,14 +10,14 @@ from scolint.engine.explain import ExpressionExplainer, explain_rule, unparse
 from scolint.engine.model import Graph, Provenance
 from scolint.engine.rules import parse_rule
 
-AUDIT = {"uai": "0310040A", "uais": ["0310040A", "0311234B"], "year": 2024, "years": [2023, 2024],
+AUDIT = {"uai": "0310040A", "uais": ["0310040A", "0311234Y"], "year": 2024, "years": [2023, 2024],
          "formats": ["siecle-eleves", "sts-emp"], "today": None}
 
 
 def exports() -> Graph:
     g = Graph()
     for name, uai, year, readable in [("ElevesSansAdresses.xml", "0310040A", 2024, True),
-                                      ("sts_emp_0311234B_2024.xml", "0311234B", 2024, True),
+                                      ("sts_emp_0311234Y_2024.xml", "0311234Y", 2024, True),
                                       ("Nomenclature.xml", "0310040A", 2023, True),
                                       ("Structures.xml", None, None, False)]:
         g.add("export", name, source="scolint", prov=Provenance(name, None, "SIECLE"),
@@ -65,14 +65,14 @@ def test_sub_expressions_are_evaluated_with_short_circuit(env):
 
 
 def test_fired_case_names_the_deciding_comparison(host, env, uai_rule):
-    lines, fired = explain(uai_rule, "sts_emp_0311234B_2024.xml", host, env)
+    lines, fired = explain(uai_rule, "sts_emp_0311234Y_2024.xml", host, env)
     text = "\n".join(lines)
     assert fired is True
-    assert "  export.uai = « 0311234B »" in lines and "  audit.uai = « 0310040A »" in lines
+    assert "  export.uai = « 0311234Y »" in lines and "  audit.uai = « 0310040A »" in lines
     assert ("Décision : ANOMALIE — l'assertion est fausse parce que « not export.uai » vaut faux et "
             "« not audit.uai » vaut faux et « export.uai | upper == audit.uai » vaut faux "
-            "(« 0311234B » == « 0310040A »).") in lines
-    assert "Message : Le fichier sts_emp_0311234B_2024.xml est de l'établissement 0311234B, alors que" in text
+            "(« 0311234Y » == « 0310040A »).") in lines
+    assert "Message : Le fichier sts_emp_0311234Y_2024.xml est de l'établissement 0311234Y, alors que" in text
     assert "{SHA}" not in text
 
 
@@ -116,7 +116,7 @@ fix: Garder le plus récent.
 
 def test_secret_values_are_never_shown(host, env):
     rule = parse_rule("TST-SEC-001.yml", RULE, host.registries, env)
-    lines, fired = explain(rule, "sts_emp_0311234B_2024.xml", host, env)
+    lines, fired = explain(rule, "sts_emp_0311234Y_2024.xml", host, env)
     text = "\n".join(lines)
     assert fired is True
     assert "Zm9v" not in text and "{SHA}Zm" not in text
@@ -127,13 +127,13 @@ def test_secret_values_are_never_shown(host, env):
 def test_missing_export_means_not_evaluated(host, env):
     rule = parse_rule("TST-SEC-001.yml", RULE, host.registries, env)
     rule.requires = ["sts-emp"]  # as if the rule required the STS export
-    lines, fired = explain(rule, "sts_emp_0311234B_2024.xml", host, env, formats={"siecle-eleves"})
+    lines, fired = explain(rule, "sts_emp_0311234Y_2024.xml", host, env, formats={"siecle-eleves"})
     assert fired is None and lines[-1].startswith("Décision : règle NON ÉVALUÉE — export(s) absent(s) : sts-emp")
 
 
 def test_other_check_kinds_show_the_hit_variables(host, env):
     rule = parse_rule("TST-DBL-001.yml", textwrap.dedent(UNIQUE), host.registries, env)
-    lines, fired = explain(rule, "sts_emp_0311234B_2024.xml", host, env)
+    lines, fired = explain(rule, "sts_emp_0311234Y_2024.xml", host, env)
     assert fired is True
     assert any(line.startswith("Décision : ANOMALIE — signalée par le contrôle « unique » sur export "
                                "ElevesSansAdresses.xml") for line in lines)

@@ -50,9 +50,16 @@ def fix_group_names(school: Path) -> list[str]:
     """Rename, in the EDT export, every group the ground truth says STSWEB would rename
     (as the school would in EDT); return the group ids renamed."""
     truth = json.loads((school / "verite-terrain.json").read_text("utf-8"))
-    ids = sorted({f["id"] for f in truth["findings"] if f["rule"] == "EDT-STS-002"})
+    ids = {f["id"] for f in truth["findings"] if f["rule"] == "EDT-STS-002"}
     [edt] = school.glob("ExportEmploiDuTemps_*.xml")
     text = edt.read_text("utf-8")
+    # groups merged by STSWEB are said once, by EDT-STS-003 on the first: rename them all
+    merged = {f["id"] for f in truth["findings"] if f["rule"] == "EDT-STS-003"}
+    for gid, name in re.findall(r'<Groupe Ident="([^"]+)" Nom="([^"]*)"', text):
+        first = dict(re.findall(r'<Groupe Ident="([^"]+)" Nom="([^"]*)"', text))
+        if any(first.get(m, "")[:8] == name[:8] for m in merged):
+            ids.add(gid)
+    ids = sorted(ids)
     for gid in ids:
         text, n = re.subn(rf'(<Groupe Ident="{gid}" Nom=")[^"]*(")', rf"\g<1>G{gid}\g<2>", text)
         assert n == 1

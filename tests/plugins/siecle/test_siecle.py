@@ -281,6 +281,8 @@ def test_siecle_rules_on_the_exports(siecle_dir, auditor):
         ("SIE-DIV-001", "1004"),      # present, no division
         ("SIE-RESP-001", "1003"),     # only a contact person (level 3)
         ("SIE-RESP-002", "9001"),     # 9002 is the same person, accents and case aside
+        ("SIE-INE-001", "1003"),      # present (leaves in June), no ID_NATIONAL
+        ("SIE-INE-001", "1004"),      # present, no ID_NATIONAL
     }
     dup = next(f for f in result.findings if f.rule_id == "SIE-RESP-002")
     assert "9002" in dup.message and dup.provenance[0].line == line_of(RESP_NEW, 'PERSONNE_ID="9001"')

@@ -1,0 +1,158 @@
+"""A hand-made establishment (tests/fixtures/etab/, written by hand following
+../shared/formats.md §1.2-1.3): each defect was put there on purpose and its expected
+finding decided by reading the file (element cited next to it), not by running scolint.
+
+- ElevesSansAdresses.xml (UAJ 0310040A: 0310040 mod 23 = 0 -> A, right):
+  ELEVE 1001 and 1002 share ID_NATIONAL 123456789AB (one INE, two pupils);
+  ELEVE 1003 has ID_NATIONAL « 12345 » (not an INE form);
+  STRUCTURES_ELEVE 1004 has two TYPE_STRUCTURE D (3A and 3B);
+  ELEVE 1005 has no STRUCTURES_ELEVE (no division) and no guardian;
+  STRUCTURES_ELEVE@ELEVE_ID 1999 names no pupil of ELEVES (a record the loader cannot place).
+- ResponsablesSansAdresses.xml (no ADRESSES section, as the real « sans adresses » export):
+  PERSONNE 7001 « LEFÈVRE Hélène » and 7002 « LEFEVRE Helene » share ADRESSE_ID 500: one
+  guardian typed twice (accents forgotten); 7003 « PETIT Jean » and 7004 « Petit Jean »
+  have different ADRESSE_ID (600/601) and different children: homonyms, nothing in common.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from scolint.engine.audit import Auditor
+from scolint.engine.cli import main
+
+ETAB = Path(__file__).parent / "fixtures" / "etab"
+
+
+def _found(result) -> Counter:
+    out: Counter = Counter()
+    for f in result.findings:
+        if f.severity in ("error", "warning"):
+            rec = Path(f.entity_id).name if f.entity_kind in ("file", "export") else f.entity_id
+            out[(f.rule_id, rec)] += 1
+    return out
+
+
+def test_handmade_establishment_findings():
+    result = Auditor().audit([ETAB])
+    assert dict(_found(result)) == {
+        ("SIE-INE-002", "1001"): 1,           # 1001 + 1002: one INE
+        ("SIE-INE-001", "1003"): 1,           # « 12345 »
+        ("SIE-DIV-002", "1004"): 1,           # two divisions
+        ("SIE-DIV-001", "1005"): 1,           # no division
+        ("SIE-RESP-001", "1005"): 1,          # no legal guardian
+        ("SIE-RESP-002", "7001"): 1,          # LEFÈVRE / LEFEVRE, ADRESSE_ID 500
+        ("ENTREE-SCHEMA", "ElevesSansAdresses.xml"): 1,  # STRUCTURES_ELEVE 1999 (the XSD's keyref)
+    }
+    by_rule = {f.rule_id: f for f in result.findings}
+    assert "1002" in by_rule["SIE-INE-002"].message and "123456789AB" in by_rule["SIE-INE-002"].message
+    assert "7002" in by_rule["SIE-RESP-002"].message and "ADRESSE_ID" in by_rule["SIE-RESP-002"].message
+    assert "3A" in by_rule["SIE-DIV-002"].message and "3B" in by_rule["SIE-DIV-002"].message
+    assert "1999" in by_rule["ENTREE-SCHEMA"].message
+
+
+def test_pupil_with_two_divisions_keeps_both():
+    graph, _ = Auditor().load([ETAB])
+    st = graph.get("student", "1004", "siecle")
+    assert st["division_codes"] == ["3A", "3B"]
+    assert [d.id for d in st["divisions"]] == ["3A", "3B"]
+    assert st in graph.get("division", "3B", "siecle")["students"]
+
+
+def test_two_exports_of_one_kind_the_newest_is_used(tmp_path):
+    shutil.copy(ETAB / "ElevesSansAdresses.xml", tmp_path / "ElevesSansAdresses.xml")
+    old = (ETAB / "ElevesSansAdresses.xml").read_bytes()
+    old = old.replace(b"<DATE_EXPORT>02/09/2024", b"<DATE_EXPORT>20/06/2024")
+    old = old.replace(b"<HORODATAGE>02/09/2024", b"<HORODATAGE>20/06/2024")
+    old = old.replace(b"<PRENOM>Eva</PRENOM>", b"<PRENOM>Evaa</PRENOM>")
+    (tmp_path / "ElevesSansAdresses_juin.xml").write_bytes(old)
+    out = tmp_path / "r.json"
+    main(["check", str(tmp_path), "--format", "json", "-o", str(out)])
+    findings = json.loads(out.read_text("utf-8"))["anomalies"]
+    (dup,) = [f for f in findings if f["rule"] == "ENTREE-DOUBLON"]
+    assert "ElevesSansAdresses.xml" in dup["message"] and "ElevesSansAdresses_juin.xml" in dup["message"]
+    assert "02/09/2024" in dup["message"] or "2024-09-02" in dup["message"]
+    graph, _ = Auditor().load([tmp_path])
+    assert graph.get("student", "1005", "siecle")["first_name"] == "Eva"  # the newer one
+    # each finding once: the older file's records are not read
+    assert Counter(f["rule"] for f in findings)["SIE-DIV-001"] == 1
+
+
+def test_two_exports_without_a_date_say_so(tmp_path):
+    for name in ("a.xml", "b.xml"):
+        data = (ETAB / "ResponsablesSansAdresses.xml").read_bytes()
+        data = data.replace(b"<DATE_EXPORT>02/09/2024</DATE_EXPORT>", b"")
+        data = data.replace(b"<HORODATAGE>02/09/2024 10:14:41</HORODATAGE>", b"")
+        (tmp_path / name).write_bytes(data)
+    result = Auditor().audit([tmp_path])
+    (dup,) = [f for f in result.findings if f.rule_id == "ENTREE-DOUBLON"]
+    assert "aucune date" in dup.message and "a.xml" in dup.message and "b.xml" in dup.message
+
+
+def test_avec_and_sans_adresses_of_one_date_are_one_export(tmp_path):
+    sans = (ETAB / "ElevesSansAdresses.xml").read_bytes()
+    avec = sans.replace(b"    </STRUCTURES>\n", b"    </STRUCTURES>\n    <ADRESSES>\n      <ADRESSE ADRESSE_ID=\"9\">"
+                        b"<LIGNE1_ADRESSE>1 rue Haute</LIGNE1_ADRESSE><CODE_POSTAL>31000</CODE_POSTAL></ADRESSE>\n"
+                        b"    </ADRESSES>\n")
+    assert avec != sans
+    (tmp_path / "ElevesSansAdresses.xml").write_bytes(sans)
+    (tmp_path / "ElevesAvecAdresses.xml").write_bytes(avec)
+    result = Auditor().audit([tmp_path])
+    (dup,) = [f for f in result.findings if f.rule_id == "ENTREE-DOUBLON"]
+    assert dup.severity == "info" and "ElevesAvecAdresses.xml" in dup.message
+    assert Counter(f.rule_id for f in result.findings)["SIE-DIV-001"] == 1
+
+
+EDT_STS = Path(__file__).parent / "fixtures" / "etab-edt"
+ENT = Path(__file__).parent / "fixtures" / "etab-ent"
+
+
+def test_handmade_timetable_and_services():
+    """tests/fixtures/etab-edt (UAI 0310040A everywhere, right key), written by hand:
+
+    - sts_emp: INDIVIDU 100 DUPONT Marie (ENS, SERVICE 020700 CG in DIVISION 3A),
+      INDIVIDU 101 MARTIN Paul (ENS, no SERVICE), INDIVIDU 102 LEROY Anne (FONCTION DIR).
+    - emp_sts (remontée): ENSEIGNANT 100 with 020700 CG in 3A (as STS); ENSEIGNANT 999, known
+      to no INDIVIDU of sts_emp; ENSEIGNANT 101 with 061300 CG in 3A, a service STS lacks:
+      said once, by the cross-export rule (101 « has no service » in sts_emp is the same fact).
+    - ExportEmploiDuTemps: Professeur 2 NOUVEAU Jean, no IDSTS and no namesake in STS, has a
+      course; Cours Jour=3 has only a Matiere (no teacher, no class: said once); Cours Jour=4
+      has a Groupe and no Professeur; Groupe « 3A_LATIN_G » has 10 characters (cut for STSWEB).
+    """
+    result = Auditor().audit([EDT_STS])
+    assert dict(_found(result)) == {
+        ("X-STS-EDT-001", "999"): 1,
+        ("X-STS-EDT-002", "101"): 1,
+        ("X-STS-EDT-004", "2"): 1,
+        ("EDT-PRN-001", "J4-P3-M1-G1"): 1,
+        ("EDT-PRN-002", "J3-P2-M2-"): 1,
+        ("EDT-STS-002", "1"): 1,
+    }
+    by_rule = {f.rule_id: f for f in result.findings}
+    assert "NOUVEAU Jean" in by_rule["X-STS-EDT-004"].message and "correspondances" in by_rule["X-STS-EDT-004"].fix
+    assert "ni professeur" in by_rule["EDT-PRN-002"].message
+    outcome = next(o for o in result.outcomes if o.rule_id == "STS-SERV-001")
+    assert outcome.superseded == 1
+
+
+def test_handmade_ent_identifier_file():
+    """tests/fixtures/etab-ent/ENT-Identifiants-0310040A.csv (gepi layout, no header), with
+    the SIECLE files of tests/fixtures/etab: pupils 1001-1004 have a line, 1005 NOIR Eva
+    none (late arrival); guardian 7004 « Petit Jean » (legal guardian of 1004) has no line;
+    helene.lefevre and helene.lefevre1 are the two ENT accounts of the guardian typed twice
+    in SIECLE (7001/7002, one ADRESSE_ID 500)."""
+    result = Auditor().audit([ETAB, ENT])
+    found = _found(result)
+    assert {k: v for k, v in found.items() if k[0].startswith("ENT-")} == {
+        ("ENT-COMPTE-001", "1005"): 1,
+        ("ENT-COMPTE-002", "7004"): 1,
+        ("ENT-DOUBLON-001", "helene.lefevre"): 1,
+    }
+    # the SIECLE findings are those of the establishment alone
+    alone = _found(Auditor().audit([ETAB]))
+    assert {k: v for k, v in found.items() if not k[0].startswith("ENT-")} == dict(alone)
+    dup = next(f for f in result.findings if f.rule_id == "ENT-DOUBLON-001")
+    assert "helene.lefevre1" in dup.message and "ADRESSE_ID 500" in dup.message
