@@ -98,6 +98,13 @@ def dashboard(recent: list[dict[str, Any]], tokens: list[dict[str, str]], data_d
     from the database (its last audit, trend and readiness for the remontée).
     """
     last = {r["uai"]: r for r in recent}
+    past = _history_rows(data_dir)
+    if past is not None:  # the history: every establishment's last audit, trend and readiness
+        for row in past:
+            seen = last.get(row.uai, {})
+            last[row.uai] = dict(seen, uai=row.uai, date=row.last, counts=row.counts,
+                                 establishment=seen.get("establishment") or row.name, ready=row.ready_fr,
+                                 changes=row.changes, evolution=[e for _d, e, *_r in row.trend][-8:])
     rows = []
     for t in tokens:
         if t["role"] != "etablissement" or any(r["uai"] == t["cle"] for r in rows):
@@ -107,4 +114,24 @@ def dashboard(recent: list[dict[str, Any]], tokens: list[dict[str, str]], data_d
         if not any(row["uai"] == uai for row in rows):
             rows.append(dict(r))
     rows.sort(key=lambda r: (-(r.get("counts") or {}).get("error", -1), r["uai"]))
+    if past is not None:
+        return {"rows": rows, "source": "historique des audits de l'académie (envois du portail et scolint batch)"}
     return {"rows": rows, "source": "envois reçus depuis le démarrage du portail (aucun historique conservé)"}
+
+
+def _history_rows(data_dir: Path | None) -> list[Any] | None:
+    """The history's dashboard rows (plugins/history), or None without a usable history."""
+    if data_dir is None:
+        return None
+    from scolint.plugins.history.dashboard import dashboard_rows
+    from scolint.plugins.history.settings import open_history
+    try:
+        history = open_history(data_dir=str(data_dir))
+        if history is None:
+            return None
+        with history:
+            return dashboard_rows(history)
+    except Exception:  # noqa: BLE001 - the dashboard still shows this server's uploads
+        import logging
+        logging.getLogger("scolint.portail").warning("historique illisible pour le tableau de bord", exc_info=True)
+        return None

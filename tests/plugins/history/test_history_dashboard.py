@@ -8,11 +8,11 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from browser import chromium
 
 from scolint.engine.cli import main
 from scolint.plugins.gen.generate import generate
@@ -41,12 +41,6 @@ window.addEventListener('load', function () {
 </script>"""
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail("Chromium est nécessaire à ce test : apt-get install chromium (.ci/run l'installe)")
 
 
 def probe(page: Path, width: int) -> dict:

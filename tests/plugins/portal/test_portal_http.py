@@ -205,6 +205,9 @@ def test_dashboard_is_for_the_academy_only(portal, school):
     assert board.status_code == 200
     row = re.search(rf"<tr><th scope=\"row\">{school['uai']}</th>.*?</tr>", board.text, re.S)
     assert row and re.search(r"<td>\d+</td>", row.group(0))
+    # from the history of the data folder: readiness for the remontée and the errors' trend
+    assert re.search(r"<td>(prêt|non prêt|indéterminé)</td><td>\d+( → \d+)*</td>", row.group(0))
+    assert "historique des audits" in board.text
     assert "0750001A" in board.text  # has a token, no upload yet
     no_inline_script(board.text)
 
