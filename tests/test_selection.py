@@ -149,6 +149,7 @@ def test_rules_on_pronote_identifiers_keep_the_edt_people(school: Path, tmp_path
     assert graph.all("edt_student")
 
 
+@pytest.mark.slow  # every rule alone: one audit per rule (run by .ci/run after the README's command)
 def test_each_rule_alone_on_formats_that_declare_their_kinds(school: Path, tmp_path: Path) -> None:
     """EDT, EDT_STS, ENT and PRONOTE files only (every format declares its kinds, so the
     loaders do skip kinds): each rule selected alone finds what the full audit finds."""

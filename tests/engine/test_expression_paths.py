@@ -155,6 +155,7 @@ NOT_COMPILED = [
 ]
 
 
+@pytest.mark.slow  # Python compiles a 300-deep expression for tens of seconds
 def test_a_too_deeply_nested_expression_is_a_rule_error() -> None:
     with pytest.raises(ExpressionError, match="trop profondément"):
         _env().expression("a.name" + " | upper" * 300)
