@@ -150,10 +150,29 @@ def test_bash_completion(tmp_path):
     assert complete("scolint", "check", "expo") == []  # a path: the shell completes file names
 
 
-def test_zsh_completion_wraps_the_same_function():
+def test_zsh_completion_wraps_the_same_function(tmp_path):
     code, script = run(["completion", "zsh"])
     assert code == 0 and script.startswith("#compdef scolint")
     assert "bashcompinit" in script and "complete -o default -F _scolint scolint" in script
+    zsh = shutil.which("zsh")
+    assert zsh, "zsh est nécessaire à ce test : apt-get install zsh (scripts/test l'installe)"
+    (tmp_path / "_scolint").write_text(script, "utf-8")
+
+    def offered(*words: str) -> list[str]:
+        # zsh's bashcompinit runs the function with 0-based arrays (ksharrays); zsh's own
+        # matcher then keeps the candidates that start with the word being typed
+        line = " ".join(shlex.quote(w) for w in words)
+        done = subprocess.run([zsh, "-f", "-c", "autoload -U +X compinit && compinit -u -D; "
+                               f"source {shlex.quote(str(tmp_path / '_scolint'))}; setopt ksharrays; "
+                               f"COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; _scolint; "
+                               'print -l -- "${COMPREPLY[@]}"'],
+                              capture_output=True, text=True, env=dict(os.environ, HOME=str(tmp_path)))
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert {"check", "rules", "completion"} <= set(offered("scolint", "ch"))
+    assert "--format" in offered("scolint", "check", "--for")
+    assert {"tableur", "codequality"} <= set(offered("scolint", "check", "--format", ""))
     code, output = run(["completion", "fish"])
     assert code == 2 and "choix invalide" in output
 
