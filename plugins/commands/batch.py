@@ -270,9 +270,22 @@ def _stop_pool(pool: Any) -> None:
             pass
     for proc in processes:
         try:
-            proc.join(10)
+            proc.join(60)  # a loaded machine may take a while to remove what was extracted
+            if proc.is_alive():
+                proc.kill()
+                proc.join(10)
         except (OSError, ValueError, AttributeError, AssertionError):
             pass
+    # What a worker stopped in the middle of an extraction could not remove (killed, or
+    # stopped between creating its folder and entering its ``finally``): its discovery
+    # folders are named after its process id (engine/discover.py), so the parent removes them.
+    import shutil
+    import tempfile
+    for proc in processes:
+        pid = getattr(proc, "pid", None)
+        if pid:
+            for leftover in Path(tempfile.gettempdir()).glob(f"scolint-{pid}-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def config_from_args(args: argparse.Namespace, formats: list[str]) -> dict[str, Any]:
