@@ -603,17 +603,7 @@ def _swallow_attack(where: int) -> dict[str, Any]:
 def _shifted_attack(shift: str, fmt: str) -> dict[str, Any]:
     def prepare(root: Path) -> dict[str, Any]:
         secret = "Dec4l-S3cret"
-        row = make_corpus.ent_row(1, "Eleve", "Zoé", "PETIT", secret)
-        if shift == "colonne-manquante":
-            del row[4]
-        elif shift == "colonne-en-trop":
-            row.insert(2, "6B")
-        elif shift == "code-dans-le-profil":
-            row[3] = secret
-        elif shift == "code-dans-la-classe":
-            row[2] = secret + "<>!" * 10
-        elif shift == "code-dans-le-login":
-            row[6] = secret
+        row = make_corpus.shifted_ent_row(shift, secret)
         folder = root / "ecole"
         folder.mkdir()
         (folder / "ENT-Identifiants.csv").write_bytes(make_corpus.ent_with([row]))

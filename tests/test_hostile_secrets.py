@@ -43,15 +43,7 @@ def test_wrong_recipients_table_echoes_no_line(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("shift", ["colonne-manquante", "colonne-en-trop", "code-dans-le-profil", "code-dans-la-classe"])
 def test_shifted_ent_row_never_quotes_the_code(tmp_path, capsys, shift):
     secret = "Sh1ft-S3cret"
-    row = make_corpus.ent_row(1, "Eleve", "Zoé", "PETIT", secret)
-    if shift == "colonne-manquante":
-        del row[4]
-    elif shift == "colonne-en-trop":
-        row.insert(2, "6B")
-    elif shift == "code-dans-le-profil":
-        row[3] = secret
-    else:
-        row[2] = secret + "<>!" * 10
+    row = make_corpus.shifted_ent_row(shift, secret)
     folder = tmp_path / "ecole"
     folder.mkdir()
     (folder / "ENT-Identifiants.csv").write_bytes(make_corpus.ent_with([row]))
