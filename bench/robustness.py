@@ -862,8 +862,7 @@ def attacks() -> list[dict[str, Any]]:
                 (("--select", "NOPE-001"), ("--ignore", "NOPE-001"), ("--tags", "remontee-st"),
                  ("--ignore", "etiquette-inconnue"))]
     out += [_swallow_attack(w) for w in (0, 10, 30, 59)]
-    for shift in ("colonne-manquante", "colonne-en-trop", "code-dans-le-profil", "code-dans-la-classe",
-                  "code-dans-le-login"):
+    for shift in make_corpus.SHIFTS:
         out += [_shifted_attack(shift, fmt) for fmt in REPORT_FORMATS]
     out += [_hash_attack(c) for c in make_corpus.HASHED_CODES]
     out.append(_recipients_leak_attack())
