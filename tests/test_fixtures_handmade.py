@@ -156,3 +156,13 @@ def test_handmade_ent_identifier_file():
     assert {k: v for k, v in found.items() if not k[0].startswith("ENT-")} == dict(alone)
     dup = next(f for f in result.findings if f.rule_id == "ENT-DOUBLON-001")
     assert "helene.lefevre1" in dup.message and "ADRESSE_ID 500" in dup.message
+
+
+def test_aaf_class_compared_only_where_siecle_gives_a_division(tmp_path):
+    """tests/fixtures/etab-aaf (its comment says what is due): the AAF puts pupil 1001 in 3B
+    while SIECLE has 3A; pupil 1005 has no division in SIECLE, so there is nothing to compare."""
+    for folder in (ETAB, ETAB.parent / "etab-aaf"):
+        for f in folder.iterdir():
+            shutil.copy(f, tmp_path / f.name)
+    result = Auditor().audit([tmp_path])
+    assert sorted(f.entity_id for f in result.findings if f.rule_id == "X-SIE-AAF-001") == ["1001"]
