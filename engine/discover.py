@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import stat
 import struct
 import tempfile
@@ -27,6 +28,25 @@ from .errors import InputError, UsageError
 
 _DECL = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.S)
 _TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+
+
+_HELD_SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+
+
+def temp_root() -> str:
+    """The temporary folder (``tempfile.gettempdir()``), found with the stop signals held
+    back in the calling thread: its first call probes the folder with a file of a random
+    name, which a Ctrl-C at that instant would leave behind, out of reach of any cleanup.
+    The thread's signal mask is restored before returning (a signal received meanwhile is
+    delivered then, once the probe is gone)."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None:
+        return tempfile.gettempdir()
+    previous = block(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        return tempfile.gettempdir()
+    finally:
+        block(signal.SIG_SETMASK, previous)
 
 
 def root_name(head: bytes) -> str | None:
@@ -95,7 +115,7 @@ class Discovery:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
         if self._started:
-            for left in Path(tempfile.gettempdir()).glob(self._prefix + "*"):
+            for left in Path(temp_root()).glob(self._prefix + "*"):
                 shutil.rmtree(left, ignore_errors=True)
 
     def add(self, paths: Iterable[str | Path]) -> "Discovery":
@@ -157,7 +177,7 @@ class Discovery:
     def _extract(self, path: Path, display: str, name: str, depth: int) -> None:
         if self._tmp is None:
             self._started = True
-            self._tmp = tempfile.mkdtemp(prefix=self._prefix)
+            self._tmp = tempfile.mkdtemp(prefix=self._prefix, dir=temp_root())
         try:
             if path.stat().st_size > MAX_ZIP_TOTAL:
                 self.errors.append(InputError(display, None, "archive trop grosse : refusée"))

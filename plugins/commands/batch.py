@@ -280,11 +280,12 @@ def _stop_pool(pool: Any) -> None:
     # stopped between creating its folder and entering its ``finally``): its discovery
     # folders are named after its process id (engine/discover.py), so the parent removes them.
     import shutil
-    import tempfile
+
+    from scolint.engine.discover import temp_root
     for proc in processes:
         pid = getattr(proc, "pid", None)
         if pid:
-            for leftover in Path(tempfile.gettempdir()).glob(f"scolint-{pid}-*"):
+            for leftover in Path(temp_root()).glob(f"scolint-{pid}-*"):
                 shutil.rmtree(leftover, ignore_errors=True)
 
 
