@@ -21,6 +21,7 @@ from .findings import AuditResult, Finding, fingerprint
 from .manager import PluginHost, get_plugin_host
 from .model import Graph, Provenance
 from .rules import Rule, load_rules
+from .uai import uai_problem
 
 
 @dataclass
@@ -257,9 +258,11 @@ class Auditor:
     def audit_vars(self, graph: Graph) -> dict[str, Any]:
         """The ``audit`` variable of expressions: the set's main UAI and year, formats, today."""
         uais = Counter(e.uai.upper() for e in graph.exports if e.uai)
+        # An invalid UAI (X-UAI-002) is not the establishment's: the most frequent valid one is.
+        known = Counter({u: n for u, n in uais.items() if uai_problem(u) is None}) or uais
         years = Counter(e.year for e in graph.exports if e.year)
         return {
-            "uai": uais.most_common(1)[0][0] if uais else None,
+            "uai": known.most_common(1)[0][0] if known else None,
             "uais": sorted(uais),
             "year": years.most_common(1)[0][0] if years else None,
             "years": sorted(years),

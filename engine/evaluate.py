@@ -18,6 +18,7 @@ from .findings import FAILED, NOT_EVALUATED, PASSED, RULE_ERROR, Finding, RuleOu
 from .model import Entity, Graph, Provenance
 from .registry import Registries
 from .rules import Rule
+from .uai import uai_problem
 
 #: Tag of the findings that say a record could not be evaluated by a rule.
 RULE_ERROR_TAG = "erreur-de-regle"
@@ -177,11 +178,13 @@ def _mixed_establishments(rule: Rule, graph: Graph) -> str:
 
     A rule that joins two or more exports (``requires`` names two formats or more) never
     pairs records of different establishments: X-UAI-001 says the set is mixed, and the
-    join would only add false findings (every pupil "without guardian"...)."""
+    join would only add false findings (every pupil "without guardian"...). An invalid UAI
+    (a typo that X-UAI-002 reports) names no establishment: it does not make the set mixed."""
     if len(rule.requires) < 2:
         return ""
     wanted = set(rule.requires)
-    uais = sorted({e.uai.upper() for e in graph.exports if e.format_id in wanted and e.uai})
+    uais = sorted({e.uai.upper() for e in graph.exports
+                   if e.format_id in wanted and e.uai and uai_problem(e.uai) is None})
     if len(uais) < 2:
         return ""
     return (f"les exports nécessaires viennent d'établissements différents ({', '.join(uais)}) : "

@@ -1,9 +1,8 @@
 """National identifiers: UAI (establishment) and INE (pupil), as rule filters.
 
-- UAI: 7 digits and a key letter. The letter is fixed by the digits: the 7-digit number
-  modulo 23 indexes ``ABCDEFGHJKLMNPRSTUVWXYZ`` (no I, O, Q) — ../shared/domain.md, and
-  the generator computes it the same way (plugins/gen). ``0310040A`` is right,
-  ``0134567A`` is not (the 7 digits call for ``U``).
+- UAI: 7 digits and a key letter fixed by the digits (../shared/domain.md; the generator
+  computes it the same way). Defined in engine/uai.py, whose policy rests on it (an invalid
+  UAI is an unknown establishment, never a second one); re-exported here for the filters.
 - INE: 11 characters in one of the national forms: 9 digits + 2 letters (INE-RNIE, since
   the 2018 school year), 10 digits + 1 letter (INE-BEA, before), 4 digits + ``A`` +
   5 digits + 1 letter (apprenticeship). No public source gives the algorithm of the key
@@ -15,34 +14,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-UAI_KEYS = "ABCDEFGHJKLMNPRSTUVWXYZ"
-_UAI = re.compile(r"^[0-9]{7}[A-Za-z]$")
+from scolint.engine.uai import UAI_KEYS, uai_key, uai_problem  # noqa: F401  (the engine owns the establishment identity)
+
 _INE_FORMS = (
     (re.compile(r"^[0-9]{9}[A-Za-z]{2}$"), "INE-RNIE"),
     (re.compile(r"^[0-9]{10}[A-Za-z]$"), "INE-BEA"),
     (re.compile(r"^[0-9]{4}A[0-9]{5}[A-Za-z]$"), "INE apprentissage"),
 )
-
-
-def uai_key(value: Any) -> str | None:
-    """The key letter the 7 digits of ``value`` call for (None when they are not 7 digits)."""
-    text = str(value or "").strip()
-    if len(text) < 7 or not text[:7].isascii() or not text[:7].isdigit():
-        return None
-    return UAI_KEYS[int(text[:7]) % 23]
-
-
-def uai_problem(value: Any) -> str | None:
-    """None for a right UAI; else what is wrong with it, in French."""
-    text = str(value or "").strip()
-    if not text:
-        return None
-    if not _UAI.match(text):
-        return "un UAI s'écrit avec 7 chiffres suivis d'une lettre clé"
-    key = uai_key(text)
-    if text[7].upper() != key:
-        return f"la lettre clé ne correspond pas aux 7 chiffres (attendu : {text[:7]}{key})"
-    return None
 
 
 def ine_form(value: Any) -> str | None:

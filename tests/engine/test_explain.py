@@ -70,7 +70,8 @@ def test_fired_case_names_the_deciding_comparison(host, env, uai_rule):
     assert fired is True
     assert "  export.uai = « 0311234Y »" in lines and "  audit.uai = « 0310040A »" in lines
     assert ("Décision : ANOMALIE — l'assertion est fausse parce que « not export.uai » vaut faux et "
-            "« not audit.uai » vaut faux et « export.uai | upper == audit.uai » vaut faux "
+            "« not audit.uai » vaut faux et « export.uai | uai_problem » vaut vide et "
+            "« export.uai | upper == audit.uai » vaut faux "
             "(« 0311234Y » == « 0310040A »).") in lines
     assert "Message : Le fichier sts_emp_0311234Y_2024.xml est de l'établissement 0311234Y, alors que" in text
     assert "{SHA}" not in text

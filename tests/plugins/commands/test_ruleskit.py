@@ -154,7 +154,7 @@ def test_list_filters_by_tag_and_show_gives_fix_and_tests(tmp_path, capsys):
     rc, out, _ = cli(capsys, "rules", "show", "X-UAI-001")
     assert rc == 0
     assert "Correction :\n  1. Vérifiez dans le fichier" in out
-    assert "Tests (2) :" in out and "expect:\n    - sts.xml\n    - resp.xml" in out
+    assert "Tests (3) :" in out and "expect:\n    - sts.xml\n    - resp.xml" in out
     rc, _, err = cli(capsys, "rules", "show", "X-UAI-01")
     assert rc == 2 and "vouliez-vous dire X-UAI-001" in err
 
