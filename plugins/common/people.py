@@ -239,6 +239,54 @@ def person_relations(graph: Graph) -> None:
         guardian = row.data.get("guardian")
         if guardian is not None and "pronote_guardians" in guardian.data:
             guardian.data["pronote_guardians"].append(row)
+    pronote_persons(graph, persons)
+
+
+#: How a PRONOTE identifier's origin and a person's kind are said (``pronote_person``).
+ORIGIN_WORDS = {"edt-export": ("EDT", "l'export EDT/PRONOTE pour l'ENT"),
+                "pronote-identifiants": ("PRONOTE", "l'export des identifiants PRONOTE")}
+PERSON_WORDS = {"student": ("eleve", "élève SIECLE"), "guardian": ("responsable", "responsable SIECLE"),
+                "teacher": ("personnel", "personnel STS")}
+
+
+def person_words(person: Entity) -> str:
+    """« DURAND Léa (élève SIECLE 1001) »."""
+    return f"{person.label} ({PERSON_WORDS[person.kind][1]} {person.id})"
+
+
+def pronote_persons(graph: Graph, persons: list[Entity]) -> None:
+    """One ``pronote_person`` per SIECLE/STS person given a PRONOTE identifier by an export:
+    the EDT export and the PRONOTE identifiers export (its ``pronote_identifiers``, tied
+    without ambiguity) and the ENT identifier file (the IDPN its accounts carry, when the
+    layout gives it). ``values`` lists each distinct IDPN with the exports that carry it."""
+    for p in persons:
+        values: dict[str, dict[str, Any]] = {}
+        prov = []
+
+        def add(idpn: str, export: str, where: list[Any], owner: Entity | None = None) -> None:
+            v = values.setdefault(idpn, {"idpn": idpn, "exports": [], "owner": None})
+            if export not in v["exports"]:
+                v["exports"].append(export)
+            if owner is not None and v["owner"] is None:
+                v["owner"] = person_words(owner)
+            prov.extend(w for w in where if w not in prov)
+
+        idents = p.data.get("pronote_identifiers") or []
+        for ident in idents:
+            for origin in ident.get("origins") or []:
+                system, words = ORIGIN_WORDS.get(origin, (None, origin))
+                where = [w for w in ident.prov if w.system == system]
+                files = ", ".join(dict.fromkeys(w.file.replace("\\", "/").split("/")[-1] for w in where))
+                add(ident.id, f"{words} {files}" if files else words, where)
+        accounts = [a for a in p.data.get("ent_accounts") or [] if a.get("idpn")]
+        for acc in accounts:
+            add(str(acc["idpn"]), f"le fichier des identifiants ENT (compte {acc.id})", acc.prov, acc.get("idpn_owner"))
+        if not values:
+            continue
+        prefix = PERSON_WORDS[p.kind][0]
+        graph.add("pronote_person", f"{prefix}:{p.id}", source="pronote", prov=prov, label=person_words(p)).data.update({
+            "person": p, "profile": prefix, "identifiers": idents, "accounts": accounts,
+            "values": list(values.values()), "idpns": list(values)})
 
 
 def _pronote_key(rec: Entity) -> str:
@@ -254,6 +302,10 @@ def link_pronote(graph: Graph, accounts: list[Entity]) -> None:
         ident.data["ent_accounts"] = []
         for p in ident.get("persons") or []:
             by_person.setdefault(p, []).append(ident)
+    by_owner: dict[Entity, list[Entity]] = {}  # identifiers tied to one person without ambiguity
+    for ident in idents:
+        if ident.get("person") is not None:
+            by_owner.setdefault(ident["person"], []).append(ident)
     by_name: dict[str, list[Entity]] | None = None  # built when an account needs it
     for acc in accounts:
         if acc.get("idpn"):
@@ -273,6 +325,28 @@ def link_pronote(graph: Graph, accounts: list[Entity]) -> None:
         acc.data["pronote"] = found[0] if len(found) == 1 else None
         for ident in found:
             ident.data["ent_accounts"].append(acc)
+        _carried(acc, by_owner.get(acc.get("person"), []) if acc.get("person") is not None else [])
+
+
+def _carried(acc: Entity, own: list[Entity]) -> None:
+    """What the IDPN an account carries (a column of its layout) says, beside ``own``, the
+    identifiers PRONOTE/EDT give to the account's person (``person_pronote``):
+
+    - ``idpn_owner``: the person PRONOTE/EDT give the carried IDPN to, when it is another
+      one (a known person; the account's person unknown, another name);
+    - ``colleague_pronote``: the tutorial's short replacement, a teacher's account carrying
+      a colleague teacher's identifier while PRONOTE/EDT give none to the account's person.
+    """
+    acc.data["person_pronote"] = own
+    ident = acc.get("pronote") if acc.get("idpn") else None
+    owner = ident.get("person") if ident is not None else None
+    mine = acc.get("person")
+    if owner is None or owner is mine or (mine is None and _pronote_key(acc) == _pronote_key(ident)):
+        owner = None
+    acc.data["idpn_owner"] = owner
+    substitute = (owner is not None and not own and acc.get("profile") == "enseignant"
+                  and owner.kind == "teacher" and ident.get("profile") == "enseignant")
+    acc.data["colleague_pronote"] = ident if substitute else None
 
 
 def _compatible(acc: Entity, ident: Entity) -> bool:

@@ -157,6 +157,7 @@ def load_accounts(graph: Graph, display: str, prof: csvread.Profile, table: csvr
             "child_names": child_names, "parents": [], "children": [],
             "person": None, "person_candidates": [], "match": None, "student": None, "guardian": None,
             "teacher": None, "aaf": None, "pronote": None, "pronote_candidates": [],
+            "person_pronote": [], "idpn_owner": None, "colleague_pronote": None,
         })
 
 

@@ -45,6 +45,16 @@ def declare_ent(registries: Registries) -> None:
         aaf=("entité (fiche AAF)", "la fiche AAF de même jointure, ou rien"),
         pronote=("entité pronote_identifier", "l'identifiant PRONOTE rapproché quand il n'y en a qu'un"),
         pronote_candidates=("liste d'entités pronote_identifier", "identifiants PRONOTE qui correspondent au compte"),
+        person_pronote=("liste d'entités pronote_identifier", "identifiants PRONOTE que l'export EDT ou l'export des "
+                        "identifiants PRONOTE donnent à la personne du compte (rapprochement sans ambiguïté), quel "
+                        "que soit l'identifiant porté par le compte"),
+        idpn_owner=(_PERSON, "la personne à qui PRONOTE ou EDT donnent l'identifiant "
+                    "PRONOTE porté par le compte (colonne idpn) quand ce n'est pas la personne du compte ; rien "
+                    "sinon"),
+        colleague_pronote=("entité pronote_identifier", "compte enseignant portant l'identifiant PRONOTE d'un(e) "
+                           "collègue enseignant(e) alors que PRONOTE et EDT n'en donnent aucun à sa personne : "
+                           "remplacement ponctuel probable (tutoriel, « Pas d'identifiant PRONOTE (1/5) ») ; rien "
+                           "sinon"),
     )
     declare_person_relations(registries)
 

@@ -29,6 +29,24 @@ def declare_pronote(registries: Registries) -> None:
         persons=("liste d'entités", "personnes SIECLE ou STS possibles (plusieurs : rapprochement ambigu)"),
         ent_accounts=("liste d'entités ent_account", "comptes ENT auxquels cet identifiant correspond"),
     )
+    sources = ("pronote_identifier", "ent_account", "student", "guardian", "teacher")
+    ent.declare(
+        "pronote_person", "Une personne de SIECLE ou STS-Web à qui un export donne un identifiant PRONOTE, avec "
+        "les identifiants de chaque export : export EDT/PRONOTE pour l'ENT (ExportEmploiDuTemps), export des "
+        "identifiants PRONOTE, fichier des identifiants ENT quand sa disposition porte l'identifiant PRONOTE. "
+        "Identifiant : eleve:ELEVE_ID, responsable:PERSONNE_ID ou personnel:identifiant STS.", ("pronote",),
+        person=(_PERSON, "la personne SIECLE (élève, responsable) ou STS (enseignant, "
+                "personnel)"),
+        profile=("texte", "eleve, responsable ou personnel (enseignants compris)"),
+        identifiers=("liste d'entités pronote_identifier", "identifiants PRONOTE rapprochés de la personne sans "
+                     "ambiguïté (export EDT, export des identifiants PRONOTE)"),
+        accounts=("liste d'entités ent_account", "comptes ENT de la personne qui portent un identifiant PRONOTE"),
+        values=("liste de dict", "chaque identifiant PRONOTE distinct : idpn, exports (les exports qui le portent, "
+                "avec le fichier ou le compte ENT), owner (la personne à qui PRONOTE ou EDT donnent cet identifiant "
+                "quand un compte ENT de celle-ci le porte, sinon rien)", sources),
+        idpns=("liste de textes", "les identifiants PRONOTE distincts, tous exports confondus (plus d'un : les exports "
+               "ne s'accordent pas)", sources),
+    )
     ent.declare(
         "pronote_guardian", "Un responsable d'élève dans PRONOTE avec son autorisation d'accès à l'Espace "
         "Parents (une ligne par élève et responsable).", ("pronote",),
