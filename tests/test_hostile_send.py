@@ -28,7 +28,10 @@ CLI = "import sys; from scolint.engine.cli import main; sys.exit(main())"
 @pytest.fixture(scope="module")
 def academy(tmp_path_factory) -> tuple[Path, list[str]]:
     root = tmp_path_factory.mktemp("academie") / "depots"
-    uais = make_academy(root, 6, zipped=3, students=300)
+    # One establishment of 2,500 pupils: its audit keeps a worker busy for seconds after the
+    # first small one is done, so that Ctrl-C surely falls during the audits, even on a
+    # loaded machine (with six small ones, all could be done before the signal arrived).
+    uais = make_academy(root, 6, zipped=3, students=300, last=2500)
     return root, uais
 
 
@@ -80,16 +83,17 @@ def test_ctrl_c_during_send(academy, tmp_path):
 def test_one_establishment_failing_stops_no_other(academy, tmp_path, capsys, monkeypatch):
     root, uais = academy
     work = tmp_path / "depots"
-    shutil.copytree(root, work)
+    small = uais[:-1]  # (the last one is big: not needed here)
+    shutil.copytree(root, work, ignore=lambda _d, names: [n for n in names if n.startswith(uais[-1])])
     # A folder whose name gives no UAI: its address cannot be built from the template.
-    shutil.copytree(work / uais[-1], work / "lycée sans uai")
+    shutil.copytree(work / uais[3], work / "lycée sans uai")  # a small one (the last is big)
     monkeypatch.setenv("SCOLINT_SMTP_FROM", "pole-appui@ac-exemple.fr")
     code = main(["send", str(work), "--dry-run", str(tmp_path / "eml"), "--destinataire", "ce.{uai}@ac-exemple.fr",
                  "--sans-config", "-j", "1", "-o", str(tmp_path / "r")])
     out = capsys.readouterr()
     printed = out.out + out.err
     assert code == 2 and "lycée sans uai : non envoyé" in printed and "erreur interne" not in printed, printed
-    assert sorted(p.stem for p in (tmp_path / "eml").glob("*.eml")) == sorted(uais)
+    assert sorted(p.stem for p in (tmp_path / "eml").glob("*.eml")) == sorted(small)
 
 
 def test_smtp_login_is_checked_before_any_audit(academy, tmp_path, capsys, monkeypatch):

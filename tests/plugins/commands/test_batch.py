@@ -16,15 +16,16 @@ from scolint.plugins.commands.batch import find_entries
 from scolint.plugins.gen.generate import generate
 
 
-def make_academy(root: Path, count: int, zipped: int = 0, students: int = 40) -> list[str]:
-    """``count`` generated establishments in ``root`` (the first ``zipped`` as .zip)."""
+def make_academy(root: Path, count: int, zipped: int = 0, students: int = 40, last: int = 0) -> list[str]:
+    """``count`` generated establishments in ``root`` (the first ``zipped`` as .zip), the
+    last one with ``last`` pupils when given (a long audit)."""
     root.mkdir(parents=True, exist_ok=True)
     uais: list[str] = []
     seed = 0
     while len(uais) < count:
         seed += 1
         tmp = root / f"tmp-{seed}"
-        est, _ = generate(tmp, students, seed)
+        est, _ = generate(tmp, last if last and len(uais) == count - 1 else students, seed)
         if est.uai in uais:  # two seeds drew the same UAI: keep one
             for f in tmp.iterdir():
                 f.unlink()
