@@ -158,11 +158,50 @@ def test_handmade_ent_identifier_file():
     assert "helene.lefevre1" in dup.message and "ADRESSE_ID 500" in dup.message
 
 
-def test_aaf_class_compared_only_where_siecle_gives_a_division(tmp_path):
-    """tests/fixtures/etab-aaf (its comment says what is due): the AAF puts pupil 1001 in 3B
-    while SIECLE has 3A; pupil 1005 has no division in SIECLE, so there is nothing to compare."""
+def _etab_with_aaf(tmp_path: Path) -> Path:
     for folder in (ETAB, ETAB.parent / "etab-aaf"):
         for f in folder.iterdir():
             shutil.copy(f, tmp_path / f.name)
-    result = Auditor().audit([tmp_path])
+    return tmp_path
+
+
+def test_aaf_class_compared_only_where_siecle_gives_a_division(tmp_path):
+    """tests/fixtures/etab-aaf (its comment says what is due): the AAF puts pupil 1001 in 3B
+    while SIECLE has 3A; pupil 1005 has no division in SIECLE, so there is nothing to compare;
+    1002-1004 are in their SIECLE divisions."""
+    result = Auditor().audit([_etab_with_aaf(tmp_path)])
     assert sorted(f.entity_id for f in result.findings if f.rule_id == "X-SIE-AAF-001") == ["1001"]
+
+
+def test_aaf_guardians_found_in_siecle_by_name_and_child(tmp_path):
+    """ENT_Complet_20240902_PersRelEleve_0000.xml: each record is the SIECLE PERSONNE of the
+    same name who has one of its children; the homonyms PETIT Jean (7003, 7004) and the
+    guardian typed twice (7001 LEFÈVRE Hélène, 7002 LEFEVRE Helene) are told apart by their
+    child (8003 by his ENTPersonNomPatro, his sn being a usage name SIECLE does not give);
+    BERNARD Claire is nobody in SIECLE."""
+    graph, _ = Auditor().load([_etab_with_aaf(tmp_path)])
+    found = {g.id: (g["guardian"].id if g["guardian"] is not None else None) for g in graph.all("aaf_guardian")}
+    assert found == {"8001": "7001", "8002": "7002", "8003": "7003", "8004": "7004", "8005": None,
+                     "8006": None, "8007": None}
+
+
+def test_aaf_legal_guardians_against_siecle(tmp_path):
+    """The AAF pupils' legal guardians (ENTElevePersRelEleve, légal 1 or 2) against SIECLE's
+    (NIVEAU_RESPONSABILITE 1), as the comment of ENT_Complet_20240902_Eleve_0000.xml reads:
+    1003 also has 8001 LEFÈVRE Hélène, SIECLE's guardian of 1001 only; 1004 has BERNARD
+    Claire, unknown to SIECLE, and lacks 7004 « Petit Jean » (a mere contact in the AAF).
+    1001 and 1002 are right; 1005 (no guardian in SIECLE) and 1006 (not in SIECLE) have
+    nothing to compare with. Every other finding is that of the establishment alone."""
+    result = Auditor().audit([_etab_with_aaf(tmp_path)])
+    found = _found(result)
+    assert {k: v for k, v in found.items() if k[0].startswith("X-SIE-AAF")} == {
+        ("X-SIE-AAF-001", "1001"): 1,
+        ("X-SIE-AAF-002", "1003"): 1,
+        ("X-SIE-AAF-002", "1004"): 1,
+    }
+    assert {k: v for k, v in found.items() if not k[0].startswith("X-SIE-AAF")} == dict(_found(Auditor().audit([ETAB])))
+    msg = {f.entity_id: f.message for f in result.findings if f.rule_id == "X-SIE-AAF-002"}
+    assert "LEFÈVRE Hélène" in msg["1003"] and "8001" in msg["1003"] and "DURAND Léa" in msg["1003"]
+    assert "8003" not in msg["1003"] and "7003" not in msg["1003"]  # 8003 = 7003 is right
+    assert "BERNARD Claire" in msg["1004"] and "8005" in msg["1004"]
+    assert "Petit Jean" in msg["1004"] and "7004" in msg["1004"]
