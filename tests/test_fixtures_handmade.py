@@ -120,7 +120,9 @@ def test_handmade_timetable_and_services():
       said once, by the cross-export rule (101 « has no service » in sts_emp is the same fact).
     - ExportEmploiDuTemps: Professeur 2 NOUVEAU Jean, no IDSTS and no namesake in STS, has a
       course; Cours Jour=3 has only a Matiere (no teacher, no class: said once); Cours Jour=4
-      has a Groupe and no Professeur; Groupe « 3A_LATIN_G » has 10 characters (cut for STSWEB).
+      has a Groupe and no Professeur; Groupe « 3A_LATIN_G » has 10 characters (cut for STSWEB);
+      Eleve 2 has NumeroNational « 12345 » and Eleve 3 « 1234567890 », not INE forms (Eleve 4,
+      malformed too, left in December; Eleve 5 has none).
     """
     result = Auditor().audit([EDT_STS])
     assert dict(_found(result)) == {
@@ -130,8 +132,12 @@ def test_handmade_timetable_and_services():
         ("EDT-PRN-001", "J4-P3-M1-G1"): 1,
         ("EDT-PRN-002", "J3-P2-M2-"): 1,
         ("EDT-STS-002", "1"): 1,
+        ("EDT-INE-002", "2"): 1,
+        ("EDT-INE-002", "3"): 1,
     }
     by_rule = {f.rule_id: f for f in result.findings}
+    ine = {f.entity_id: f.message for f in result.findings if f.rule_id == "EDT-INE-002"}
+    assert "« 12345 »" in ine["2"] and "PETIT Zoé" in ine["2"] and "1234567890" in ine["3"] and "BLANC Tom" in ine["3"]
     assert "NOUVEAU Jean" in by_rule["X-STS-EDT-004"].message and "correspondances" in by_rule["X-STS-EDT-004"].fix
     assert "ni professeur" in by_rule["EDT-PRN-002"].message
     outcome = next(o for o in result.outcomes if o.rule_id == "STS-SERV-001")
@@ -205,3 +211,21 @@ def test_aaf_legal_guardians_against_siecle(tmp_path):
     assert "8003" not in msg["1003"] and "7003" not in msg["1003"]  # 8003 = 7003 is right
     assert "BERNARD Claire" in msg["1004"] and "8005" in msg["1004"]
     assert "Petit Jean" in msg["1004"] and "7004" in msg["1004"]
+
+
+def test_edt_national_number_said_once_beside_siecle(tmp_path):
+    """ExportEmploiDuTemps_0310040A.xml beside tests/fixtures/etab: Eleve 2 (IDSconet 1003)
+    carries SIECLE's own malformed ID_NATIONAL « 12345 », said once, by SIE-INE-001 on the
+    SIECLE pupil; Eleve 3 (IDSconet 1004) « 1234567890 » while SIECLE has 1234567890F: an
+    EDT fault, said by EDT-INE-002 with SIECLE's INE."""
+    for folder in (ETAB, EDT_STS):
+        for f in folder.iterdir():
+            shutil.copy(f, tmp_path / f.name)
+    result = Auditor().audit([tmp_path])
+    found = _found(result)
+    assert {k: v for k, v in found.items() if k[0] in ("EDT-INE-002", "SIE-INE-001")} == {
+        ("SIE-INE-001", "1003"): 1,
+        ("EDT-INE-002", "3"): 1,
+    }
+    (msg,) = [f.message for f in result.findings if f.rule_id == "EDT-INE-002"]
+    assert "1234567890F" in msg and "« 1234567890 »" in msg
