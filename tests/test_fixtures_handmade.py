@@ -229,3 +229,22 @@ def test_edt_national_number_said_once_beside_siecle(tmp_path):
     }
     (msg,) = [f.message for f in result.findings if f.rule_id == "EDT-INE-002"]
     assert "1234567890F" in msg and "« 1234567890 »" in msg
+
+
+def test_aaf_guardian_ambiguous_between_homonyms_is_not_a_disagreement(tmp_path):
+    """A variant of tests/fixtures/etab-aaf: pupil 1004's record names 8003 (PETIT Jean, the
+    record of 1003's father) as its legal guardian instead of BERNARD Claire's 8005. 8003 then
+    has children 1003 and 1004, and SIECLE has two PETIT Jean (7003 of 1003, 7004 of 1004):
+    the record may be either, so it is neither's (guardian_candidates), and each pupil
+    compares it with its own PETIT Jean: 1004 is no longer reported for 7004; 1003 still is
+    for LEFÈVRE Hélène."""
+    folder = _etab_with_aaf(tmp_path)
+    eleve = folder / "ENT_Complet_20240902_Eleve_0000.xml"
+    text = eleve.read_text("utf-8")
+    assert "<value>8005$20$1$1$1$1</value>" in text
+    eleve.write_text(text.replace("<value>8005$20$1$1$1$1</value>", "<value>8003$10$1$1$1$1</value>"), "utf-8")
+    result = Auditor().audit([folder])
+    assert sorted(f.entity_id for f in result.findings if f.rule_id == "X-SIE-AAF-002") == ["1003"]
+    graph, _ = Auditor().load([folder])
+    g = graph.get("aaf_guardian", "8003", "aaf")
+    assert g["guardian"] is None and sorted(c.id for c in g["guardian_candidates"]) == ["7003", "7004"]
