@@ -120,7 +120,9 @@ def test_handmade_timetable_and_services():
       said once, by the cross-export rule (101 « has no service » in sts_emp is the same fact).
     - ExportEmploiDuTemps: Professeur 2 NOUVEAU Jean, no IDSTS and no namesake in STS, has a
       course; Cours Jour=3 has only a Matiere (no teacher, no class: said once); Cours Jour=4
-      has a Groupe and no Professeur; Groupe « 3A_LATIN_G » has 10 characters (cut for STSWEB).
+      has a Groupe and no Professeur; Groupe « 3A_LATIN_G » has 10 characters (cut for STSWEB);
+      Eleve 2 has NumeroNational « 12345 » and Eleve 3 « 1234567890 », not INE forms (Eleve 4,
+      malformed too, left in December; Eleve 5 has none).
     """
     result = Auditor().audit([EDT_STS])
     assert dict(_found(result)) == {
@@ -130,8 +132,12 @@ def test_handmade_timetable_and_services():
         ("EDT-PRN-001", "J4-P3-M1-G1"): 1,
         ("EDT-PRN-002", "J3-P2-M2-"): 1,
         ("EDT-STS-002", "1"): 1,
+        ("EDT-INE-002", "2"): 1,
+        ("EDT-INE-002", "3"): 1,
     }
     by_rule = {f.rule_id: f for f in result.findings}
+    ine = {f.entity_id: f.message for f in result.findings if f.rule_id == "EDT-INE-002"}
+    assert "« 12345 »" in ine["2"] and "PETIT Zoé" in ine["2"] and "1234567890" in ine["3"] and "BLANC Tom" in ine["3"]
     assert "NOUVEAU Jean" in by_rule["X-STS-EDT-004"].message and "correspondances" in by_rule["X-STS-EDT-004"].fix
     assert "ni professeur" in by_rule["EDT-PRN-002"].message
     outcome = next(o for o in result.outcomes if o.rule_id == "STS-SERV-001")
@@ -158,11 +164,87 @@ def test_handmade_ent_identifier_file():
     assert "helene.lefevre1" in dup.message and "ADRESSE_ID 500" in dup.message
 
 
-def test_aaf_class_compared_only_where_siecle_gives_a_division(tmp_path):
-    """tests/fixtures/etab-aaf (its comment says what is due): the AAF puts pupil 1001 in 3B
-    while SIECLE has 3A; pupil 1005 has no division in SIECLE, so there is nothing to compare."""
+def _etab_with_aaf(tmp_path: Path) -> Path:
     for folder in (ETAB, ETAB.parent / "etab-aaf"):
         for f in folder.iterdir():
             shutil.copy(f, tmp_path / f.name)
-    result = Auditor().audit([tmp_path])
+    return tmp_path
+
+
+def test_aaf_class_compared_only_where_siecle_gives_a_division(tmp_path):
+    """tests/fixtures/etab-aaf (its comment says what is due): the AAF puts pupil 1001 in 3B
+    while SIECLE has 3A; pupil 1005 has no division in SIECLE, so there is nothing to compare;
+    1002-1004 are in their SIECLE divisions."""
+    result = Auditor().audit([_etab_with_aaf(tmp_path)])
     assert sorted(f.entity_id for f in result.findings if f.rule_id == "X-SIE-AAF-001") == ["1001"]
+
+
+def test_aaf_guardians_found_in_siecle_by_name_and_child(tmp_path):
+    """ENT_Complet_20240902_PersRelEleve_0000.xml: each record is the SIECLE PERSONNE of the
+    same name who has one of its children; the homonyms PETIT Jean (7003, 7004) and the
+    guardian typed twice (7001 LEFÈVRE Hélène, 7002 LEFEVRE Helene) are told apart by their
+    child (8003 by his ENTPersonNomPatro, his sn being a usage name SIECLE does not give);
+    BERNARD Claire is nobody in SIECLE."""
+    graph, _ = Auditor().load([_etab_with_aaf(tmp_path)])
+    found = {g.id: (g["guardian"].id if g["guardian"] is not None else None) for g in graph.all("aaf_guardian")}
+    assert found == {"8001": "7001", "8002": "7002", "8003": "7003", "8004": "7004", "8005": None,
+                     "8006": None, "8007": None}
+
+
+def test_aaf_legal_guardians_against_siecle(tmp_path):
+    """The AAF pupils' legal guardians (ENTElevePersRelEleve, légal 1 or 2) against SIECLE's
+    (NIVEAU_RESPONSABILITE 1), as the comment of ENT_Complet_20240902_Eleve_0000.xml reads:
+    1003 also has 8001 LEFÈVRE Hélène, SIECLE's guardian of 1001 only; 1004 has BERNARD
+    Claire, unknown to SIECLE, and lacks 7004 « Petit Jean » (a mere contact in the AAF).
+    1001 and 1002 are right; 1005 (no guardian in SIECLE) and 1006 (not in SIECLE) have
+    nothing to compare with. Every other finding is that of the establishment alone."""
+    result = Auditor().audit([_etab_with_aaf(tmp_path)])
+    found = _found(result)
+    assert {k: v for k, v in found.items() if k[0].startswith("X-SIE-AAF")} == {
+        ("X-SIE-AAF-001", "1001"): 1,
+        ("X-SIE-AAF-002", "1003"): 1,
+        ("X-SIE-AAF-002", "1004"): 1,
+    }
+    assert {k: v for k, v in found.items() if not k[0].startswith("X-SIE-AAF")} == dict(_found(Auditor().audit([ETAB])))
+    msg = {f.entity_id: f.message for f in result.findings if f.rule_id == "X-SIE-AAF-002"}
+    assert "LEFÈVRE Hélène" in msg["1003"] and "8001" in msg["1003"] and "DURAND Léa" in msg["1003"]
+    assert "8003" not in msg["1003"] and "7003" not in msg["1003"]  # 8003 = 7003 is right
+    assert "BERNARD Claire" in msg["1004"] and "8005" in msg["1004"]
+    assert "Petit Jean" in msg["1004"] and "7004" in msg["1004"]
+
+
+def test_edt_national_number_said_once_beside_siecle(tmp_path):
+    """ExportEmploiDuTemps_0310040A.xml beside tests/fixtures/etab: Eleve 2 (IDSconet 1003)
+    carries SIECLE's own malformed ID_NATIONAL « 12345 », said once, by SIE-INE-001 on the
+    SIECLE pupil; Eleve 3 (IDSconet 1004) « 1234567890 » while SIECLE has 1234567890F: an
+    EDT fault, said by EDT-INE-002 with SIECLE's INE."""
+    for folder in (ETAB, EDT_STS):
+        for f in folder.iterdir():
+            shutil.copy(f, tmp_path / f.name)
+    result = Auditor().audit([tmp_path])
+    found = _found(result)
+    assert {k: v for k, v in found.items() if k[0] in ("EDT-INE-002", "SIE-INE-001")} == {
+        ("SIE-INE-001", "1003"): 1,
+        ("EDT-INE-002", "3"): 1,
+    }
+    (msg,) = [f.message for f in result.findings if f.rule_id == "EDT-INE-002"]
+    assert "1234567890F" in msg and "« 1234567890 »" in msg
+
+
+def test_aaf_guardian_ambiguous_between_homonyms_is_not_a_disagreement(tmp_path):
+    """A variant of tests/fixtures/etab-aaf: pupil 1004's record names 8003 (PETIT Jean, the
+    record of 1003's father) as its legal guardian instead of BERNARD Claire's 8005. 8003 then
+    has children 1003 and 1004, and SIECLE has two PETIT Jean (7003 of 1003, 7004 of 1004):
+    the record may be either, so it is neither's (guardian_candidates), and each pupil
+    compares it with its own PETIT Jean: 1004 is no longer reported for 7004; 1003 still is
+    for LEFÈVRE Hélène."""
+    folder = _etab_with_aaf(tmp_path)
+    eleve = folder / "ENT_Complet_20240902_Eleve_0000.xml"
+    text = eleve.read_text("utf-8")
+    assert "<value>8005$20$1$1$1$1</value>" in text
+    eleve.write_text(text.replace("<value>8005$20$1$1$1$1</value>", "<value>8003$10$1$1$1$1</value>"), "utf-8")
+    result = Auditor().audit([folder])
+    assert sorted(f.entity_id for f in result.findings if f.rule_id == "X-SIE-AAF-002") == ["1003"]
+    graph, _ = Auditor().load([folder])
+    g = graph.get("aaf_guardian", "8003", "aaf")
+    assert g["guardian"] is None and sorted(c.id for c in g["guardian_candidates"]) == ["7003", "7004"]

@@ -58,18 +58,23 @@ EXPECTED: dict[tuple[str, ...], dict[tuple[str, str | None], int]] = {
     # DateSortie 2013-09-29: no pupil left in them. Their names (10 characters) become
     # « 3ATRAVGR » for STSWEB: three groups merge (said once, on 53). Groupe 4 « 3ABCD GREC »
     # is cut to « 3ABCD GR ».
+    # Eleve@NumeroNational: the public file's INEs were replaced by a 13-digit counter
+    # (0000000000001 to 0000000000435, 426 pupils): none has a national INE form. Eleve 144
+    # DUBOS left (Classe DateSortie 2014-05-25, before DateFin 2014-08-31): 425 findings.
     ("edt/ExportEmploiDuTemps_enclair.xml",): {
         ("X-UAI-002", "ExportEmploiDuTemps_enclair.xml"): 1,
-        ("EDT-PRN-002", None): 100,
+        ("EDT-PRN-002", None): 100, ("EDT-INE-002", None): 425,
         ("EDT-PRN-003", "53"): 1, ("EDT-PRN-003", "54"): 1, ("EDT-PRN-003", "55"): 1,
         ("EDT-STS-002", "4"): 1, ("EDT-STS-003", "53"): 1,
     },
     # Same school a year before: same UAI, 100 subject-only Cours, Groupe 4 « 3ABCD GREC ».
     # Eleve 738 and 744 « ALUN Alain » have nothing in common (other classes, one birth date
-    # missing): homonyms, not reported.
+    # missing): homonyms, not reported. They have no NumeroNational; the 426 others carry the
+    # same 13-digit counter as the file above (no INE form), Eleve 144 DUBOS left (DateSortie
+    # 2013-05-26): 425 findings.
     ("edt/ExportEmploiDuTemps_enclair_2012-13.xml",): {
         ("X-UAI-002", "ExportEmploiDuTemps_enclair_2012-13.xml"): 1,
-        ("EDT-PRN-002", None): 100, ("EDT-STS-002", "4"): 1,
+        ("EDT-PRN-002", None): 100, ("EDT-STS-002", "4"): 1, ("EDT-INE-002", None): 425,
     },
     # The encrypted containers: unreadable without a partner's key; their UAI 0134567A is wrong.
     ("edt/ExportEmploiDuTemps_chiffre.xml",): {

@@ -41,20 +41,23 @@ def load_student(graph: Graph, prov: Provenance, op: str, ident: str, attrs: Att
               mef=first(attrs, "ENTEleveMEF"), structure=first(attrs, "ENTPersonStructRattach"),
               division_codes=[c for _k, _s, c in divisions], group_codes=[c for _k, _s, c in groups],
               relative_jointures=[r[0] for r in relatives if r[0]],
-              legal_relative_jointures=[r[0] for r in relatives if len(r) > 3 and r[0] and r[3] in ("1", "2")],
-              student=None, person=None, _refs=divisions + groups)
+              legal_relative_jointures=list(dict.fromkeys(r[0] for r in relatives
+                                                          if len(r) > 3 and r[0] and r[3] in ("1", "2"))),
+              legal_relatives=[], student=None, person=None, _refs=divisions + groups)
 
 
 def load_guardian(graph: Graph, prov: Provenance, op: str, ident: str, attrs: Attrs) -> None:
     # _common's fields written out: a guardian feed has twice as many records as the pupils'
     jointure = first(attrs, "ENTPersonJointure") or ident
-    last, given = first(attrs, "sn") or first(attrs, "ENTPersonNomPatro"), first(attrs, "givenName")
+    birth = first(attrs, "ENTPersonNomPatro")
+    last, given = first(attrs, "sn") or birth, first(attrs, "givenName")
     graph.add("aaf_guardian", jointure, label=" ".join(p for p in (last, given) if p) or jointure,
-              prov=prov, source=SOURCE, jointure=jointure, operation=op, last_name=last, first_name=given,
+              prov=prov, source=SOURCE, jointure=jointure, operation=op, last_name=last, birth_name=birth,
+              first_name=given,
               civility=first(attrs, "personalTitle"), birth_date=fr_date(first(attrs, "ENTPersonDateNaissance")),
               email=first(attrs, "mail"),
               student_jointures=[v.split("$")[0] for v in multi(attrs, "ENTAuxPersRelEleveEleve")],
-              students=[], guardian=None, person=None)
+              students=[], guardian=None, guardian_candidates=[], person=None)
 
 
 def load_staff(graph: Graph, prov: Provenance, op: str, ident: str, attrs: Attrs) -> None:
@@ -108,13 +111,19 @@ def link(graph: Graph, home: set[str]) -> None:
     for s in students.values():
         for j in s.get("relative_jointures") or []:
             relatives.setdefault(j, []).append(s.id)
+    guardians = {}
     for g in graph.all("aaf_guardian", SOURCE):
+        guardians.setdefault(g.id, g)
         joins = list(g.get("student_jointures") or [])
         joins += relatives.get(g.id, [])
         kids = [students[j] for j in dict.fromkeys(joins) if j in students]
         child_ids = [k["student"].id for k in kids if k.get("student") is not None]
-        person, _c, _h = people.guardian(g.get("last_name"), g.get("first_name"), child_ids)
-        g.data.update(students=kids, student_jointures=list(dict.fromkeys(joins)), guardian=person, person=person)
+        person, cands, _h = people.guardian(g.get("last_name"), g.get("first_name"), child_ids,
+                                            other_last=g.get("birth_name"))
+        g.data.update(students=kids, student_jointures=list(dict.fromkeys(joins)), guardian=person, person=person,
+                      guardian_candidates=cands if person is None else [])
+    for st in students.values():
+        st.data["legal_relatives"] = [guardians[j] for j in st.get("legal_relative_jointures") or [] if j in guardians]
     for t in graph.all("aaf_teacher", SOURCE):
         refs = [r for r in t.get("_refs") or [] if not home or r[1] in home]
         t.data["structure_codes"] = list(dict.fromkeys(c for _k, _s, c in refs))

@@ -28,15 +28,21 @@ def declare_aaf(registries: Registries) -> None:
         group_codes=("liste de textes", "groupes (ENTEleveGroupes, sans le préfixe de structure)"),
         relative_jointures=("liste de textes", "jointures des responsables (ENTElevePersRelEleve, 1er champ)"),
         legal_relative_jointures=("liste de textes", "jointures des responsables légaux (respLégal 1 ou 2)"),
+        legal_relatives=("liste d'entités aaf_guardian", "fiches AAF (PersRelEleve) des responsables légaux, "
+                         "celles des fichiers audités : moins que legal_relative_jointures quand une fiche manque"),
         student=("entité student", "l'élève SIECLE (par ELEVE_ID, à défaut INE)"),
         person=(_PERSON, "la personne SIECLE rapprochée (= student)"),
     )
     ent.declare(
         "aaf_guardian", "Une fiche responsable de l'AAF (catégorie PersRelEleve).", ("aaf",), **common,
+        birth_name=("texte", "nom de naissance (ENTPersonNomPatro) ; last_name est le nom d'usage (sn)"),
         email=("texte", "courriel (mail)"),
         student_jointures=("liste de textes", "jointures des élèves (ENTAuxPersRelEleveEleve, ou déduites des élèves)"),
         students=("liste d'entités aaf_student", "fiches élèves AAF de ses enfants"),
-        guardian=("entité guardian", "le responsable SIECLE (nom et enfant)"),
+        guardian=("entité guardian", "le responsable SIECLE : même nom (sn ou ENTPersonNomPatro, contre "
+                  "NOM_DE_FAMILLE ou NOM_USAGE) et prénom, et un enfant en commun ; rien si aucun ou plusieurs"),
+        guardian_candidates=("liste d'entités guardian", "les responsables SIECLE qui pourraient être la fiche quand "
+                             "plusieurs ont ce nom et un de ses enfants (rapprochement ambigu)"),
         person=(_PERSON, "la personne SIECLE rapprochée (= guardian)"),
     )
     ent.declare(

@@ -53,7 +53,9 @@ class People:
         self.guardian_names: dict[str, list[Entity]] = {}
         for g in graph.all("guardian", "siecle"):
             data = g.data
-            self.guardian_names.setdefault(name_key(data.get("last_name"), data.get("first_name")), []).append(g)
+            for last in dict.fromkeys((data.get("last_name"), data.get("usage_name"))):
+                if last:  # NOM_DE_FAMILLE, and NOM_USAGE (the AAF's sn, an ENT's display name)
+                    self.guardian_names.setdefault(name_key(last, data.get("first_name")), []).append(g)
         self._kids: dict[Entity, tuple[set[str], set[str]]] = {}  # guardian -> children's ids, folded names
         self.teachers = {t.id: t for t in graph.all("teacher", "sts")}
         self.teacher_names: dict[str, list[Entity]] = {}
@@ -87,9 +89,13 @@ class People:
         return None, [], None
 
     def guardian(self, last: Any, first: Any, child_ids: Iterable[str] = (),
-                 child_names: Iterable[str] = ()) -> Found:
-        """A SIECLE guardian by folded name and one child in common (ELEVE_ID or name)."""
-        named = self.guardian_names.get(name_key(last, first), []) if last else []
+                 child_names: Iterable[str] = (), other_last: Any = None) -> Found:
+        """A SIECLE guardian by folded name and one child in common (ELEVE_ID or name).
+
+        ``other_last``: a second last name of the record (the AAF's ENTPersonNomPatro beside
+        its sn), looked up too; each SIECLE guardian is found by NOM_DE_FAMILLE or NOM_USAGE."""
+        named = list(dict.fromkeys(g for name in (last, other_last) if name
+                                   for g in self.guardian_names.get(name_key(name, first), [])))
         if not named:
             return None, [], None
         ids = set(child_ids)
