@@ -209,8 +209,10 @@ def _partial_files(rule: Rule, graph: Graph) -> tuple[set[str], str]:
 def drop_superseded(rules: list[Rule], findings: list[Finding],
                     outcomes: list[RuleOutcome]) -> list[Finding]:
     """Say each fact once: a finding of a rule that another rule ``supersedes`` is dropped
-    when that rule found the same record (its entity, or one of the entities it cites).
-    The superseded rule's outcome keeps its status and counts what was not repeated."""
+    when that rule found the same record (its entity, or one of the entities it cites), or
+    found the export the record was read from (a fact about a whole file says it for each
+    of its records). The superseded rule's outcome keeps its status and counts what was
+    not repeated."""
     replaced: dict[str, set[str]] = {}
     for rule in rules:
         for other in rule.supersedes:
@@ -218,16 +220,20 @@ def drop_superseded(rules: list[Rule], findings: list[Finding],
     if not replaced:
         return findings
     said: dict[str, set[tuple[str, str, str]]] = {}
+    files: dict[str, set[str]] = {}
     for f in findings:
         keys = said.setdefault(f.rule_id, set())
         keys.add((f.entity_kind, f.entity_source, f.entity_id))
         keys.update((r["kind"], r["source"], r["id"]) for r in f.related)
+        if f.entity_kind == "export":
+            files.setdefault(f.rule_id, set()).update(p.file for p in f.provenance)
     kept: list[Finding] = []
     dropped: dict[str, int] = {}
     for f in findings:
         by = replaced.get(f.rule_id)
         key = (f.entity_kind, f.entity_source, f.entity_id)
-        if by and any(key in said.get(r, ()) for r in by):
+        if by and (any(key in said.get(r, ()) for r in by)
+                   or any(p.file in files.get(r, ()) for r in by for p in f.provenance)):
             dropped[f.rule_id] = dropped.get(f.rule_id, 0) + 1
             continue
         kept.append(f)

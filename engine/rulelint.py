@@ -223,7 +223,7 @@ def _lint_cases(rule: Rule, cases: list[RuleCase], registries: Registries) -> li
                 continue
             for item in items if isinstance(items, list) else []:
                 unknown = [k for k in (item if isinstance(item, dict) else {})
-                           if k not in ("id", "label", "source") and kind.fields and k not in kind.fields]
+                           if k not in ("id", "label", "source", "kind", "prov") and kind.fields and k not in kind.fields]
                 if unknown:
                     out.append(LintProblem(case.path, case.line, "CAS", f"cas « {case.name} » : le type « {kind.id} » "
                                            f"n'a pas de champ « {unknown[0]} »{_suggest(unknown[0], kind.fields)}"))

@@ -129,13 +129,23 @@ def _entity(kind: str, raw: Any, registries: Registries, path: str, counter: lis
         if isinstance(raw.get("kind"), str) and raw["kind"] in registries.entities:
             kind = raw["kind"]  # a relation to several kinds: the case says which
         for k, v in raw.items():
-            if k in ("id", "label", "source", "kind"):
+            if k in ("id", "label", "source", "kind", "prov"):
                 continue
             data[k] = _value(k, v, registries, path, counter, kind)
         ident = str(raw.get("id", f"{kind}-{counter[0]}"))
         return Entity(kind, ident, str(raw.get("source", _default_source(kind, registries))),
-                      [Provenance(path, None, "test")], str(raw.get("label", ident)), data)
+                      [_provenance(raw.get("prov"), path)], str(raw.get("label", ident)), data)
     return raw
+
+
+def _provenance(raw: Any, path: str) -> Provenance:
+    """Where a case's entity was "read": ``prov: {file: edt.xml, line: 3}`` in the case (a
+    rule may compare it with an export's ``file``), else the rule file itself."""
+    if not isinstance(raw, dict):
+        return Provenance(path, None, "test")
+    line = raw.get("line")
+    return Provenance(str(raw.get("file") or path), line if isinstance(line, int) else None,
+                      str(raw.get("system") or "test"))
 
 
 def _value(key: str, v: Any, registries: Registries, path: str, counter: list[int], parent: str = "") -> Any:

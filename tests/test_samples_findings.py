@@ -60,21 +60,22 @@ EXPECTED: dict[tuple[str, ...], dict[tuple[str, str | None], int]] = {
     # is cut to « 3ABCD GR ».
     # Eleve@NumeroNational: the public file's INEs were replaced by a 13-digit counter
     # (0000000000001 to 0000000000435, 426 pupils): none has a national INE form. Eleve 144
-    # DUBOS left (Classe DateSortie 2014-05-25, before DateFin 2014-08-31): 425 findings.
+    # DUBOS left (Classe DateSortie 2014-05-25, before DateFin 2014-08-31). None of the 426
+    # numbers is an INE: one fact about the file (EDT-INE-003), not 425 pupils (EDT-INE-002).
     ("edt/ExportEmploiDuTemps_enclair.xml",): {
         ("X-UAI-002", "ExportEmploiDuTemps_enclair.xml"): 1,
-        ("EDT-PRN-002", None): 100, ("EDT-INE-002", None): 425,
+        ("EDT-PRN-002", None): 100, ("EDT-INE-003", "ExportEmploiDuTemps_enclair.xml"): 1,
         ("EDT-PRN-003", "53"): 1, ("EDT-PRN-003", "54"): 1, ("EDT-PRN-003", "55"): 1,
         ("EDT-STS-002", "4"): 1, ("EDT-STS-003", "53"): 1,
     },
     # Same school a year before: same UAI, 100 subject-only Cours, Groupe 4 « 3ABCD GREC ».
     # Eleve 738 and 744 « ALUN Alain » have nothing in common (other classes, one birth date
     # missing): homonyms, not reported. They have no NumeroNational; the 426 others carry the
-    # same 13-digit counter as the file above (no INE form), Eleve 144 DUBOS left (DateSortie
-    # 2013-05-26): 425 findings.
+    # same 13-digit counter as the file above (no INE form): one finding for the file.
     ("edt/ExportEmploiDuTemps_enclair_2012-13.xml",): {
         ("X-UAI-002", "ExportEmploiDuTemps_enclair_2012-13.xml"): 1,
-        ("EDT-PRN-002", None): 100, ("EDT-STS-002", "4"): 1, ("EDT-INE-002", None): 425,
+        ("EDT-PRN-002", None): 100, ("EDT-STS-002", "4"): 1,
+        ("EDT-INE-003", "ExportEmploiDuTemps_enclair_2012-13.xml"): 1,
     },
     # The encrypted containers: unreadable without a partner's key; their UAI 0134567A is wrong.
     ("edt/ExportEmploiDuTemps_chiffre.xml",): {
@@ -114,10 +115,9 @@ EXPECTED: dict[tuple[str, ...], dict[tuple[str, str | None], int]] = {
     # X-UAI-001 on the odd file, and no cross-file join between them (no « élève sans
     # responsable légal » for pupil 1541944, whose guardians are simply not in this set).
     ("siecle/ElevesAvecAdresses_BEE_ELEVES-3.0.xml", "siecle/ResponsablesAvecAdresses_BEE_RESPONSABLES-2.1.xml"): {
+        # DATE_EXPORT 05/06/2019 vs 29/08/2019: weeks apart, but of two establishments, so not
+        # compared (X-EXP-001 compares an export with those of its own UAI).
         ("X-UAI-001", "ResponsablesAvecAdresses_BEE_RESPONSABLES-2.1.xml"): 1,
-        # DATE_EXPORT 05/06/2019 vs 29/08/2019: taken weeks apart (rule X-EXP-001 of the rule
-        # language work; it compares the dates even across the two UAIs)
-        ("X-EXP-001", "ResponsablesAvecAdresses_BEE_RESPONSABLES-2.1.xml"): 1,
     },
 }
 
