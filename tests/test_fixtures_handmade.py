@@ -241,3 +241,30 @@ def test_handmade_timetable_with_every_class_taught_is_not_partial(tmp_path):
     (tmp_path / "ExportEmploiDuTemps_0310040A.xml").write_text(text, "utf-8")
     result = Auditor().audit([tmp_path])
     assert not [f for f in result.findings if f.rule_id == "EDT-EXP-001"]
+
+
+def test_handmade_groups_with_the_remontee_file(tmp_path):
+    """tests/fixtures/etab-groupes with the remontée file of the same EDT base
+    (tests/fixtures/etab-groupes-remontee, its comment says what it holds): EDT sends ATELIER
+    and 3A_THEATRE (as GROUPE 3A_THEAT) to STSWEB, which does not know them: that is said on
+    the remontée's groups (X-STS-REM-002), not again on the timetable's (no X-SIE-EDT-005);
+    3A_THEATRE's cut name is then said on its own (EDT-STS-002, nothing supersedes it);
+    DUPONT Marie (100) gets the services of the two groups in the remontée only. The rest is
+    as without the remontée file."""
+    for folder in (GROUPS, GROUPS.parent / "etab-groupes-remontee"):
+        for f in folder.iterdir():
+            shutil.copy(f, tmp_path / f.name)
+    result = Auditor().audit([tmp_path])
+    assert dict(_found(result)) == {
+        ("X-SIE-EDT-001", "2009"): 1,
+        ("EDT-STS-002", "3"): 1,
+        ("EDT-STS-002", "5"): 1,
+        ("X-SIE-EDT-004", "3B_ESP"): 1,
+        ("X-SIE-EDT-006", "3A_G1"): 1,
+        ("EDT-EXP-001", "ExportEmploiDuTemps_0310040A.xml"): 1,
+        ("X-STS-REM-002", "ATELIER"): 1,
+        ("X-STS-REM-002", "3A_THEAT"): 1,
+        ("X-STS-EDT-002", "100"): 1,
+    }
+    services = next(f for f in result.findings if f.rule_id == "X-STS-EDT-002").message
+    assert "ATELIER" in services and "3A_THEAT" in services
