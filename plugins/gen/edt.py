@@ -82,7 +82,8 @@ def _plan_extras(est: Establishment, ids: _Ids, truth: GroundTruth) -> None:
     rng = est.rng("edt:extras")
     taken: set[tuple[int, int]] = set()
     used_divisions: set[str] = set()
-    divisions = [d for d in est.divisions]
+    # the added courses avoid the division a partial export leaves without any course
+    divisions = [d for d in est.divisions if d.code != flags(est)["untaught"]]
     for n, kind in enumerate(flags(est)["extra"], start=1):
         if kind in ("sans-prof", "complexe", "sans-classe"):
             teachers = rng.sample(ids.teachers, 2)
@@ -160,9 +161,10 @@ def _memberships(est: Establishment, ids: _Ids, s: Student) -> list[tuple[str, s
         out.append(("PartieDeClasse", ids.part[(old, stale)], start, end))
     else:
         out.append(("Classe", ids.division[division], start, end))
+    outside = fl["outside"].get(s.eleve_id, ())
     for g in s.groups:
         part = ids.part.get((s.division or "", g))
-        if part:
+        if part and g not in outside:
             out.append(("PartieDeClasse", part, start, end))
     return out
 
@@ -250,7 +252,10 @@ def write_export(est: Establishment, ids: _Ids, path: Path) -> Path:
         w.close()
     w.close().open("Cours")
     weeks = str(mask(est.school_weeks))
+    untaught = flags(est)["untaught"]  # a partial export: no course of that division
     for c in est.courses:
+        if untaught and (untaught in c.divisions or any(untaught in est.group(g).divisions for g in c.groups)):
+            continue
         _course(w, ids, c, weeks)
     for extra in ids.extra_courses:
         _course(w, ids, extra, weeks)
