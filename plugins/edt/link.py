@@ -87,7 +87,6 @@ def link_students(graph: Graph) -> None:
     for es in edt_students:
         es.data.setdefault("student", None)
         es.data.setdefault("link", None)
-    for es in edt_students:
         es.data["class_matches"] = False
     if not students or not edt_students:
         return
@@ -203,7 +202,7 @@ def link_structures(graph: Graph) -> None:
             unmatched = []
             for ent in graph.all(edt_kind, source):
                 target = _find(ent.get("name") or "", exact, loose, graph, ent, False)
-                if target is None:
+                if target is None and len(loose.get(_norm(ent.get("name")), ())) < 2:  # not ambiguous
                     unmatched.append(ent)
                 else:
                     _attach(ent, field, target, source)
