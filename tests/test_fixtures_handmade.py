@@ -23,6 +23,7 @@ from pathlib import Path
 
 from scolint.engine.audit import Auditor
 from scolint.engine.cli import main
+from scolint.engine.findings import NOT_EVALUATED
 
 ETAB = Path(__file__).parent / "fixtures" / "etab"
 
@@ -248,3 +249,104 @@ def test_aaf_guardian_ambiguous_between_homonyms_is_not_a_disagreement(tmp_path)
     graph, _ = Auditor().load([folder])
     g = graph.get("aaf_guardian", "8003", "aaf")
     assert g["guardian"] is None and sorted(c.id for c in g["guardian_candidates"]) == ["7003", "7004"]
+
+
+GROUPS = Path(__file__).parent / "fixtures" / "etab-groupes"
+
+
+def test_handmade_groups_and_partial_timetable():
+    """tests/fixtures/etab-groupes (UAI 0310040A in the three files): SIECLE pupils with their
+    groups (STRUCTURE of TYPE_STRUCTURE G), sts_emp GROUPES, and a timetable export whose
+    comment lists, by element, what is wrong (decided by reading the three files):
+
+    - SIECLE's 3A_G1 is {2001, 2002}; EDT's Groupe 1 « 3A_G1 » (PartieDeClasse 11) holds only
+      Eleve 1 (IDSconet 2001): one finding for the group, naming BERNARD Chloé.
+    - Groupe 4 « ATELIER » (whole 3B, one Cours) and Groupe 5 « 3A_THEATRE » (one Cours) are
+      in no STRUCTURE of SIECLE and no GROUPE of sts_emp: one finding each; 3A_THEATRE's name
+      cut to « 3A_THEAT » for STSWEB is said in that finding, not again on its own.
+    - SIECLE's 3B_ESP (2005, 2006 of 3B, which has Cours) has no Groupe in EDT.
+    - Classe 3 « 4A » (Eleve 7 and 8, SIECLE's 2007 and 2008) has no Cours at all while 3A
+      and 3B have: the export is partial, said once for the file; SIECLE's 4A_ALL (4A pupils
+      only) is missing from EDT as a consequence and is not reported.
+    - 2009 IMBERT Léo (3A_G2 in SIECLE) is in no Eleve: « absent from EDT » for him, and
+      3A_G2 (2003, 2004 on both sides) is not reported for it.
+    - Groupe 3 « 3A_LATIN_G » is SIECLE's 3A_LATIN under the name cut for STSWEB (same pupils
+      2001, 2003): only the cut name is reported.
+    """
+    result = Auditor().audit([GROUPS])
+    assert dict(_found(result)) == {
+        ("X-SIE-EDT-001", "2009"): 1,
+        ("EDT-STS-002", "3"): 1,
+        ("X-SIE-EDT-004", "3B_ESP"): 1,
+        ("X-SIE-EDT-005", "4"): 1,
+        ("X-SIE-EDT-005", "5"): 1,
+        ("X-SIE-EDT-006", "3A_G1"): 1,
+        ("EDT-EXP-001", "ExportEmploiDuTemps_0310040A.xml"): 1,
+    }
+    by_key = {(f.rule_id, f.entity_id): f for f in result.findings}
+    members = by_key[("X-SIE-EDT-006", "3A_G1")].message
+    assert "BERNARD Chloé" in members and "ARNAUD" not in members
+    assert "3A_THEAT" in by_key[("X-SIE-EDT-005", "5")].message
+    assert "ATELIER" in by_key[("X-SIE-EDT-005", "4")].message
+    assert "EVRARD Nina" in by_key[("X-SIE-EDT-004", "3B_ESP")].message
+    partial = next(f for f in result.findings if f.rule_id == "EDT-EXP-001")
+    assert "4A" in partial.message and "3A" not in partial.message and "3B" not in partial.message
+    assert partial.severity == "warning"
+    outcome = next(o for o in result.outcomes if o.rule_id == "EDT-STS-002")
+    assert outcome.superseded == 1
+
+
+def test_handmade_timetable_alone_is_partial_and_its_groups_are_not_judged(tmp_path):
+    """The timetable of tests/fixtures/etab-groupes without the SIECLE and STS-Web files: the
+    group comparisons are not evaluated (nothing to compare with); the partial export is
+    still seen in the file alone (Classe 3 « 4A » has pupils and no Cours)."""
+    shutil.copy(GROUPS / "ExportEmploiDuTemps_0310040A.xml", tmp_path / "ExportEmploiDuTemps_0310040A.xml")
+    result = Auditor().audit([tmp_path])
+    assert dict(_found(result)) == {
+        ("EDT-STS-002", "3"): 1,
+        ("EDT-STS-002", "5"): 1,
+        ("EDT-EXP-001", "ExportEmploiDuTemps_0310040A.xml"): 1,
+    }
+    status = {o.rule_id: o.status for o in result.outcomes}
+    assert status["X-SIE-EDT-004"] == status["X-SIE-EDT-005"] == status["X-SIE-EDT-006"] == NOT_EVALUATED
+
+
+def test_handmade_timetable_with_every_class_taught_is_not_partial(tmp_path):
+    """The same timetable with one Cours given to Classe 3 « 4A »: every class with pupils
+    has a course, nothing is partial."""
+    text = (GROUPS / "ExportEmploiDuTemps_0310040A.xml").read_text("utf-8")
+    course = ('    <Cours Jour="5" NumeroPlaceDebut="0" NombrePlaces="1">\n      <Matiere Ident="1"/>\n'
+              '      <Professeur Ident="1" Semaines="35184372088830"/>\n'
+              '      <Classe Ident="3" Semaines="35184372088830"/>\n    </Cours>\n  </Cours>')
+    text = text.replace("  </Cours>\n</ExportEmploiDuTemps>", course + "\n</ExportEmploiDuTemps>")
+    assert 'Classe Ident="3" Semaines' in text
+    (tmp_path / "ExportEmploiDuTemps_0310040A.xml").write_text(text, "utf-8")
+    result = Auditor().audit([tmp_path])
+    assert not [f for f in result.findings if f.rule_id == "EDT-EXP-001"]
+
+
+def test_handmade_groups_with_the_remontee_file(tmp_path):
+    """tests/fixtures/etab-groupes with the remontée file of the same EDT base
+    (tests/fixtures/etab-groupes-remontee, its comment says what it holds): EDT sends ATELIER
+    and 3A_THEATRE (as GROUPE 3A_THEAT) to STSWEB, which does not know them: that is said on
+    the remontée's groups (X-STS-REM-002), not again on the timetable's (no X-SIE-EDT-005);
+    3A_THEATRE's cut name is then said on its own (EDT-STS-002, nothing supersedes it);
+    DUPONT Marie (100) gets the services of the two groups in the remontée only. The rest is
+    as without the remontée file."""
+    for folder in (GROUPS, GROUPS.parent / "etab-groupes-remontee"):
+        for f in folder.iterdir():
+            shutil.copy(f, tmp_path / f.name)
+    result = Auditor().audit([tmp_path])
+    assert dict(_found(result)) == {
+        ("X-SIE-EDT-001", "2009"): 1,
+        ("EDT-STS-002", "3"): 1,
+        ("EDT-STS-002", "5"): 1,
+        ("X-SIE-EDT-004", "3B_ESP"): 1,
+        ("X-SIE-EDT-006", "3A_G1"): 1,
+        ("EDT-EXP-001", "ExportEmploiDuTemps_0310040A.xml"): 1,
+        ("X-STS-REM-002", "ATELIER"): 1,
+        ("X-STS-REM-002", "3A_THEAT"): 1,
+        ("X-STS-EDT-002", "100"): 1,
+    }
+    services = next(f for f in result.findings if f.rule_id == "X-STS-EDT-002").message
+    assert "ATELIER" in services and "3A_THEAT" in services

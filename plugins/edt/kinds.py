@@ -80,6 +80,8 @@ def declare_kinds(registries: Registries) -> None:
         guardians=("liste d'entités edt_guardian", "responsables de l'élève dans EDT"),
         student=("entité student", "l'élève de SIECLE rapproché, ou rien"),
         link=("texte", "clé du rapprochement avec SIECLE : IDSconet, INE, nom+naissance, ou rien"),
+        class_matches=("booléen", "l'élève est rapproché d'un élève de SIECLE et sa classe actuelle dans EDT est sa "
+                       "division dans SIECLE (même code)"),
     )
     ent.declare(
         "edt_guardian", "Un responsable d'élève d'EDT (Responsable d'un Eleve d'ExportEmploiDuTemps).", ("edt",),
@@ -95,6 +97,8 @@ def declare_kinds(registries: Registries) -> None:
         students=("liste d'entités edt_student", "élèves actuels ; rien si le fichier ne donne pas les élèves"),
         groups=("liste d'entités edt_group", "groupes formés avec cette classe ou ses parties"),
         courses=("liste d'entités edt_course", "cours de la classe (entière)"),
+        all_courses=("liste d'entités edt_course", "tous les cours de la classe : classe entière, ses groupes et ses "
+                     "parties de classe (vide : la classe n'a aucun cours dans le fichier)"),
         services=("liste d'entités edt_service", "services rattachés (EDT_STS)"),
         division=("entité division", "la division de SIECLE (à défaut STS) de même code, ou rien"),
     )
@@ -114,8 +118,14 @@ def declare_kinds(registries: Registries) -> None:
         students=("liste d'entités edt_student", "élèves actuels ; rien si le fichier ne donne pas les élèves"),
         courses=("liste d'entités edt_course", "cours du groupe"),
         services=("liste d'entités edt_service", "services rattachés (EDT_STS)"),
-        group=("entité group", "le groupe de SIECLE (à défaut STS) de même code, ou rien"),
+        group=("entité group", "le groupe de SIECLE (à défaut STS) de même code, ou rien ; à défaut, celui dont le "
+               "code est le nom qu'EDT transmet à STSWEB (caractères refusés retirés, coupé à 8 caractères), si aucun "
+               "autre groupe d'EDT ne porte ce code"),
         nested=("booléen", "EDT_STS : groupe écrit dans STRUCTURE/DIVISIONS au lieu de STRUCTURE/GROUPES"),
+        sts=("entité group", "ExportEmploiDuTemps : le groupe de STS-Web (GROUPES de sts_emp) de même code, ou dont le "
+             "code est le nom qu'EDT transmet à STSWEB, ou rien"),
+        remontee=("entité edt_group", "ExportEmploiDuTemps : le groupe du fichier de remontée EDT_STS de même code, "
+                  "ou dont le code est le nom qu'EDT transmet à STSWEB, ou rien"),
     )
     ent.declare(
         "edt_subject", "Une matière d'EDT (Matiere d'ExportEmploiDuTemps).", ("edt",),

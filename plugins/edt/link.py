@@ -7,7 +7,12 @@
 - EDT teachers -> STS-Web teachers: ``IDSTS`` (EDT_STS: ``ID``) = INDIVIDU@ID, else folded
   last name + first name (and the birth date when both sides have one).
 - EDT classes / groups -> SIECLE divisions / groups (else STS-Web ones): same code, else
-  the same code without spaces and case.
+  the same code without spaces and case; a group, else the name EDT sends to STSWEB
+  (``sts_group_name``: refused characters removed, cut to 8), when no other EDT group has
+  the target. EDT groups of the timetable export also get ``sts`` (the STS-Web group found
+  the same way) and ``remontee`` (the group of the remontée file EDT_STS of that name).
+- EDT students get ``class_matches`` (their current EDT class is their SIECLE division);
+  EDT classes get ``all_courses`` (the courses of the class, of its groups and its parts).
 - EDT_STS services -> STS-Web services (same id) and subjects of the STS nomenclature;
   EDT subjects -> nomenclature subjects by management code (CODE_GESTION).
 
@@ -21,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from scolint.engine.model import Entity, Graph
-from scolint.plugins.language.filters import fold
+from scolint.plugins.language.filters import fold, sts_group_name
 
 FIX_AMBIGU = ("Vérifiez les fiches en double (même identifiant ou même nom et date de naissance) dans SIECLE, "
               "STS-Web ou EDT, fusionnez ou corrigez-les, puis refaites les exports.")
@@ -82,6 +87,7 @@ def link_students(graph: Graph) -> None:
     for es in edt_students:
         es.data.setdefault("student", None)
         es.data.setdefault("link", None)
+        es.data["class_matches"] = False
     if not students or not edt_students:
         return
     # Each step's index is built the first time a student reaches it, and a student's key
@@ -118,6 +124,10 @@ def link_students(graph: Graph) -> None:
                 break
         else:
             missing.append(es)
+    for es in edt_students:
+        st = es.data.get("student")
+        es.data["class_matches"] = bool(st is not None and es.data.get("class_name")
+                                        and es.data.get("class_name") == st.data.get("division_code"))
     if missing:
         _absent(graph, missing, "élève(s) d'EDT", "SIECLE")
 
@@ -161,6 +171,24 @@ def link_teachers(graph: Graph) -> None:
     del missing
 
 
+def _find(name: str, exact: dict[str, Entity], loose: dict[Any, list[Entity]], graph: Graph, ent: Entity,
+          sts_name: bool) -> Entity | None:
+    """The structure of code ``name``: same code, else same code without spaces and case
+    (several: an ``ENTREE-LIEN`` warning, None); with ``sts_name``, only the structure
+    whose code is the name EDT sends to STSWEB (None when none or several)."""
+    if sts_name:
+        found = loose.get(_norm(sts_group_name(name)), [])
+        return found[0] if len(found) == 1 else None
+    target = exact.get(name)
+    if target is not None:
+        return target
+    found = loose.get(_norm(name), [])
+    if len(found) > 1:
+        _ambiguous(graph, ent, "la structure d'EDT", found)
+        return None
+    return found[0] if found else None
+
+
 def link_structures(graph: Graph) -> None:
     for kind, edt_kind, field in (("division", "edt_class", "division"), ("group", "edt_group", "group")):
         targets = graph.all(kind, "siecle") or graph.all(kind, "sts")
@@ -171,22 +199,69 @@ def link_structures(graph: Graph) -> None:
         exact = {t.id: t for t in targets}
         loose = _index(targets, lambda t: _norm(t.id))
         for source in ("edt", "edt_sts"):
+            unmatched = []
             for ent in graph.all(edt_kind, source):
-                name = ent.get("name") or ""
+                target = _find(ent.get("name") or "", exact, loose, graph, ent, False)
+                if target is None and len(loose.get(_norm(ent.get("name")), ())) < 2:  # not ambiguous
+                    unmatched.append(ent)
+                else:
+                    _attach(ent, field, target, source)
+            if kind != "group":
+                continue
+            for ent in unmatched:  # the name EDT sends to STSWEB, for a group no other EDT group has
+                target = _find(ent.get("name") or "", exact, loose, graph, ent, True)
+                if target is not None and (source != "edt" or target.data.get("edt") is None):
+                    _attach(ent, field, target, source)
+    _link_group_names(graph)
+
+
+def _attach(ent: Entity, field: str, target: Entity, source: str) -> None:
+    if source == "edt":
+        join(ent, field, target, "edt")
+    else:
+        ent.data[field] = target
+        ent.prov.extend(p for p in target.prov[:1] if p not in ent.prov)
+
+
+def _link_group_names(graph: Graph) -> None:
+    """Each EDT group of the timetable export: its STS-Web group (``sts``) and its group in
+    the remontée file (``remontee``), by code or by the name EDT sends to STSWEB."""
+    edt_groups = graph.all("edt_group", "edt")
+    for source, field in (("sts", "sts"), ("edt_sts", "remontee")):
+        targets = graph.all("group" if source == "sts" else "edt_group", source)
+        exact = {t.id: t for t in targets}  # a code (GROUPE@CODE of sts_emp or of EDT_STS)
+        loose = _index(targets, lambda t: _norm(t.id))
+        for ent in edt_groups:
+            name = ent.get("name") or ""
+            target = None
+            if targets and name:
                 target = exact.get(name)
                 if target is None:
-                    found = loose.get(_norm(name), [])
-                    if len(found) > 1:
-                        _ambiguous(graph, ent, "la structure d'EDT", found)
-                        continue
-                    target = found[0] if found else None
-                if target is None:
-                    continue
-                if source == "edt":
-                    join(ent, field, target, "edt")
-                else:
-                    ent.data[field] = target
-                    ent.prov.extend(p for p in target.prov[:1] if p not in ent.prov)
+                    found = loose.get(_norm(name)) or loose.get(_norm(sts_group_name(name))) or []
+                    target = found[0] if len(found) == 1 else None
+            ent.data[field] = target
+    for grp in graph.all("edt_group", "edt_sts"):
+        grp.data.setdefault("sts", None)
+        grp.data.setdefault("remontee", None)
+
+
+def link_courses_of_classes(graph: Graph) -> None:
+    """Each EDT class's ``all_courses``: its courses as a whole class, and those of its
+    groups and class parts (in the order of the file, once each)."""
+    for source in ("edt", "edt_sts"):
+        classes = graph.all("edt_class", source)
+        found: dict[Entity, dict[Entity, None]] = {c: {} for c in classes}
+        for course in graph.all("edt_course", source):
+            owners = list(course.data.get("classes") or [])
+            for grp in course.data.get("groups") or []:
+                owners.extend(grp.data.get("classes") or [])
+            for part in course.data.get("class_parts") or []:
+                if part.data.get("edt_class") is not None:
+                    owners.append(part.data["edt_class"])
+            for cls in owners:
+                found.setdefault(cls, {})[course] = None
+        for cls in classes:
+            cls.data["all_courses"] = list(found[cls])
 
 
 def link_services(graph: Graph) -> None:
@@ -230,4 +305,5 @@ def link(graph: Graph) -> None:
     link_students(graph)
     link_teachers(graph)
     link_structures(graph)
+    link_courses_of_classes(graph)
     link_services(graph)

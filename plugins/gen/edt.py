@@ -17,6 +17,7 @@ from typing import Any
 
 from .edt_defects import DEFECTS, flags
 from .model import Course, Establishment, Student
+from .shapes import shape_of
 from .truth import GroundTruth
 from .xmlout import XmlWriter
 
@@ -50,6 +51,8 @@ class _Ids:
         self.group = {g.code: str(1000 + i) for i, g in enumerate(est.groups)}
         #: EDT-only groups: (ident, name, [part idents]); EDT-only classes: (ident, name)
         self.extra_groups: list[tuple[str, str, list[str]]] = []
+        #: groups of SIECLE / STS-Web given another name in EDT: code -> EDT name
+        self.renamed: dict[str, str] = {}
         self.extra_classes: list[tuple[str, str]] = []
         self.extra_courses: list[dict[str, Any]] = []
 
@@ -79,7 +82,8 @@ def _plan_extras(est: Establishment, ids: _Ids, truth: GroundTruth) -> None:
     rng = est.rng("edt:extras")
     taken: set[tuple[int, int]] = set()
     used_divisions: set[str] = set()
-    divisions = [d for d in est.divisions]
+    # the added courses avoid the division a partial export leaves without any course
+    divisions = [d for d in est.divisions if d.code != flags(est)["untaught"]]
     for n, kind in enumerate(flags(est)["extra"], start=1):
         if kind in ("sans-prof", "complexe", "sans-classe"):
             teachers = rng.sample(ids.teachers, 2)
@@ -98,20 +102,26 @@ def _plan_extras(est: Establishment, ids: _Ids, truth: GroundTruth) -> None:
                       "sans-classe": "edt.cours-sans-classe"}[kind]
             truth.add(rule, "edt_course", cid, defect=defect, detail=f"cours ajouté {cid}")
             continue
+        if kind == "nom-long":
+            _rename_group(est, ids, truth, rng)
+            continue
         free = [d for d in divisions if d.code not in used_divisions and any(p[0] == d.code for p in ids.part)] \
             or divisions
         d = rng.choice(free)
         used_divisions.add(d.code)
         parts = [p for (dc, _g), p in ids.part.items() if dc == d.code][:1]
         gid = str(5000 + len(ids.extra_groups))
-        if kind == "nom-long":
-            name = f"{d.slug}-THEATRE" if n % 2 else f"Éco{d.slug}"
+        if kind == "inconnu":
+            name = f"{d.slug}THEA"
             ids.extra_groups.append((gid, name, parts))
-            truth.add("EDT-STS-002", "edt_group", gid, defect="edt.nom-groupe-stsweb", detail=name)
+            if shape_of(est.flags).missing_section != "STRUCTURES":  # else the rule skips (no STRUCTURES)
+                truth.add("X-SIE-EDT-005", "edt_group", gid, defect="edt.groupe-inconnu",
+                          detail=f"groupe {name} créé dans EDT, inconnu de SIECLE et de STS-Web")
         elif kind == "confondus":
             second = str(5000 + len(ids.extra_groups) + 1)
             ids.extra_groups += [(gid, f"{d.slug}ATELIER1", parts), (second, f"{d.slug}ATELIER2", parts)]
-            # said once, by EDT-STS-003 (which supersedes EDT-STS-002's "name cut" on these groups)
+            # said once, by EDT-STS-003 (which supersedes EDT-STS-002's "name cut" on these groups,
+            # and X-SIE-EDT-005's "unknown to SIECLE and STS-Web")
             truth.add("EDT-STS-003", "edt_group", gid, defect="edt.groupes-confondus",
                       detail=f"{d.slug}ATELIER1 et {d.slug}ATELIER2")
         elif kind == "groupe-vide":
@@ -121,6 +131,20 @@ def _plan_extras(est: Establishment, ids: _Ids, truth: GroundTruth) -> None:
             cid = str(900 + len(ids.extra_classes))
             ids.extra_classes.append((cid, "ULIS"))
             truth.add("EDT-PRN-005", "edt_class", cid, defect="edt.classe-vide", detail="ULIS")
+
+
+def _rename_group(est: Establishment, ids: _Ids, truth: GroundTruth, rng: Any) -> None:
+    """A group of SIECLE and STS-Web renamed in EDT with a character STSWEB refuses (an accent on
+    its first E, else a final dot): EDT sends its code back to STSWEB, so EDT-STS-002 alone."""
+    groups = [g for g in est.groups if g.code not in ids.renamed]
+    if not groups:
+        return
+    with_e = [g for g in groups if "E" in g.code]
+    g = rng.choice(with_e or groups)
+    name = g.code.replace("E", "É", 1) if "E" in g.code else f"{g.code}."
+    ids.renamed[g.code] = name
+    truth.add("EDT-STS-002", "edt_group", ids.group[g.code], defect="edt.nom-groupe-stsweb",
+              detail=f"groupe {g.code} nommé « {name} » dans EDT")
 
 
 def _memberships(est: Establishment, ids: _Ids, s: Student) -> list[tuple[str, str, str, str]]:
@@ -137,9 +161,10 @@ def _memberships(est: Establishment, ids: _Ids, s: Student) -> list[tuple[str, s
         out.append(("PartieDeClasse", ids.part[(old, stale)], start, end))
     else:
         out.append(("Classe", ids.division[division], start, end))
+    outside = fl["outside"].get(s.eleve_id, ())
     for g in s.groups:
         part = ids.part.get((s.division or "", g))
-        if part:
+        if part and g not in outside:
             out.append(("PartieDeClasse", part, start, end))
     return out
 
@@ -194,7 +219,7 @@ def write_export(est: Establishment, ids: _Ids, path: Path) -> Path:
         w.empty("Classe", [("Ident", cid), ("Nom", name)])
     w.close().open("Groupes")
     for g in est.groups:
-        w.open("Groupe", [("Ident", ids.group[g.code]), ("Nom", g.code)])
+        w.open("Groupe", [("Ident", ids.group[g.code]), ("Nom", ids.renamed.get(g.code, g.code))])
         for d in g.divisions:
             w.empty("PartieDeClasse", [("Ident", ids.part[(d, g.code)])])
         w.close()
@@ -227,7 +252,10 @@ def write_export(est: Establishment, ids: _Ids, path: Path) -> Path:
         w.close()
     w.close().open("Cours")
     weeks = str(mask(est.school_weeks))
+    untaught = flags(est)["untaught"]  # a partial export: no course of that division
     for c in est.courses:
+        if untaught and (untaught in c.divisions or any(untaught in est.group(g).divisions for g in c.groups)):
+            continue
         _course(w, ids, c, weeks)
     for extra in ids.extra_courses:
         _course(w, ids, extra, weeks)

@@ -20,7 +20,8 @@ FLAGS = "edt"
 def flags(est: Establishment) -> dict:
     """The EDT writer's flags (created on first use)."""
     return est.flags.setdefault(FLAGS, {"absent": [], "class": {}, "stale": {}, "extra": [], "coteacher": {},
-                                        "dropped": [], "subject": {}, "undeclared_rooms": [], "late_week": False})
+                                        "dropped": [], "subject": {}, "undeclared_rooms": [], "late_week": False,
+                                        "outside": {}, "untaught": None})
 
 
 def _skey(s: Student) -> str:
@@ -168,6 +169,33 @@ def late_week(est: Establishment, truth: GroundTruth, rng: random.Random) -> Non
               detail="une semaine de l'année scolaire suivante dans l'alternance H du fichier EDT_STS")
 
 
+def left_out_of_group(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
+    """A student of a SIECLE group (half class, language, Latin) that EDT leaves out of it: the
+    group's members differ between SIECLE and EDT."""
+    name = "edt.eleve-hors-groupe"
+    s = est.pick(rng, est.current_students(), _skey, name,
+                 where=lambda x: bool(x.division) and any(_current_members(est, g) > 3 for g in x.groups))
+    if s is None:
+        return
+    code = rng.choice([g for g in s.groups if _current_members(est, g) > 3])
+    flags(est)["outside"].setdefault(s.eleve_id, []).append(code)
+    truth.add("X-SIE-EDT-006", "group", code, defect=name,
+              detail=f"{s.first_name} {s.last_name} ({s.division}) dans le groupe {code} de SIECLE, pas dans EDT")
+
+
+def untaught_class(est: Establishment, truth: GroundTruth, rng: random.Random) -> None:
+    """An export to the ENT that leaves out every course of one division (a partial export): the
+    EDT writer drops the courses of the division, and of the groups made with it."""
+    name = "edt.export-partiel"
+    d = est.pick(rng, est.divisions, lambda x: f"division:{x.code}", name,
+                 where=lambda x: any(s.division == x.code for s in est.current_students()))
+    if d is None:
+        return
+    flags(est)["untaught"] = d.code
+    truth.add("EDT-EXP-001", "export", f"ExportEmploiDuTemps_{est.uai}_enclair.xml", defect=name,
+              detail=f"aucun cours de la division {d.code} dans l'export pour l'ENT")
+
+
 def _several_levels(est: Establishment) -> bool:
     levels = [d.level for d in est.divisions if _halves(est, d.code)]
     return any(levels.count(lv) > 1 for lv in set(levels))
@@ -181,6 +209,12 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("edt.groupe-classe-quittee", ("X-SIE-EDT-003",),
            "Un élève changé de classe, resté dans EDT dans un demi-groupe de son ancienne classe.",
            stale_group, per_size(300), enabled=_several_levels),
+    Defect("edt.eleve-hors-groupe", ("X-SIE-EDT-006",),
+           "Un élève d'un groupe de SIECLE (demi-classe, langue, latin) que EDT laisse hors du groupe.",
+           left_out_of_group, per_size(400), changes=False),
+    Defect("edt.export-partiel", ("EDT-EXP-001",),
+           "Un export de l'emploi du temps vers l'ENT sans aucun cours d'une division (export partiel ; "
+           "une graine sur trois).", untaught_class, enabled=lambda est: est.seed % 3 == 0, changes=False),
     Defect("edt.cours-sans-professeur", ("EDT-PRN-001",), "Un cours d'EDT sans professeur.",
            _extra("sans-prof"), per_size(400), changes=False),
     Defect("edt.cours-sans-classe", ("EDT-PRN-002",), "Un cours d'EDT sans classe ni groupe.",
@@ -189,8 +223,11 @@ DEFECTS: tuple[Defect, ...] = (
            "Un cours de deux professeurs et deux classes entières, sans groupe (cours complexe non précisé).",
            _extra("complexe"), per_size(400), changes=False),
     Defect("edt.nom-groupe-stsweb", ("EDT-STS-002",),
-           "Un groupe créé dans EDT dont le nom dépasse 8 caractères ou porte un accent.",
+           "Un groupe de SIECLE et STS-Web renommé dans EDT avec un accent ou un caractère refusé par STSWEB.",
            _extra("nom-long"), per_size(300), changes=False),
+    Defect("edt.groupe-inconnu", ("X-SIE-EDT-005",),
+           "Un groupe créé dans EDT, avec des élèves, que ni SIECLE ni STS-Web ne connaissent.",
+           _extra("inconnu"), changes=False),
     Defect("edt.groupes-confondus", ("EDT-STS-003",),
            "Deux groupes créés dans EDT dont les noms ne diffèrent qu'après le 8e caractère.", _extra("confondus"),
            changes=False),

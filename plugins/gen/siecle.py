@@ -281,7 +281,8 @@ def _archive(path: Path) -> Path:
 #: Rules that read the pupils' STRUCTURES section (their ``requires_sections``): a file
 #: without it is not judged by them.
 #: Rules that only examine pupils placed in a division, which only STRUCTURES gives.
-NEEDS_STRUCTURES = ("SIE-DIV-001", "SIE-SORTIE-001", "X-SIE-EDT-001", "X-SIE-EDT-002", "X-SIE-EDT-003")
+NEEDS_STRUCTURES = ("SIE-DIV-001", "SIE-SORTIE-001", "X-SIE-EDT-001", "X-SIE-EDT-002", "X-SIE-EDT-003",
+                    "X-SIE-EDT-004", "X-SIE-EDT-005", "X-SIE-EDT-006")
 
 
 def _partial(truth: GroundTruth, section: str, files: list[str]) -> None:
