@@ -279,6 +279,9 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         self.globals.update(range=_safe_range, true=True, false=False, none=None)
         self._cache: dict[str, Callable[..., Any]] = {}
         self._tcache: dict[str, Any] = {}
+        #: :func:`source_problems` of each compiled message, found on the tree it was
+        #: compiled from (a message is parsed once, not once more to be checked)
+        self._tproblems: dict[str, str | None] = {}
         self.direct_code = direct_code
 
     # The sandbox already refuses "_" attributes and unsafe callables; also refuse
@@ -427,7 +430,10 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         if tpl is None:
             _check_source(source, "modèle de message")
             try:
-                tpl = self.from_string(source)
+                tree = self._parse(source, None, None)
+                # checked before compiling: Jinja's optimiser folds constants in the tree
+                problem = tree_problems(self, tree)
+                tpl = self.from_string(tree)
             except TemplateSyntaxError as exc:
                 raise ExpressionError(f"modèle de message invalide : {exc.message} (ligne {exc.lineno})") from exc
             except (RecursionError, SyntaxError):
@@ -435,6 +441,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
             except ValueError:
                 raise ExpressionError("modèle de message invalide : valeur littérale démesurée") from None
             self._tcache[source] = tpl
+            self._tproblems[source] = problem
         return tpl
 
     def variables(self, source: str, template: bool = False) -> set[str]:
@@ -524,7 +531,13 @@ def source_problems(env: RuleEnvironment, source: str, template: bool) -> str | 
     (``attr``), and in messages any block other than ``{% if %}`` and ``{% for %}``
     (no ``{% set %}``, macro, call, include, import, extends, block) or a recursive loop.
     """
-    ast = env.parse(source if template else "{{ " + source + " }}")
+    if template and source in env._tproblems:
+        return env._tproblems[source]
+    return tree_problems(env, env.parse(source if template else "{{ " + source + " }}"))
+
+
+def tree_problems(env: RuleEnvironment, ast: nodes.Template) -> str | None:
+    """:func:`source_problems` of an expression or message already parsed into ``ast``."""
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if isinstance(name, str) and (name.startswith("_") or name in env._FORBIDDEN):
