@@ -24,16 +24,14 @@ itself within a second; it writes nothing.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
-import signal
 import sys
-import threading
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from . import xmlsafe
+
+if TYPE_CHECKING:  # multiprocessing and concurrent.futures are imported when switched on
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 #: ``SCOLINT_VALIDATION=processus``: a read-ahead process (anything else: none).
 SWITCH = "SCOLINT_VALIDATION"
@@ -44,8 +42,10 @@ def enabled(environ: Any = None) -> bool:
     environ = os.environ if environ is None else environ
     if environ.get(SWITCH, "").strip().lower() != "processus":
         return False
-    return (os.cpu_count() or 1) >= 2 and sys.platform.startswith("linux") \
-        and "fork" in multiprocessing.get_all_start_methods()
+    if (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux"):
+        return False
+    import multiprocessing
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 class ReadAhead:
@@ -62,6 +62,8 @@ class ReadAhead:
         if len(files) < 2:
             return
         if self._executor is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
             self._executor = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("fork"),
                 initializer=_worker_init, initargs=(os.getpid(),))
@@ -109,6 +111,9 @@ def read_ahead(environ: Any = None) -> Iterator[ReadAhead | None]:
 def _worker_init(parent: int) -> None:
     """The read-ahead process: Ctrl-C is for the ``check`` process; a stop signal ends it
     at once (it holds nothing to clean); it ends by itself if its parent disappears."""
+    import signal
+    import threading
+    import time
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
