@@ -6,6 +6,7 @@ input sets (the academy batch reuses one Auditor per worker).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections import Counter
@@ -111,6 +112,9 @@ class Auditor:
         self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors, rule_time_limit,
                                    helpers=self.helpers)
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
+        #: a :class:`~scolint.engine.readahead.ReadAhead` given by the caller (the ``check``
+        #: command), which validates the next XML files in another process; None: here
+        self.read_ahead: Any = None
 
     def kinds_for(self, format_ids: Iterable[str]) -> set[str] | None:
         """The entity kinds the selected rules need from an input set of ``format_ids``
@@ -144,10 +148,16 @@ class Auditor:
             skipped = self._one_export_a_kind(graph, disc.files, detected)
             kinds = self.kinds_for(fmt for _h, fmt in detected if fmt) if for_rules else None
             options = self.options if kinds is None else dict(self.options, kinds=frozenset(kinds))
-            for i, (item, (head, fmt)) in enumerate(zip(disc.files, detected)):
-                shown.append(item.display)
-                if i not in skipped:  # not read: another export of its kind is read instead
-                    self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
+            ahead = self.read_ahead
+            if ahead is not None:
+                ahead.start([(str(item.path), xsd) for i, (item, (_h, fmt)) in enumerate(zip(disc.files, detected))
+                             if i not in skipped and fmt in self.registries.formats
+                             and (xsd := self.registries.formats[fmt].xsd)])
+            with ahead.lookup() if ahead is not None else contextlib.nullcontext():
+                for i, (item, (head, fmt)) in enumerate(zip(disc.files, detected)):
+                    shown.append(item.display)
+                    if i not in skipped:  # not read: another export of its kind is read instead
+                        self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
             self.host.link(graph)
         self._add_export_entities(graph)
         return graph, shown

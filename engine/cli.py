@@ -252,8 +252,10 @@ def _exit_worker(signum: int, _frame: Any) -> None:
 def batch_worker_init(init: Any, config: dict[str, Any]) -> None:
     """Entry point of a ``scolint batch`` / ``send`` worker process: Ctrl-C is the
     parent's business (it stops the workers), SIGTERM / SIGHUP end the current audit
-    through ``finally`` (no extracted file left); then the worker's own setup."""
+    through ``finally`` (no extracted file left); the collector is tuned as in :func:`main`
+    (the batch collects after each establishment); then the worker's own setup."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _tune_collector()  # a worker is a process of the command line too (its own entry point)
     init(config)  # (stopped during its setup, a worker has nothing to clean: default SIGTERM)
     for sig in _STOP_SIGNALS:  # SystemExit: the worker ends quietly, its ``finally`` blocks run
         signal.signal(sig, _exit_worker)

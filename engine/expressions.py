@@ -279,6 +279,9 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         self.globals.update(range=_safe_range, true=True, false=False, none=None)
         self._cache: dict[str, Callable[..., Any]] = {}
         self._tcache: dict[str, Any] = {}
+        #: :func:`source_problems` of each compiled message, found on the tree it was
+        #: compiled from (a message is parsed once, not once more to be checked)
+        self._tproblems: dict[str, str | None] = {}
         self.direct_code = direct_code
 
     # The sandbox already refuses "_" attributes and unsafe callables; also refuse
@@ -353,7 +356,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Parse, then make every ``{% for %}`` loop pay one operation a turn."""
         tree = super()._parse(source, name, filename)
-        for loop in tree.find_all(nodes.For):
+        for loop in [n for n in descendants(tree) if isinstance(n, nodes.For)]:
             loop.iter = nodes.Filter(loop.iter, "scolint_budget", [], [], None, None, lineno=loop.lineno)
         return tree
 
@@ -427,7 +430,10 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         if tpl is None:
             _check_source(source, "modèle de message")
             try:
-                tpl = self.from_string(source)
+                tree = self._parse(source, None, None)
+                # checked before compiling: Jinja's optimiser folds constants in the tree
+                problem = tree_problems(self, tree)
+                tpl = self.from_string(tree)
             except TemplateSyntaxError as exc:
                 raise ExpressionError(f"modèle de message invalide : {exc.message} (ligne {exc.lineno})") from exc
             except (RecursionError, SyntaxError):
@@ -435,6 +441,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
             except ValueError:
                 raise ExpressionError("modèle de message invalide : valeur littérale démesurée") from None
             self._tcache[source] = tpl
+            self._tproblems[source] = problem
         return tpl
 
     def variables(self, source: str, template: bool = False) -> set[str]:
@@ -524,18 +531,56 @@ def source_problems(env: RuleEnvironment, source: str, template: bool) -> str | 
     (``attr``), and in messages any block other than ``{% if %}`` and ``{% for %}``
     (no ``{% set %}``, macro, call, include, import, extends, block) or a recursive loop.
     """
-    ast = env.parse(source if template else "{{ " + source + " }}")
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+    if template and source in env._tproblems:
+        return env._tproblems[source]
+    return tree_problems(env, env.parse(source if template else "{{ " + source + " }}"))
+
+
+def descendants(tree: nodes.Node) -> list[nodes.Node]:
+    """Every node under ``tree``, in the order of Jinja's ``find_all`` (depth first, each
+    node before its children, children in field order), in one walk without generators:
+    Jinja's ``find_all`` walks the whole tree once per call through nested generators."""
+    out: list[nodes.Node] = []
+    stack: list[nodes.Node] = [tree]
+    node_type = nodes.Node
+    while stack:
+        node = stack.pop()
+        children: list[nodes.Node] = []
+        for name in node.fields:
+            try:
+                item = getattr(node, name)
+            except AttributeError:
+                continue
+            if isinstance(item, list):
+                children.extend(n for n in item if isinstance(n, node_type))
+            elif isinstance(item, node_type):
+                children.append(item)
+        if node is not tree:
+            out.append(node)
+        stack.extend(reversed(children))
+    return out
+
+
+def tree_problems(env: RuleEnvironment, ast: nodes.Template) -> str | None:
+    """:func:`source_problems` of an expression or message already parsed into ``ast``."""
+    every = descendants(ast)  # one walk of the tree, then each kind of problem in turn
+    for node in every:
+        if not isinstance(node, (nodes.Getattr, nodes.Getitem)):
+            continue
         name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if isinstance(name, str) and (name.startswith("_") or name in env._FORBIDDEN):
             return f"accès interdit à l'attribut « {name} »"
-    for node in ast.find_all(nodes.Name):
+    for node in every:
+        if not isinstance(node, nodes.Name):
+            continue
         if node.name.startswith("_") or node.name in FORBIDDEN_NAMES:
             return f"nom interdit dans une règle : « {node.name} »"
-    for node in ast.find_all(nodes.Filter):
-        if node.name in FORBIDDEN_FILTERS:
+    for node in every:
+        if isinstance(node, nodes.Filter) and node.name in FORBIDDEN_FILTERS:
             return f"filtre interdit dans une règle : « {node.name} »"
-    for node in ast.find_all(nodes.Stmt):
+    for node in every:
+        if not isinstance(node, nodes.Stmt):
+            continue
         if not isinstance(node, ALLOWED_BLOCKS):
             tag = type(node).__name__
             return (f"bloc {{% {_BLOCK_FR.get(tag, tag.lower())} %}} interdit dans un message "

@@ -136,6 +136,28 @@ def _schema_error(path: str, lines: dict[Any, int], err: jsonschema.ValidationEr
     return RuleFileError(path, line_for(lines, loc), prefix + text, "SCHEMA")
 
 
+class RuleSchema:
+    """The rule schema of a set of registries, ready to check many rules: built once per
+    :func:`load_rules`. A rule that :mod:`scolint.engine.schemacheck` finds certainly
+    valid is not shown to jsonschema (not even imported); any other is, which finds and
+    words the error."""
+
+    def __init__(self, registries: Registries) -> None:
+        from .schemacheck import compile_check
+        self.schema = full_schema(registries)
+        self.certainly_valid = compile_check(self.schema)
+        self._validator: jsonschema.protocols.Validator | None = None
+
+    def first_error(self, data: Any) -> jsonschema.ValidationError | None:
+        """jsonschema's first error for ``data`` (see :func:`_first_error`), or None."""
+        if self.certainly_valid is not None and self.certainly_valid(data) is True:
+            return None
+        if self._validator is None:
+            import jsonschema
+            self._validator = jsonschema.Draft202012Validator(self.schema)
+        return _first_error(self._validator, data)
+
+
 def _first_error(validator: jsonschema.protocols.Validator, data: Any) -> jsonschema.ValidationError | None:
     errors = list(validator.iter_errors(data))
     if not errors:
@@ -150,9 +172,13 @@ def _check_attrs(env: RuleEnvironment, source: str, template: bool) -> str | Non
     return source_problems(env, source, template)
 
 
-def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnvironment) -> Rule:
-    """Parse and check one rule; raise :class:`RuleFileError` on the first problem."""
-    import jsonschema
+def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnvironment,
+               schema: RuleSchema | None = None) -> Rule:
+    """Parse and check one rule; raise :class:`RuleFileError` on the first problem.
+
+    :param schema: the rule schema of ``registries`` (:class:`RuleSchema`), when the caller
+        checks many rules; built here otherwise.
+    """
     import yaml
 
     from .yamlines import load_with_lines
@@ -180,8 +206,7 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
         raise RuleFileError(spath, line, f"clé « {key} » répétée", "YAML")
     if not isinstance(data, dict):
         raise RuleFileError(spath, 1, "le fichier doit contenir une règle (un dictionnaire YAML)", "SCHEMA")
-    validator = jsonschema.Draft202012Validator(full_schema(registries))
-    err = _first_error(validator, data)
+    err = (schema or RuleSchema(registries)).first_error(data)
     if err is not None:
         raise _schema_error(spath, lines, err)
     checks = [k for k in data if k in registries.checks]
@@ -258,13 +283,14 @@ def _read_rule_file(path: Path) -> bytes:
         raise RuleFileError(str(path), None, f"fichier illisible : {exc.strerror}", "FICHIER") from None
 
 
-def _rule_from_bytes(path: Path, raw: bytes, registries: Registries, env: RuleEnvironment) -> Rule:
+def _rule_from_bytes(path: Path, raw: bytes, registries: Registries, env: RuleEnvironment,
+                     schema: RuleSchema | None = None) -> Rule:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RuleFileError(str(path), line, "le fichier n'est pas en UTF-8", "ENCODAGE") from None
-    rule = parse_rule(path, text, registries, env)
+    rule = parse_rule(path, text, registries, env, schema)
     if path.stem != rule.id:
         raise RuleFileError(str(path), rule.line("id"),
                             f"le fichier doit s'appeler {rule.id}{path.suffix} (nom = identifiant)", "NOM")
@@ -297,8 +323,9 @@ def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironme
     files = rule_files(paths)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
+    schema = RuleSchema(registries) if files else None
     for f in files:
-        rule = _rule_from_bytes(f, _read_rule_file(f), registries, env)
+        rule = _rule_from_bytes(f, _read_rule_file(f), registries, env, schema)
         if rule.id in seen:
             raise RuleFileError(str(f), rule.line("id"),
                                 f"identifiant « {rule.id} » déjà utilisé par {seen[rule.id]}", "DOUBLON")

@@ -58,6 +58,36 @@ def notes() -> Iterator[list[tuple[str, int | None, str]]]:
         _notes.reset(token)
 
 
+#: ``lookup(path, xsd_name) -> errors or None`` of :func:`validated_elsewhere`
+_elsewhere: contextvars.ContextVar[Any] = contextvars.ContextVar("scolint_xsd_elsewhere", default=None)
+#: most errors kept by :func:`validate_file` (a caller asking for more validates itself)
+ELSEWHERE_MAX_ERRORS = 200
+
+
+@contextlib.contextmanager
+def validated_elsewhere(lookup: Any) -> Iterator[None]:
+    """While the block runs, :func:`validate` first asks ``lookup(path, xsd_name)`` for the
+    errors of a file (as :func:`validate_file` found them, in another process); None: it
+    validates the tree itself. Only trees that :func:`parse` read from their file are
+    looked up (never bytes given to it: a decrypted export...)."""
+    token = _elsewhere.set(lookup)
+    try:
+        yield
+    finally:
+        _elsewhere.reset(token)
+
+
+def validate_file(path: str, xsd_name: str) -> list[tuple[int | None, str]] | None:
+    """:func:`parse` then :func:`validate` the file ``path`` (up to
+    :data:`ELSEWHERE_MAX_ERRORS` errors); None when it cannot be parsed (whoever reads it
+    then says why). Run in a read-ahead process (engine/readahead.py)."""
+    try:
+        tree = _parse(path)
+    except InputError:
+        return None
+    return _validate(tree, xsd_name, ELSEWHERE_MAX_ERRORS)
+
+
 def _note(path: str, line: int | None, message: str) -> None:
     sink = _notes.get()
     if sink is not None:
@@ -82,6 +112,7 @@ def parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
 
 def _parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
     p = str(path)
+    from_file = data is None
     if data is None:
         try:
             size = Path(path).stat().st_size
@@ -124,6 +155,8 @@ def _parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
         if depth > MAX_DEPTH:
             raise InputError(p, None, f"XML imbriqué sur {depth} niveaux (maximum {MAX_DEPTH}) : refusé")
     tree.source, tree.source_encoding = data, encoding or _declared_encoding(data)
+    if from_file:
+        tree.path = p
     return tree
 
 
@@ -140,6 +173,8 @@ class ParsedTree(etree._ElementTree):
     #: The encoding of the bytes, lower case (see :func:`_declared_encoding`; ``utf-8``
     #: when a file declaring a single-byte encoding was read as UTF-8).
     source_encoding: str | None = None
+    #: The file the tree was read from (None when :func:`parse` was given the bytes).
+    path: str | None = None
 
 
 def take_source(tree: Any) -> tuple[bytes, str | None] | None:
@@ -262,6 +297,13 @@ def schema(name: str) -> etree.XMLSchema:
 
 def validate(tree: etree._ElementTree, xsd_name: str, max_errors: int = 20) -> list[tuple[int | None, str]]:
     """Validate ``tree`` against ``xsd_name``; return up to ``max_errors`` (line, message)."""
+    lookup = _elsewhere.get()
+    path = getattr(tree, "path", None)
+    if lookup is not None and path is not None:
+        found = lookup(path, xsd_name)
+        # the first max_errors of a longer run are the same errors, in the same order
+        if found is not None and (max_errors <= ELSEWHERE_MAX_ERRORS or len(found) < ELSEWHERE_MAX_ERRORS):
+            return found[:max_errors]
     return _validate(tree, xsd_name, max_errors)
 
 

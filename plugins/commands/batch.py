@@ -11,6 +11,7 @@ One report per UAI (formats chosen with ``--formats``) and the academy summary
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -98,7 +99,13 @@ def init_worker(config: dict[str, Any]) -> None:
 
 
 def audit_entry(entry: Entry) -> Outcome:
-    """Audit one establishment in this worker and write its reports."""
+    """Audit one establishment in this worker and write its reports, then free its graph.
+
+    The entities of an audit point at each other (relations both ways): once its reports
+    are written, the graph is cyclic garbage that only a collection frees, and with the
+    command line's collector thresholds (engine/cli.py) a full collection almost never
+    comes by itself: the batch collects after each establishment (test_batch_memory.py).
+    """
     try:
         return _audit_entry(entry)
     except UsageError as exc:  # a report that cannot be written (disk full…): in French
@@ -109,6 +116,8 @@ def audit_entry(entry: Entry) -> Outcome:
     except Exception as exc:  # one establishment must never stop the batch
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(entry.key, error=f"erreur interne : {detail}")
+    finally:
+        gc.collect()
 
 
 def _audit_entry(entry: Entry) -> Outcome:

@@ -112,10 +112,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     auditor = auditor_from_args(args)
     from scolint.plugins.commands.project import entity_lookups
     auditor.lookups = entity_lookups(args)
-    if pseudo is None:  # the loaders build only the kinds of entities the selected rules read
-        result = auditor.audit(args.paths)
-    else:  # the pseudonymiser learns the names of every person of the graph
-        result, graph = pseudonymise.audit_with_graph(auditor, args.paths)
+    from scolint.engine.readahead import read_ahead
+    with read_ahead() as ahead:  # another process validates the next XML files (engine/readahead.py)
+        auditor.read_ahead = ahead
+        if pseudo is None:  # the loaders build only the kinds of entities the selected rules read
+            result = auditor.audit(args.paths)
+        else:  # the pseudonymiser learns the names of every person of the graph
+            result, graph = pseudonymise.audit_with_graph(auditor, args.paths)
     code = accept_and_exit_code(args, result, settings_from_args(args).fail_on or "error")
     if pseudo is not None:
         pseudo.apply(result, graph)
