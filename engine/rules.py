@@ -138,20 +138,14 @@ def _schema_error(path: str, lines: dict[Any, int], err: jsonschema.ValidationEr
 
 class RuleSchema:
     """The rule schema of a set of registries, ready to check many rules: built once per
-    :func:`load_rules`. A rule that :mod:`scolint.engine.schemacheck` finds certainly
-    valid is not shown to jsonschema (not even imported); any other is, which finds and
-    words the error."""
+    :func:`load_rules` (one jsonschema validator, made at the first rule)."""
 
     def __init__(self, registries: Registries) -> None:
-        from .schemacheck import compile_check
         self.schema = full_schema(registries)
-        self.certainly_valid = compile_check(self.schema)
         self._validator: jsonschema.protocols.Validator | None = None
 
     def first_error(self, data: Any) -> jsonschema.ValidationError | None:
         """jsonschema's first error for ``data`` (see :func:`_first_error`), or None."""
-        if self.certainly_valid is not None and self.certainly_valid(data) is True:
-            return None
         if self._validator is None:
             import jsonschema
             self._validator = jsonschema.Draft202012Validator(self.schema)
