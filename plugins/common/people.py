@@ -66,7 +66,9 @@ class People:
 
     def student(self, siecle_id: Any = None, ine: Any = None, last: Any = None, first: Any = None,
                 birth: Any = None, division: Any = None) -> Found:
-        """A SIECLE student by ELEVE_ID, INE, name + birth date, name + class."""
+        """A SIECLE student by ELEVE_ID, INE, name + birth date, name + class (or, for a pupil
+        who has left and whom SIECLE no longer puts in a class, name alone: the other export
+        still shows the class he had)."""
         if siecle_id and str(siecle_id) in self.students:
             return self.students[str(siecle_id)], [self.students[str(siecle_id)]], "id-siecle"
         if ine:
@@ -80,6 +82,10 @@ class People:
                 return hit
         if division:
             hit = _one([s for s in named if fold(s.data.get("division_code")) == fold(division)], "nom+classe")
+            if hit:
+                return hit
+            # a pupil who has left: SIECLE no longer gives his class, the ENT or PRONOTE still do
+            hit = _one([s for s in named if s.data.get("left") and not s.data.get("division_code")], "nom+sorti")
             if hit:
                 return hit
         if not birth and not division:
