@@ -2,7 +2,8 @@
 
 Order of the keys (issue 4): jointure keys first (ELEVE_ID, INE, STS id, AAF jointure),
 then folded name + birth date, then name + child for guardians (and, lacking a birth
-date, name + class for students, name alone for staff). A step that finds two or more
+date, name + class for students -- or the one pupil of that name who has left and has no
+class any more --, name alone for staff). A step that finds two or more
 people stops the search: the record keeps ``person_candidates`` / ``persons`` and the
 rules report the ambiguity. Every join is a dictionary look-up (no quadratic scan).
 """
