@@ -2,7 +2,8 @@
 
 Order of the keys (issue 4): jointure keys first (ELEVE_ID, INE, STS id, AAF jointure),
 then folded name + birth date, then name + child for guardians (and, lacking a birth
-date, name + class for students, name alone for staff). A step that finds two or more
+date, name + class for students -- or the one pupil of that name who has left and has no
+class any more --, name alone for staff). A step that finds two or more
 people stops the search: the record keeps ``person_candidates`` / ``persons`` and the
 rules report the ambiguity. Every join is a dictionary look-up (no quadratic scan).
 """
@@ -66,7 +67,9 @@ class People:
 
     def student(self, siecle_id: Any = None, ine: Any = None, last: Any = None, first: Any = None,
                 birth: Any = None, division: Any = None) -> Found:
-        """A SIECLE student by ELEVE_ID, INE, name + birth date, name + class."""
+        """A SIECLE student by ELEVE_ID, INE, name + birth date, name + class (or, for a pupil
+        who has left and whom SIECLE no longer puts in a class, name alone: the other export
+        still shows the class he had)."""
         if siecle_id and str(siecle_id) in self.students:
             return self.students[str(siecle_id)], [self.students[str(siecle_id)]], "id-siecle"
         if ine:
@@ -80,6 +83,10 @@ class People:
                 return hit
         if division:
             hit = _one([s for s in named if fold(s.data.get("division_code")) == fold(division)], "nom+classe")
+            if hit:
+                return hit
+            # a pupil who has left: SIECLE no longer gives his class, the ENT or PRONOTE still do
+            hit = _one([s for s in named if s.data.get("left") and not s.data.get("division_code")], "nom+sorti")
             if hit:
                 return hit
         if not birth and not division:

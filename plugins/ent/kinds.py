@@ -38,7 +38,7 @@ def declare_ent(registries: Registries) -> None:
         person=(_PERSON, "la personne SIECLE ou STS rapprochée, ou rien"),
         person_candidates=("liste d'entités", "personnes possibles quand le rapprochement est ambigu"),
         match=("texte", "comment la personne a été trouvée : jointure, id-siecle, nom+naissance, nom+enfant, "
-               "nom+classe, nom ; vide sinon"),
+               "nom+classe, nom+sorti (élève sorti que SIECLE ne met plus dans une classe), nom ; vide sinon"),
         student=("entité student", "l'élève SIECLE rapproché (profil élève)"),
         guardian=("entité guardian", "le responsable SIECLE rapproché (profil responsable)"),
         teacher=("entité teacher", "l'enseignant ou personnel STS rapproché"),

@@ -8,7 +8,8 @@ each with the login, UID, initial code and AAF jointure of the model.
 
 Defects: codes changed by their users ({SHA}..., « Mot de passe déjà modifié par
 l'utilisateur ») for ENT-SHA-001; a guardian account the ENT keeps although SIECLE no longer
-has that guardian (ENT-RESP-001, and PRN-ENT-004 since PRONOTE does not know them either).
+has that guardian (ENT-RESP-001; PRONOTE does not know them either, which ENT-RESP-001 says:
+PRN-ENT-004 does not repeat it).
 Accounts of people whom another defect removed from PRONOTE (a student without division, a
 student missing from EDT, a teacher without service...) have no PRONOTE identifier: the
 writer records the PRN-ENT finding they must cause.
@@ -177,14 +178,13 @@ def _stale_guardian(est: Establishment, truth: GroundTruth, rng: random.Random) 
                                           "uid": acc.ent_uid, "code": acc.ent_code, "jointure": acc.jointure})
     detail = f"{first} {last}, ancien tuteur de {s.first_name} {s.last_name}, retiré de SIECLE"
     truth.add("ENT-RESP-001", "ent_account", login, defect=name, detail=detail)
-    truth.add("PRN-ENT-004", "ent_account", login, defect=name, detail=detail)
 
 
 DEFECTS: tuple[Defect, ...] = (
     Defect("ent.code-modifie", ("ENT-SHA-001",),
            "Un code ENT changé par son titulaire ({SHA}… ou « Mot de passe déjà modifié par l'utilisateur »).",
            _changed_code, per_size(150, least=2), changes=False),
-    Defect("ent.responsable-hors-siecle", ("ENT-RESP-001", "PRN-ENT-004"),
+    Defect("ent.responsable-hors-siecle", ("ENT-RESP-001",),
            "Un compte ENT de tuteur que SIECLE ne connaît plus (retiré de la fiche de l'élève).",
            _stale_guardian, per_size(400), changes=False),
 )
