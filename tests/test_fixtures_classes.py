@@ -65,8 +65,11 @@ Clean, near-misses included:
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from scolint.engine.audit import Auditor
 
@@ -111,7 +114,24 @@ def test_classes_establishment_messages():
     assert "3A" in msg["EDT-STS-001"] and "3B" in msg["EDT-STS-001"]
     assert "GIRAUD Emma" in msg["SIE-SORTIE-001"] and "3A_G2" in msg["SIE-SORTIE-001"]
     assert "division 3A" in msg["SIE-SORTIE-001"]
+    assert "le 20/09/2024" in msg["SIE-SORTIE-001"]  # a French date, as every other message gives
     assert "02/09/2024" in msg["X-EXP-001"] and "35 jours" in msg["X-EXP-001"]
     aaf = msg["X-STS-AAF-001"]
     assert "ROCHE Julie" in aaf and "104" in aaf
     assert aaf.index("4A") < aaf.index("STS-Web absents") < aaf.index("3A")
+
+
+@pytest.mark.parametrize(("day", "late"), [("20240916", False), ("20240915", True)])
+def test_aaf_file_three_weeks_older_is_at_the_threshold(tmp_path, day, late):
+    """The AAF file renamed to an older date (its name is its date): 16/09/2024 is 21 days
+    before ElevesSansAdresses.xml (07/10/2024), the most the rule allows (« <= 21 »);
+    15/09/2024 is 22 days: then it is late too. Nothing else changes."""
+    for f in CLASSES.iterdir():
+        name = f.name.replace("20241001", day)
+        shutil.copy(f, tmp_path / name)
+    found = _found(Auditor().audit([tmp_path]))
+    aaf = f"ENT_Complet_{day}_PersEducNat_0000.xml"
+    assert {k: v for k, v in found.items() if k[0] == "X-EXP-001"} == {
+        ("X-EXP-001", "ResponsablesSansAdresses.xml"): 1, **({("X-EXP-001", aaf): 1} if late else {})}
+    assert {k: v for k, v in found.items() if k[0] != "X-EXP-001"} == {
+        k: v for k, v in _found(Auditor().audit([CLASSES])).items() if k[0] != "X-EXP-001"}
