@@ -81,6 +81,17 @@ def ids(entities: Iterable[Any]) -> list[str]:
     return [getattr(e, "id", e) for e in (entities or [])]
 
 
+def read_from(entities: Iterable[Any], file: Any) -> list[Any]:
+    """The entities of a list read from the file ``file`` (an export's ``file``)."""
+    wanted = str(file or "")
+    return [e for e in (entities or []) if any(p.file == wanted for p in (getattr(e, "prov", None) or ()))]
+
+
+def well_formed_ines(numbers: Iterable[Any]) -> list[Any]:
+    """The values of a list that have a national INE form."""
+    return [n for n in (numbers or []) if n not in (None, "") and identity.ine_problem(n) is None]
+
+
 def values(entities: Iterable[Any], name: str) -> list[Any]:
     """The non-empty field ``name`` of each entity of a list (``students | values('address_id')``)."""
     out = []
@@ -159,6 +170,10 @@ def earliest(values: Any) -> dt.date | None:
 
 #: French description and example of each filter (docs/catalogue.md).
 DOCS: dict[str, tuple[str, str]] = {
+    "read_from": ("Les entités d'une liste lues dans le fichier donné (le `file` d'un export).",
+                  "audit.entities.edt_student | read_from(export.file) | length"),
+    "well_formed_ines": ("Les valeurs d'une liste qui ont une forme nationale d'INE (voir `ine_problem`).",
+                         "audit.entities.edt_student | values('ine') | well_formed_ines | length"),
     "values": ("Le champ donné, non vide, de chaque entité d'une liste ; une valeur vide donne une liste vide.",
                "guardian.students | values('address_id')"),
     "uai_problem": ("Ce qui ne va pas dans un UAI (forme : 7 chiffres et une lettre ; lettre clé = nombre modulo 23 "
@@ -201,7 +216,8 @@ DOCS: dict[str, tuple[str, str]] = {
 @hookimpl
 def scolint_register(registries: Registries) -> None:
     for name, fn in (("fold", fold), ("sts_clean", sts_clean), ("sts_group_name", sts_group_name),
-                     ("ids", ids), ("codes", codes), ("values", values), ("date", to_date),
+                     ("ids", ids), ("codes", codes), ("values", values), ("read_from", read_from),
+                     ("well_formed_ines", well_formed_ines), ("date", to_date),
                      ("days_between", days_between), ("latest", latest), ("earliest", earliest),
                      ("uai_problem", identity.uai_problem), ("uai_key", identity.uai_key),
                      ("ine_problem", identity.ine_problem), ("phone", identity.phone),
