@@ -66,28 +66,19 @@ Clean, near-misses included:
 from __future__ import annotations
 
 import shutil
-from collections import Counter
 from pathlib import Path
 
 import pytest
+from found import counted_findings
 
 from scolint.engine.audit import Auditor
 
 CLASSES = Path(__file__).parent / "fixtures" / "etab-classes"
 
 
-def _found(result) -> Counter:
-    out: Counter = Counter()
-    for f in result.findings:
-        if f.severity in ("error", "warning"):
-            rec = Path(f.entity_id).name if f.entity_kind in ("file", "export") else f.entity_id
-            out[(f.rule_id, rec)] += 1
-    return out
-
-
 def test_classes_establishment_findings():
     result = Auditor().audit([CLASSES])
-    assert dict(_found(result)) == {
+    assert dict(counted_findings(result)) == {
         ("X-SIE-EDT-002", "3006"): 1,
         ("X-SIE-EDT-003", "3005"): 1,
         ("X-STS-EDT-003", "100:3A:020300:CG"): 1,
@@ -129,9 +120,9 @@ def test_aaf_file_three_weeks_older_is_at_the_threshold(tmp_path, day, late):
     for f in CLASSES.iterdir():
         name = f.name.replace("20241001", day)
         shutil.copy(f, tmp_path / name)
-    found = _found(Auditor().audit([tmp_path]))
+    found = counted_findings(Auditor().audit([tmp_path]))
     aaf = f"ENT_Complet_{day}_PersEducNat_0000.xml"
     assert {k: v for k, v in found.items() if k[0] == "X-EXP-001"} == {
         ("X-EXP-001", "ResponsablesSansAdresses.xml"): 1, **({("X-EXP-001", aaf): 1} if late else {})}
     assert {k: v for k, v in found.items() if k[0] != "X-EXP-001"} == {
-        k: v for k, v in _found(Auditor().audit([CLASSES])).items() if k[0] != "X-EXP-001"}
+        k: v for k, v in counted_findings(Auditor().audit([CLASSES])).items() if k[0] != "X-EXP-001"}

@@ -70,8 +70,9 @@ Clean records and near-misses (nothing due):
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
+
+from found import counted_findings
 
 from scolint.engine.audit import Auditor
 from scolint.engine.cli import main
@@ -91,15 +92,6 @@ EXPECTED = {
 }
 
 
-def _found(result) -> Counter:
-    out: Counter = Counter()
-    for f in result.findings:
-        if f.severity in ("error", "warning"):
-            rec = Path(f.entity_id).name if f.entity_kind in ("file", "export") else f.entity_id
-            out[(f.rule_id, rec)] += 1
-    return out
-
-
 def _codes() -> list[str]:
     """Every value of the « mot de passe » column of the ENT file (the {SHA} hash without its
     prefix, the « modifié » text left aside: it is no code)."""
@@ -112,7 +104,7 @@ def _codes() -> list[str]:
 
 def test_accounts_establishment_findings():
     result = Auditor().audit([COMPTES])
-    assert dict(_found(result)) == EXPECTED
+    assert dict(counted_findings(result)) == EXPECTED
     assert sorted(f.entity_id for f in result.findings if f.rule_id == "ENT-SHA-001") == \
         ["helene.richard", "marc.garcia"]
     by = {(f.rule_id, f.entity_id): f for f in result.findings}

@@ -21,6 +21,8 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+from found import counted_findings
+
 from scolint.engine.audit import Auditor
 from scolint.engine.cli import main
 from scolint.engine.findings import NOT_EVALUATED
@@ -28,18 +30,9 @@ from scolint.engine.findings import NOT_EVALUATED
 ETAB = Path(__file__).parent / "fixtures" / "etab"
 
 
-def _found(result) -> Counter:
-    out: Counter = Counter()
-    for f in result.findings:
-        if f.severity in ("error", "warning"):
-            rec = Path(f.entity_id).name if f.entity_kind in ("file", "export") else f.entity_id
-            out[(f.rule_id, rec)] += 1
-    return out
-
-
 def test_handmade_establishment_findings():
     result = Auditor().audit([ETAB])
-    assert dict(_found(result)) == {
+    assert dict(counted_findings(result)) == {
         ("SIE-INE-002", "1001"): 1,           # 1001 + 1002: one INE
         ("SIE-INE-001", "1003"): 1,           # « 12345 »
         ("SIE-DIV-002", "1004"): 1,           # two divisions
@@ -126,7 +119,7 @@ def test_handmade_timetable_and_services():
       malformed too, left in December; Eleve 5 has none).
     """
     result = Auditor().audit([EDT_STS])
-    assert dict(_found(result)) == {
+    assert dict(counted_findings(result)) == {
         ("X-STS-EDT-001", "999"): 1,
         ("X-STS-EDT-002", "101"): 1,
         ("X-STS-EDT-004", "2"): 1,
@@ -152,14 +145,14 @@ def test_handmade_ent_identifier_file():
     helene.lefevre and helene.lefevre1 are the two ENT accounts of the guardian typed twice
     in SIECLE (7001/7002, one ADRESSE_ID 500)."""
     result = Auditor().audit([ETAB, ENT])
-    found = _found(result)
+    found = counted_findings(result)
     assert {k: v for k, v in found.items() if k[0].startswith("ENT-")} == {
         ("ENT-COMPTE-001", "1005"): 1,
         ("ENT-COMPTE-002", "7004"): 1,
         ("ENT-DOUBLON-001", "helene.lefevre"): 1,
     }
     # the SIECLE findings are those of the establishment alone
-    alone = _found(Auditor().audit([ETAB]))
+    alone = counted_findings(Auditor().audit([ETAB]))
     assert {k: v for k, v in found.items() if not k[0].startswith("ENT-")} == dict(alone)
     dup = next(f for f in result.findings if f.rule_id == "ENT-DOUBLON-001")
     assert "helene.lefevre1" in dup.message and "ADRESSE_ID 500" in dup.message
@@ -200,13 +193,13 @@ def test_aaf_legal_guardians_against_siecle(tmp_path):
     1001 and 1002 are right; 1005 (no guardian in SIECLE) and 1006 (not in SIECLE) have
     nothing to compare with. Every other finding is that of the establishment alone."""
     result = Auditor().audit([_etab_with_aaf(tmp_path)])
-    found = _found(result)
+    found = counted_findings(result)
     assert {k: v for k, v in found.items() if k[0].startswith("X-SIE-AAF")} == {
         ("X-SIE-AAF-001", "1001"): 1,
         ("X-SIE-AAF-002", "1003"): 1,
         ("X-SIE-AAF-002", "1004"): 1,
     }
-    assert {k: v for k, v in found.items() if not k[0].startswith("X-SIE-AAF")} == dict(_found(Auditor().audit([ETAB])))
+    assert {k: v for k, v in found.items() if not k[0].startswith("X-SIE-AAF")} == dict(counted_findings(Auditor().audit([ETAB])))
     msg = {f.entity_id: f.message for f in result.findings if f.rule_id == "X-SIE-AAF-002"}
     assert "LEFÈVRE Hélène" in msg["1003"] and "8001" in msg["1003"] and "DURAND Léa" in msg["1003"]
     assert "8003" not in msg["1003"] and "7003" not in msg["1003"]  # 8003 = 7003 is right
@@ -223,7 +216,7 @@ def test_edt_national_number_said_once_beside_siecle(tmp_path):
         for f in folder.iterdir():
             shutil.copy(f, tmp_path / f.name)
     result = Auditor().audit([tmp_path])
-    found = _found(result)
+    found = counted_findings(result)
     assert {k: v for k, v in found.items() if k[0] in ("EDT-INE-002", "SIE-INE-001")} == {
         ("SIE-INE-001", "1003"): 1,
         ("EDT-INE-002", "3"): 1,
@@ -274,7 +267,7 @@ def test_handmade_groups_and_partial_timetable():
       2001, 2003): only the cut name is reported.
     """
     result = Auditor().audit([GROUPS])
-    assert dict(_found(result)) == {
+    assert dict(counted_findings(result)) == {
         ("X-SIE-EDT-001", "2009"): 1,
         ("EDT-STS-002", "3"): 1,
         ("X-SIE-EDT-004", "3B_ESP"): 1,
@@ -302,7 +295,7 @@ def test_handmade_timetable_alone_is_partial_and_its_groups_are_not_judged(tmp_p
     still seen in the file alone (Classe 3 « 4A » has pupils and no Cours)."""
     shutil.copy(GROUPS / "ExportEmploiDuTemps_0310040A.xml", tmp_path / "ExportEmploiDuTemps_0310040A.xml")
     result = Auditor().audit([tmp_path])
-    assert dict(_found(result)) == {
+    assert dict(counted_findings(result)) == {
         ("EDT-STS-002", "3"): 1,
         ("EDT-STS-002", "5"): 1,
         ("EDT-EXP-001", "ExportEmploiDuTemps_0310040A.xml"): 1,
@@ -337,7 +330,7 @@ def test_handmade_groups_with_the_remontee_file(tmp_path):
         for f in folder.iterdir():
             shutil.copy(f, tmp_path / f.name)
     result = Auditor().audit([tmp_path])
-    assert dict(_found(result)) == {
+    assert dict(counted_findings(result)) == {
         ("X-SIE-EDT-001", "2009"): 1,
         ("EDT-STS-002", "3"): 1,
         ("EDT-STS-002", "5"): 1,
