@@ -35,6 +35,10 @@ class TimedAuditor(Auditor):
 
 
 def main(argv: list[str]) -> int:
+    import gc
+
+    from scolint.engine.cli import CLI_GC_THRESHOLDS
+    gc.set_threshold(*CLI_GC_THRESHOLDS)  # as the ``scolint`` command does at its entry point
     profile = None
     if "--profile" in argv:
         i = argv.index("--profile")
