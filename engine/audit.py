@@ -113,7 +113,7 @@ class Auditor:
                                    helpers=self.helpers)
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
         #: a :class:`~scolint.engine.readahead.ReadAhead` given by the caller (the ``check``
-        #: command), which validates the next XML files in another process; None: here
+        #: command), whose thread parses and validates the next XML file; None: all here
         self.read_ahead: Any = None
 
     def kinds_for(self, format_ids: Iterable[str]) -> set[str] | None:

@@ -113,7 +113,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from scolint.plugins.commands.project import entity_lookups
     auditor.lookups = entity_lookups(args)
     from scolint.engine.readahead import read_ahead
-    with read_ahead() as ahead:  # another process validates the next XML files (engine/readahead.py)
+    with read_ahead() as ahead:  # a thread parses and validates the next XML file (engine/readahead.py)
         auditor.read_ahead = ahead
         if pseudo is None:  # the loaders build only the kinds of entities the selected rules read
             result = auditor.audit(args.paths)
