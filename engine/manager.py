@@ -70,6 +70,7 @@ class PluginHost:
         for fam in self.registries.families.ordered():
             if fam.link is not None:
                 fam.link(graph)
+        graph.links_done()
 
     def rule_paths(self) -> list[Path]:
         paths: list[Path] = []
