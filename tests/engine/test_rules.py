@@ -21,6 +21,9 @@ fix: Refaire l'export.
 """
 
 
+_MESSAGE = 'message: "Le fichier {{ export.label }} est illisible."'
+
+
 def write(tmp_path, text, name="TST-ABC-001.yml"):
     p = tmp_path / name
     p.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -35,6 +38,14 @@ def write(tmp_path, text, name="TST-ABC-001.yml"):
     (('for_each: export', 'for_each: eleve'), 4, "ENTITE", "eleve"),
     (('message: "Le fichier {{ export.label }} est illisible."', 'message: "{{ export.label "'), 6, "EXPRESSION", "message"),
     (('assert: "export.readable"', 'assert: "export.__class__"'), 5, "SECURITE", "__class__"),
+    # what only Jinja's code generation or Python's compilation finds, still found at load
+    ((_MESSAGE, "message: '{{ export.label | nosuchfilter }}'"), 6, "EXPRESSION", "nosuchfilter"),
+    ((_MESSAGE, "message: '{{ export.label is nosuchtest }}'"), 6, "EXPRESSION", "nosuchtest"),
+    ((_MESSAGE, "message: '{% for loop in export.x %}{{ loop }}{% endfor %}'"), 6, "EXPRESSION", "loop"),
+    ((_MESSAGE, "message: '" + "{% for a in export.x %}" * 22 + "{% endfor %}" * 22 + "'"), 6, "EXPRESSION",
+     "imbriqué trop profondément"),
+    ((_MESSAGE, "message: '{{ [" + "9" * 4300 + ", " + "9" * 4300 + "] | sum }}'"), 6, "EXPRESSION", "démesurée"),
+    ((_MESSAGE, "message: '{{ export.label | attr(\"x\") }}'"), 6, "SECURITE", "attr"),
     (("fix: Refaire l'export.\n", ""), 1, "SCHEMA", "fix"),
 ])
 def test_rule_error_names_file_line_and_key(tmp_path, host, env, change, line, code, words):
