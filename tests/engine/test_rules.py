@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,7 @@ from scolint.engine.cli import main
 from scolint.engine.errors import RuleFileError
 from scolint.engine.rules import load_rule_file
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GOOD = """\
 id: TST-ABC-001
 title: Règle de test
@@ -80,3 +83,50 @@ def test_cli_bad_rule_exit_2_no_traceback(tmp_path, capsys):
     assert code == 2
     assert "Traceback" not in err
     assert "TST-ABC-001.yml:3: SCHEMA: severity : « fatal » n'est pas une valeur permise" in err
+
+
+def _rule_folder(tmp_path, *texts):
+    rules = tmp_path / "regles"
+    rules.mkdir()
+    for n, text in enumerate(texts, 1):
+        write(rules, text.replace("id: TST-ABC-001", f"id: TST-ABC-00{n}"), f"TST-ABC-00{n}.yml")
+    data = tmp_path / "export"
+    data.mkdir()
+    shutil.copy(FIXTURES / "etab" / "ElevesSansAdresses.xml", data)
+    return rules, data
+
+
+BROKEN_ASSERT = GOOD.replace('assert: "export.readable"', 'assert: "export.readable and ("')
+
+
+def test_a_selection_compiles_only_the_rules_it_runs(tmp_path, capsys):
+    """docs/decisions.md, « Règles écartées par une sélection : lues, pas compilées »: a
+    rule left out of ``--select`` is read and checked (YAML, schema) but its expressions
+    are compiled only when it runs; ``check`` without a selection and ``rules lint`` still
+    report it."""
+    rules, data = _rule_folder(tmp_path, GOOD, BROKEN_ASSERT)
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code != 2 and "TST-ABC-002" not in err, err
+    code = main(["check", str(data), "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:5: EXPRESSION: assert" in err, err
+    code = main(["rules", "lint", str(rules)])
+    out = capsys.readouterr()
+    assert code != 0 and "TST-ABC-002.yml:5: EXPRESSION" in out.out + out.err
+
+
+def test_a_selection_still_reads_and_checks_every_rule_file(tmp_path, capsys):
+    rules, data = _rule_folder(tmp_path, GOOD, GOOD.replace("severity: error", "severity: fatal"))
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and "TST-ABC-002.yml:3: SCHEMA: severity" in err, err
+
+
+def test_a_rule_that_supersedes_a_selected_one_is_compiled(tmp_path, capsys):
+    """An unselected rule superseding a selected one runs (silently): its expressions are
+    compiled, so its mistake is reported."""
+    rules, data = _rule_folder(tmp_path, GOOD, BROKEN_ASSERT.replace("fix: Refaire", "supersedes: [TST-ABC-001]\nfix: Refaire"))
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:5: EXPRESSION: assert" in err, err
