@@ -591,41 +591,44 @@ def surely_compiles(env: RuleEnvironment, tree: nodes.Template) -> bool:
     loops (the limits of Python's compiler). Any of them: False, and the caller compiles
     now, so that the error (or its absence) is Jinja's and shows when the rule is loaded.
     """
-    loops = 0
-    stack: list[tuple[nodes.Node, int]] = [(tree, 0)]
-    node_type = nodes.Node
-    while stack:
-        node, depth = stack.pop()
+    loops = [0]
+
+    def reads_a_name(node: nodes.Node, depth: int) -> bool:
+        """Whether ``node`` reads a variable; raise _NotSure for a doubtful node."""
         if depth > _DEPTH_LIMIT:
-            return False
-        if isinstance(node, nodes.For):
-            loops += 1
-            if loops > _MAX_LOOPS:
-                return False
-        elif isinstance(node, nodes.Filter):
-            if node.name not in env.filters or not _reads_a_name(node):
-                return False
-        elif isinstance(node, nodes.Test):
-            if node.name not in env.tests or not _reads_a_name(node):
-                return False
-        elif isinstance(node, nodes.Name):
-            if node.ctx != "load" and node.name == "loop":
-                return False
-        elif isinstance(node, nodes.Const):
-            if isinstance(node.value, int) and len(str(abs(node.value))) > _MAX_DIGITS:
-                return False
+            raise _NotSure
+        reads = False
         for name in node.fields:
             item = getattr(node, name, None)
-            if isinstance(item, list):
-                stack.extend((n, depth + 1) for n in item if isinstance(n, node_type))
-            elif isinstance(item, node_type):
-                stack.append((item, depth + 1))
+            for child in item if isinstance(item, list) else (item,):
+                if isinstance(child, nodes.Node) and reads_a_name(child, depth + 1):
+                    reads = True
+        if isinstance(node, nodes.Name):
+            if node.ctx != "load" and node.name == "loop":
+                raise _NotSure
+            return True
+        if isinstance(node, nodes.For):
+            loops[0] += 1
+            if loops[0] > _MAX_LOOPS:
+                raise _NotSure
+        elif isinstance(node, (nodes.Filter, nodes.Test)):
+            known = env.filters if isinstance(node, nodes.Filter) else env.tests
+            if node.name not in known or not reads:  # unknown, or folded by the optimiser
+                raise _NotSure
+        elif isinstance(node, nodes.Const):
+            if isinstance(node.value, int) and len(str(abs(node.value))) > _MAX_DIGITS:
+                raise _NotSure
+        return reads
+
+    try:
+        reads_a_name(tree, 0)
+    except _NotSure:
+        return False
     return True
 
 
-def _reads_a_name(node: nodes.Node) -> bool:
-    """True when ``node`` reads a variable (Jinja's optimiser cannot fold it into a constant)."""
-    return any(True for _ in node.find_all(nodes.Name))
+class _NotSure(Exception):
+    """A node whose compilation might fail (see :func:`surely_compiles`)."""
 
 
 class _DeferredTemplate:
