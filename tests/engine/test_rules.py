@@ -114,6 +114,10 @@ def test_a_selection_compiles_only_the_rules_it_runs(tmp_path, capsys):
     code = main(["rules", "lint", str(rules)])
     out = capsys.readouterr()
     assert code != 0 and "TST-ABC-002.yml:5: EXPRESSION" in out.out + out.err
+    # explaining the left-out rule compiles it first
+    code = main(["explain", "TST-ABC-002", "x", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:5: EXPRESSION: assert" in err, err
 
 
 def test_a_selection_still_reads_and_checks_every_rule_file(tmp_path, capsys):
