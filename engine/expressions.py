@@ -375,18 +375,13 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         fn = self._cache.get(source)
         if fn is None:
             _check_source(source, "expression")
-            fn = self._lazy(source)
             expr = self._parse_expression(source)
-            direct = self._direct(expr, fn) if self.direct_code and expr is not None else None
-            if direct is None:
-                if expr is None or self._eproblems[source] is not None \
-                        or not surely_compiles(self, _as_template(expr)):
-                    # compiled now, so that an error shows at once (with Jinja's words)
-                    fn = _fast_call(self._compile_jinja(source))
-                fn.fast = fn.run = fn.batch = None  # type: ignore[attr-defined]
-            else:
-                fn.fast, fn.run, fn.batch = direct  # type: ignore[attr-defined]
-            fn.source = source  # type: ignore[attr-defined]  # named in per-record errors
+            jinja = None
+            if expr is None or self._eproblems[source] is not None \
+                    or not surely_compiles(self, _as_template(expr)):
+                # compiled now, so that an error shows at once (with Jinja's words)
+                jinja = _fast_call(self._compile_jinja(source))
+            fn = _Expression(self, source, expr, jinja)
             self._cache[source] = fn
         return fn
 
@@ -400,22 +395,6 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
             raise ExpressionError("expression imbriquée trop profondément") from None
         except ValueError:  # an integer literal of more than 4300 digits...
             raise ExpressionError(f"expression invalide « {_short(source)} » : valeur littérale démesurée") from None
-
-    def _lazy(self, source: str) -> Callable[..., Any]:
-        """The Jinja path of an expression that has direct code, compiled at its first call.
-
-        Direct code is built only from an expression Jinja parsed, whose filters and tests
-        exist and whose nesting is shallow: Jinja's compilation of it cannot fail, and an
-        audit seldom needs it (an expression error to word), so start-up does not pay it.
-        """
-        compiled: list[Callable[..., Any]] = []
-
-        def fn(**variables: Any) -> Any:
-            if not compiled:
-                compiled.append(_fast_call(self._compile_jinja(source)))
-            return compiled[0](**variables)
-
-        return fn
 
     def _parse_expression(self, source: str) -> nodes.Expr | None:
         """The tree of an expression as Jinja's ``compile_expression`` parses it, or None
@@ -629,6 +608,40 @@ def surely_compiles(env: RuleEnvironment, tree: nodes.Template) -> bool:
 
 class _NotSure(Exception):
     """A node whose compilation might fail (see :func:`surely_compiles`)."""
+
+
+class _Expression:
+    """A compiled expression (:meth:`RuleEnvironment.expression`): ``f(**variables)`` runs
+    it by the Jinja path; ``fast``, ``run`` and ``batch`` give its direct code or None.
+
+    Both are built at first use (the expression was parsed and checked when loaded, and
+    Jinja's compilation, when it might fail, done then): an audit seldom needs the Jinja
+    path (an error to word), and a rule that does not run (its export absent) needs
+    neither. ``source`` is named in per-record errors.
+    """
+
+    def __init__(self, env: RuleEnvironment, source: str, expr: nodes.Expr | None,
+                 jinja: Callable[..., Any] | None) -> None:
+        self.source = source
+        self._env = env
+        self._expr = expr  # the parsed tree, until the direct code is built from it
+        self._jinja = jinja
+
+    def __call__(self, **variables: Any) -> Any:
+        jinja = self._jinja
+        if jinja is None:
+            jinja = self._jinja = _fast_call(self._env._compile_jinja(self.source))
+        return jinja(**variables)
+
+    def __getattr__(self, name: str) -> Any:
+        """``fast``, ``run``, ``batch``: built when first asked, then plain attributes."""
+        if name not in ("fast", "run", "batch"):
+            raise AttributeError(name)
+        env, expr = self.__dict__["_env"], self.__dict__["_expr"]
+        direct = env._direct(expr, self) if env.direct_code and expr is not None else None
+        self.fast, self.run, self.batch = direct or (None, None, None)
+        self._expr = None
+        return self.__dict__[name]
 
 
 class _DeferredTemplate:
