@@ -390,7 +390,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         try:
             return self.compile_expression(source, undefined_to_none=False)
         except TemplateSyntaxError as exc:
-            raise ExpressionError(f"expression invalide « {_short(source)} » : {exc.message}") from exc
+            raise ExpressionError(f"expression invalide « {_short(source)} » : {syntax_fr(exc.message)}") from exc
         except (RecursionError, SyntaxError):  # SyntaxError: Python's limit of nested parentheses
             raise ExpressionError("expression imbriquée trop profondément") from None
         except ValueError:  # an integer literal of more than 4300 digits...
@@ -434,7 +434,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 else:  # compiled now: its error, if any, before the problem (as ever)
                     tpl = self.from_string(tree)
             except TemplateSyntaxError as exc:
-                raise ExpressionError(f"modèle de message invalide : {exc.message} (ligne {exc.lineno})") from exc
+                raise ExpressionError(f"modèle de message invalide : {syntax_fr(exc.message)} (ligne {exc.lineno})") from exc
             except (RecursionError, SyntaxError):
                 raise ExpressionError("modèle de message imbriqué trop profondément") from None
             except ValueError:
@@ -448,7 +448,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         try:
             return self.from_string(self._parse(source, None, None))  # type: ignore[return-value]
         except TemplateSyntaxError as exc:  # not expected (see surely_compiles): a rule error
-            raise ExpressionError(f"modèle de message invalide : {exc.message} (ligne {exc.lineno})") from exc
+            raise ExpressionError(f"modèle de message invalide : {syntax_fr(exc.message)} (ligne {exc.lineno})") from exc
         except (RecursionError, SyntaxError):
             raise ExpressionError("modèle de message imbriqué trop profondément") from None
         except ValueError:
@@ -804,6 +804,46 @@ def _type_fr(name: str) -> str:
     if name.endswith(" object"):
         name = name[: -len(" object")]
     return _TYPE_FR.get(name, "une valeur")
+
+
+#: Jinja's syntax messages, in the author's words: (pattern, French with the groups).
+_SYNTAX_FR = (
+    (r"No filter named '(.+?)'\.?", "filtre « {0} » inconnu (voir docs/catalogue.md, filtres)"),
+    (r"No test named '(.+?)'\.?", "test « {0} » inconnu"),
+    (r"Encountered unknown tag '(.+?)'.*", "balise « {0} » inconnue"),
+    (r".*The innermost block that needs to be closed is '(.+?)'.*", "balise « {0} » non fermée (« end{0} » manquant)"),
+    (r"[Uu]nexpected end of template, expected '(.+?)'\.?", "fin inattendue : il manque {0}"),
+    (r"[Uu]nexpected end of template.*", "fin inattendue : une parenthèse, un crochet ou une balise n'est pas fermé"),
+    (r"expected token '(.+?)', got '(.+?)'", "{0} attendu au lieu de {1}"),
+    (r"Expected an expression, got '(.+?)'", "expression attendue au lieu de {0}"),
+    (r"unexpected '(.+?)', expected '(.+?)'", "{1} attendu au lieu de {0}"),
+    (r"unexpected char '(.+?)' at \d+", "caractère « {0} » inattendu"),
+    (r"unexpected 'end of template'", "fin inattendue : une parenthèse, un crochet ou une balise n'est pas fermé"),
+    (r"unexpected '(.+?)'", "élément inattendu : {0}"),
+    (r"tag name expected", "nom de balise attendu après « {{% »"),
+    (r"Can't assign to special loop variable.*", "« loop » ne peut pas nommer la variable d'une boucle "
+                                                  "(nom réservé par Jinja : choisissez-en un autre)"),
+    (r"[Cc]an't assign to .+", "affectation impossible"),
+)
+#: Jinja's token names as an author reads them.
+_TOKENS_FR = {"name": "un nom", "end of print statement": "la fin de l'expression",
+              "end of statement block": "la fin de la balise", "end of template": "la fin du modèle",
+              "integer": "un nombre", "float": "un nombre", "string": "un texte"}
+
+
+def _token_fr(token: str) -> str:
+    return _TOKENS_FR.get(token, f"« {token} »")
+
+
+def syntax_fr(message: str | None) -> str:
+    """A Jinja syntax message in French (a French summary for one not known here)."""
+    text = (message or "").strip()
+    for pattern, french in _SYNTAX_FR:
+        m = re.fullmatch(pattern, text, re.S)
+        if m:
+            words = m.groups() if "«" in french else tuple(_token_fr(g) for g in m.groups())
+            return french.format(*words)
+    return "syntaxe incorrecte (voir docs/premiere-regle.md pour la forme des expressions et des messages)"
 
 
 def french_reason(exc: BaseException) -> str:

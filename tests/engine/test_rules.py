@@ -134,3 +134,23 @@ def test_a_rule_that_supersedes_a_selected_one_is_compiled(tmp_path, capsys):
     code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
     err = capsys.readouterr().err
     assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:5: EXPRESSION: assert" in err, err
+
+
+@pytest.mark.parametrize("change, french", [
+    (('assert: "export.readable"', 'assert: "export.readable | nosuchfilter"'), "filtre « nosuchfilter » inconnu"),
+    ((_MESSAGE, "message: '{{ export.label is nosuchtest }}'"), "test « nosuchtest » inconnu"),
+    (('assert: "export.readable"', 'assert: "export.readable and ("'), "n'est pas fermé"),
+    (('assert: "export.readable"', 'assert: "export.readable |"'), "il manque un nom"),
+    ((_MESSAGE, "message: '{% if export.readable %}oui'"), "balise « if » non fermée (« endif » manquant)"),
+    ((_MESSAGE, "message: '{% frobnicate %}'"), "balise « frobnicate » inconnue"),
+    ((_MESSAGE, "message: '{{ export.label $ 2 }}'"), "caractère « $ » inattendu"),
+])
+def test_syntax_errors_are_said_in_french(tmp_path, host, env, change, french):
+    """The author reads what is wrong in French, never Jinja's English words."""
+    p = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(RuleFileError) as exc:
+        load_rule_file(p, host.registries, env)
+    msg = str(exc.value)
+    assert french in msg, msg
+    for english in ("No filter", "No test", "expected", "unexpected", "Encountered", "innermost", "got '"):
+        assert english not in msg, msg
