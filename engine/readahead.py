@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import xmlsafe
+from .discover import Discovery, read_head
+from .errors import UsageError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -61,12 +64,14 @@ class ReadAhead:
 
     def start(self, files: list[tuple[str, str]]) -> None:
         """Read ``(path, xsd_name)`` in this order, one file ahead of the loaders: the
-        first one at once (the loaders may have other files to read before it)."""
+        first one at once (the caller has other work before it: rules, other files).
+        Called again (the auditor, after :func:`xml_exports` gave the first list), it
+        adds the files not yet known, after the others."""
         for path, xsd_name in files:
             if path not in self._rank:
                 self._rank[path] = len(self._order)
                 self._order.append((path, xsd_name))
-        if len(self._order) >= 2 and not self._jobs:  # a single file: nothing to overlap
+        if not self._jobs:
             self._submit()
 
     def _submit(self) -> None:
@@ -128,6 +133,28 @@ class ReadAhead:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+def xml_exports(inputs: Iterable[str | Path], xsd_of: Callable[[Path, bytes], str | None]) -> list[tuple[str, str]]:
+    """The XML exports among ``inputs`` (files and folders; archives are left out: their
+    members are known once extracted, by the audit) with their XSD (``xsd_of(path,
+    head)``), in the order the audit reads them: what a command can hand to a
+    :class:`ReadAhead` before loading its rules. Nothing is reported here (a path that
+    cannot be read is the audit's to report)."""
+    out: list[tuple[str, str]] = []
+    try:
+        with Discovery(archives=False) as disc:
+            disc.add(inputs)
+            for item in disc.files:
+                try:
+                    xsd_name = xsd_of(item.path, read_head(item.path))
+                except OSError:
+                    continue
+                if xsd_name:
+                    out.append((str(item.path), xsd_name))
+    except (UsageError, OSError):
+        return []
+    return out
 
 
 @contextlib.contextmanager
