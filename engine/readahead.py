@@ -5,12 +5,15 @@ Parsing and XSD validation are libxml2's work, done without Python's global lock
 entities is Python's. Read one after the other, a big establishment's exports keep one
 processor busy and the other idle (parsing and validation are about a third of its audit).
 The ``check`` command (never library code) opens a :class:`ReadAhead` **after its
-arguments are parsed** and gives it to its :class:`~scolint.engine.audit.Auditor`
-(``auditor.read_ahead``); the auditor hands it the XML files it is about to load, in the
-order it loads them, each with its format's XSD (:meth:`ReadAhead.start`). The thread reads
-**one file ahead**: when a loader's :func:`scolint.engine.xmlsafe.parse` takes the tree of
-file *n* (waiting for it if the thread is on it), the thread starts on file *n + 1*; the
-loader's :func:`~scolint.engine.xmlsafe.validate` of that tree gets the thread's errors.
+arguments are parsed**, hands it the XML exports of its inputs (:func:`xml_exports`: the
+first one is read while the rules are loaded) and gives it to its
+:class:`~scolint.engine.audit.Auditor` (``auditor.read_ahead``), which hands it the files it
+is about to load, in the order it loads them, each with its format's XSD
+(:meth:`ReadAhead.start`). The thread reads **ahead of the loaders by one file**, or by a
+few when the waiting ones are small (:data:`AHEAD_BYTES`): when a loader's
+:func:`scolint.engine.xmlsafe.parse` takes the tree of file *n* (waiting for it if the
+thread is on it), the thread goes on with file *n + 1*; the loader's
+:func:`~scolint.engine.xmlsafe.validate` of that tree gets the thread's errors.
 The same functions, bytes and schema give the same tree, notes (replayed in the loader's
 context) and errors; a file the thread cannot parse raises the same :class:`InputError`
 in the loader. Anything not handed over (bytes given to ``parse``, another XSD, a file
@@ -37,6 +40,10 @@ from .errors import UsageError
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
+#: Bytes of files read ahead and not yet taken by the loaders beyond which the thread waits
+#: (it always reads at least the next file): the memory of the trees kept waiting is bounded.
+AHEAD_BYTES = 1024 * 1024
+
 #: ``SCOLINT_VALIDATION=sur-place``: no read-ahead thread (anything else: one).
 SWITCH = "SCOLINT_VALIDATION"
 _OFF = frozenset({"sur-place", "surplace", "non", "aucune", "0"})
@@ -51,19 +58,20 @@ def enabled(environ: Any = None) -> bool:
 
 
 class ReadAhead:
-    """One thread parsing and validating XML files, one ahead of the loaders."""
+    """One thread parsing and validating XML files ahead of the loaders."""
 
     def __init__(self) -> None:
         self._executor: ThreadPoolExecutor | None = None
         self._order: list[tuple[str, str]] = []  # (path, xsd name), in loading order
         self._rank: dict[str, int] = {}
-        self._jobs: dict[str, Future[Any]] = {}  # at most one: the file being read ahead
+        self._jobs: dict[str, Future[Any]] = {}  # files handed to the thread, not taken yet
+        self._size: dict[str, int] = {}  # bytes of each file
         self._next = 0  # rank of the next file for the thread
         #: the file whose tree was last handed over, with its XSD and errors
         self._taken: tuple[str, str, Any] | None = None
 
     def start(self, files: list[tuple[str, str]]) -> None:
-        """Read ``(path, xsd_name)`` in this order, one file ahead of the loaders: the
+        """Read ``(path, xsd_name)`` in this order, ahead of the loaders: the
         first one at once (the caller has other work before it: rules, other files).
         Called again (the auditor, after :func:`xml_exports` gave the first list), it
         adds the files not yet known, after the others."""
@@ -71,18 +79,24 @@ class ReadAhead:
             if path not in self._rank:
                 self._rank[path] = len(self._order)
                 self._order.append((path, xsd_name))
-        if not self._jobs:
-            self._submit()
+                try:
+                    self._size[path] = os.stat(path).st_size
+                except OSError:
+                    self._size[path] = 0
+        self._fill()
 
-    def _submit(self) -> None:
-        if self._next >= len(self._order):
-            return
-        if self._executor is None:
-            from concurrent.futures import ThreadPoolExecutor
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scolint-lecture")
-        path, xsd_name = self._order[self._next]
-        self._next += 1
-        self._jobs[path] = self._executor.submit(xmlsafe.read_file, path, xsd_name)
+    def _fill(self) -> None:
+        """Hand the next files to the thread while those waiting for the loaders weigh less
+        than :data:`AHEAD_BYTES` (at least one): small exports (a nomenclature, a list of
+        establishments) do not keep the thread idle before the next big one."""
+        while self._next < len(self._order) and (
+                not self._jobs or sum(self._size[p] for p in self._jobs) < AHEAD_BYTES):
+            if self._executor is None:
+                from concurrent.futures import ThreadPoolExecutor
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scolint-lecture")
+            path, xsd_name = self._order[self._next]
+            self._next += 1
+            self._jobs[path] = self._executor.submit(xmlsafe.read_file, path, xsd_name)
 
     def parsed(self, path: str) -> Any:
         """The tree the thread read for ``path`` (raising its parse error, its notes
@@ -96,8 +110,7 @@ class ReadAhead:
         job = self._jobs.pop(path, None)
         if job is None:  # not started: read here, the thread goes on after it
             self._next = max(self._next, rank + 1)
-        if not self._jobs:
-            self._submit()
+        self._fill()
         if job is None or job.cancelled():
             return None
         try:
