@@ -6,6 +6,7 @@ Shared by the AAF loader (:mod:`scolint.plugins.aaf`) and the record builders
 
 from __future__ import annotations
 
+from sys import intern
 from typing import Any
 
 from scolint.engine import xmlsafe
@@ -64,7 +65,7 @@ def _valid_records(root: Any) -> list[tuple[str, str, str, dict[str, list[str]],
     for el in root.iter(_RECORD_TAGS):
         tag = el.tag
         if tag == "value":
-            values.append((el.text or "").strip())
+            values.append(intern((el.text or "").strip()))  # repeated values stored once
         elif tag == "attr" or tag == "modification":
             values = section.setdefault(el.get("name"), [])
         elif tag == "id":

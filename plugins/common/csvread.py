@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
+from sys import intern
 from typing import Any, Iterable
 
 from scolint.engine.errors import InputError
@@ -133,7 +134,7 @@ def read_table(path: Path | str, display: str | None = None, data: bytes | None 
                         "avalée(s))" if line > start else f"la fin de la ligne {start} est lue comme un seul champ")
                 raise InputError(shown, start, f"guillemet non fermé : {span} ; {len(out)} ligne(s) lue(s) "
                                  f"correctement sur {total} : fichier refusé")
-            cells = list(map(str.strip, row))
+            cells = [intern(c.strip()) for c in row]  # repeated values (names, codes, UAI) stored once
             if any(cells):
                 out.append((line, cells))
             start = line + 1

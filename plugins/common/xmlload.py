@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from lxml import etree
@@ -253,7 +254,7 @@ def fields(el: Any, wanted: frozenset[str] | None = None) -> dict[str, str]:
         if text is not None:
             text = text.strip()
             if text:
-                out[tag] = text
+                out[tag] = intern(text)  # repeated values (first names, codes) stored once
                 continue
         out[tag] = ""
         blank = True

@@ -10,6 +10,7 @@ end of the school year (``AnneeScolaire@DateFin``).
 from __future__ import annotations
 
 from functools import lru_cache, partial
+from sys import intern
 from typing import Any
 
 from scolint.engine.model import Entity, Provenance
@@ -50,7 +51,7 @@ def read_students(r: _Reader) -> None:
     class_groups: dict[Entity, list[Entity]] = {}
     spans: dict[tuple[str | None, str | None], tuple[str | None, str | None, bool]] = {}
     for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
-        a = {k: v.strip() for k, v in el.items()}  # as attr() reads them: stripped, blank = None
+        a = {k: intern(v.strip()) for k, v in el.items()}  # as attr() reads them: stripped, blank = None
         ident = a.get("Ident")
         if not ident:
             continue
@@ -158,7 +159,7 @@ def _guardian(r: _Reader, el: Any, st: Entity) -> None:
         return
     g = r.byid.get(("edt_guardian", ident))
     if g is None:  # a guardian of several students is read once
-        a = {k: v.strip() for k, v in el.items()}
+        a = {k: intern(v.strip()) for k, v in el.items()}
         last, first = a.get("Nom") or None, a.get("Prenom") or None
         g = r.graph.add("edt_guardian", ident, source=SOURCE, prov=r.prov(el),
                         label=" ".join(p for p in (last, first) if p) or ident,
