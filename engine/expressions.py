@@ -422,7 +422,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 return None
         except Exception:  # noqa: BLE001 - Jinja's compilation words the error
             return None
-        return compile_fast(self, expr, MAX_OPERATIONS, MAX_STRING, self._raw, jinja)
+        return compile_fast(self, expr, MAX_OPERATIONS, MAX_STRING, self._raw, jinja, check_clock)
 
     def template(self, source: str) -> Any:
         """Compile (once) and return a message template."""
