@@ -79,6 +79,8 @@ class _Writer:
         self.charges = 0
         self.temps = 0
         self.depth = 0
+        #: filters and tests whose input size is checked against ``_max_input`` (not counted)
+        self.inputs = 0
 
     def bind(self, prefix: str, value: Any) -> str:
         """A global name for ``value`` in the generated code."""
@@ -186,8 +188,16 @@ class _Writer:
         self.charges += 1
         raw = self.raw.get((type(node).__name__.lower(), node.name))
         value = self.seq(node.node, lazy=True)
-        # the sandbox's wrapper charges the size of the input: counted when the code counts
-        parts = [f"_sized(_b, {value})" if self.counted else value]
+        # the sandbox's wrapper charges ``len // 8`` for a sized input: counted when the code
+        # counts, else bounded (an input longer than ``_max_input`` leaves it to Jinja)
+        if self.counted:
+            value = f"_sized(_b, {value})"
+        else:
+            s = f"s{self.temps}"
+            self.temps += 1
+            self.inputs += 1
+            value = f"({s} if not isinstance({s} := {value}, _sized_input) or len({s}) <= _max_input else _too_long())"
+        parts = [value]
         parts.extend(self.expr(arg) for arg in node.args)
         for kw in node.kwargs:
             if not kw.key.isidentifier() or keyword.iskeyword(kw.key):
@@ -347,7 +357,9 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
                  _unop=env.call_unop, _str_join=str_join, _measured=_MEASURED,
                  _max_string=max_string, _too_big=_too_big,
                  _fallback=fallback, _ChainableUndefined=ChainableUndefined,
-                 _limit=max_operations - fixed)
+                 _limit=max_operations - fixed, _sized_input=_SIZED_INPUT, _too_long=_too_long,
+                 # n inputs of at most this length cost Jinja at most what is left of the budget
+                 _max_input=(max_operations - fixed) // max(writer.inputs, 1) * 8 + 7)
     if counted:
         space.update(_walkers(env, max_string, clock))
     try:
@@ -591,6 +603,11 @@ def _absent_reader(env: Any) -> Callable[[Any, str], Any]:
         return slow(obj, attr)
 
     return absent
+
+
+def _too_long() -> Any:
+    """A filter's input is long enough for the budget to matter: the Jinja path counts it."""
+    raise _OverBudget
 
 
 def _too_big() -> Any:

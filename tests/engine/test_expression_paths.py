@@ -310,6 +310,11 @@ def test_a_loop_over_the_operation_budget_is_stopped_as_by_jinja() -> None:
     heavy = _long_list(99_000)
     assert _outcome(many, run, heavy) == _outcome(many, run_jinja, heavy)
     assert "trop coûteuse" in _outcome(many, run, heavy)[1]
+    # also without a loop: ``length`` of a long list costs ``len // 8`` each time
+    lengths = env.expression(" + ".join(["(big | length)"] * 20))
+    assert lengths.fast is not None and lengths.fast(_long_list(20_000)) == 400_000
+    assert _outcome(lengths, run, heavy) == _outcome(lengths, run_jinja, heavy)
+    assert "trop coûteuse" in _outcome(lengths, run, heavy)[1]
 
 
 def test_forbidden_attributes_are_still_refused() -> None:
