@@ -12,15 +12,34 @@ attribute and item reads go through the sandbox's ``getattr``/``getitem``, filte
 tests are the sandbox's guarded ones), with two shortcuts: an entity field found in
 ``data``, or a plain entity attribute (``id``, ``label``...), is read directly.
 
-Anything else (calls, ``map`` and other filters given the context or the environment,
-slices, ``*args``, an ``if`` without ``else``...) is not compiled: the caller keeps the
-Jinja path. The caller also falls back on the Jinja path whenever the fast function
-raises, so errors (and their French messages) come from one place.
+Jinja's own filters that walk a sequence are compiled too: ``select``, ``reject``,
+``selectattr``, ``rejectattr``, ``map(attribute=...)``, ``unique`` (generators in Jinja) and
+``list``, ``first``, ``join``, chained, with literal attribute and test names. A lazy filter
+gives the list of its items, computed at once in the order Jinja computes them (same
+reads through the sandbox's ``getitem``, or a field read from ``data`` as
+``Entity.__getitem__`` does, same tests); nothing they read has side effects, so the values
+are Jinja's; a filter that is not Jinja's gets a generator over that list. A lazy filter's
+generator as the value itself (``x | select``) is left to Jinja.
 
-Budget: the fast function does not count operations. It is built only when the
-expression cannot exhaust :data:`MAX_OPERATIONS` whatever the data: it has no loop, each
-node costs Jinja at most one tick, plus at most ``1 + MAX_STRING // 100`` for the size of
-a filter's, a test's or an operator's result (a larger result is refused anyway).
+Anything else (calls, ``map('filtre')``, ``sort`` and other filters given the context or the
+environment, computed attribute names, slices, ``*args``, an ``if`` without ``else``...) is
+not compiled: the caller keeps the Jinja path. The caller also falls back on the Jinja path
+whenever the fast function raises, so errors (and their French messages) come from one place.
+
+Budget (:data:`MAX_OPERATIONS` per evaluation): the direct code never counts fewer
+operations than Jinja; when its count passes the budget it raises and the Jinja path
+decides (it counts exactly: its value, or its French error). The code is built only when
+its fixed part fits the budget: each node costs Jinja at most one operation, plus at most
+``1 + MAX_STRING // 100`` for the size of a filter's, a test's or an operator's result (a
+larger result is refused anyway). What depends on the data is either counted or bounded:
+
+- an expression using the filters that loop counts, in ``_b``, what Jinja's guarded
+  filters would count for them (``1 + len // 8`` for an input, one per attribute read of
+  each item, each test call and its result) and ``len // 8`` for the input of every other
+  filter and test;
+- any other expression has no loop; the input of each filter or test (``len // 8``) is
+  bounded: an input longer than its share of what the fixed part leaves
+  (``_max_input``) leaves the evaluation to Jinja.
 """
 
 from __future__ import annotations

@@ -7,7 +7,11 @@
   every ``item`` of a ``compare_sets`` key), exactly the Jinja path's value;
 - hand-written expressions of every compiled shape, and a few thousand random ones,
   give the same value or the same French error by both paths, on entities with present,
-  missing, empty and None fields, lists, dicts and nested entities;
+  missing, empty and None fields, lists, dicts and nested entities; so do filter chains
+  (select, reject, selectattr, rejectattr, map, unique, list, first, join), hand-written
+  and random, over lists of entities, mixed values, None, undefined and empty lists;
+- an evaluation over the operation budget (a loop over a long list, or long inputs of
+  filters without a loop) is stopped with Jinja's French error;
 - what the fast path must not compile (calls, context filters, slices, an ``if``
   without ``else``, expressions that could exhaust the budget) keeps the Jinja path;
 - ``fold`` (cached) folds as before, and its cache stays bounded.
