@@ -75,7 +75,7 @@ _LAZY = frozenset({"select", "reject", "selectattr", "rejectattr", "map", "uniqu
 #: generator gives them what the generator would.
 _WALKERS = _LAZY | {"list", "first", "join"}
 #: Values whose size a guarded filter charges for its input (``1 + len // 8`` operations).
-_SIZED_INPUT = (list, tuple, str, dict)
+_SIZED_INPUT = (str, list, tuple, dict)
 #: Values whose size a guarded filter charges for its result (``1 + len // 100``).
 _MEASURED = (str, list, tuple, bytes)
 
@@ -215,7 +215,8 @@ class _Writer:
             s = f"s{self.temps}"
             self.temps += 1
             self.inputs += 1
-            value = f"({s} if not isinstance({s} := {value}, _sized_input) or len({s}) <= _max_input else _too_long())"
+            value = (f"({s} if ({s} := {value}) is None or not isinstance({s}, _sized_input)"
+                     f" or len({s}) <= _max_input else _too_long())")
         parts = [value]
         parts.extend(self.expr(arg) for arg in node.args)
         for kw in node.kwargs:
@@ -532,11 +533,19 @@ def _walkers(env: Any, max_string: int, clock: Callable[[int], None]) -> dict[st
         out = []
         cost = 0
         for item in items:
-            v = read(item, parts) if parts else item
+            v = item
+            for part in parts:  # read(item, parts), inline
+                if type(v) is entity:
+                    w = v.data.get(part, missing)
+                    if w is not missing:
+                        v = w
+                        continue
+                v = getitem(v, part)
             if test is not None:
-                cost += input_cost(v)
+                cost += 1 + (len(v) // 8 if isinstance(v, sized) else 0)
                 v = test(v, *args)
-                cost += result_cost(v)
+                if isinstance(v, measured):
+                    cost += result_cost(v)
             if (not v) is not keep:
                 out.append(item)
         spend(b, cost)
