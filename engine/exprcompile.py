@@ -492,6 +492,22 @@ def _walkers(env: Any, max_string: int, clock: Callable[[int], None]) -> dict[st
             return 1 + len(value) // 100
         return 0
 
+    def item_of(obj: Any, part: Any) -> Any:
+        """``env.getitem(obj, part)`` (Jinja's ``obj[part]``, then ``obj.part``, else an
+        undefined) when ``obj`` is not an entity with a field ``part`` in ``data``; its
+        result, without its steps, for an entity, None and an undefined."""
+        if type(part) is str:
+            if type(obj) is entity:
+                if part in _PLAIN:  # not a field: the attribute, which the sandbox allows
+                    return getattr(obj, part)
+                if part not in _ENTITY_ATTRS:  # no such item, no such attribute
+                    return undefined(obj=obj, name=part)
+            elif obj is None and not part.startswith("_"):
+                return undefined(obj=obj, name=part)
+        if type(obj) is ChainableUndefined:  # its items are itself
+            return obj
+        return getitem(obj, part)
+
     def read(item: Any, parts: tuple[Any, ...]) -> Any:
         """Jinja's ``make_attrgetter(env, attribute)(item)``."""
         for part in parts:
@@ -500,7 +516,7 @@ def _walkers(env: Any, max_string: int, clock: Callable[[int], None]) -> dict[st
                 if value is not missing:
                     item = value
                     continue
-            item = getitem(item, part)
+            item = item_of(item, part)
         return item
 
     def sized_input(b: list[int], value: Any) -> Any:
@@ -524,9 +540,9 @@ def _walkers(env: Any, max_string: int, clock: Callable[[int], None]) -> dict[st
                 if type(item) is entity:
                     v = item.data.get(part, missing)
                     if v is missing:
-                        v = getitem(item, part)
+                        v = item_of(item, part)
                 else:
-                    v = getitem(item, part)
+                    v = item_of(item, part)
                 if (not v) is not keep:
                     out.append(item)
             return out
@@ -540,7 +556,7 @@ def _walkers(env: Any, max_string: int, clock: Callable[[int], None]) -> dict[st
                     if w is not missing:
                         v = w
                         continue
-                v = getitem(v, part)
+                v = item_of(v, part)
             if test is not None:
                 cost += 1 + (len(v) // 8 if isinstance(v, sized) else 0)
                 v = test(v, *args)
@@ -565,9 +581,9 @@ def _walkers(env: Any, max_string: int, clock: Callable[[int], None]) -> dict[st
                 for item in items:
                     if type(item) is entity:
                         v = item.data.get(part, missing)
-                        out.append(getitem(item, part) if v is missing else v)
+                        out.append(item_of(item, part) if v is missing else v)
                     else:
-                        out.append(getitem(item, part))
+                        out.append(item_of(item, part))
                 return out
             return [read(item, parts) for item in items]
         out = []

@@ -210,6 +210,15 @@ COMPILED_LOOPS = [
     "'K1' in a.people | map(attribute='code') | list", "a.people | select('sameas', none) | list",
     "a.people | selectattr('kid', 'none') | list", "a.people | selectattr('missing', 'defined') | list",
     "a.people | map(attribute='tags') | select | join(';')", "a.big | list | length",
+    # attributes of entities and of other values, by Jinja's getitem (item first, then attribute)
+    "a.people | map(attribute='key') | list", "a.people | map(attribute='prov') | list",
+    "a.people | map(attribute='data.n') | list", "a.people | map(attribute='get') | list",
+    "a.mixed | map(attribute='kind') | list", "a.mixed | map(attribute='upper') | list",
+    "a.mixed | map(attribute='_hidden') | list", "[a, b] | map(attribute='_hidden') | list",
+    "a.mixed | map(attribute='__class__') | list", "a.people | map(attribute='mro') | list",
+    "[none, unknown, a.missing] | map(attribute='x.y') | list", "a.d | map(attribute='0') | list",
+    "[a.d, a.d] | map(attribute='k') | list", "[a.codes] | map(attribute='0') | list",
+    "[a.codes] | map(attribute='1.0') | list", "[a.codes] | map(attribute=5) | list",
 ]
 
 NOT_COMPILED = [
@@ -366,7 +375,8 @@ _CHAIN_SOURCES = ["a.kids", "a.nokids", "a.codes", "a.people", "a.mixed", "a.str
                   "a.missing", "a.name", "a.d", "a.n", "a.kid", "[a, b, none]", "unknown", "audit.people",
                   "(a.people if a.flag else a.kids)", "(a.strs if a.no else a.codes | select)"]
 _CHAIN_ATTRS = ["name", "code", "kid.code", "kid.name", "missing", "id", "label", "n", "0", "kid", "none.x",
-                "tags.0", "kid.missing.deeper", "flag", "data.code", "key", "kids"]
+                "tags.0", "kid.missing.deeper", "flag", "data.code", "key", "kids", "prov", "kind", "get",
+                "_hidden", "upper", "k", "1"]
 _CHAIN_TESTS = ["'none'", "'defined'", "'undefined'", "'string'", "'number'", "'in', ['K1', 'A', 'a', none, 3]",
                 "'eq', 'K1'", "'ne', none", "'gt', 1", "'sameas', none", "'in', a.codes",
                 "'in', a.people | map(attribute='code') | list", "'in', a.name"]
