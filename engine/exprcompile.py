@@ -470,7 +470,7 @@ def _walkers(env: Any, max_string: int, clock: Callable[[int], None]) -> dict[st
     """
     getitem, undefined = env.getitem, env.undefined
     eval_ctx = nodes.EvalContext(env)
-    guarded_join, guarded_unique = env.filters["join"], env.filters["unique"]
+    guarded_join, guarded_unique = env.filters.get("join"), env.filters.get("unique")  # Jinja's (walker())
     sized, measured = _SIZED_INPUT, _MEASURED
     entity = Entity
 
