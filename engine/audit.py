@@ -21,7 +21,7 @@ from .evaluate import Evaluator, make_environment
 from .findings import AuditResult, Finding, fingerprint
 from .manager import PluginHost, get_plugin_host
 from .model import Graph, Provenance
-from .rules import Rule, load_rules
+from .rules import Rule, check_expressions, load_rules
 from .uai import uai_problem
 
 
@@ -98,7 +98,10 @@ class Auditor:
         self.env = make_environment(self.registries)
         paths = list(self.host.rule_paths()) if use_default_rules else []
         paths.extend(Path(p) for p in rule_paths)
-        self.all_rules = load_rules(paths, self.registries, self.env)
+        # Every rule file is read and checked (YAML, schema, kinds, formats, supersedes);
+        # the expressions and messages only of the rules that run (docs/decisions.md,
+        # « Règles écartées par une sélection : lues, pas compilées »).
+        self.all_rules = load_rules(paths, self.registries, self.env, expressions=False)
         for rule in self.all_rules:
             rule.severity = _severity_for(rule, severity_overrides or {})
         sel = selection or Selection()
@@ -108,12 +111,16 @@ class Auditor:
         # selection reports what the full audit reports for its rules (a fact said once).
         chosen = {r.id for r in self.rules}
         self.helpers = [r for r in self.all_rules if r.id not in chosen and chosen & set(r.supersedes)]
+        running = chosen | {r.id for r in self.helpers}
+        for rule in self.all_rules:  # in file order: the first broken rule is reported
+            if rule.id in running:
+                check_expressions(rule, self.registries, self.env)
         self.options = options or {}
         self.evaluator = Evaluator(self.rules, self.registries, self.env, rule_errors, rule_time_limit,
                                    helpers=self.helpers)
         self._read: tuple[set[str], set[str]] | None = None  # kinds_read(self.rules), computed once
         #: a :class:`~scolint.engine.readahead.ReadAhead` given by the caller (the ``check``
-        #: command), which validates the next XML files in another process; None: here
+        #: command), whose thread parses and validates the next XML file; None: all here
         self.read_ahead: Any = None
 
     def kinds_for(self, format_ids: Iterable[str]) -> set[str] | None:

@@ -92,9 +92,13 @@ class InputFile:
 
 
 class Discovery:
-    """Collects input files; owns the temporary folder of extracted archives."""
+    """Collects input files; owns the temporary folder of extracted archives.
 
-    def __init__(self) -> None:
+    ``archives=False``: archives are left out (neither opened nor listed), for a caller
+    that only wants to know, early, which plain files an audit will read."""
+
+    def __init__(self, archives: bool = True) -> None:
+        self.archives = archives
         self.files: list[InputFile] = []
         self.errors: list[InputError] = []
         self._tmp: str | None = None
@@ -167,6 +171,8 @@ class Discovery:
             return
         suffix = path.suffix.lower()
         if suffix == ".zip" or (suffix not in ZIP_BASED_DOCUMENTS and _is_zip(path)):
+            if not self.archives:
+                return
             if depth >= 2:
                 self.errors.append(InputError(display, None, "archive imbriquée trop profondément : refusée"))
                 return

@@ -38,6 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
 
 from .errors import ScolintError
+from .exprcompile import MAX_DEPTH as _DEPTH_LIMIT
 from .exprcompile import compile_fast
 from .model import Entity
 
@@ -282,6 +283,8 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         #: :func:`source_problems` of each compiled message, found on the tree it was
         #: compiled from (a message is parsed once, not once more to be checked)
         self._tproblems: dict[str, str | None] = {}
+        #: the same for each expression, found on the tree parsed by :meth:`expression`
+        self._eproblems: dict[str, str | None] = {}
         self.direct_code = direct_code
 
     # The sandbox already refuses "_" attributes and unsafe callables; also refuse
@@ -372,14 +375,13 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         fn = self._cache.get(source)
         if fn is None:
             _check_source(source, "expression")
-            fn = self._lazy(source)
-            direct = self._direct(source, fn) if self.direct_code else None
-            if direct is None:  # Jinja only: compiled now, so that an error shows at once
-                fn = _fast_call(self._compile_jinja(source))
-                fn.fast = fn.run = fn.batch = None  # type: ignore[attr-defined]
-            else:
-                fn.fast, fn.run, fn.batch = direct  # type: ignore[attr-defined]
-            fn.source = source  # type: ignore[attr-defined]  # named in per-record errors
+            expr = self._parse_expression(source)
+            jinja = None
+            if expr is None or self._eproblems[source] is not None \
+                    or not surely_compiles(self, _as_template(expr)):
+                # compiled now, so that an error shows at once (with Jinja's words)
+                jinja = _fast_call(self._compile_jinja(source))
+            fn = _Expression(self, source, expr, jinja)
             self._cache[source] = fn
         return fn
 
@@ -388,33 +390,16 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         try:
             return self.compile_expression(source, undefined_to_none=False)
         except TemplateSyntaxError as exc:
-            raise ExpressionError(f"expression invalide « {_short(source)} » : {exc.message}") from exc
+            raise ExpressionError(f"expression invalide « {_short(source)} » : {syntax_fr(exc.message)}") from exc
         except (RecursionError, SyntaxError):  # SyntaxError: Python's limit of nested parentheses
             raise ExpressionError("expression imbriquée trop profondément") from None
         except ValueError:  # an integer literal of more than 4300 digits...
             raise ExpressionError(f"expression invalide « {_short(source)} » : valeur littérale démesurée") from None
 
-    def _lazy(self, source: str) -> Callable[..., Any]:
-        """The Jinja path of an expression that has direct code, compiled at its first call.
-
-        Direct code is built only from an expression Jinja parsed, whose filters and tests
-        exist and whose nesting is shallow: Jinja's compilation of it cannot fail, and an
-        audit seldom needs it (an expression error to word), so start-up does not pay it.
-        """
-        compiled: list[Callable[..., Any]] = []
-
-        def fn(**variables: Any) -> Any:
-            if not compiled:
-                compiled.append(_fast_call(self._compile_jinja(source)))
-            return compiled[0](**variables)
-
-        return fn
-
-    def _direct(self, source: str, fn: Callable[..., Any]) -> tuple[Any, ...] | None:
-        """``(fast, run, batch)`` of the expression (engine/exprcompile.py), or None."""
-        def jinja(variables: dict[str, Any]) -> Any:
-            return run_jinja(fn, variables)
-
+    def _parse_expression(self, source: str) -> nodes.Expr | None:
+        """The tree of an expression as Jinja's ``compile_expression`` parses it, or None
+        when it does not parse (Jinja's compilation then words the error). Its
+        :func:`tree_problems` are kept for :func:`source_problems` (one parse, not two)."""
         try:
             parser = Parser(self, source, state="variable")
             expr = parser.parse_expression()
@@ -422,10 +407,21 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 return None
         except Exception:  # noqa: BLE001 - Jinja's compilation words the error
             return None
+        self._eproblems[source] = tree_problems(self, _as_template(expr))
+        return expr
+
+    def _direct(self, expr: nodes.Expr, fn: Callable[..., Any]) -> tuple[Any, ...] | None:
+        """``(fast, run, batch)`` of the expression (engine/exprcompile.py), or None."""
+        def jinja(variables: dict[str, Any]) -> Any:
+            return run_jinja(fn, variables)
+
         return compile_fast(self, expr, MAX_OPERATIONS, MAX_STRING, self._raw, jinja, check_clock)
 
     def template(self, source: str) -> Any:
-        """Compile (once) and return a message template."""
+        """Check (once) and return a message template: an object whose ``render`` gives the
+        message. Every error shows here; Jinja's code generation and Python's compilation,
+        most of the cost, wait for the first rendering when they cannot fail
+        (:func:`surely_compiles`): most rules find nothing, their message is never rendered."""
         tpl = self._tcache.get(source)
         if tpl is None:
             _check_source(source, "modèle de message")
@@ -433,9 +429,12 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 tree = self._parse(source, None, None)
                 # checked before compiling: Jinja's optimiser folds constants in the tree
                 problem = tree_problems(self, tree)
-                tpl = self.from_string(tree)
+                if problem is None and surely_compiles(self, tree):
+                    tpl = _DeferredTemplate(self, source)
+                else:  # compiled now: its error, if any, before the problem (as ever)
+                    tpl = self.from_string(tree)
             except TemplateSyntaxError as exc:
-                raise ExpressionError(f"modèle de message invalide : {exc.message} (ligne {exc.lineno})") from exc
+                raise ExpressionError(f"modèle de message invalide : {syntax_fr(exc.message)} (ligne {exc.lineno})") from exc
             except (RecursionError, SyntaxError):
                 raise ExpressionError("modèle de message imbriqué trop profondément") from None
             except ValueError:
@@ -443,6 +442,17 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
             self._tcache[source] = tpl
             self._tproblems[source] = problem
         return tpl
+
+    def _compile_template(self, source: str) -> RuleTemplate:
+        """The compiled template of a message :meth:`template` accepted."""
+        try:
+            return self.from_string(self._parse(source, None, None))  # type: ignore[return-value]
+        except TemplateSyntaxError as exc:  # not expected (see surely_compiles): a rule error
+            raise ExpressionError(f"modèle de message invalide : {syntax_fr(exc.message)} (ligne {exc.lineno})") from exc
+        except (RecursionError, SyntaxError):
+            raise ExpressionError("modèle de message imbriqué trop profondément") from None
+        except ValueError:
+            raise ExpressionError("modèle de message invalide : valeur littérale démesurée") from None
 
     def variables(self, source: str, template: bool = False) -> set[str]:
         """Return ``{"student.name", ...}``: the dotted names read by an expression."""
@@ -531,9 +541,125 @@ def source_problems(env: RuleEnvironment, source: str, template: bool) -> str | 
     (``attr``), and in messages any block other than ``{% if %}`` and ``{% for %}``
     (no ``{% set %}``, macro, call, include, import, extends, block) or a recursive loop.
     """
-    if template and source in env._tproblems:
-        return env._tproblems[source]
+    known = env._tproblems if template else env._eproblems
+    if source in known:
+        return known[source]
     return tree_problems(env, env.parse(source if template else "{{ " + source + " }}"))
+
+
+def _as_template(expr: nodes.Expr) -> nodes.Template:
+    """``expr`` as the tree of the template ``{{ expr }}``."""
+    return nodes.Template([nodes.Output([expr])])
+
+
+#: Most ``{% for %}`` blocks of a message compiled only when first rendered (Python refuses
+#: more than 20 nested blocks in a function).
+_MAX_LOOPS = 5
+#: Largest integer literal (digits) of a message compiled only when first rendered.
+_MAX_DIGITS = 100
+
+
+def surely_compiles(env: RuleEnvironment, tree: nodes.Template) -> bool:
+    """True when Jinja's code generation and Python's compilation of ``tree`` (already
+    parsed and checked by :func:`tree_problems`) cannot fail, so they may wait.
+
+    The failures they can raise are checked here, conservatively: a filter or test
+    unknown to the sandbox (Jinja refuses it when compiling, unless under an ``if``), a
+    ``{% for %}`` writing ``loop``, a constant Jinja's optimiser would fold with a filter
+    (the folded value may be unprintable), a large integer literal, a deep tree or many
+    loops (the limits of Python's compiler). Any of them: False, and the caller compiles
+    now, so that the error (or its absence) is Jinja's and shows when the rule is loaded.
+    """
+    loops = [0]
+
+    def reads_a_name(node: nodes.Node, depth: int) -> bool:
+        """Whether ``node`` reads a variable; raise _NotSure for a doubtful node."""
+        if depth > _DEPTH_LIMIT:
+            raise _NotSure
+        reads = False
+        for name in node.fields:
+            item = getattr(node, name, None)
+            for child in item if isinstance(item, list) else (item,):
+                if isinstance(child, nodes.Node) and reads_a_name(child, depth + 1):
+                    reads = True
+        if isinstance(node, nodes.Name):
+            if node.ctx != "load" and node.name == "loop":
+                raise _NotSure
+            return True
+        if isinstance(node, nodes.For):
+            loops[0] += 1
+            if loops[0] > _MAX_LOOPS:
+                raise _NotSure
+        elif isinstance(node, (nodes.Filter, nodes.Test)):
+            known = env.filters if isinstance(node, nodes.Filter) else env.tests
+            if node.name not in known or not reads:  # unknown, or folded by the optimiser
+                raise _NotSure
+        elif isinstance(node, nodes.Const):
+            if isinstance(node.value, int) and len(str(abs(node.value))) > _MAX_DIGITS:
+                raise _NotSure
+        return reads
+
+    try:
+        reads_a_name(tree, 0)
+    except _NotSure:
+        return False
+    return True
+
+
+class _NotSure(Exception):
+    """A node whose compilation might fail (see :func:`surely_compiles`)."""
+
+
+class _Expression:
+    """A compiled expression (:meth:`RuleEnvironment.expression`): ``f(**variables)`` runs
+    it by the Jinja path; ``fast``, ``run`` and ``batch`` give its direct code or None.
+
+    Both are built at first use (the expression was parsed and checked when loaded, and
+    Jinja's compilation, when it might fail, done then): an audit seldom needs the Jinja
+    path (an error to word), and a rule that does not run (its export absent) needs
+    neither. ``source`` is named in per-record errors.
+    """
+
+    def __init__(self, env: RuleEnvironment, source: str, expr: nodes.Expr | None,
+                 jinja: Callable[..., Any] | None) -> None:
+        self.source = source
+        self._env = env
+        self._expr = expr  # the parsed tree, until the direct code is built from it
+        self._jinja = jinja
+
+    def __call__(self, **variables: Any) -> Any:
+        jinja = self._jinja
+        if jinja is None:
+            jinja = self._jinja = _fast_call(self._env._compile_jinja(self.source))
+        return jinja(**variables)
+
+    def __getattr__(self, name: str) -> Any:
+        """``fast``, ``run``, ``batch``: built when first asked, then plain attributes."""
+        if name not in ("fast", "run", "batch"):
+            raise AttributeError(name)
+        env, expr = self.__dict__["_env"], self.__dict__["_expr"]
+        direct = env._direct(expr, self) if env.direct_code and expr is not None else None
+        self.fast, self.run, self.batch = direct or (None, None, None)
+        self._expr = None
+        return self.__dict__[name]
+
+
+class _DeferredTemplate:
+    """A message :meth:`RuleEnvironment.template` checked, compiled at its first rendering."""
+
+    __slots__ = ("_env", "_source", "_compiled")
+
+    def __init__(self, env: RuleEnvironment, source: str) -> None:
+        self._env = env
+        self._source = source
+        self._compiled: RuleTemplate | None = None
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        """:meth:`RuleTemplate.render` of the compiled message."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = self._env._compile_template(self._source)
+        return compiled.render(*args, **kwargs)
 
 
 def descendants(tree: nodes.Node) -> list[nodes.Node]:
@@ -678,6 +804,46 @@ def _type_fr(name: str) -> str:
     if name.endswith(" object"):
         name = name[: -len(" object")]
     return _TYPE_FR.get(name, "une valeur")
+
+
+#: Jinja's syntax messages, in the author's words: (pattern, French with the groups).
+_SYNTAX_FR = (
+    (r"No filter named '(.+?)'\.?", "filtre « {0} » inconnu (voir docs/catalogue.md, filtres)"),
+    (r"No test named '(.+?)'\.?", "test « {0} » inconnu"),
+    (r"Encountered unknown tag '(.+?)'.*", "balise « {0} » inconnue"),
+    (r".*The innermost block that needs to be closed is '(.+?)'.*", "balise « {0} » non fermée (« end{0} » manquant)"),
+    (r"[Uu]nexpected end of template, expected '(.+?)'\.?", "fin inattendue : il manque {0}"),
+    (r"[Uu]nexpected end of template.*", "fin inattendue : une parenthèse, un crochet ou une balise n'est pas fermé"),
+    (r"expected token '(.+?)', got '(.+?)'", "{0} attendu au lieu de {1}"),
+    (r"Expected an expression, got '(.+?)'", "expression attendue au lieu de {0}"),
+    (r"unexpected '(.+?)', expected '(.+?)'", "{1} attendu au lieu de {0}"),
+    (r"unexpected char '(.+?)' at \d+", "caractère « {0} » inattendu"),
+    (r"unexpected 'end of template'", "fin inattendue : une parenthèse, un crochet ou une balise n'est pas fermé"),
+    (r"unexpected '(.+?)'", "élément inattendu : {0}"),
+    (r"tag name expected", "nom de balise attendu après « {{% »"),
+    (r"Can't assign to special loop variable.*", "« loop » ne peut pas nommer la variable d'une boucle "
+                                                  "(nom réservé par Jinja : choisissez-en un autre)"),
+    (r"[Cc]an't assign to .+", "affectation impossible"),
+)
+#: Jinja's token names as an author reads them.
+_TOKENS_FR = {"name": "un nom", "end of print statement": "la fin de l'expression",
+              "end of statement block": "la fin de la balise", "end of template": "la fin du modèle",
+              "integer": "un nombre", "float": "un nombre", "string": "un texte"}
+
+
+def _token_fr(token: str) -> str:
+    return _TOKENS_FR.get(token, f"« {token} »")
+
+
+def syntax_fr(message: str | None) -> str:
+    """A Jinja syntax message in French (a French summary for one not known here)."""
+    text = (message or "").strip()
+    for pattern, french in _SYNTAX_FR:
+        m = re.fullmatch(pattern, text, re.S)
+        if m:
+            words = m.groups() if "«" in french else tuple(_token_fr(g) for g in m.groups())
+            return french.format(*words)
+    return "syntaxe incorrecte (voir docs/premiere-regle.md pour la forme des expressions et des messages)"
 
 
 def french_reason(exc: BaseException) -> str:

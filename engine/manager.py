@@ -57,6 +57,12 @@ class PluginHost:
             return None
         return fam.stamp(path, format_id, head)
 
+    def xsd_of(self, path: Path, head: bytes) -> str | None:
+        """The XSD of the format of a file (:meth:`detect_format`), or None."""
+        fmt = self.detect_format(path=path, head=head)
+        info = self.registries.formats.get(fmt) if fmt is not None else None
+        return info.xsd if info is not None else None
+
     def load(self, path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> bool:
         """Read one file with the loader of the family that declares ``format_id``."""
         fam = self.registries.families.of_format(format_id)
@@ -70,6 +76,7 @@ class PluginHost:
         for fam in self.registries.families.ordered():
             if fam.link is not None:
                 fam.link(graph)
+        graph.links_done()
 
     def rule_paths(self) -> list[Path]:
         paths: list[Path] = []

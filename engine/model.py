@@ -134,6 +134,13 @@ class Graph:
             self._shared[name] = build(self)
         return self._shared[name]
 
+    def links_done(self) -> None:
+        """The link steps have run: drop what only they read (the shared values and the
+        indexes built meanwhile), so that it does not stay in memory during the
+        evaluation of the rules (an index a rule asks for is built again, once)."""
+        self._shared.clear()
+        self._indexes.clear()
+
     # -- building -----------------------------------------------------------------
     def add(
         self,

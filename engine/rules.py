@@ -167,11 +167,13 @@ def _check_attrs(env: RuleEnvironment, source: str, template: bool) -> str | Non
 
 
 def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnvironment,
-               schema: RuleSchema | None = None) -> Rule:
+               schema: RuleSchema | None = None, expressions: bool = True) -> Rule:
     """Parse and check one rule; raise :class:`RuleFileError` on the first problem.
 
     :param schema: the rule schema of ``registries`` (:class:`RuleSchema`), when the caller
         checks many rules; built here otherwise.
+    :param expressions: also compile and check its expressions and message
+        (:func:`check_expressions`); False: the caller does it for the rules it runs.
     """
     import yaml
 
@@ -227,42 +229,50 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
     if data["id"] in data.get("supersedes", []):
         raise RuleFileError(spath, line_for(lines, ("supersedes",)),
                             "une règle ne peut pas se remplacer elle-même (supersedes)", "SUPERSEDES")
-    kind = registries.checks[check]
-    # Compile every expression once, now: a rule that does not compile never runs.
-    exprs: list[tuple[tuple[Any, ...], str, bool]] = []
-    if data.get("where"):
-        exprs.append((("where",), data["where"], False))
-    opts = data[check]
-    if isinstance(opts, str):
-        exprs.append(((check,), opts, False))
-    elif isinstance(opts, dict):
-        for key in kind.expressions:
-            if key in opts:
-                exprs.append(((check, key), opts[key], False))
-    exprs.append((("message",), data["message"], True))
-    for loc, source, is_template in exprs:
-        try:
-            env.template(source) if is_template else env.expression(source)
-        except ExpressionError as exc:
-            raise RuleFileError(spath, line_for(lines, loc), f"{'.'.join(map(str, loc))} : {exc}",
-                                "EXPRESSION") from None
-        reason = _check_attrs(env, source, is_template)
-        if reason:
-            raise RuleFileError(spath, line_for(lines, loc), f"{'.'.join(map(str, loc))} : {reason}",
-                                "SECURITE")
     flow = data.get("flow") or ""
     if not flow:
         reqs = data.get("requires") or []
         flow = registries.formats[reqs[0]].system if reqs else "GENERAL"
-    return Rule(
+    rule = Rule(
         id=data["id"], title=data["title"], severity=data["severity"], for_each=data["for_each"],
-        message=data["message"], fix=data["fix"].strip(), check=check, options=opts, path=spath,
+        message=data["message"], fix=data["fix"].strip(), check=check, options=data[check], path=spath,
         tags=list(data.get("tags", [])), flow=flow, description=data.get("description", ""),
         requires=list(data.get("requires", [])), where=data.get("where"),
         requires_sections=list(data.get("requires_sections", [])), supersedes=list(data.get("supersedes", [])),
         references=list(data.get("references", [])), tests=list(data.get("tests", [])),
         lines=lines, raw=data,
     )
+    if expressions:
+        check_expressions(rule, registries, env)
+    return rule
+
+
+def check_expressions(rule: Rule, registries: Registries, env: RuleEnvironment) -> None:
+    """Compile and check every expression and the message of ``rule`` (once: ``env``
+    keeps them); raise :class:`RuleFileError` on the first problem. A rule that does not
+    compile never runs: whoever runs or explains a rule loaded without its expressions
+    (``parse_rule(..., expressions=False)``) calls this first."""
+    exprs: list[tuple[tuple[Any, ...], str, bool]] = []
+    if rule.where:
+        exprs.append((("where",), rule.where, False))
+    opts = rule.options
+    if isinstance(opts, str):
+        exprs.append(((rule.check,), opts, False))
+    elif isinstance(opts, dict):
+        for key in registries.checks[rule.check].expressions:
+            if key in opts:
+                exprs.append(((rule.check, key), opts[key], False))
+    exprs.append((("message",), rule.message, True))
+    for loc, source, is_template in exprs:
+        try:
+            env.template(source) if is_template else env.expression(source)
+        except ExpressionError as exc:
+            raise RuleFileError(rule.path, rule.line(*loc), f"{'.'.join(map(str, loc))} : {exc}",
+                                "EXPRESSION") from None
+        reason = _check_attrs(env, source, is_template)
+        if reason:
+            raise RuleFileError(rule.path, rule.line(*loc), f"{'.'.join(map(str, loc))} : {reason}",
+                                "SECURITE")
 
 
 def load_rule_file(path: Path, registries: Registries, env: RuleEnvironment) -> Rule:
@@ -278,13 +288,13 @@ def _read_rule_file(path: Path) -> bytes:
 
 
 def _rule_from_bytes(path: Path, raw: bytes, registries: Registries, env: RuleEnvironment,
-                     schema: RuleSchema | None = None) -> Rule:
+                     schema: RuleSchema | None = None, expressions: bool = True) -> Rule:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RuleFileError(str(path), line, "le fichier n'est pas en UTF-8", "ENCODAGE") from None
-    rule = parse_rule(path, text, registries, env, schema)
+    rule = parse_rule(path, text, registries, env, schema, expressions)
     if path.stem != rule.id:
         raise RuleFileError(str(path), rule.line("id"),
                             f"le fichier doit s'appeler {rule.id}{path.suffix} (nom = identifiant)", "NOM")
@@ -312,14 +322,21 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironment) -> list[Rule]:
-    """Load every rule under ``paths``; ids must be unique."""
+def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironment,
+               expressions: bool = True) -> list[Rule]:
+    """Load every rule under ``paths``; ids must be unique.
+
+    :param expressions: also compile and check each rule's expressions and message;
+        False: only those of the rules the caller runs, by :func:`check_expressions`
+        (the ``Auditor`` with a selection: the YAML, the schema, the entity kinds, formats
+        and ``supersedes`` of every rule are still checked).
+    """
     files = rule_files(paths)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     schema = RuleSchema(registries) if files else None
     for f in files:
-        rule = _rule_from_bytes(f, _read_rule_file(f), registries, env, schema)
+        rule = _rule_from_bytes(f, _read_rule_file(f), registries, env, schema, expressions)
         if rule.id in seen:
             raise RuleFileError(str(f), rule.line("id"),
                                 f"identifiant « {rule.id} » déjà utilisé par {seen[rule.id]}", "DOUBLON")

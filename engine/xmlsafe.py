@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import re
+import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -58,34 +60,41 @@ def notes() -> Iterator[list[tuple[str, int | None, str]]]:
         _notes.reset(token)
 
 
-#: ``lookup(path, xsd_name) -> errors or None`` of :func:`validated_elsewhere`
-_elsewhere: contextvars.ContextVar[Any] = contextvars.ContextVar("scolint_xsd_elsewhere", default=None)
-#: most errors kept by :func:`validate_file` (a caller asking for more validates itself)
+#: The object of :func:`read_elsewhere` (None: every file is parsed and validated here).
+_elsewhere: contextvars.ContextVar[Any] = contextvars.ContextVar("scolint_xml_elsewhere", default=None)
+#: most errors kept by :func:`read_file` (a caller asking for more validates itself)
 ELSEWHERE_MAX_ERRORS = 200
+#: One XSD validation at a time: an ``XMLSchema`` keeps its errors in its own log.
+_validation_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def validated_elsewhere(lookup: Any) -> Iterator[None]:
-    """While the block runs, :func:`validate` first asks ``lookup(path, xsd_name)`` for the
-    errors of a file (as :func:`validate_file` found them, in another process); None: it
-    validates the tree itself. Only trees that :func:`parse` read from their file are
-    looked up (never bytes given to it: a decrypted export...)."""
-    token = _elsewhere.set(lookup)
+def read_elsewhere(source: Any) -> Iterator[None]:
+    """While the block runs, :func:`parse` of a file first asks ``source.parsed(path)``
+    for its tree (None: it parses the file itself) and :func:`validate` of a tree read
+    from a file asks ``source.validated(path, xsd_name)`` for its errors (None: it
+    validates itself). ``source`` is a read-ahead (engine/readahead.py) that parsed and
+    validated the file with the functions of this module: same bytes, same parser, same
+    schema, same result. Bytes given to :func:`parse` (a decrypted export) are never looked up."""
+    token = _elsewhere.set(source)
     try:
         yield
     finally:
         _elsewhere.reset(token)
 
 
-def validate_file(path: str, xsd_name: str) -> list[tuple[int | None, str]] | None:
-    """:func:`parse` then :func:`validate` the file ``path`` (up to
-    :data:`ELSEWHERE_MAX_ERRORS` errors); None when it cannot be parsed (whoever reads it
-    then says why). Run in a read-ahead process (engine/readahead.py)."""
-    try:
-        tree = _parse(path)
-    except InputError:
-        return None
-    return _validate(tree, xsd_name, ELSEWHERE_MAX_ERRORS)
+def read_file(path: str, xsd_name: str) -> tuple[Any, list[tuple[str, int | None, str]],
+                                                 list[tuple[int | None, str]] | None]:
+    """:func:`parse` the file ``path`` here and now and :func:`validate` its tree against
+    ``xsd_name`` (up to :data:`ELSEWHERE_MAX_ERRORS` errors): ``(tree or the InputError
+    raised, notes written by the parse, errors or None)``. Run by a read-ahead's thread
+    (engine/readahead.py)."""
+    with notes() as written:
+        try:
+            tree = _parse(path)
+        except InputError as exc:
+            return exc, list(written), None
+    return tree, list(written), _validate(tree, xsd_name, ELSEWHERE_MAX_ERRORS)
 
 
 def _note(path: str, line: int | None, message: str) -> None:
@@ -107,6 +116,11 @@ def _parser(encoding: str | None = None) -> etree.XMLParser:
 
 def parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
     """Parse an XML file safely; raise :class:`InputError` with file and line."""
+    source = _elsewhere.get()
+    if source is not None and data is None:
+        tree = source.parsed(str(path))
+        if tree is not None:
+            return tree  # type: ignore[no-any-return]
     return _parse(path, data)
 
 
@@ -297,10 +311,10 @@ def schema(name: str) -> etree.XMLSchema:
 
 def validate(tree: etree._ElementTree, xsd_name: str, max_errors: int = 20) -> list[tuple[int | None, str]]:
     """Validate ``tree`` against ``xsd_name``; return up to ``max_errors`` (line, message)."""
-    lookup = _elsewhere.get()
+    source = _elsewhere.get()
     path = getattr(tree, "path", None)
-    if lookup is not None and path is not None:
-        found = lookup(path, xsd_name)
+    if source is not None and path is not None:
+        found = source.validated(path, xsd_name)
         # the first max_errors of a longer run are the same errors, in the same order
         if found is not None and (max_errors <= ELSEWHERE_MAX_ERRORS or len(found) < ELSEWHERE_MAX_ERRORS):
             return found[:max_errors]
@@ -309,14 +323,11 @@ def validate(tree: etree._ElementTree, xsd_name: str, max_errors: int = 20) -> l
 
 def _validate(tree: etree._ElementTree, xsd_name: str, max_errors: int) -> list[tuple[int | None, str]]:
     xsd = schema(xsd_name)
-    if xsd.validate(tree):
-        return []
-    out = []
-    for err in xsd.error_log:
-        out.append((err.line or None, _xsd_fr(err.message)))
-        if len(out) >= max_errors:
-            break
-    return out
+    with _validation_lock:
+        if xsd.validate(tree):
+            return []
+        log = [(err.line or None, err.message) for err in itertools.islice(xsd.error_log, max_errors)]
+    return [(line, _xsd_fr(message)) for line, message in log]
 
 
 def _xsd_fr(msg: str) -> str:

@@ -85,7 +85,12 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int], list[tuple[str, i
         constructor.dispose()
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 def _scalar(n: yaml.Node, loader: _Loader) -> Any:
+    if n.tag == _STR and type(n) is yaml.ScalarNode:
+        return n.value  # what the safe constructor gives a text (most values of a rule)
     try:
         return loader.construct_object(n, deep=True)
     except ValueError as exc:  # e.g. an impossible date 2025-02-30: report it with its line

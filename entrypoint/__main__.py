@@ -7,7 +7,7 @@ package, so rule packs and plugins may add their own ``scolint.*`` packages.
 
 import sys
 
-from scolint.engine.cli import main
+from scolint.engine.cli import console
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

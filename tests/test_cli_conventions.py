@@ -229,3 +229,26 @@ def test_a_bad_previous_result_is_a_clear_error(tmp_path):
         before.write_text(text, "utf-8")
         code, output = run(["check", str(tmp_path / "vide"), "--precedent", str(before)])
         assert code == 2 and expected in output and "erreur interne" not in output, output
+
+
+def test_main_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    """Library callers of ``main`` keep their process as it was: thresholds restored,
+    nothing frozen (only the console script freezes what is left when it ends)."""
+    import gc
+    before = gc.get_threshold(), gc.get_freeze_count()
+    code, _out = run(["check", str(ROOT / "tests" / "fixtures" / "etab"), "--format", "json",
+                      "-o", str(tmp_path / "r.json")])
+    assert code in (0, 1)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_the_console_script_writes_its_report_and_exit_code_as_main_does(tmp_path: Path) -> None:
+    folder = ROOT / "tests" / "fixtures" / "etab"
+    code, _out = run(["check", str(folder), "--format", "json", "-o", str(tmp_path / "main.json")])
+    proc = subprocess.run([sys.executable, "-m", "scolint", "check", str(folder), "--format", "json",
+                           "-o", str(tmp_path / "console.json")], capture_output=True, text=True, env=clean_env())
+    assert proc.returncode == code, proc.stderr
+    import json
+    main_report = json.loads((tmp_path / "main.json").read_text("utf-8"))
+    console_report = json.loads((tmp_path / "console.json").read_text("utf-8"))
+    assert console_report["anomalies"] == main_report["anomalies"] and console_report["anomalies"]

@@ -109,11 +109,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.output and args.output != "-":  # refused before the audit, not after
         from scolint.engine.outputs import check_output
         check_output(args.output, inputs, "fichier du rapport")
-    auditor = auditor_from_args(args)
-    from scolint.plugins.commands.project import entity_lookups
-    auditor.lookups = entity_lookups(args)
-    from scolint.engine.readahead import read_ahead
-    with read_ahead() as ahead:  # another process validates the next XML files (engine/readahead.py)
+    from scolint.engine.readahead import read_ahead, xml_exports
+    with read_ahead() as ahead:  # a thread parses and validates the next XML file (engine/readahead.py)
+        if ahead is not None:  # the first XML export is read while the rules are loaded
+            ahead.start(xml_exports(args.paths, args.host.xsd_of))
+        auditor = auditor_from_args(args)
+        from scolint.plugins.commands.project import entity_lookups
+        auditor.lookups = entity_lookups(args)
         auditor.read_ahead = ahead
         if pseudo is None:  # the loaders build only the kinds of entities the selected rules read
             result = auditor.audit(args.paths)

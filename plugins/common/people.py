@@ -272,34 +272,51 @@ def pronote_persons(graph: Graph, persons: list[Entity]) -> None:
     the EDT export and the PRONOTE identifiers export (its ``pronote_identifiers``, tied
     without ambiguity) and the ENT identifier file (the IDPN its accounts carry, when the
     layout gives it). ``values`` lists each distinct IDPN with the exports that carry it."""
+    file_names: dict[str, str] = {}  # a provenance's file -> its name, said once per file
     for p in persons:
+        data = p.data
+        idents = data.get("pronote_identifiers") or []
+        accounts = [a for a in data.get("ent_accounts") or [] if a.data.get("idpn")]
+        if not idents and not accounts:
+            continue
         values: dict[str, dict[str, Any]] = {}
-        prov = []
-
-        def add(idpn: str, export: str, where: list[Any], owner: Entity | None = None) -> None:
-            v = values.setdefault(idpn, {"idpn": idpn, "exports": [], "owner": None})
-            if export not in v["exports"]:
-                v["exports"].append(export)
-            if owner is not None and v["owner"] is None:
-                v["owner"] = person_words(owner)
-            prov.extend(w for w in where if w not in prov)
-
-        idents = p.data.get("pronote_identifiers") or []
+        prov: list[Any] = []
         for ident in idents:
-            for origin in ident.get("origins") or []:
+            for origin in ident.data.get("origins") or []:
                 system, words = ORIGIN_WORDS.get(origin, (None, origin))
                 where = [w for w in ident.prov if w.system == system]
-                files = ", ".join(dict.fromkeys(w.file.replace("\\", "/").split("/")[-1] for w in where))
-                add(ident.id, f"{words} {files}" if files else words, where)
-        accounts = [a for a in p.data.get("ent_accounts") or [] if a.get("idpn")]
+                names = []
+                for w in where:
+                    name = file_names.get(w.file)
+                    if name is None:
+                        name = file_names[w.file] = w.file.replace("\\", "/").split("/")[-1]
+                    if name not in names:
+                        names.append(name)
+                _carry(values, prov, ident.id, f"{words} {', '.join(names)}" if names else words, where, None)
         for acc in accounts:
-            add(str(acc["idpn"]), f"le fichier des identifiants ENT (compte {acc.id})", acc.prov, acc.get("idpn_owner"))
+            _carry(values, prov, str(acc.data["idpn"]), f"le fichier des identifiants ENT (compte {acc.id})",
+                   acc.prov, acc.data.get("idpn_owner"))
         if not values:
             continue
         prefix = PERSON_WORDS[p.kind][0]
         graph.add("pronote_person", f"{prefix}:{p.id}", source="pronote", prov=prov, label=person_words(p)).data.update({
             "person": p, "profile": prefix, "identifiers": idents, "accounts": accounts,
             "values": list(values.values()), "idpns": list(values)})
+
+
+def _carry(values: dict[str, dict[str, Any]], prov: list[Any], idpn: str, export: str, where: list[Any],
+           owner: Entity | None) -> None:
+    """Note that ``export`` gives ``idpn`` (to ``owner``, another person, if not None)."""
+    v = values.get(idpn)
+    if v is None:
+        v = values[idpn] = {"idpn": idpn, "exports": [], "owner": None}
+    if export not in v["exports"]:
+        v["exports"].append(export)
+    if owner is not None and v["owner"] is None:
+        v["owner"] = person_words(owner)
+    for w in where:
+        if w not in prov:
+            prov.append(w)
 
 
 def _pronote_key(rec: Entity) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,7 @@ from scolint.engine.cli import main
 from scolint.engine.errors import RuleFileError
 from scolint.engine.rules import load_rule_file
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GOOD = """\
 id: TST-ABC-001
 title: Règle de test
@@ -19,6 +22,9 @@ assert: "export.readable"
 message: "Le fichier {{ export.label }} est illisible."
 fix: Refaire l'export.
 """
+
+
+_MESSAGE = 'message: "Le fichier {{ export.label }} est illisible."'
 
 
 def write(tmp_path, text, name="TST-ABC-001.yml"):
@@ -35,6 +41,14 @@ def write(tmp_path, text, name="TST-ABC-001.yml"):
     (('for_each: export', 'for_each: eleve'), 4, "ENTITE", "eleve"),
     (('message: "Le fichier {{ export.label }} est illisible."', 'message: "{{ export.label "'), 6, "EXPRESSION", "message"),
     (('assert: "export.readable"', 'assert: "export.__class__"'), 5, "SECURITE", "__class__"),
+    # what only Jinja's code generation or Python's compilation finds, still found at load
+    ((_MESSAGE, "message: '{{ export.label | nosuchfilter }}'"), 6, "EXPRESSION", "nosuchfilter"),
+    ((_MESSAGE, "message: '{{ export.label is nosuchtest }}'"), 6, "EXPRESSION", "nosuchtest"),
+    ((_MESSAGE, "message: '{% for loop in export.x %}{{ loop }}{% endfor %}'"), 6, "EXPRESSION", "loop"),
+    ((_MESSAGE, "message: '" + "{% for a in export.x %}" * 22 + "{% endfor %}" * 22 + "'"), 6, "EXPRESSION",
+     "imbriqué trop profondément"),
+    ((_MESSAGE, "message: '{{ [" + "9" * 4300 + ", " + "9" * 4300 + "] | sum }}'"), 6, "EXPRESSION", "démesurée"),
+    ((_MESSAGE, "message: '{{ export.label | attr(\"x\") }}'"), 6, "SECURITE", "attr"),
     (("fix: Refaire l'export.\n", ""), 1, "SCHEMA", "fix"),
 ])
 def test_rule_error_names_file_line_and_key(tmp_path, host, env, change, line, code, words):
@@ -69,3 +83,74 @@ def test_cli_bad_rule_exit_2_no_traceback(tmp_path, capsys):
     assert code == 2
     assert "Traceback" not in err
     assert "TST-ABC-001.yml:3: SCHEMA: severity : « fatal » n'est pas une valeur permise" in err
+
+
+def _rule_folder(tmp_path, *texts):
+    rules = tmp_path / "regles"
+    rules.mkdir()
+    for n, text in enumerate(texts, 1):
+        write(rules, text.replace("id: TST-ABC-001", f"id: TST-ABC-00{n}"), f"TST-ABC-00{n}.yml")
+    data = tmp_path / "export"
+    data.mkdir()
+    shutil.copy(FIXTURES / "etab" / "ElevesSansAdresses.xml", data)
+    return rules, data
+
+
+BROKEN_ASSERT = GOOD.replace('assert: "export.readable"', 'assert: "export.readable and ("')
+
+
+def test_a_selection_compiles_only_the_rules_it_runs(tmp_path, capsys):
+    """docs/decisions.md, « Règles écartées par une sélection : lues, pas compilées »: a
+    rule left out of ``--select`` is read and checked (YAML, schema) but its expressions
+    are compiled only when it runs; ``check`` without a selection and ``rules lint`` still
+    report it."""
+    rules, data = _rule_folder(tmp_path, GOOD, BROKEN_ASSERT)
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code != 2 and "TST-ABC-002" not in err, err
+    code = main(["check", str(data), "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:5: EXPRESSION: assert" in err, err
+    code = main(["rules", "lint", str(rules)])
+    out = capsys.readouterr()
+    assert code != 0 and "TST-ABC-002.yml:5: EXPRESSION" in out.out + out.err
+    # explaining the left-out rule compiles it first
+    code = main(["explain", "TST-ABC-002", "x", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:5: EXPRESSION: assert" in err, err
+
+
+def test_a_selection_still_reads_and_checks_every_rule_file(tmp_path, capsys):
+    rules, data = _rule_folder(tmp_path, GOOD, GOOD.replace("severity: error", "severity: fatal"))
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and "TST-ABC-002.yml:3: SCHEMA: severity" in err, err
+
+
+def test_a_rule_that_supersedes_a_selected_one_is_compiled(tmp_path, capsys):
+    """An unselected rule superseding a selected one runs (silently): its expressions are
+    compiled, so its mistake is reported."""
+    rules, data = _rule_folder(tmp_path, GOOD, BROKEN_ASSERT.replace("fix: Refaire", "supersedes: [TST-ABC-001]\nfix: Refaire"))
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:5: EXPRESSION: assert" in err, err
+
+
+@pytest.mark.parametrize("change, french", [
+    (('assert: "export.readable"', 'assert: "export.readable | nosuchfilter"'), "filtre « nosuchfilter » inconnu"),
+    ((_MESSAGE, "message: '{{ export.label is nosuchtest }}'"), "test « nosuchtest » inconnu"),
+    (('assert: "export.readable"', 'assert: "export.readable and ("'), "n'est pas fermé"),
+    (('assert: "export.readable"', 'assert: "export.readable |"'), "il manque un nom"),
+    ((_MESSAGE, "message: '{% if export.readable %}oui'"), "balise « if » non fermée (« endif » manquant)"),
+    ((_MESSAGE, "message: '{% frobnicate %}'"), "balise « frobnicate » inconnue"),
+    ((_MESSAGE, "message: '{{ export.label $ 2 }}'"), "caractère « $ » inattendu"),
+])
+def test_syntax_errors_are_said_in_french(tmp_path, host, env, change, french):
+    """The author reads what is wrong in French, never Jinja's English words."""
+    p = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(RuleFileError) as exc:
+        load_rule_file(p, host.registries, env)
+    msg = str(exc.value)
+    assert french in msg, msg
+    for english in ("No filter", "No test", "expected", "unexpected", "Encountered", "innermost", "got '"):
+        assert english not in msg, msg
