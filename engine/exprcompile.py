@@ -12,15 +12,34 @@ attribute and item reads go through the sandbox's ``getattr``/``getitem``, filte
 tests are the sandbox's guarded ones), with two shortcuts: an entity field found in
 ``data``, or a plain entity attribute (``id``, ``label``...), is read directly.
 
-Anything else (calls, ``map`` and other filters given the context or the environment,
-slices, ``*args``, an ``if`` without ``else``...) is not compiled: the caller keeps the
-Jinja path. The caller also falls back on the Jinja path whenever the fast function
-raises, so errors (and their French messages) come from one place.
+Jinja's own filters that walk a sequence are compiled too: ``select``, ``reject``,
+``selectattr``, ``rejectattr``, ``map(attribute=...)``, ``unique`` (generators in Jinja) and
+``list``, ``first``, ``join``, chained, with literal attribute and test names. A lazy filter
+gives the list of its items, computed at once in the order Jinja computes them (same
+reads through the sandbox's ``getitem``, or a field read from ``data`` as
+``Entity.__getitem__`` does, same tests); nothing they read has side effects, so the values
+are Jinja's; a filter that is not Jinja's gets a generator over that list. A lazy filter's
+generator as the value itself (``x | select``) is left to Jinja.
 
-Budget: the fast function does not count operations. It is built only when the
-expression cannot exhaust :data:`MAX_OPERATIONS` whatever the data: it has no loop, each
-node costs Jinja at most one tick, plus at most ``1 + MAX_STRING // 100`` for the size of
-a filter's, a test's or an operator's result (a larger result is refused anyway).
+Anything else (calls, ``map('filtre')``, ``sort`` and other filters given the context or the
+environment, computed attribute names, slices, ``*args``, an ``if`` without ``else``...) is
+not compiled: the caller keeps the Jinja path. The caller also falls back on the Jinja path
+whenever the fast function raises, so errors (and their French messages) come from one place.
+
+Budget (:data:`MAX_OPERATIONS` per evaluation): the direct code never counts fewer
+operations than Jinja; when its count passes the budget it raises and the Jinja path
+decides (it counts exactly: its value, or its French error). The code is built only when
+its fixed part fits the budget: each node costs Jinja at most one operation, plus at most
+``1 + MAX_STRING // 100`` for the size of a filter's, a test's or an operator's result (a
+larger result is refused anyway). What depends on the data is either counted or bounded:
+
+- an expression using the filters that loop counts, in ``_b``, what Jinja's guarded
+  filters would count for them (``1 + len // 8`` for an input, one per attribute read of
+  each item, each test call and its result) and ``len // 8`` for the input of every other
+  filter and test;
+- any other expression has no loop; the input of each filter or test (``len // 8``) is
+  bounded: an input longer than its share of what the fixed part leaves
+  (``_max_input``) leaves the evaluation to Jinja.
 """
 
 from __future__ import annotations
@@ -30,7 +49,8 @@ from typing import Any, Callable, Mapping
 
 from jinja2 import ChainableUndefined, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import str_join
+from jinja2.filters import FILTERS as _JINJA_FILTERS
+from jinja2.runtime import Undefined, str_join
 from jinja2.utils import _PassArg, missing
 
 from .model import Entity
@@ -48,6 +68,17 @@ _BINOPS = {nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/",
            nodes.FloorDiv: "//", nodes.Mod: "%", nodes.Pow: "**"}
 _UNOPS = {nodes.Neg: "-", nodes.Pos: "+"}
 
+#: Jinja's filters that give a generator (a lazy sequence): the direct code computes the
+#: list of its items at once (the same items, the same reads, maybe more of them).
+_LAZY = frozenset({"select", "reject", "selectattr", "rejectattr", "map", "unique"})
+#: Jinja's filters that only walk their input once, in order: a list of the items of a
+#: generator gives them what the generator would.
+_WALKERS = _LAZY | {"list", "first", "join"}
+#: Values whose size a guarded filter charges for its input (``1 + len // 8`` operations).
+_SIZED_INPUT = (str, list, tuple, dict)
+#: Values whose size a guarded filter charges for its result (``1 + len // 100``).
+_MEASURED = (str, list, tuple, bytes)
+
 
 class _Unsupported(Exception):
     """The expression uses a shape the fast path does not compile."""
@@ -56,15 +87,19 @@ class _Unsupported(Exception):
 class _Writer:
     """Python source for one expression, with the objects it needs as globals."""
 
-    def __init__(self, env: Any, raw: Mapping[tuple[str, str], Callable[..., Any]]) -> None:
+    def __init__(self, env: Any, raw: Mapping[tuple[str, str], Callable[..., Any]], counted: bool = False) -> None:
         self.env = env
         self.raw = raw
+        #: the code counts operations in ``_b`` (see :func:`compile_fast`)
+        self.counted = counted
         self.names: dict[str, str] = {}
         self.space: dict[str, Any] = {}
         self.ticks = 0
         self.charges = 0
         self.temps = 0
         self.depth = 0
+        #: filters and tests whose input size is checked against ``_max_input`` (not counted)
+        self.inputs = 0
 
     def bind(self, prefix: str, value: Any) -> str:
         """A global name for ``value`` in the generated code."""
@@ -137,6 +172,10 @@ class _Writer:
             return "{" + "".join(f"{self.expr(p.key)}: {self.expr(p.value)}, " for p in node.items) + "}"
         if isinstance(node, nodes.Concat):
             return "_str_join((" + "".join(self.expr(n) + ", " for n in node.nodes) + "))"
+        if isinstance(node, nodes.Filter) and self.walker(node):
+            if node.name in _LAZY:  # a generator as a value: left to Jinja
+                raise _Unsupported
+            return self.consume(node)
         if isinstance(node, (nodes.Filter, nodes.Test)):
             return self.call(node)
         if type(node) in _BINOPS:
@@ -167,7 +206,18 @@ class _Writer:
         self.ticks += 1
         self.charges += 1
         raw = self.raw.get((type(node).__name__.lower(), node.name))
-        parts = [self.expr(node.node)]
+        value = self.seq(node.node, lazy=True)
+        # the sandbox's wrapper charges ``len // 8`` for a sized input: counted when the code
+        # counts, else bounded (an input longer than ``_max_input`` leaves it to Jinja)
+        if self.counted:
+            value = f"_sized(_b, {value})"
+        else:
+            s = f"s{self.temps}"
+            self.temps += 1
+            self.inputs += 1
+            value = (f"({s} if ({s} := {value}) is None or not isinstance({s}, _sized_input)"
+                     f" or len({s}) <= _max_input else _too_long())")
+        parts = [value]
         parts.extend(self.expr(arg) for arg in node.args)
         for kw in node.kwargs:
             if not kw.key.isidentifier() or keyword.iskeyword(kw.key):
@@ -181,9 +231,120 @@ class _Writer:
         return f"{self.bind('f', fn)}({', '.join(parts)})"
 
 
+    # -- filters walking a sequence (they loop: the code counts their operations) --------
+    def walker(self, node: nodes.Filter) -> bool:
+        """True when ``node`` is one of Jinja's own filters in :data:`_WALKERS`."""
+        fn = self.env.filters.get(node.name)
+        return (node.name in _WALKERS and fn is not None
+                and getattr(fn, "__wrapped__", None) is _JINJA_FILTERS.get(node.name))
+
+    def seq(self, node: nodes.Node, lazy: bool = False) -> str:
+        """``node`` as the input of a filter: a lazy filter (select, map...) as the list of
+        its items, or when ``lazy``, as a generator over that list (as Jinja gives it)."""
+        lazy_filter = isinstance(node, nodes.Filter) and node.name in _LAZY and self.walker(node)
+        choice = isinstance(node, nodes.CondExpr) and node.expr2 is not None
+        if not (lazy_filter or choice):
+            return self.expr(node)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Unsupported
+        try:
+            if choice:
+                return (f"({self.seq(node.expr1, lazy)} if {self.expr(node.test)} "  # type: ignore[attr-defined]
+                        f"else {self.seq(node.expr2, lazy)})")  # type: ignore[attr-defined]
+            code = self.lazy(node)  # type: ignore[arg-type]
+            return f"_gen({code})" if lazy else code
+        finally:
+            self.depth -= 1
+
+    def arguments(self, node: nodes.Filter, names: tuple[str, ...]) -> dict[str, nodes.Expr]:
+        """The arguments of ``node`` by parameter name (``names`` in order); Unsupported when
+        the call does not fit that signature or uses ``*args``/``**kwargs``."""
+        if node.dyn_args is not None or node.dyn_kwargs is not None or len(node.args) > len(names):
+            raise _Unsupported
+        given = dict(zip(names, node.args))
+        for kw in node.kwargs:
+            if kw.key not in names or kw.key in given:
+                raise _Unsupported
+            given[kw.key] = kw.value
+        return given
+
+    def constant(self, node: nodes.Expr | None, kinds: tuple[type, ...]) -> Any:
+        """The value of a literal argument (an attribute name, a test name)."""
+        if node is None:
+            return None
+        if not isinstance(node, nodes.Const) or not isinstance(node.value, kinds) or isinstance(node.value, bool):
+            raise _Unsupported
+        return node.value
+
+    def consume(self, node: nodes.Filter) -> str:
+        """``list``, ``first`` or ``join`` of a value (maybe a lazy filter's list)."""
+        if node.name in ("list", "first"):
+            self.arguments(node, ())
+            return f"_{node.name}(_b, {self.seq(node.node)})"
+        given = self.arguments(node, ("d", "attribute"))
+        parts = _attribute_parts(self.constant(given.get("attribute"), (str, int)))
+        value = self.seq(node.node)  # Jinja: the value, then the arguments in their order
+        args = "".join(f"{self.expr(a)}, " for a in node.args)
+        kwargs = "".join(f"{kw.key}={self.expr(kw.value)}, " for kw in node.kwargs)
+        return f"_join(_b, {value}, {self.bind('k', parts)}, {args}{kwargs})"
+
+    def lazy(self, node: nodes.Filter) -> str:
+        """The list of the items Jinja's generator gives for a lazy filter."""
+        value = self.seq(node.node)
+        name = node.name
+        if name == "map":
+            if node.args:  # map('filter', ...): left to Jinja
+                raise _Unsupported
+            given = self.arguments(node, ("attribute", "default"))
+            if "attribute" not in given:
+                raise _Unsupported
+            parts = _attribute_parts(self.constant(given["attribute"], (str, int)))
+            default = self.expr(given["default"]) if "default" in given else "None"
+            return f"_pluck(_b, {value}, {self.bind('k', parts)}, {default})"
+        if name == "unique":
+            given = self.arguments(node, ("case_sensitive", "attribute"))
+            parts = _attribute_parts(self.constant(given.get("attribute"), (str, int)))
+            args = "".join(f"{self.expr(a)}, " for a in node.args)
+            kwargs = "".join(f"{kw.key}={self.expr(kw.value)}, " for kw in node.kwargs)
+            return f"_unique(_b, {value}, {self.bind('k', parts)}, {args}{kwargs})"
+        # select, reject, selectattr, rejectattr
+        if node.kwargs or node.dyn_args is not None or node.dyn_kwargs is not None:
+            raise _Unsupported
+        args = list(node.args)
+        parts: tuple[Any, ...] = ()
+        if name.endswith("attr"):
+            if not args:  # Jinja's FilterArgumentError
+                raise _Unsupported
+            parts = _attribute_parts(self.constant(args.pop(0), (str, int)))
+        test = "None"
+        if args:
+            test_name = self.constant(args.pop(0), (str,))
+            fn = self.env.tests.get(test_name)
+            if fn is None or _PassArg.from_obj(fn) is not None:
+                raise _Unsupported
+            test = self.bind("f", self.raw.get(("test", test_name)) or fn)
+        rest = "".join(f"{self.expr(a)}, " for a in args)
+        keep = name.startswith("select")
+        return f"_pick(_b, {value}, {self.bind('k', parts)}, {test}, ({rest}), {keep})"
+
+
+def _attribute_parts(attribute: Any) -> tuple[Any, ...]:
+    """What Jinja's ``make_attrgetter`` reads, part after part (``'a.0.b'``: a, 0, b)."""
+    if attribute is None:
+        return ()
+    if isinstance(attribute, str):
+        try:
+            return tuple(int(x) if x.isdigit() else x for x in attribute.split("."))
+        except ValueError:  # a digit int() does not read ("²"): Jinja's error
+            raise _Unsupported from None
+    return (attribute,)
+
+
 def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: int,
                  raw: Mapping[tuple[str, str], Callable[..., Any]],
-                 fallback: Callable[[dict[str, Any]], Any]) -> tuple[Callable[..., Any], ...] | None:
+                 fallback: Callable[[dict[str, Any]], Any],
+                 clock: Callable[[int], None] = lambda cost: None) -> tuple[Callable[..., Any], ...] | None:
     """``(fast, run, batch)`` for ``expr``, or None when it cannot be compiled.
 
     ``batch(items, base, varying)`` evaluates ``expr`` for many items (see
@@ -199,22 +360,30 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
     the expression uses a shape this module does not compile, or could exceed
     ``max_operations`` (the sandbox charges up to ``1 + max_string // 100`` for a result).
     """
-    writer = _Writer(env, raw)
+    counted = any(isinstance(n, nodes.Filter) and n.name in _WALKERS
+                  for n in [expr, *expr.find_all(nodes.Filter)])
+    writer = _Writer(env, raw, counted)
     try:
         body = writer.expr(expr)
     except (_Unsupported, RecursionError):
         return None
-    if writer.ticks + writer.charges * (1 + max_string // 100) > max_operations:
+    fixed = writer.ticks + writer.charges * (1 + max_string // 100)
+    if fixed > max_operations:
         return None
     space = dict(writer.space)
     space.update(_missing=missing, _undef=env.undefined, _globals=dict(env.globals),
                  _Entity=Entity, _absent=_absent_reader(env),
                  _getattr=env.getattr, _getitem=env.getitem, _binop=env.call_binop,
-                 _unop=env.call_unop, _str_join=str_join, _measured=(str, list, tuple, bytes),
+                 _unop=env.call_unop, _str_join=str_join, _measured=_MEASURED,
                  _max_string=max_string, _too_big=_too_big,
-                 _fallback=fallback, _ChainableUndefined=ChainableUndefined)
+                 _fallback=fallback, _ChainableUndefined=ChainableUndefined,
+                 _limit=max_operations - fixed, _sized_input=_SIZED_INPUT, _too_long=_too_long,
+                 # n inputs of at most this length cost Jinja at most what is left of the budget
+                 _max_input=(max_operations - fixed) // max(writer.inputs, 1) * 8 + 7)
+    if counted:
+        space.update(_walkers(env, max_string, clock))
     try:
-        batch = _define(_batch_source(writer.names, body), space)
+        batch = _define(_batch_source(writer.names, body, counted), space)
     except (SyntaxError, RecursionError, MemoryError, ValueError):  # too deeply nested...
         return None
     single = (None,)
@@ -230,6 +399,8 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
     def fast(variables: dict[str, Any]) -> Any:
         if not raw_fn:  # compiled when first asked (the tests compare it with Jinja)
             lines = ["def fast(variables):"]
+            if counted:
+                lines.append("    _b = [_limit]")
             for name, local in writer.names.items():
                 lines.append(f"    {local} = variables.get({name!r}, _missing)")
                 lines.append(f"    if {local} is _missing:")
@@ -248,11 +419,12 @@ def _define(lines: list[str], space: dict[str, Any]) -> Callable[..., Any]:
     return space[lines[0][4:lines[0].index("(")]]  # type: ignore[no-any-return]
 
 
-def _batch_source(names: Mapping[str, str], body: str) -> list[str]:
+def _batch_source(names: Mapping[str, str], body: str, counted: bool = False) -> list[str]:
     """``batch(items, base, varying) -> (values, error)``: what ``run`` gives for each item
     with the variables ``base`` where each name of ``varying`` is the item, in one loop
-    (no dict and no call per item); stops at the first error (an ExpressionError)."""
-    lines = ["def batch(items, base, varying):"]
+    (no dict and no call per item); stops at the first error (an ExpressionError).
+    ``counted``: each evaluation gets its own operation count ``_b``."""
+    lines = ["def batch(items, base, varying):", "    _b = [_limit]"]
     for name, local in names.items():
         lines.append(f"    {local}_varies = {name!r} in varying")
         lines.append(f"    {local} = base.get({name!r}, _missing)")
@@ -260,6 +432,8 @@ def _batch_source(names: Mapping[str, str], body: str) -> list[str]:
         lines.append(f"        {local} = _globals.get({name!r}, _missing)")
     lines.append("    out = []")
     lines.append("    for item in items:")
+    if counted:
+        lines.append("        _b[0] = _limit")
     lines.extend(f"        if {local}_varies:\n            {local} = item" for local in names.values())
     lines.append("        try:")
     lines.append(f"            value = {body}")
@@ -277,6 +451,188 @@ def _batch_source(names: Mapping[str, str], body: str) -> list[str]:
     return lines
 
 
+class _OverBudget(Exception):
+    """The operations counted exceed what is left of the budget: the Jinja path decides
+    (its own count is at most this one: it stops with its French error, or gives the value)."""
+
+
+def _walkers(env: Any, max_string: int, clock: Callable[[int], None]) -> dict[str, Any]:
+    """The functions the code of a looping expression calls (``_pick``, ``_pluck``...), each
+    doing what Jinja's filter does, with the same reads (``env.getitem``, or a field read
+    from an entity's ``data`` as ``Entity.__getitem__`` does) and tests, and spending on
+    ``b`` (the evaluation's operation count) at least the operations Jinja counts for it.
+
+    Lazy filters (select, map...) are given a list, not a generator: the items are computed
+    at once, all of them, in the order Jinja would compute them item by item; nothing
+    they read has side effects, so the values are Jinja's, and when Jinja would fail on an
+    item, this code fails too (possibly on an item Jinja would never reach, as under
+    ``first``: the Jinja path then gives its value).
+    """
+    getitem, undefined = env.getitem, env.undefined
+    eval_ctx = nodes.EvalContext(env)
+    guarded_join, guarded_unique = env.filters.get("join"), env.filters.get("unique")  # Jinja's (walker())
+    sized, measured = _SIZED_INPUT, _MEASURED
+    entity = Entity
+
+    def spend(b: list[int], cost: int) -> None:
+        b[0] -= cost
+        if b[0] < 0:
+            raise _OverBudget
+        clock(cost)
+
+    def input_cost(value: Any) -> int:
+        """What the sandbox's filter wrapper charges for a filter's input (see _guard_filter)."""
+        return 1 + (len(value) // 8 if isinstance(value, sized) else 0)
+
+    def result_cost(value: Any) -> int:
+        """What it charges for a filter's or a test's result (a too long one is refused)."""
+        if isinstance(value, measured):
+            if len(value) > max_string:
+                raise _OverBudget
+            return 1 + len(value) // 100
+        return 0
+
+    def item_of(obj: Any, part: Any) -> Any:
+        """``env.getitem(obj, part)`` (Jinja's ``obj[part]``, then ``obj.part``, else an
+        undefined) when ``obj`` is not an entity with a field ``part`` in ``data``; its
+        result, without its steps, for an entity, None and an undefined."""
+        if type(part) is str:
+            if type(obj) is entity:
+                if part in _PLAIN:  # not a field: the attribute, which the sandbox allows
+                    return getattr(obj, part)
+                if part not in _ENTITY_ATTRS:  # no such item, no such attribute
+                    return undefined(obj=obj, name=part)
+            elif obj is None and not part.startswith("_"):
+                return undefined(obj=obj, name=part)
+        if type(obj) is ChainableUndefined:  # its items are itself
+            return obj
+        return getitem(obj, part)
+
+    def read(item: Any, parts: tuple[Any, ...]) -> Any:
+        """Jinja's ``make_attrgetter(env, attribute)(item)``."""
+        for part in parts:
+            if type(item) is entity:
+                value = item.data.get(part, missing)
+                if value is not missing:
+                    item = value
+                    continue
+            item = item_of(item, part)
+        return item
+
+    def sized_input(b: list[int], value: Any) -> Any:
+        """A filter's or a test's input, its size charged (the wrapper's ``len // 8``)."""
+        if isinstance(value, sized):
+            spend(b, len(value) // 8)
+        return value
+
+    def pick(b: list[int], value: Any, parts: tuple[Any, ...], test: Any, args: tuple[Any, ...],
+             keep: bool) -> list[Any]:
+        """select, reject, selectattr, rejectattr (Jinja's ``select_or_reject``)."""
+        if not value:
+            spend(b, input_cost(value))
+            return []
+        items = value if type(value) is list else list(value)
+        spend(b, input_cost(value) + len(items) * len(parts))
+        if test is None and len(parts) == 1:  # the most frequent shape: selectattr('field')
+            part = parts[0]
+            out = []
+            for item in items:
+                if type(item) is entity:
+                    v = item.data.get(part, missing)
+                    if v is missing:
+                        v = item_of(item, part)
+                else:
+                    v = item_of(item, part)
+                if (not v) is not keep:
+                    out.append(item)
+            return out
+        out = []
+        cost = 0
+        for item in items:
+            v = item
+            for part in parts:  # read(item, parts), inline
+                if type(v) is entity:
+                    w = v.data.get(part, missing)
+                    if w is not missing:
+                        v = w
+                        continue
+                v = item_of(v, part)
+            if test is not None:
+                cost += 1 + (len(v) // 8 if isinstance(v, sized) else 0)
+                v = test(v, *args)
+                if isinstance(v, measured):
+                    cost += result_cost(v)
+            if (not v) is not keep:
+                out.append(item)
+        spend(b, cost)
+        return out
+
+    def pluck(b: list[int], value: Any, parts: tuple[Any, ...], default: Any) -> list[Any]:
+        """map(attribute=..., default=...) (Jinja's ``prepare_map``)."""
+        if not value:
+            spend(b, input_cost(value))
+            return []
+        items = value if type(value) is list else list(value)
+        spend(b, input_cost(value) + len(items) * len(parts))
+        if default is None:
+            if len(parts) == 1:
+                part = parts[0]
+                out = []
+                for item in items:
+                    if type(item) is entity:
+                        v = item.data.get(part, missing)
+                        out.append(item_of(item, part) if v is missing else v)
+                    else:
+                        out.append(item_of(item, part))
+                return out
+            return [read(item, parts) for item in items]
+        out = []
+        for item in items:
+            for part in parts:
+                item = read(item, (part,))
+                if isinstance(item, Undefined):
+                    item = default
+            out.append(item)
+        return out
+
+    def unique(b: list[int], value: Any, parts: tuple[Any, ...], *args: Any, **kwargs: Any) -> list[Any]:
+        """unique: Jinja's own (guarded) filter, its items listed."""
+        items = value if type(value) is list else list(value)
+        spend(b, input_cost(value) + len(items) * len(parts))
+        return list(guarded_unique(env, items, *args, **kwargs))
+
+    def as_list(b: list[int], value: Any) -> list[Any]:
+        """list (Jinja's ``list(value)``); a result too long is refused."""
+        out = list(value)
+        spend(b, input_cost(value) + result_cost(out))
+        return out
+
+    def first(b: list[int], value: Any) -> Any:
+        """first (Jinja's ``sync_do_first``)."""
+        spend(b, input_cost(value))
+        try:
+            out = next(iter(value))
+        except StopIteration:
+            return undefined("No first item, sequence was empty.")
+        spend(b, result_cost(out))
+        return out
+
+    def join(b: list[int], value: Any, parts: tuple[Any, ...], *args: Any, **kwargs: Any) -> str:
+        """join: Jinja's own (guarded) filter, given the items."""
+        items = value if isinstance(value, sized) else list(value)
+        spend(b, input_cost(value) + len(items) * len(parts))
+        out = guarded_join(eval_ctx, items, *args, **kwargs)
+        spend(b, result_cost(out))
+        return out  # type: ignore[no-any-return]
+
+    def gen(items: list[Any]) -> Any:
+        """A generator over ``items``: what a lazy filter gives a filter that is not Jinja's."""
+        yield from items
+
+    return {"_pick": pick, "_pluck": pluck, "_unique": unique, "_list": as_list, "_first": first,
+            "_join": join, "_gen": gen, "_sized": sized_input}
+
+
 def _absent_reader(env: Any) -> Callable[[Any, str], Any]:
     """``obj.attr`` for a field name (not ``_``-prefixed nor forbidden) that is not in
     ``data`` when ``obj`` is an Entity: the sandbox's result without its exceptions."""
@@ -291,6 +647,11 @@ def _absent_reader(env: Any) -> Callable[[Any, str], Any]:
         return slow(obj, attr)
 
     return absent
+
+
+def _too_long() -> Any:
+    """A filter's input is long enough for the budget to matter: the Jinja path counts it."""
+    raise _OverBudget
 
 
 def _too_big() -> Any:

@@ -415,7 +415,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
         def jinja(variables: dict[str, Any]) -> Any:
             return run_jinja(fn, variables)
 
-        return compile_fast(self, expr, MAX_OPERATIONS, MAX_STRING, self._raw, jinja)
+        return compile_fast(self, expr, MAX_OPERATIONS, MAX_STRING, self._raw, jinja, check_clock)
 
     def template(self, source: str) -> Any:
         """Check (once) and return a message template: an object whose ``render`` gives the

@@ -100,6 +100,33 @@ def test_budget_stops_nested_loops_but_not_normal_loops(host, env):
     assert outcomes[1].status == FAILED and findings[0].message == "3A, LV2"
 
 
+@pytest.mark.parametrize("direct_code", [True, False])
+def test_budget_stops_filter_chains_over_a_long_list(host, direct_code):
+    """select/map over a long list: stopped by the budget by both evaluators, while the
+    same chain over a short list is evaluated (and the other rules still run)."""
+    from scolint.engine.evaluate import make_environment
+    env = make_environment(host.registries, direct_code=direct_code)
+    g = graph()
+    students = list(g.all("student"))
+    other = students[1]
+    for i, student in enumerate(students):
+        # five reads for each item; the first pupil's list is 60 000 items long
+        student.data["many"] = [other] * (60_000 if i == 0 else 3)
+        student.data["few"] = [other] * i
+    chain = "| selectattr('many.0.many.0.last_name') | map(attribute='id') | list | length"
+    rules = [parse_rule("TST-PAY-001.yml", rule_text("TST-PAY-001", assert_=f"student.many {chain} < 5"),
+                        host.registries, env),
+             parse_rule("TST-BON-001.yml", rule_text("TST-BON-001", assert_=f"student.few {chain} < 1"),
+                        host.registries, env)]
+    assert (env.expression(f"student.many {chain} < 5").fast is not None) is direct_code
+    findings, outcomes, _c = Evaluator(rules, host.registries, env).run(g, {})
+    by_id = {o.rule_id: o for o in outcomes}
+    assert by_id["TST-PAY-001"].status == RULE_ERROR
+    assert "règle trop coûteuse : plus de 200000 opérations" in by_id["TST-PAY-001"].error
+    assert by_id["TST-BON-001"].status == FAILED
+    assert sorted(f.entity_id for f in findings) == ["E1", "E2"]
+
+
 def test_data_unchanged_after_mutation_attempts(host, env):
     g = graph()
     before = [(e.id, dict(e.data), list(e.prov)) for e in g]

@@ -7,7 +7,11 @@
   every ``item`` of a ``compare_sets`` key), exactly the Jinja path's value;
 - hand-written expressions of every compiled shape, and a few thousand random ones,
   give the same value or the same French error by both paths, on entities with present,
-  missing, empty and None fields, lists, dicts and nested entities;
+  missing, empty and None fields, lists, dicts and nested entities; so do filter chains
+  (select, reject, selectattr, rejectattr, map, unique, list, first, join), hand-written
+  and random, over lists of entities, mixed values, None, undefined and empty lists;
+- an evaluation over the operation budget (a loop over a long list, or long inputs of
+  filters without a loop) is stopped with Jinja's French error;
 - what the fast path must not compile (calls, context filters, slices, an ``if``
   without ``else``, expressions that could exhaust the budget) keeps the Jinja path;
 - ``fold`` (cached) folds as before, and its cache stays bounded.
@@ -59,15 +63,24 @@ def _same(fast: Any, slow: Any) -> bool:
 
 
 
+def test_every_shipped_expression_has_direct_code(audited: tuple[Auditor, Graph, Path]) -> None:
+    auditor, _graph, _folder = audited
+    sources = [src for rule in auditor.all_rules for _role, src in _sources(rule)]
+    assert len(sources) > 100
+    assert [src for src in sources if auditor.env.expression(src).fast is None] == []
+    # the filter chains that loop are among them (select, map, list, first...)
+    assert any("selectattr('edt_class.id', 'in'" in src for src in sources)
+    assert any("| first" in src for src in sources) and any("map(attribute=" in src for src in sources)
+
+
 def test_fast_values_are_the_jinja_values_on_generated_data(audited: tuple[Auditor, Graph, Path]) -> None:
     auditor, graph, _folder = audited
     audit = auditor.audit_vars(graph)
-    compared = 0
+    compared = failed = 0
+    looping = set()
     for rule in auditor.all_rules:
         for role, src in _sources(rule):
             fn = auditor.env.expression(src)
-            if fn.fast is None:  # Jinja only (map, selectattr... are not compiled): nothing to compare
-                continue
             for ent in graph.all(rule.for_each):
                 variables = {rule.for_each: ent, "audit": audit, "entity": ent}
                 items: list[Any] = [None]
@@ -79,10 +92,18 @@ def test_fast_values_are_the_jinja_values_on_generated_data(audited: tuple[Audit
                 for item in items:
                     if item is not None:
                         variables["item"] = item
-                    fast = fn.fast(variables)  # must not raise on real-shaped data
+                    try:
+                        fast = fn.fast(variables)
+                    except Exception:  # noqa: BLE001 - only where the Jinja path fails too
+                        assert _outcome(fn, run_jinja, variables)[0] == "error", (rule.id, role, ent)
+                        failed += 1
+                        continue
                     assert _same(fast, fn(**variables)), (rule.id, role, ent, fast)
                     compared += 1
-    assert compared > 20_000
+                    if "select" in src or "map(" in src:
+                        looping.add(src)
+    assert compared > 20_000 and failed < compared // 100
+    assert len(looping) >= 9, looping  # the filter chains were compared, not only simple expressions
 
 
 # -- hand-written and random expressions ------------------------------------------
@@ -96,7 +117,17 @@ def _graph_vars() -> dict[str, Any]:
         "no": False, "kids": [kid1, kid2], "nokids": [], "kid": kid1, "d": {"k": "v", "n": 1},
         "codes": ["A", "B"], "big": "x" * 60_000, "_hidden": "h"})
     b = Entity("thing", "b1", "u", (), None, {"name": "LEFEVRE eloise", "n": 0, "kid": None})
-    return {"a": a, "b": b, "audit": {"uai": "0310000A", "year": 2024}, "entity": a, "item": kid1}
+    # lists for the filters that loop: entities with present, missing and None fields,
+    # nested entities, a field named like an attribute (``id``: Jinja's getitem reads it)
+    p1 = Entity("person", "p1", "t", prov, "Un", {"name": "Un", "code": "K1", "kid": kid1, "n": 1,
+                                                  "tags": ["x", "y"], "flag": True})
+    p2 = Entity("person", "p2", "t", prov, "Deux", {"name": None, "code": "K2", "kid": None, "n": 0})
+    p3 = Entity("person", "p3", "u", prov, "Trois", {"code": "k1", "kid": kid2, "n": 5, "id": "autre",
+                                                     "tags": [], "flag": False})
+    a.data.update(people=[p1, p2, p3, p1], mixed=[p1, None, "abc", {"code": "D", "name": "dict"}, 3, [1, 2], kid2],
+                  strs=["b", "A", "a", "", None, "B"], nested=[[p1, p2], [], [p3]])
+    return {"a": a, "b": b, "audit": {"uai": "0310000A", "year": 2024, "people": [p3, p2]},
+            "entity": a, "item": kid1}
 
 
 def _env() -> RuleEnvironment:
@@ -146,10 +177,59 @@ COMPILED = [
     "(a.big ~ a.big) | upper", "(a.big ~ a.big) | fold | length",
 ]
 
+# filters that loop over a sequence (Jinja's select, map... and what consumes them)
+COMPILED_LOOPS = [
+    "a.kids | map(attribute='code') | list", "a.kids | join(', ')", "a.kids | first", "a.nokids | first",
+    "a.people | selectattr('flag') | list", "a.people | rejectattr('flag') | list",
+    "a.people | selectattr('kid.code') | map(attribute='label') | list",
+    "a.people | selectattr('code', 'in', ['K1', 'K2']) | map(attribute='id') | list",
+    "a.people | selectattr('code', 'in', a.people | map(attribute='code') | list) | list | length",
+    "a.people | rejectattr('kid.code', 'eq', 'K1') | map(attribute='kid.name') | list",
+    "a.people | map(attribute='id') | list", "a.people | map(attribute='tags.0') | list",
+    "a.people | map(attribute='name', default='?') | list", "a.people | map(attribute='kid.missing', default='?') | list",
+    "a.people | map(attribute='missing') | list", "a.people | map(attribute='missing') | first",
+    "a.people | map(attribute='kid') | select | map(attribute='code') | select | list",
+    "a.people | unique | list", "a.strs | unique | list", "a.strs | unique(true) | list",
+    "a.people | unique(attribute='code') | map(attribute='label') | join(', ')",
+    "a.strs | select | list", "a.strs | reject | list", "a.strs | select('string') | join('/')",
+    "a.strs | reject('none') | list", "a.mixed | select | list", "a.mixed | map(attribute='code') | list",
+    "a.mixed | selectattr('code') | list", "a.nested | map(attribute=0) | list",
+    "a.nokids | selectattr('code') | list", "a.none | selectattr('code') | list", "a.missing | map(attribute='x') | list",
+    "unknown | select | list", "a.name | select | list", "a.name | list", "a.d | list", "a.d | select | first",
+    "a.kids | list", "a.codes | list | length", "a.people | selectattr('code') | ids", "a.people | select | codes",
+    "a.people | join(', ', attribute='code')", "a.people | join(attribute='code')", "a.strs | join(', ')",
+    "a.people | map(attribute='name') | join(', ')", "a.people | selectattr('n', 'gt', 0) | list",
+    "a.people | selectattr('n', 'gt', 'x') | list", "a.people | map(attribute='n') | select('gt', 2) | list",
+    "a.n | select | list", "a.n | list", "a.none | list", "a.none | first", "a.kid | list", "a.kid | first",
+    "a.people | select | length", "(a.people | selectattr('flag') | first).code",
+    "(a.people | selectattr('code', 'eq', 'zz') | first) or 'aucun'",
+    "(a.people if a.flag else a.kids | selectattr('code')) | rejectattr('n') | list",
+    "(a.kids if a.no else a.people | selectattr('code')) | map(attribute='code') | list",
+    "(a.people | selectattr('code') | list) + (audit.people | map(attribute='kid') | list)",
+    "a.people | selectattr('code') | map(attribute='code') | first | fold",
+    "'K1' in a.people | map(attribute='code') | list", "a.people | select('sameas', none) | list",
+    "a.people | selectattr('kid', 'none') | list", "a.people | selectattr('missing', 'defined') | list",
+    "a.people | map(attribute='tags') | select | join(';')", "a.big | list | length",
+    # attributes of entities and of other values, by Jinja's getitem (item first, then attribute)
+    "a.people | map(attribute='key') | list", "a.people | map(attribute='prov') | list",
+    "a.people | map(attribute='data.n') | list", "a.people | map(attribute='get') | list",
+    "a.mixed | map(attribute='kind') | list", "a.mixed | map(attribute='upper') | list",
+    "a.mixed | map(attribute='_hidden') | list", "[a, b] | map(attribute='_hidden') | list",
+    "a.mixed | map(attribute='__class__') | list", "a.people | map(attribute='mro') | list",
+    "[none, unknown, a.missing] | map(attribute='x.y') | list", "a.d | map(attribute='0') | list",
+    "[a.d, a.d] | map(attribute='k') | list", "[a.codes] | map(attribute='0') | list",
+    "[a.codes] | map(attribute='1.0') | list", "[a.codes] | map(attribute=5) | list",
+]
+
 NOT_COMPILED = [
-    "a.kids | map(attribute='code') | list", "a.name.startswith('L')", "range(3)",
-    "a.codes[0:1]", "a.name if a.flag", "a.kids | sort", "a.kids | join(', ')", "a.kids | first",
+    "a.name.startswith('L')", "range(3)", "a.codes[0:1]", "a.name if a.flag", "a.kids | sort",
     "a.name | replace('e', 'ee')", "a.big | replace('x', 'xx')", "a.kids | map('upper') | list",
+    # a generator as the value, a computed attribute name, other signatures: Jinja's path
+    "a.kids | selectattr('code')", "a.kids | map(attribute='code')", "a.kids | map(attribute=a.name) | list",
+    "a.kids | selectattr('code', a.name) | list", "a.kids | selectattr | list", "a.kids | map | list",
+    "a.kids | map(attribute='code', other=1) | list", "a.kids | selectattr('code', 'nosuchtest') | list",
+    "a.kids | select('filter', 'upper') | list", "a.kids | selectattr('code', 'in', *a.codes) | list",
+    "a.kids | list(1)", "a.kids | join(', ', 'code', 'x')", "a.kids | map(attribute='²') | list",
     # could exceed the operation budget (each filter result may cost up to 1001)
     "[" + ", ".join(["a.name" + " | upper" * 60] * 4) + "]",
 ]
@@ -186,9 +266,9 @@ def test_jinja_compiles_an_expression_with_direct_code_only_when_needed(
     assert compiled == ["a.name + 1"]
     # without direct code, Jinja compiles at the first call an expression that surely
     # compiles; an invalid expression still fails when loaded
-    mapped = env.expression("a.kids | map(attribute='code') | list")
+    mapped = env.expression("a.kids | map('upper') | list")
     assert compiled[-1] == "a.name + 1"
-    assert run(mapped, variables)[0] == "K1" and compiled[-1] == "a.kids | map(attribute='code') | list"
+    assert run(mapped, variables)[0] == "KID UN" and compiled[-1] == "a.kids | map('upper') | list"
     with pytest.raises(ExpressionError, match="invalide"):
         env.expression("a.name | nosuchfilter")
     with pytest.raises(ExpressionError, match="invalide"):
@@ -199,12 +279,57 @@ def test_jinja_compiles_an_expression_with_direct_code_only_when_needed(
 
 def test_hand_written_expressions_agree() -> None:
     env, variables = _env(), _graph_vars()
-    compiled = [src for src in COMPILED if _check(env, src, variables)]
-    assert compiled == COMPILED
+    compiled = [src for src in COMPILED + COMPILED_LOOPS if _check(env, src, variables)]
+    assert compiled == COMPILED + COMPILED_LOOPS
     # a filter result over the size limit: the sandbox's error, worded by the Jinja path
     too_big = _outcome(env.expression("(a.big ~ a.big) | upper"), run, variables)
     assert too_big[0] == "error" and "trop grand" in too_big[1]
-    assert not any(_check(env, src, variables) for src in NOT_COMPILED)
+    assert [src for src in NOT_COMPILED if env.expression(src).fast is not None] == []
+    # the direct code of the loops gives the values itself: it fails only where Jinja fails
+    for src in COMPILED_LOOPS:
+        fn = env.expression(src)
+        try:
+            fn.fast(variables)
+        except Exception:  # noqa: BLE001
+            assert _outcome(fn, run_jinja, variables)[0] == "error", src
+
+
+def _long_list(size: int) -> dict[str, Any]:
+    """``big``: ``size`` entities, each with a field five levels deep (five reads each)."""
+    leaf: Any = "x"
+    for name in "edcba":
+        leaf = Entity("n", name, "t", (), None, {name: leaf})
+    return {"big": [leaf] * size, "a": _graph_vars()["a"]}
+
+
+def test_a_loop_over_the_operation_budget_is_stopped_as_by_jinja() -> None:
+    env = _env()
+    count = env.expression("big | selectattr('a.b.c.d.e') | list | length")
+    assert count.fast is not None
+    # 30 000 items, five reads each: within the budget, the value by the direct code
+    assert count.fast(_long_list(30_000)) == 30_000 == run_jinja(count, _long_list(30_000))
+    # 45 000: more than 200 000 operations: the direct code stops, the Jinja path says why
+    over = _long_list(45_000)
+    with pytest.raises(Exception):  # noqa: B017 - any: the caller falls back on Jinja
+        count.fast(over)
+    error = _outcome(count, run, over)
+    assert error == _outcome(count, run_jinja, over)
+    assert error[0] == "error" and "trop coûteuse" in error[1] and "200000 opérations" in error[1]
+    # the direct code counts every item it computes; Jinja stops at the first one of
+    # ``first``: its value, by the Jinja path
+    first = env.expression("big | selectattr('a.b.c.d.e') | map(attribute='a.b') | first")
+    assert _outcome(first, run, over) == _outcome(first, run_jinja, over) == ("value", over["big"][0].data["a"].data["b"])
+    # input sizes count too (``1 + len // 8`` for each filter given a list)
+    many = env.expression(" + ".join(["(big | list | length)", "(big | ids | length)"] * 6))
+    assert many.fast is not None and many.fast(_long_list(20_000)) == 240_000
+    heavy = _long_list(99_000)
+    assert _outcome(many, run, heavy) == _outcome(many, run_jinja, heavy)
+    assert "trop coûteuse" in _outcome(many, run, heavy)[1]
+    # also without a loop: ``length`` of a long list costs ``len // 8`` each time
+    lengths = env.expression(" + ".join(["(big | length)"] * 20))
+    assert lengths.fast is not None and lengths.fast(_long_list(20_000)) == 400_000
+    assert _outcome(lengths, run, heavy) == _outcome(lengths, run_jinja, heavy)
+    assert "trop coûteuse" in _outcome(lengths, run, heavy)[1]
 
 
 def test_forbidden_attributes_are_still_refused() -> None:
@@ -246,6 +371,60 @@ def _random_expression(rng: random.Random, depth: int = 0) -> str:
     if shape == 12:
         return f"({sub()})[{rng.choice(['0', '1', chr(39) + 'k' + chr(39), 'a.n'])}]"
     return f"({sub()} | sts_group_name({rng.choice(['3', '8'])}))"
+
+
+_CHAIN_SOURCES = ["a.kids", "a.nokids", "a.codes", "a.people", "a.mixed", "a.strs", "a.nested", "a.none",
+                  "a.missing", "a.name", "a.d", "a.n", "a.kid", "[a, b, none]", "unknown", "audit.people",
+                  "(a.people if a.flag else a.kids)", "(a.strs if a.no else a.codes | select)"]
+_CHAIN_ATTRS = ["name", "code", "kid.code", "kid.name", "missing", "id", "label", "n", "0", "kid", "none.x",
+                "tags.0", "kid.missing.deeper", "flag", "data.code", "key", "kids", "prov", "kind", "get",
+                "_hidden", "upper", "k", "1"]
+_CHAIN_TESTS = ["'none'", "'defined'", "'undefined'", "'string'", "'number'", "'in', ['K1', 'A', 'a', none, 3]",
+                "'eq', 'K1'", "'ne', none", "'gt', 1", "'sameas', none", "'in', a.codes",
+                "'in', a.people | map(attribute='code') | list", "'in', a.name"]
+
+
+def _random_chain(rng: random.Random) -> str:
+    """A filter chain over a list (or not a list) ending with a filter that consumes it."""
+    src = rng.choice(_CHAIN_SOURCES)
+    for _ in range(rng.randrange(1, 5)):
+        attr, test = rng.choice(_CHAIN_ATTRS), rng.choice(_CHAIN_TESTS)
+        src += " | " + rng.choice([
+            "select", "reject", f"select({test})", f"reject({test})", f"selectattr('{attr}')",
+            f"rejectattr('{attr}')", f"selectattr('{attr}', {test})", f"rejectattr('{attr}', {test})",
+            f"map(attribute='{attr}')", f"map(attribute='{attr}', default='z')", "unique",
+            f"unique(attribute='{attr}')", "unique(true)"])
+    end = rng.choice(["list", "first", "join(', ')", f"join('-', attribute='{rng.choice(_CHAIN_ATTRS)}')",
+                      "list | length", "ids", "codes", "length", "first is none", "list | first", "first | fold",
+                      "list | sort", "first | string"])
+    src = f"{src} | {end}"
+    wrap = rng.randrange(6)
+    if wrap == 0:
+        return f"({src}) or 'x'"
+    if wrap == 1:
+        return f"'K1' in ({src})"
+    if wrap == 2:
+        return f"({src}) if a.flag else ({_random_chain(rng)})"
+    return src
+
+
+def test_random_filter_chains_agree() -> None:
+    env, variables = _env(), _graph_vars()
+    rng = random.Random(20261207)
+    compiled = values = 0
+    for _ in range(2500):
+        src = _random_chain(rng)
+        compiled += _check(env, src, variables)
+        fn = env.expression(src)
+        if fn.fast is not None:
+            try:
+                fn.fast(variables)
+                values += 1
+            except Exception:  # noqa: BLE001
+                # where Jinja fails too, or stops before the failing item (``first``): Jinja's value
+                assert "first" in src or _outcome(fn, run_jinja, variables)[0] == "error", src
+    assert compiled > 2000  # "| sort" (a context filter) keeps the Jinja path
+    assert values > 1000  # and many give their value by the direct code
 
 
 def test_random_expressions_agree() -> None:
