@@ -23,6 +23,14 @@ def name_key(last: Any, first: Any) -> str:
     return f"{fold(last)}|{fold(first)}"
 
 
+def _folded_part(value: Any) -> str:
+    """``fold(f"{value}")``: with the other part of a name, ``fold(f"{a} {b}")`` is the
+    non-empty of ``fold(a)`` and ``fold(b)`` joined by a space (folding works character by
+    character and makes every run of separators one space, stripped at both ends); each
+    part is then a look-up in the memo of folded texts, the pair is not folded again."""
+    return fold(value if type(value) is str else f"{value}")
+
+
 def _one(cands: Iterable[Entity], how: str) -> Found | None:
     uniq = list(dict.fromkeys(cands))
     if len(uniq) == 1:
@@ -139,9 +147,13 @@ class People:
         """Folded names (« prénom nom » and « nom prénom ») of a guardian's students."""
         known = self._kid_names.get(guardian)
         if known is None:
-            kids = guardian.data.get("students") or []
-            known = {fold(f"{k.data.get('first_name')} {k.data.get('last_name')}") for k in kids}
-            known.update(fold(f"{k.data.get('last_name')} {k.data.get('first_name')}") for k in kids)
+            known = set()
+            for k in guardian.data.get("students") or ():
+                first, last = _folded_part(k.data.get("first_name")), _folded_part(k.data.get("last_name"))
+                known.add(f"{first} {last}" if first and last else first or last)
+            for k in guardian.data.get("students") or ():
+                first, last = _folded_part(k.data.get("first_name")), _folded_part(k.data.get("last_name"))
+                known.add(f"{last} {first}" if first and last else last or first)
             self._kid_names[guardian] = known
         return known
 
