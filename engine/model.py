@@ -120,6 +120,7 @@ class Graph:
         self._by_kind: dict[str, list[Entity]] = {}
         self._by_key: dict[tuple[str, str, str], Entity] = {}
         self._first: dict[str, dict[str, Entity]] = {}  # kind -> id -> first added, any source
+        self._sources: dict[str, tuple[int, set[str]]] = {}  # kind -> (entities seen, their sources)
         self._indexes: dict[tuple[str, str | None, str], dict[Any, list[Entity]]] = {}
         self.exports: list[Export] = []
         self.problems: list[Problem] = []
@@ -220,7 +221,24 @@ class Graph:
         ents = self._by_kind.get(kind, [])
         if source is None:
             return ents
+        sources = self._kind_sources(kind, ents)
+        if source not in sources:
+            return []
+        if len(sources) == 1:
+            return ents[:]  # every entity of the kind is from ``source`` (the usual case)
         return [e for e in ents if e.source == source]
+
+    def _kind_sources(self, kind: str, ents: list[Entity]) -> set[str]:
+        """The sources of the entities of ``kind``, brought up to date with the entities
+        added since the last call (entities are only ever appended to a kind's list)."""
+        seen = self._sources.get(kind)
+        if seen is None:
+            seen = self._sources[kind] = (0, set())
+        count, sources = seen
+        if count < len(ents):
+            sources.update(e.source for e in ents[count:])
+            self._sources[kind] = (len(ents), sources)
+        return sources
 
     def kinds(self) -> list[str]:
         """Return the kinds present in the graph."""

@@ -180,3 +180,29 @@ def test_utf16_and_resaved_exports_are_read(good, auditor, tmp_path):
     assert notes[0].location.startswith(str(eleves) + ":")
     others = sorted(f.fingerprint for f in resaved.findings if f.rule_id != "ENTREE-ENCODAGE")
     assert others == sorted(f.fingerprint for f in clean.findings)
+
+
+def test_encoding_told_apart_past_the_first_accents(good, auditor, tmp_path):
+    """A file whose first accent comes after a long ASCII run (a 70 KB comment just before
+    the element that holds it, on the same line): read as Latin when it is, as UTF-8 with a
+    warning when re-saved without updating its declaration."""
+    _copy(good, tmp_path)
+    eleves = tmp_path / "ElevesSansAdresses.xml"
+    text = eleves.read_bytes().decode("iso-8859-15")
+    accent = next(i for i, c in enumerate(text) if ord(c) > 127)
+    cut = text.rindex("<", 0, accent)
+    padded = f"{text[:cut]}<!-- {'x' * 70_000} -->{text[cut:]}"
+    assert not any(ord(c) > 127 for c in padded[:70_000])
+    clean = auditor.audit([good])
+    eleves.write_bytes(padded.encode("iso-8859-15"))
+    latin = auditor.audit([tmp_path])
+    assert not [f for f in latin.findings if f.rule_id == "ENTREE-ENCODAGE"]
+    assert sorted(f.fingerprint for f in latin.findings) == sorted(f.fingerprint for f in clean.findings)
+    eleves.write_bytes(padded.encode("utf-8"))
+    resaved = auditor.audit([tmp_path])
+    notes = [f for f in resaved.findings if f.rule_id == "ENTREE-ENCODAGE"]
+    assert len(notes) == 1 and notes[0].severity == "warning"
+    first_accent = next(i for i, c in enumerate(padded) if ord(c) > 127)
+    assert notes[0].location == f"{eleves}:{padded[:first_accent].count(chr(10)) + 1}"
+    others = sorted(f.fingerprint for f in resaved.findings if f.rule_id != "ENTREE-ENCODAGE")
+    assert others == sorted(f.fingerprint for f in clean.findings)

@@ -100,7 +100,8 @@ class Profile:
             return True
         if not self._contains_folded:
             return False
-        folded = fold(code)
+        # codes are all different: folded without the memo (it would only fill it up)
+        folded = _fold_text(code) if type(code) is str else fold(code)
         return any(c in folded for c in self._contains_folded)
 
 

@@ -123,10 +123,13 @@ def read_table(path: Path | str, display: str | None = None, data: bytes | None 
     out: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
+    # Only a quoted field can hold a line break (outside quotes, one ends the row): a file
+    # without the quote character needs no look into each cell for one.
+    quoted = not detecting and '"' in text
     try:
         for row in reader:
             line = reader.line_num
-            if not detecting and any("\n" in c or "\r" in c for c in row):
+            if quoted and any("\n" in c or "\r" in c for c in row):
                 # An unbalanced quote: the following lines (or the end of the file) were read
                 # as one field. Refused (the rows after it would be silently lost), lines named.
                 total = text.count("\n") + (0 if text.endswith("\n") else 1)

@@ -23,6 +23,14 @@ def name_key(last: Any, first: Any) -> str:
     return f"{fold(last)}|{fold(first)}"
 
 
+def _folded_part(value: Any) -> str:
+    """``fold(f"{value}")``: with the other part of a name, ``fold(f"{a} {b}")`` is the
+    non-empty of ``fold(a)`` and ``fold(b)`` joined by a space (folding works character by
+    character and makes every run of separators one space, stripped at both ends); each
+    part is then a look-up in the memo of folded texts, the pair is not folded again."""
+    return fold(value if type(value) is str else f"{value}")
+
+
 def _one(cands: Iterable[Entity], how: str) -> Found | None:
     uniq = list(dict.fromkeys(cands))
     if len(uniq) == 1:
@@ -57,7 +65,8 @@ class People:
             for last in dict.fromkeys((data.get("last_name"), data.get("usage_name"))):
                 if last:  # NOM_DE_FAMILLE, and NOM_USAGE (the AAF's sn, an ENT's display name)
                     self.guardian_names.setdefault(name_key(last, data.get("first_name")), []).append(g)
-        self._kids: dict[Entity, tuple[set[str], set[str]]] = {}  # guardian -> children's ids, folded names
+        self._kid_ids: dict[Entity, set[str]] = {}  # guardian -> its children's ids
+        self._kid_names: dict[Entity, set[str]] = {}  # guardian -> its children's folded names
         self.teachers = {t.id: t for t in graph.all("teacher", "sts")}
         self.teacher_names: dict[str, list[Entity]] = {}
         for t in self.teachers.values():
@@ -100,28 +109,52 @@ class People:
         """A SIECLE guardian by folded name and one child in common (ELEVE_ID or name).
 
         ``other_last``: a second last name of the record (the AAF's ENTPersonNomPatro beside
-        its sn), looked up too; each SIECLE guardian is found by NOM_DE_FAMILLE or NOM_USAGE."""
-        named = list(dict.fromkeys(g for name in (last, other_last) if name
-                                   for g in self.guardian_names.get(name_key(name, first), [])))
+        its sn), looked up too; each SIECLE guardian is found by NOM_DE_FAMILLE or NOM_USAGE.
+
+        The children's names are folded only for a guardian that shares no child id with
+        the record (most records name a child whose SIECLE id is known)."""
+        names = self.guardian_names
+        if other_last:
+            named: list[Entity] = list(dict.fromkeys(g for name in (last, other_last) if name
+                                                     for g in names.get(name_key(name, first), ())))
+        else:  # one key: its list holds each guardian once
+            named = names.get(name_key(last, first), []) if last else []
         if not named:
             return None, [], None
-        ids = set(child_ids)
-        folded_children = {fold(n) for n in child_names}
+        ids = child_ids if isinstance(child_ids, (set, frozenset)) else set(child_ids)
+        folded_children: set[str] | None = None
         out = []
         for g in named:
-            kid_ids, kid_names = self._children_of(g)
-            if not kid_ids.isdisjoint(ids) or not kid_names.isdisjoint(folded_children):
+            if not self._children_ids(g).isdisjoint(ids):
                 out.append(g)
+                continue
+            if folded_children is None:
+                folded_children = {fold(n) for n in child_names}
+            if folded_children and not self._children_names(g).isdisjoint(folded_children):
+                out.append(g)
+        if len(out) == 1:
+            return out[0], out, "nom+enfant"
         return _one(out, "nom+enfant") or (None, [], None)
 
-    def _children_of(self, guardian: Entity) -> tuple[set[str], set[str]]:
-        """Ids and folded names (« prénom nom » and « nom prénom ») of a guardian's students."""
-        known = self._kids.get(guardian)
+    def _children_ids(self, guardian: Entity) -> set[str]:
+        """Ids of a guardian's students."""
+        known = self._kid_ids.get(guardian)
         if known is None:
-            kids = guardian.data.get("students") or []
-            names = {fold(f"{k.data.get('first_name')} {k.data.get('last_name')}") for k in kids}
-            names.update(fold(f"{k.data.get('last_name')} {k.data.get('first_name')}") for k in kids)
-            known = self._kids[guardian] = ({k.id for k in kids}, names)
+            known = self._kid_ids[guardian] = {k.id for k in guardian.data.get("students") or ()}
+        return known
+
+    def _children_names(self, guardian: Entity) -> set[str]:
+        """Folded names (« prénom nom » and « nom prénom ») of a guardian's students."""
+        known = self._kid_names.get(guardian)
+        if known is None:
+            known = set()
+            for k in guardian.data.get("students") or ():
+                first, last = _folded_part(k.data.get("first_name")), _folded_part(k.data.get("last_name"))
+                known.add(f"{first} {last}" if first and last else first or last)
+            for k in guardian.data.get("students") or ():
+                first, last = _folded_part(k.data.get("first_name")), _folded_part(k.data.get("last_name"))
+                known.add(f"{last} {first}" if first and last else last or first)
+            self._kid_names[guardian] = known
         return known
 
     def teacher(self, sts_id: Any = None, last: Any = None, first: Any = None, birth: Any = None) -> Found:

@@ -46,3 +46,18 @@ def test_an_index_is_rebuilt_after_a_new_entity() -> None:
     assert [e.id for e in g.index("student", "division")["3A"]] == ["1"]
     g.add("student", "2", source="siecle", division="3A")
     assert [e.id for e in g.index("student", "division")["3A"]] == ["1", "2"]
+
+
+def test_entities_of_one_source_follow_the_entities_added_since_the_last_call() -> None:
+    g = Graph()
+    a = g.add("student", "1", source="siecle")
+    assert g.all("student", "siecle") == [a] and g.all("student", "edt") == [] and g.all("guardian", "siecle") == []
+    listed = g.all("student", "siecle")
+    listed.append(a)  # the caller's list: the graph is not changed
+    assert g.all("student", "siecle") == [a]
+    b = g.add("student", "2", source="edt")
+    c = g.add("student", "3", source="siecle")
+    assert g.all("student", "siecle") == [a, c] and g.all("student", "edt") == [b]
+    assert g.all("student") == [a, b, c]
+    d = g.add("student", "4", source="pronote")
+    assert g.all("student", "pronote") == [d] and g.all("student", "siecle") == [a, c]
