@@ -107,7 +107,7 @@ class Auditor:
         # read (YAML, id, tags, supersedes: what the selection and the replacements need),
         # but only the rules that run are checked against the schema and have their
         # expressions and message compiled (docs/decisions.md, « Règles écartées par une
-        # sélection : lues, pas compilées » and « … ni vérifiées par le schéma »).
+        # sélection : lues, ni vérifiées par le schéma ni compilées »).
         self.all_rules = load_rules(paths, self.registries, self.env, expressions=False,
                                     check_all=sel.selects_all())
         check_selection(sel, self.all_rules)

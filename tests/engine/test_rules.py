@@ -100,7 +100,7 @@ BROKEN_ASSERT = GOOD.replace('assert: "export.readable"', 'assert: "export.reada
 
 
 def test_a_selection_compiles_only_the_rules_it_runs(tmp_path, capsys):
-    """docs/decisions.md, « Règles écartées par une sélection : lues, pas compilées »: a
+    """docs/decisions.md, « Règles écartées par une sélection : lues, ni vérifiées par le schéma ni compilées »: a
     rule left out of ``--select`` is read and checked (YAML, schema) but its expressions
     are compiled only when it runs; ``check`` without a selection and ``rules lint`` still
     report it."""
@@ -124,8 +124,8 @@ FATAL = GOOD.replace("severity: error", "severity: fatal")
 
 
 def test_a_selection_checks_against_the_schema_only_the_rules_it_runs(tmp_path, capsys):
-    """docs/decisions.md, « Règles écartées par une sélection : ni vérifiées par le schéma
-    ni compilées »: a rule left out of ``--select`` whose schema is wrong does not stop the
+    """docs/decisions.md, « Règles écartées par une sélection : lues, ni vérifiées par le
+    schéma ni compilées »: a rule left out of ``--select`` whose schema is wrong does not stop the
     audit; ``check`` without a selection, ``rules lint`` and ``explain`` of that rule report
     it, with its file and line, in French."""
     rules, data = _rule_folder(tmp_path, GOOD, FATAL)
