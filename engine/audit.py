@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -22,37 +21,8 @@ from .findings import AuditResult, Finding, fingerprint
 from .manager import PluginHost, get_plugin_host
 from .model import Graph, Provenance
 from .rules import Rule, RuleSchema, check_expressions, check_rule, load_rules
+from .selection import Selection
 from .uai import uai_problem
-
-
-@dataclass
-class Selection:
-    """Which rules run: by tag, by id (include / exclude).
-
-    ``any_of`` (from a project file or profile) lists ids *or* tags: a rule is kept
-    when its id or one of its tags is listed. All given criteria must hold.
-    """
-
-    tags: list[str] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
-    exclude_tags: list[str] = field(default_factory=list)
-    exclude_ids: list[str] = field(default_factory=list)
-    any_of: list[str] = field(default_factory=list)
-
-    def selects_all(self) -> bool:
-        """No criterion: every rule runs."""
-        return not (self.tags or self.ids or self.exclude_tags or self.exclude_ids or self.any_of)
-
-    def accepts(self, rule: Rule) -> bool:
-        if self.any_of and rule.id not in self.any_of and not set(self.any_of) & set(rule.tags):
-            return False
-        if self.ids and rule.id not in self.ids:
-            return False
-        if self.tags and not set(self.tags) & set(rule.tags):
-            return False
-        if rule.id in self.exclude_ids or set(self.exclude_tags) & set(rule.tags):
-            return False
-        return True
 
 
 def check_selection(sel: Selection, rules: list[Rule]) -> None:
