@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -21,34 +20,9 @@ from .evaluate import Evaluator, make_environment
 from .findings import AuditResult, Finding, fingerprint
 from .manager import PluginHost, get_plugin_host
 from .model import Graph, Provenance
-from .rules import Rule, check_expressions, load_rules
+from .rules import Rule, RuleSchema, check_expressions, check_rule, load_rules
+from .selection import Selection
 from .uai import uai_problem
-
-
-@dataclass
-class Selection:
-    """Which rules run: by tag, by id (include / exclude).
-
-    ``any_of`` (from a project file or profile) lists ids *or* tags: a rule is kept
-    when its id or one of its tags is listed. All given criteria must hold.
-    """
-
-    tags: list[str] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
-    exclude_tags: list[str] = field(default_factory=list)
-    exclude_ids: list[str] = field(default_factory=list)
-    any_of: list[str] = field(default_factory=list)
-
-    def accepts(self, rule: Rule) -> bool:
-        if self.any_of and rule.id not in self.any_of and not set(self.any_of) & set(rule.tags):
-            return False
-        if self.ids and rule.id not in self.ids:
-            return False
-        if self.tags and not set(self.tags) & set(rule.tags):
-            return False
-        if rule.id in self.exclude_ids or set(self.exclude_tags) & set(rule.tags):
-            return False
-        return True
 
 
 def check_selection(sel: Selection, rules: list[Rule]) -> None:
@@ -98,21 +72,29 @@ class Auditor:
         self.env = make_environment(self.registries)
         paths = list(self.host.rule_paths()) if use_default_rules else []
         paths.extend(Path(p) for p in rule_paths)
-        # Every rule file is read and checked (YAML, schema, kinds, formats, supersedes);
-        # the expressions and messages only of the rules that run (docs/decisions.md,
-        # « Règles écartées par une sélection : lues, pas compilées »).
-        self.all_rules = load_rules(paths, self.registries, self.env, expressions=False)
-        for rule in self.all_rules:
-            rule.severity = _severity_for(rule, severity_overrides or {})
         sel = selection or Selection()
+        # Without a selection every rule file is checked in full. With one, every file is
+        # read (YAML, id, tags, supersedes: what the selection and the replacements need),
+        # but only the rules that run are checked against the schema and have their
+        # expressions and message compiled (docs/decisions.md, « Règles écartées par une
+        # sélection : lues, ni vérifiées par le schéma ni compilées »).
+        self.all_rules = load_rules(paths, self.registries, self.env, expressions=False,
+                                    check_all=sel.selects_all())
         check_selection(sel, self.all_rules)
-        self.rules = [r for r in self.all_rules if sel.accepts(r)]
+        chosen = {r.id for r in self.all_rules if sel.accepts(r)}
         # Rules not selected that supersede a selected one: evaluated silently, so that a
         # selection reports what the full audit reports for its rules (a fact said once).
-        chosen = {r.id for r in self.rules}
-        self.helpers = [r for r in self.all_rules if r.id not in chosen and chosen & set(r.supersedes)]
-        running = chosen | {r.id for r in self.helpers}
-        for rule in self.all_rules:  # in file order: the first broken rule is reported
+        running = chosen | {r.id for r in self.all_rules if chosen & set(r.supersedes)}
+        self._severity_overrides = severity_overrides or {}
+        schema = RuleSchema(self.registries)
+        # in file order: the first broken rule is reported
+        self.all_rules = [check_rule(r, self.registries, schema) if r.id in running else r for r in self.all_rules]
+        for rule in self.all_rules:
+            if rule.checked:
+                rule.severity = _severity_for(rule, self._severity_overrides)
+        self.rules = [r for r in self.all_rules if r.id in chosen]
+        self.helpers = [r for r in self.all_rules if r.id in running and r.id not in chosen]
+        for rule in self.all_rules:
             if rule.id in running:
                 check_expressions(rule, self.registries, self.env)
         self.options = options or {}
@@ -122,6 +104,19 @@ class Auditor:
         #: a :class:`~scolint.engine.readahead.ReadAhead` given by the caller (the ``check``
         #: command), whose thread parses and validates the next XML file; None: all here
         self.read_ahead: Any = None
+
+    def checked(self, rule: Rule) -> Rule:
+        """``rule`` (one of :attr:`all_rules`) checked in full and compiled, with its
+        severity from the project: a rule the selection left out was only read
+        (``Rule.checked`` False). :class:`~scolint.engine.errors.RuleFileError` when it is
+        broken."""
+        if not rule.checked:
+            full = check_rule(rule, self.registries)
+            full.severity = _severity_for(full, self._severity_overrides)
+            self.all_rules = [full if r is rule else r for r in self.all_rules]
+            rule = full
+        check_expressions(rule, self.registries, self.env)
+        return rule
 
     def kinds_for(self, format_ids: Iterable[str]) -> set[str] | None:
         """The entity kinds the selected rules need from an input set of ``format_ids``

@@ -17,10 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from .audit import Selection
 from .errors import UsageError
 from .findings import AuditResult
-from .rules import _first_error, _schema_error
+from .selection import Selection
 
 # jsonschema and PyYAML are imported when a project file is actually read
 # (most runs have none).
@@ -168,6 +167,7 @@ def load_config(path: Path | None, default_profiles: Mapping[str, dict[str, Any]
     data = _dates_to_text(data if data is not None else {})
     if not isinstance(data, dict):
         raise UsageError(f"{spath}:1: CONFIG: le fichier de projet doit être un dictionnaire YAML")
+    from .rules import _first_error, _schema_error
     err = _first_error(jsonschema.Draft202012Validator(config_schema()), data)
     if err is not None:
         rerr = _schema_error(spath, lines, err)

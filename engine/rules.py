@@ -52,6 +52,10 @@ class Rule:
     tests: list[dict[str, Any]] = field(default_factory=list)
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict, repr=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: False: only read (YAML, ``id``, ``tags``, ``supersedes``), not checked against the
+    #: schema: a rule a selection leaves out (:func:`load_rules` with ``check_all=False``);
+    #: :func:`check_rule` gives the checked rule
+    checked: bool = field(default=True, repr=False)
 
     def line(self, *path: Any) -> int | None:
         """Line of a key in the rule file."""
@@ -141,14 +145,14 @@ class RuleSchema:
     :func:`load_rules` (one jsonschema validator, made at the first rule)."""
 
     def __init__(self, registries: Registries) -> None:
-        self.schema = full_schema(registries)
+        self.registries = registries
         self._validator: jsonschema.protocols.Validator | None = None
 
     def first_error(self, data: Any) -> jsonschema.ValidationError | None:
         """jsonschema's first error for ``data`` (see :func:`_first_error`), or None."""
-        if self._validator is None:
+        if self._validator is None:  # built (and jsonschema imported) for the first rule checked
             import jsonschema
-            self._validator = jsonschema.Draft202012Validator(self.schema)
+            self._validator = jsonschema.Draft202012Validator(full_schema(self.registries))
         return _first_error(self._validator, data)
 
 
@@ -175,10 +179,20 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
     :param expressions: also compile and check its expressions and message
         (:func:`check_expressions`); False: the caller does it for the rules it runs.
     """
+    spath = str(path)
+    data, lines = _read_rule_data(spath, text)
+    rule = _checked_rule(spath, data, lines, registries, schema or RuleSchema(registries))
+    if expressions:
+        check_expressions(rule, registries, env)
+    return rule
+
+
+def _read_rule_data(spath: str, text: str) -> tuple[dict[str, Any], dict[Any, int]]:
+    """The YAML mapping of a rule file and the line of each key; :class:`RuleFileError`
+    when the file is too big, is not YAML, repeats a key or is not a mapping."""
     import yaml
 
     from .yamlines import load_with_lines
-    spath = str(path)
     if len(text) > MAX_RULE_CHARS:
         raise RuleFileError(spath, None, f"fichier de règle trop gros ({len(text)} caractères, "
                             f"maximum {MAX_RULE_CHARS})", "YAML")
@@ -202,7 +216,14 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
         raise RuleFileError(spath, line, f"clé « {key} » répétée", "YAML")
     if not isinstance(data, dict):
         raise RuleFileError(spath, 1, "le fichier doit contenir une règle (un dictionnaire YAML)", "SCHEMA")
-    err = (schema or RuleSchema(registries)).first_error(data)
+    return data, lines
+
+
+def _checked_rule(spath: str, data: dict[str, Any], lines: dict[Any, int], registries: Registries,
+                  schema: RuleSchema) -> Rule:
+    """The rule of ``data`` checked against the schema, the check kinds, entity kinds and
+    formats (not its expressions); :class:`RuleFileError` on the first problem."""
+    err = schema.first_error(data)
     if err is not None:
         raise _schema_error(spath, lines, err)
     checks = [k for k in data if k in registries.checks]
@@ -233,7 +254,7 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
     if not flow:
         reqs = data.get("requires") or []
         flow = registries.formats[reqs[0]].system if reqs else "GENERAL"
-    rule = Rule(
+    return Rule(
         id=data["id"], title=data["title"], severity=data["severity"], for_each=data["for_each"],
         message=data["message"], fix=data["fix"].strip(), check=check, options=data[check], path=spath,
         tags=list(data.get("tags", [])), flow=flow, description=data.get("description", ""),
@@ -242,9 +263,33 @@ def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnv
         references=list(data.get("references", [])), tests=list(data.get("tests", [])),
         lines=lines, raw=data,
     )
-    if expressions:
-        check_expressions(rule, registries, env)
-    return rule
+
+
+def _read_head(spath: str, data: dict[str, Any], lines: dict[Any, int]) -> Rule | None:
+    """The rule of ``data`` only read, not checked (``checked=False``: its id, tags and
+    supersedes, what a selection and its replacements need), when those three keys have the
+    types every valid rule gives them (an id text, lists of texts); None otherwise (the
+    caller checks the rule in full, which reports the problem)."""
+    rid = data.get("id")
+    if not isinstance(rid, str):
+        return None
+    for key in ("tags", "supersedes"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            return None
+    return Rule(id=rid, title="", severity="", for_each="", message="", fix="", check="", options=None,
+                path=spath, tags=list(data.get("tags", [])), supersedes=list(data.get("supersedes", [])),
+                lines=lines, raw=data, checked=False)
+
+
+def check_rule(rule: Rule, registries: Registries, schema: RuleSchema | None = None) -> Rule:
+    """``rule`` checked against the schema, the check kinds, entity kinds and formats (not its
+    expressions: :func:`check_expressions`): ``rule`` itself when it already is, else a new
+    :class:`Rule` (a rule only read by ``load_rules(..., check_all=False)``);
+    :class:`RuleFileError` on the first problem."""
+    if rule.checked:
+        return rule
+    return _checked_rule(rule.path, rule.raw, rule.lines, registries, schema or RuleSchema(registries))
 
 
 def check_expressions(rule: Rule, registries: Registries, env: RuleEnvironment) -> None:
@@ -288,13 +333,21 @@ def _read_rule_file(path: Path) -> bytes:
 
 
 def _rule_from_bytes(path: Path, raw: bytes, registries: Registries, env: RuleEnvironment,
-                     schema: RuleSchema | None = None, expressions: bool = True) -> Rule:
+                     schema: RuleSchema | None = None, expressions: bool = True, check: bool = True) -> Rule:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RuleFileError(str(path), line, "le fichier n'est pas en UTF-8", "ENCODAGE") from None
-    rule = parse_rule(path, text, registries, env, schema, expressions)
+    if check:
+        rule = parse_rule(path, text, registries, env, schema, expressions)
+    else:  # only read when its id, tags and supersedes are sure; checked in full otherwise
+        spath = str(path)
+        data, lines = _read_rule_data(spath, text)
+        head = _read_head(spath, data, lines)
+        rule = head or _checked_rule(spath, data, lines, registries, schema or RuleSchema(registries))
+        if rule.checked and expressions:
+            check_expressions(rule, registries, env)
     if path.stem != rule.id:
         raise RuleFileError(str(path), rule.line("id"),
                             f"le fichier doit s'appeler {rule.id}{path.suffix} (nom = identifiant)", "NOM")
@@ -323,20 +376,24 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_rules(paths: Iterable[Path], registries: Registries, env: RuleEnvironment,
-               expressions: bool = True) -> list[Rule]:
+               expressions: bool = True, check_all: bool = True) -> list[Rule]:
     """Load every rule under ``paths``; ids must be unique.
 
     :param expressions: also compile and check each rule's expressions and message;
-        False: only those of the rules the caller runs, by :func:`check_expressions`
-        (the ``Auditor`` with a selection: the YAML, the schema, the entity kinds, formats
-        and ``supersedes`` of every rule are still checked).
+        False: only those of the rules the caller runs, by :func:`check_expressions`.
+    :param check_all: check every rule against the schema (and its entity kind, formats);
+        False: a rule whose ``id``, ``tags`` and ``supersedes`` have the types of a valid
+        rule is only read (``Rule.checked`` False), and the caller checks those it runs with
+        :func:`check_rule` (the ``Auditor`` with a selection). The YAML of every file, the
+        file names, duplicate ids and ``supersedes`` (known rules, no cycle) are checked
+        either way.
     """
     files = rule_files(paths)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     schema = RuleSchema(registries) if files else None
     for f in files:
-        rule = _rule_from_bytes(f, _read_rule_file(f), registries, env, schema, expressions)
+        rule = _rule_from_bytes(f, _read_rule_file(f), registries, env, schema, expressions, check_all)
         if rule.id in seen:
             raise RuleFileError(str(f), rule.line("id"),
                                 f"identifiant « {rule.id} » déjà utilisé par {seen[rule.id]}", "DOUBLON")

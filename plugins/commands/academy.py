@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
 from scolint.engine.errors import UsageError
-
-from .batch import Outcome, add_batch_arguments, cmd_batch
+from scolint.engine.findings import SEVERITIES
 
 if TYPE_CHECKING:
     import smtplib
     from email.message import EmailMessage
+
+    from .batch_summary import Outcome
 
 # smtplib, ssl, email, csv and PyYAML are imported by ``send`` itself: registering the
 # command must not cost every ``scolint check`` their import.
@@ -397,6 +398,31 @@ def cmd_send(args: argparse.Namespace) -> int:
 def _smtp_fr(exc: Exception) -> str:
     code = getattr(exc, "smtp_code", None)
     return f"code SMTP {code}" if code else "erreur SMTP"
+
+
+def add_batch_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``batch`` and ``send``: jobs, rules, project, pseudonymisation."""
+    from scolint.engine.cli import add_rule_options
+    from scolint.plugins.commands.project import add_project_options
+    from scolint.plugins.reporters.pseudonymise import add_options
+    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                   help="nombre de processus en parallèle (défaut : nombre de processeurs)")
+    p.add_argument("--fail-on", choices=list(SEVERITIES), default=None,
+                   help="gravité à partir de laquelle le code de sortie est 1")
+    p.add_argument("--precedent", metavar="DOSSIER",
+                   help="dossier des rapports d'un audit précédent (ses rapport-UAI.json) : chaque rapport dit "
+                        "ce qui a changé depuis (nouvelles anomalies, corrigées, toujours là)")
+    add_rule_options(p)
+    add_project_options(p, baseline=False)
+    add_options(p)
+    from scolint.plugins.history.settings import add_history_options
+    add_history_options(p)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``scolint batch`` (plugins/commands/batch.py, imported when the command runs)."""
+    from .batch import cmd_batch as run
+    return run(args)
 
 
 @hookimpl

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from scolint.engine.discover import inside
 from scolint.engine.errors import UsageError
-from scolint.engine.findings import SEVERITIES, SEVERITY_RANK
+from scolint.engine.findings import SEVERITY_RANK
 from scolint.plugins.commands.batch_summary import Outcome, write_summary
 
 UAI_RE = re.compile(r"(?<![0-9A-Za-z])(\d{7}[A-Za-z])(?![0-9A-Za-z])")
@@ -373,22 +373,3 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if errors:
         return 2
     return max([o.exit_code for o in outcomes] + [0])
-
-
-def add_batch_arguments(p: argparse.ArgumentParser) -> None:
-    """Options shared by ``batch`` and ``send``: jobs, rules, project, pseudonymisation."""
-    from scolint.engine.cli import add_rule_options
-    from scolint.plugins.commands.project import add_project_options
-    from scolint.plugins.reporters.pseudonymise import add_options
-    p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
-                   help="nombre de processus en parallèle (défaut : nombre de processeurs)")
-    p.add_argument("--fail-on", choices=list(SEVERITIES), default=None,
-                   help="gravité à partir de laquelle le code de sortie est 1")
-    p.add_argument("--precedent", metavar="DOSSIER",
-                   help="dossier des rapports d'un audit précédent (ses rapport-UAI.json) : chaque rapport dit "
-                        "ce qui a changé depuis (nouvelles anomalies, corrigées, toujours là)")
-    add_rule_options(p)
-    add_project_options(p, baseline=False)
-    add_options(p)
-    from scolint.plugins.history.settings import add_history_options
-    add_history_options(p)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
-from scolint.engine.audit import Auditor
 from scolint.engine.cli import add_rule_options
 from scolint.engine.errors import UsageError
 from scolint.engine.findings import AuditResult
 from scolint.engine.registry import Registries
+
+if TYPE_CHECKING:  # the rule engine (and Jinja) is imported when the command runs
+    from scolint.engine.audit import Auditor
 
 
 @hookimpl
@@ -32,6 +34,7 @@ def scolint_register(registries: Registries) -> None:
 
 def auditor_from_args(args: argparse.Namespace, **kwargs: Any) -> Auditor:
     """An Auditor from the rule options, the project file (.scolint.yaml) and its profile."""
+    from scolint.engine.audit import Auditor
     from scolint.plugins.commands.project import settings_from_args
     s = settings_from_args(args)
     kwargs.setdefault("severity_overrides", s.severity_overrides)

@@ -39,15 +39,14 @@ def find_entities(graph: Graph, kind: str, wanted: str) -> list[Entity]:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from scolint.engine.explain import explain_rule
-    from scolint.engine.rules import check_expressions
     from scolint.plugins.commands.check import auditor_from_args
     auditor = auditor_from_args(args)
     rule = next((r for r in auditor.all_rules if r.id == args.rule_id.upper()), None)
     if rule is None:
         close = difflib.get_close_matches(args.rule_id.upper(), [r.id for r in auditor.all_rules], n=3)
         raise UsageError(f"règle inconnue « {args.rule_id} »" + (f" (vouliez-vous dire {', '.join(close)} ?)" if close else ""))
-    # a rule left out of the project's selection was read, not compiled: compile it now
-    check_expressions(rule, auditor.registries, auditor.env)
+    # a rule left out of the project's selection was read, not checked: check and compile it now
+    rule = auditor.checked(rule)
     graph, _ = auditor.load(args.paths)
     ents = find_entities(graph, rule.for_each, args.entity)
     if not ents:

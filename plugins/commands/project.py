@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scolint.engine.audit import Selection
 from scolint.engine.baseline import load_baseline
 from scolint.engine.cli import split_multi
 from scolint.engine.config import ProjectConfig, Settings, find_config, load_config
 from scolint.engine.findings import AuditResult
 from scolint.engine.policy import decide
+from scolint.engine.selection import Selection
 
 #: Profiles available without any project file; a project file may redefine them.
 BUILTIN_PROFILES: dict[str, dict[str, Any]] = {

@@ -10,18 +10,17 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
-from scolint.engine.audit import Auditor
 from scolint.engine.cli import add_rule_options
 from scolint.engine.errors import RuleFileError, UsageError
-from scolint.engine.evaluate import EvalContext, audit_facts, make_environment
-from scolint.engine.expressions import french_reason
 from scolint.engine.findings import SEVERITY_FR
-from scolint.engine.rules import Rule, full_schema, load_rule_file, load_rules, rule_files
 from scolint.plugins.commands.output import write_output
 from scolint.plugins.commands.project import add_project_options, settings_from_args
+
+if TYPE_CHECKING:  # the rule engine (and Jinja) is imported when a command runs
+    from scolint.engine.rules import Rule
 
 # The rule linter, the rule tests and the catalogue (engine/rulelint.py, engine/testing.py,
 # ruleskit_doc.py) are imported by the commands that use them: registering the commands
@@ -36,6 +35,8 @@ def _paths(args: argparse.Namespace) -> list[Path]:
 
 
 def _load(args: argparse.Namespace) -> tuple[list[Rule], list[Path]]:
+    from scolint.engine.evaluate import make_environment
+    from scolint.engine.rules import load_rules
     reg = args.host.registries
     paths = _paths(args)
     return load_rules(paths, reg, make_environment(reg)), paths
@@ -92,12 +93,14 @@ def cmd_doc(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from scolint.engine.config import config_schema
+    from scolint.engine.rules import full_schema
     schema = config_schema() if args.project else full_schema(args.host.registries)
     write_output(json.dumps(schema, ensure_ascii=False, indent=2), args.output)
     return 0
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from scolint.engine.rules import full_schema
     from scolint.plugins.commands.doc import skeleton
     rule_id = args.rule_id.upper()
     if not ID_RE.match(rule_id):
@@ -122,7 +125,9 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 # -- lint / test ------------------------------------------------------------------------
 def cmd_lint(args: argparse.Namespace) -> int:
+    from scolint.engine.evaluate import make_environment
     from scolint.engine.rulelint import lint_paths
+    from scolint.engine.rules import load_rule_file, rule_files
     reg = args.host.registries
     env = make_environment(reg)
     paths = [Path(p) for p in args.paths] or _paths(args)
@@ -142,7 +147,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from scolint.engine.evaluate import make_environment
+    from scolint.engine.expressions import french_reason
     from scolint.engine.rulelint import LintProblem, is_case_file
+    from scolint.engine.rules import load_rule_file, rule_files
     from scolint.engine.testing import load_case_file, run_rule_tests
     reg = args.host.registries
     env = make_environment(reg, direct_code=False)  # rule tests: Jinja, the reference
@@ -200,6 +208,8 @@ def _generate_demo(args: argparse.Namespace, out: Path) -> bool:
 
 def demo_warnings(args: argparse.Namespace, rules: list[Rule]) -> list[str]:
     """Warnings for rules that examine no entity at all on the demo establishment."""
+    from scolint.engine.audit import Auditor
+    from scolint.engine.evaluate import EvalContext, audit_facts
     with tempfile.TemporaryDirectory(prefix="scolint-demo-") as tmp:
         data = Path(args.demo) if args.demo else Path(tmp)
         if not args.demo and not _generate_demo(args, data):

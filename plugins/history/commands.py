@@ -11,14 +11,15 @@ import csv
 import io
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
 from scolint.engine.errors import UsageError
 
-from .dashboard import READY_FR, fr_date, neutralise
 from .settings import add_history_options, history_settings
-from .store import History
+
+if TYPE_CHECKING:
+    from .store import History
 
 EXPORT_HEADERS = ["uai", "audit", "date_audit", "enregistre_le", "source", "annee_scolaire", "erreurs",
                   "avertissements", "informations", "regles_non_evaluees", "remontee_sts", "exports"]
@@ -33,6 +34,7 @@ def _open(args: argparse.Namespace) -> History:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from .dashboard import READY_FR, fr_date
     with _open(args) as h:
         audits = h.audits(args.uai)
         if not audits:
@@ -56,6 +58,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 def export_text(history: History) -> str:
     """Every audit as CSV (``;``, UTF-8 with BOM, formulas neutralised)."""
+    from .dashboard import READY_FR, neutralise
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     w.writerow(EXPORT_HEADERS)

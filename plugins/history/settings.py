@@ -10,11 +10,14 @@ import argparse
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scolint.engine.errors import UsageError
 
-from .store import DB_NAME, DEFAULT_RETENTION_DAYS, History, load_or_create_secret
+from .defaults import DB_NAME, DEFAULT_RETENTION_DAYS
+
+if TYPE_CHECKING:
+    from .store import History
 
 ENV_URL = "SCOLINT_HISTORIQUE"
 ENV_DATA = "SCOLINT_DONNEES"
@@ -32,6 +35,7 @@ class HistorySettings:
     retention_days: int = DEFAULT_RETENTION_DAYS
 
     def open(self) -> History:
+        from .store import History
         return History.open(self.target, secret=self.secret, retention_days=self.retention_days)
 
 
@@ -102,6 +106,7 @@ def history_settings(args: argparse.Namespace, project: Any = None, environ: dic
     elif env.get(ENV_KEY):
         secret = env[ENV_KEY].strip().encode("utf-8")
     else:
+        from .store import load_or_create_secret
         secret = load_or_create_secret(data_dir)
     if len(secret) < 16:
         raise UsageError("historique : la clé de l'académie doit compter au moins 16 caractères")

@@ -34,12 +34,10 @@ from typing import Any, Callable, Iterator
 from scolint.engine.errors import UsageError
 from scolint.engine.findings import NOT_EVALUATED, SEVERITIES
 
+from .defaults import DB_NAME, DEFAULT_RETENTION_DAYS  # noqa: F401  (still names of this module)
+
 #: Tag of the rules that must have no error before the STSWEB remontée.
 REMONTEE_TAG = "remontee-sts"
-#: Default retention of audits, in days (two school years and a bit: a rentrée can be
-#: compared with the one before).
-DEFAULT_RETENTION_DAYS = 800
-DB_NAME = "historique.sqlite"
 SECRET_NAME = "cle-historique"
 #: Where the secret is checked: an HMAC of this constant under the secret.
 _SECRET_PROBE = b"scolint-historique:verification"

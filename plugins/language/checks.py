@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from scolint.engine import hookimpl
-from scolint.engine.evaluate import EvalContext, Hit
 from scolint.engine.model import Entity
 from scolint.engine.registry import CheckKind, Registries
-from scolint.engine.rules import Rule
+
+if TYPE_CHECKING:  # the rule engine (and Jinja) is imported when a rule is compiled, not at registration
+    from scolint.engine.evaluate import EvalContext, Hit
+    from scolint.engine.rules import Rule
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -32,6 +34,7 @@ def _hashable(value: Any) -> Any:
 
 def compile_assert(rule: Rule, env: Any) -> Any:
     """Expression that must be true for every entity; a finding where it is false."""
+    from scolint.engine.evaluate import Hit
     fn = env.expression(rule.options)
 
     def runner(entities: list[Entity], ctx: EvalContext) -> Iterator[Hit]:
@@ -80,6 +83,7 @@ def compile_unique(rule: Rule, env: Any) -> Any:
     (an address id, an e-mail, a phone, a child...). Records of one key are then
     duplicates only when they share one of these elements (two homonyms with nothing
     in common are not); ``shared`` in the message lists the elements they share."""
+    from scolint.engine.evaluate import Hit
     key_fn = env.expression(rule.options["key"])
     distinct_src = rule.options.get("distinct")
     distinct_fn = env.expression(distinct_src) if distinct_src else None
@@ -124,6 +128,7 @@ def compile_unique(rule: Rule, env: Any) -> Any:
 def compile_reference(rule: Rule, env: Any) -> Any:
     """Every value computed for the entity must exist in ``target`` (by ``target_key``,
     among the entities of ``target_source`` when given); ``missing`` lists those that do not."""
+    from scolint.engine.evaluate import Hit
     value_fn = env.expression(rule.options["value"])
     target = rule.options["target"]
     target_key = rule.options.get("target_key", "id")
@@ -152,6 +157,7 @@ def compile_compare_sets(rule: Rule, env: Any) -> Any:
     sets differ), ``subset`` (a finding only when the left set has elements the right
     one lacks) or ``superset`` (only when the right set has elements the left one lacks).
     """
+    from scolint.engine.evaluate import Hit
     left_fn = env.expression(rule.options["left"])
     right_fn = env.expression(rule.options["right"])
     key_src = rule.options.get("key")

@@ -100,7 +100,7 @@ BROKEN_ASSERT = GOOD.replace('assert: "export.readable"', 'assert: "export.reada
 
 
 def test_a_selection_compiles_only_the_rules_it_runs(tmp_path, capsys):
-    """docs/decisions.md, « Règles écartées par une sélection : lues, pas compilées »: a
+    """docs/decisions.md, « Règles écartées par une sélection : lues, ni vérifiées par le schéma ni compilées »: a
     rule left out of ``--select`` is read and checked (YAML, schema) but its expressions
     are compiled only when it runs; ``check`` without a selection and ``rules lint`` still
     report it."""
@@ -120,11 +120,69 @@ def test_a_selection_compiles_only_the_rules_it_runs(tmp_path, capsys):
     assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:5: EXPRESSION: assert" in err, err
 
 
-def test_a_selection_still_reads_and_checks_every_rule_file(tmp_path, capsys):
-    rules, data = _rule_folder(tmp_path, GOOD, GOOD.replace("severity: error", "severity: fatal"))
+FATAL = GOOD.replace("severity: error", "severity: fatal")
+
+
+def test_a_selection_checks_against_the_schema_only_the_rules_it_runs(tmp_path, capsys):
+    """docs/decisions.md, « Règles écartées par une sélection : lues, ni vérifiées par le
+    schéma ni compilées »: a rule left out of ``--select`` whose schema is wrong does not stop the
+    audit; ``check`` without a selection, ``rules lint`` and ``explain`` of that rule report
+    it, with its file and line, in French."""
+    rules, data = _rule_folder(tmp_path, GOOD, FATAL)
     code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
     err = capsys.readouterr().err
-    assert code == 2 and "TST-ABC-002.yml:3: SCHEMA: severity" in err, err
+    assert code != 2 and "TST-ABC-002" not in err, err
+    wanted = f"{rules / 'TST-ABC-002.yml'}:3: SCHEMA: severity : « fatal » n'est pas une valeur permise"
+    code = main(["check", str(data), "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert code == 2 and wanted in err, err
+    code = main(["rules", "lint", str(rules)])
+    out = capsys.readouterr()
+    assert code != 0 and "TST-ABC-002.yml:3: SCHEMA: severity" in out.out + out.err
+    code = main(["explain", "TST-ABC-002", "x", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and wanted in err and "Traceback" not in err, err
+
+
+def test_a_broken_selected_rule_is_reported_as_without_selection(tmp_path, capsys):
+    rules, data = _rule_folder(tmp_path, FATAL, GOOD)
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert f"{rules / 'TST-ABC-001.yml'}:3: SCHEMA: severity : « fatal » n'est pas une valeur permise" in err, err
+    # selected by a tag of its own
+    (tmp_path / "b").mkdir()
+    rules2, data2 = _rule_folder(tmp_path / "b", GOOD.replace("fix:", "tags: [essai]\nseverity_x: 1\nfix:"), GOOD)
+    code = main(["check", str(data2), "--rules", str(rules2), "--tags", "essai"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{rules2 / 'TST-ABC-001.yml'}:8: SCHEMA: clé inconnue : « severity_x »" in err, err
+
+
+@pytest.mark.parametrize("change, line, code_words", [
+    # every file is still read: YAML, file name, id, tags and supersedes (what a selection needs)
+    (('for_each: export', 'for_each: [export'), 5, "YAML"),
+    (('id: TST-ABC-002', 'id: 2'), 1, "SCHEMA: id : type attendu : texte"),
+    (('fix:', 'tags: edt\nfix:'), 7, "SCHEMA: tags : type attendu : liste"),
+    (('fix:', 'supersedes: [TST-ABC-001, 3]\nfix:'), 7, "SCHEMA: supersedes.1 : type attendu : texte"),
+    (('fix:', 'supersedes: [TST-ABC-009]\nfix:'), 7, "SUPERSEDES: supersedes : règle inconnue « TST-ABC-009 »"),
+    (('id: TST-ABC-002', 'id: TST-ABC-001'), 1, "NOM"),
+])
+def test_a_selection_still_reads_every_rule_file(tmp_path, capsys, change, line, code_words):
+    rules, data = _rule_folder(tmp_path, GOOD, GOOD)
+    bad = rules / "TST-ABC-002.yml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{bad}:{line}: {code_words}" in err and "Traceback" not in err, err
+
+
+def test_a_rule_that_supersedes_a_selected_one_is_checked(tmp_path, capsys):
+    """An unselected rule superseding a selected one runs (silently): it is checked against
+    the schema, so its mistake is reported."""
+    rules, data = _rule_folder(tmp_path, GOOD, FATAL.replace("fix: Refaire", "supersedes: [TST-ABC-001]\nfix: Refaire"))
+    code = main(["check", str(data), "--rules", str(rules), "--select", "TST-ABC-001"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{rules / 'TST-ABC-002.yml'}:3: SCHEMA: severity" in err, err
 
 
 def test_a_rule_that_supersedes_a_selected_one_is_compiled(tmp_path, capsys):
