@@ -171,18 +171,22 @@ def _check_attrs(env: RuleEnvironment, source: str, template: bool) -> str | Non
 
 
 def parse_rule(path: str | Path, text: str, registries: Registries, env: RuleEnvironment,
-               schema: RuleSchema | None = None, expressions: bool = True) -> Rule:
+               schema: RuleSchema | None = None, expressions: bool = True, check: bool = True) -> Rule:
     """Parse and check one rule; raise :class:`RuleFileError` on the first problem.
 
     :param schema: the rule schema of ``registries`` (:class:`RuleSchema`), when the caller
         checks many rules; built here otherwise.
     :param expressions: also compile and check its expressions and message
         (:func:`check_expressions`); False: the caller does it for the rules it runs.
+    :param check: False: a rule whose ``id``, ``tags`` and ``supersedes`` have the types of
+        a valid rule is only read (``Rule.checked`` False, see :func:`load_rules`).
     """
     spath = str(path)
     data, lines = _read_rule_data(spath, text)
-    rule = _checked_rule(spath, data, lines, registries, schema or RuleSchema(registries))
-    if expressions:
+    # only read when its id, tags and supersedes are sure; checked in full otherwise
+    rule = (None if check else _read_head(spath, data, lines)) \
+        or _checked_rule(spath, data, lines, registries, schema or RuleSchema(registries))
+    if expressions and rule.checked:
         check_expressions(rule, registries, env)
     return rule
 
@@ -339,15 +343,7 @@ def _rule_from_bytes(path: Path, raw: bytes, registries: Registries, env: RuleEn
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RuleFileError(str(path), line, "le fichier n'est pas en UTF-8", "ENCODAGE") from None
-    if check:
-        rule = parse_rule(path, text, registries, env, schema, expressions)
-    else:  # only read when its id, tags and supersedes are sure; checked in full otherwise
-        spath = str(path)
-        data, lines = _read_rule_data(spath, text)
-        head = _read_head(spath, data, lines)
-        rule = head or _checked_rule(spath, data, lines, registries, schema or RuleSchema(registries))
-        if rule.checked and expressions:
-            check_expressions(rule, registries, env)
+    rule = parse_rule(path, text, registries, env, schema, expressions, check)
     if path.stem != rule.id:
         raise RuleFileError(str(path), rule.line("id"),
                             f"le fichier doit s'appeler {rule.id}{path.suffix} (nom = identifiant)", "NOM")

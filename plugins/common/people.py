@@ -150,10 +150,10 @@ class People:
             known = set()
             for k in guardian.data.get("students") or ():
                 first, last = _folded_part(k.data.get("first_name")), _folded_part(k.data.get("last_name"))
-                known.add(f"{first} {last}" if first and last else first or last)
-            for k in guardian.data.get("students") or ():
-                first, last = _folded_part(k.data.get("first_name")), _folded_part(k.data.get("last_name"))
-                known.add(f"{last} {first}" if first and last else last or first)
+                if first and last:
+                    known.update((f"{first} {last}", f"{last} {first}"))
+                else:  # one part (or none): both orders give the same text
+                    known.add(first or last)
             self._kid_names[guardian] = known
         return known
 
