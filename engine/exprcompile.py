@@ -21,6 +21,11 @@ reads through the sandbox's ``getitem``, or a field read from ``data`` as
 are Jinja's; a filter that is not Jinja's gets a generator over that list. A lazy filter's
 generator as the value itself (``x | select``) is left to Jinja.
 
+Message templates made of text, ``{{ expression }}`` and ``{% if %}`` blocks get one
+function too (:func:`compile_template_fast`): Jinja's ``str()`` of each output and the
+truth of each test, in the same order, the expressions written as above and sharing one
+budget, as they do in Jinja.
+
 Anything else (calls, ``map('filtre')``, ``sort`` and other filters given the context or the
 environment, computed attribute names, slices, ``*args``, an ``if`` without ``else``...) is
 not compiled: the caller keeps the Jinja path. The caller also falls back on the Jinja path
@@ -370,16 +375,7 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
     fixed = writer.ticks + writer.charges * (1 + max_string // 100)
     if fixed > max_operations:
         return None
-    space = dict(writer.space)
-    space.update(_missing=missing, _undef=env.undefined, _globals=dict(env.globals),
-                 _Entity=Entity, _absent=_absent_reader(env),
-                 _getattr=env.getattr, _getitem=env.getitem, _binop=env.call_binop,
-                 _unop=env.call_unop, _str_join=str_join, _measured=_MEASURED,
-                 _max_string=max_string, _too_big=_too_big,
-                 _fallback=fallback, _ChainableUndefined=ChainableUndefined,
-                 _limit=max_operations - fixed, _sized_input=_SIZED_INPUT, _too_long=_too_long,
-                 # n inputs of at most this length cost Jinja at most what is left of the budget
-                 _max_input=(max_operations - fixed) // max(writer.inputs, 1) * 8 + 7)
+    space = _space(env, writer, max_operations, max_string, fixed, fallback)
     if counted:
         space.update(_walkers(env, max_string, clock))
     try:
@@ -410,6 +406,87 @@ def compile_fast(env: Any, expr: nodes.Expr, max_operations: int, max_string: in
         return raw_fn[0](variables)
 
     return fast, run, batch
+
+
+def compile_template_fast(env: Any, tree: nodes.Template, max_operations: int, max_string: int,
+                          raw: Mapping[tuple[str, str], Callable[..., Any]],
+                          clock: Callable[[int], None] = lambda cost: None) -> Callable[[dict[str, Any]], str] | None:
+    """``render(variables) -> str`` for a message template already parsed into ``tree``
+    (checked, and sure to compile: see ``expressions.surely_compiles``), or None when it
+    uses anything but text, ``{{ expression }}`` and ``{% if %}``/``{% elif %}``/``{% else %}``
+    blocks, or an expression this module does not compile.
+
+    ``render`` does what the code Jinja generates for the template does (each block's test
+    and each output's ``str(value)``, in order, with the expressions' direct code) and
+    returns the text, or raises: the caller then renders the message with Jinja (its
+    text, or its error). Budget: the message's expressions share one operation budget in
+    Jinja (``max_operations``): they are written by one :class:`_Writer`, whose fixed part
+    and counts are those of one expression made of all of them (as :func:`compile_fast`);
+    a text longer than ``max_string`` raises too (Jinja refuses it).
+    """
+    counted = any(n.name in _WALKERS for n in tree.find_all(nodes.Filter))
+    writer = _Writer(env, raw, counted)
+    lines: list[str] = []
+    try:
+        _template_body(writer, tree.body, lines, "    ")
+    except (_Unsupported, RecursionError):
+        return None
+    fixed = writer.ticks + writer.charges * (1 + max_string // 100)
+    if fixed > max_operations:
+        return None
+    space = _space(env, writer, max_operations, max_string, fixed, lambda variables: None)
+    if counted:
+        space.update(_walkers(env, max_string, clock))
+    head = ["def render(variables):", "    _b = [_limit]", "    out = []"]
+    for name, local in writer.names.items():
+        head.append(f"    {local} = variables.get({name!r}, _missing)")
+        head.append(f"    if {local} is _missing:")
+        head.append(f"        {local} = _globals.get({name!r}, _missing)")
+    tail = ["    text = ''.join(out)", "    if len(text) > _max_string:", "        _too_big()", "    return text"]
+    try:
+        return _define(head + lines + tail, space)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):  # blocks nested too deeply...
+        return None
+
+
+def _template_body(writer: _Writer, body: list[nodes.Node], lines: list[str], indent: str) -> None:
+    """The statements of a template's ``body`` (Output and If nodes) into ``lines``."""
+    if not body:
+        lines.append(f"{indent}pass")
+    for node in body:
+        if isinstance(node, nodes.Output):
+            for child in node.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    lines.append(f"{indent}out.append({writer.bind('k', child.data)})")
+                else:  # Jinja: str(value), a constant folded at compile time or not
+                    lines.append(f"{indent}out.append(str({writer.expr(child)}))")
+        elif isinstance(node, nodes.If):
+            keyword = "if"
+            for branch in [node, *node.elif_]:
+                lines.append(f"{indent}{keyword} {writer.expr(branch.test)}:")
+                _template_body(writer, branch.body, lines, indent + "    ")
+                keyword = "elif"
+            if node.else_:
+                lines.append(f"{indent}else:")
+                _template_body(writer, node.else_, lines, indent + "    ")
+        else:
+            raise _Unsupported
+
+
+def _space(env: Any, writer: _Writer, max_operations: int, max_string: int, fixed: int,
+           fallback: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    """The globals of the code ``writer`` wrote (its fixed part of the budget: ``fixed``)."""
+    space = dict(writer.space)
+    space.update(_missing=missing, _undef=env.undefined, _globals=dict(env.globals),
+                 _Entity=Entity, _absent=_absent_reader(env),
+                 _getattr=env.getattr, _getitem=env.getitem, _binop=env.call_binop,
+                 _unop=env.call_unop, _str_join=str_join, _measured=_MEASURED,
+                 _max_string=max_string, _too_big=_too_big,
+                 _fallback=fallback, _ChainableUndefined=ChainableUndefined,
+                 _limit=max_operations - fixed, _sized_input=_SIZED_INPUT, _too_long=_too_long,
+                 # n inputs of at most this length cost Jinja at most what is left of the budget
+                 _max_input=(max_operations - fixed) // max(writer.inputs, 1) * 8 + 7)
+    return space
 
 
 def _define(lines: list[str], space: dict[str, Any]) -> Callable[..., Any]:

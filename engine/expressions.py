@@ -39,7 +39,7 @@ from jinja2.utils import _PassArg
 
 from .errors import ScolintError
 from .exprcompile import MAX_DEPTH as _DEPTH_LIMIT
-from .exprcompile import compile_fast
+from .exprcompile import compile_fast, compile_template_fast
 from .model import Entity
 
 #: Names an Entity answers by itself (slots, methods, properties): never read from ``data``.
@@ -430,7 +430,7 @@ class RuleEnvironment(ImmutableSandboxedEnvironment):
                 # checked before compiling: Jinja's optimiser folds constants in the tree
                 problem = tree_problems(self, tree)
                 if problem is None and surely_compiles(self, tree):
-                    tpl = _DeferredTemplate(self, source)
+                    tpl = _DeferredTemplate(self, source, tree if self.direct_code else None)
                 else:  # compiled now: its error, if any, before the problem (as ever)
                     tpl = self.from_string(tree)
             except TemplateSyntaxError as exc:
@@ -645,17 +645,32 @@ class _Expression:
 
 
 class _DeferredTemplate:
-    """A message :meth:`RuleEnvironment.template` checked, compiled at its first rendering."""
+    """A message :meth:`RuleEnvironment.template` checked, compiled at its first rendering:
+    into direct Python code (engine/exprcompile.py) when ``tree`` is given and that code
+    compiles it, else by Jinja. Jinja renders the message whenever the direct code raises
+    (its text, or its error, as ever); its compilation waits for that first need.
+    """
 
-    __slots__ = ("_env", "_source", "_compiled")
+    __slots__ = ("_env", "_source", "_tree", "_fast", "_compiled")
 
-    def __init__(self, env: RuleEnvironment, source: str) -> None:
+    def __init__(self, env: RuleEnvironment, source: str, tree: nodes.Template | None = None) -> None:
         self._env = env
         self._source = source
+        self._tree = tree  # parsed and checked by RuleEnvironment.template, until compiled
+        self._fast: Callable[[dict[str, Any]], str] | None = None
         self._compiled: RuleTemplate | None = None
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         """:meth:`RuleTemplate.render` of the compiled message."""
+        if self._tree is not None:
+            self._fast = compile_template_fast(self._env, self._tree, MAX_OPERATIONS, MAX_STRING,
+                                               self._env._raw, check_clock)
+            self._tree = None
+        if self._fast is not None:
+            try:
+                return self._fast(dict(*args, **kwargs))
+            except Exception:  # noqa: BLE001 - Jinja renders it: its text or its error
+                pass
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = self._env._compile_template(self._source)

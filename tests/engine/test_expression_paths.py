@@ -14,7 +14,9 @@
   filters without a loop) is stopped with Jinja's French error;
 - what the fast path must not compile (calls, context filters, slices, an ``if``
   without ``else``, expressions that could exhaust the budget) keeps the Jinja path;
-- ``fold`` (cached) folds as before, and its cache stays bounded.
+- ``fold`` (cached) folds as before, and its cache stays bounded;
+- message templates (text, expressions, if/elif/else blocks), shipped and random, render
+  Jinja's text or fail as Jinja does, their expressions sharing one operation budget.
 """
 
 from __future__ import annotations
@@ -437,6 +439,111 @@ def test_random_expressions_agree() -> None:
     assert compiled == 3000  # every shape drawn here is compiled
 
 
+
+
+# -- message templates ---------------------------------------------------------------
+
+def _render(env: RuleEnvironment, src: str, variables: dict[str, Any]) -> tuple[str, str]:
+    """``("value", text)`` or ``("error", type and text of the exception)``."""
+    try:
+        return ("value", env.template(src).render(variables))
+    except Exception as exc:  # noqa: BLE001 - what _finding turns into a rule error
+        return ("error", f"{type(exc).__name__}: {exc}")
+
+
+def _jinja_compilations(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The messages Jinja compiles from now on."""
+    compiled: list[Any] = []
+    original = RuleEnvironment.from_string
+
+    def counting(self: RuleEnvironment, source: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(source)
+        return original(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(RuleEnvironment, "from_string", counting)
+    return compiled
+
+
+def _random_message(rng: random.Random, depth: int = 0) -> str:
+    """Text, ``{{ expression }}`` (random expressions and filter chains) and if/elif/else blocks."""
+    parts = []
+    for _ in range(rng.randrange(1, 5)):
+        shape = rng.randrange(6 if depth < 2 else 3)
+        if shape == 0:
+            parts.append(rng.choice(["Le compte ", " (", ") ", ", ", " : ", "\n", "é"]))
+        elif shape == 1:
+            parts.append("{{ " + _random_expression(rng) + " }}")
+        elif shape == 2:
+            parts.append("{{ " + _random_chain(rng) + " }}")
+        else:
+            block = "{%- if " + _random_expression(rng) + " %}" + _random_message(rng, depth + 1)
+            if rng.random() < 0.4:
+                block += "{% elif " + _random_expression(rng) + " -%}" + _random_message(rng, depth + 1)
+            if rng.random() < 0.5:
+                block += "{% else %}" + _random_message(rng, depth + 1)
+            parts.append(block + "{% endif %}")
+    return "".join(parts)
+
+
+def test_random_messages_render_as_by_jinja(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages made of text, expressions and if/elif/else blocks: the direct code gives
+    Jinja's text, or leaves the message to Jinja (its error, or an expression the direct
+    code does not compile); most are rendered without Jinja compiling them."""
+    variables = _graph_vars()
+    rng = random.Random(20261207)
+    sources = list(dict.fromkeys(_random_message(rng) for _ in range(1500)))
+    jinja_env = RuleEnvironment(_env().filters, _env().tests, direct_code=False)
+    reference = [_render(jinja_env, src, variables) for src in sources]
+    env = _env()
+    compiled = _jinja_compilations(monkeypatch)
+    direct = 0
+    for src, want in zip(sources, reference):
+        before = len(compiled)
+        assert _render(env, src, variables) == want, src
+        direct += want[0] == "value" and len(compiled) == before
+    texts = sum(1 for o in reference if o[0] == "value")
+    assert texts > 300 and direct > texts * 0.3  # Jinja: a filter of a constant, sort, first...
+
+
+def test_shipped_messages_render_as_by_jinja(audited: tuple[Auditor, Graph, Path],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every shipped rule's message, rendered for entities of its kind, gives Jinja's text."""
+    from scolint.engine.evaluate import make_environment
+    auditor, graph, _folder = audited
+    audit = auditor.audit_vars(graph)
+    jinja_env = make_environment(auditor.registries, direct_code=False)
+    env = make_environment(auditor.registries, direct_code=True)
+    compiled = _jinja_compilations(monkeypatch)
+    rendered = 0
+    by_jinja = set()
+    for rule in auditor.all_rules:
+        hit_vars = {"duplicates": [], "group": [], "key": "k", "shared": [], "missing": ["x"],
+                    "only_left": [], "only_right": [], "left_label": "gauche", "right_label": "droite"}
+        for ent in graph.all(rule.for_each)[:40]:
+            variables = {rule.for_each: ent, "audit": audit, "entity": ent, **hit_vars}
+            want = _render(jinja_env, rule.message, variables)
+            before = len(compiled)
+            assert _render(env, rule.message, variables) == want, rule.id
+            if len(compiled) > before:
+                by_jinja.add(rule.id)
+            rendered += 1
+    assert rendered > 1000
+    # the direct code renders most of them (those using a method, a slice, a loop, sort: Jinja)
+    assert len(by_jinja) <= len(auditor.all_rules) // 4, sorted(by_jinja)
+
+
+def test_a_message_over_the_operation_budget_is_stopped_as_by_jinja() -> None:
+    """The expressions of one message share one budget: each within it, together over it."""
+    env = _env()
+    jinja_env = RuleEnvironment(env.filters, env.tests, direct_code=False)
+    src = "{{ big | selectattr('a.b.c.d.e') | list | length }} et {{ big | map(attribute='a.b.c') | list | length }}"
+    fits, over = _long_list(15_000), _long_list(30_000)
+    assert _render(env, src, fits) == _render(jinja_env, src, fits) == ("value", "15000 et 15000")
+    stopped = _render(env, src, over)
+    assert stopped == _render(jinja_env, src, over) and "trop coûteuse" in stopped[1]
+    long_text = "{{ a.big }}{{ a.big }}"  # 120 000 characters: more than a message may hold
+    refused = _render(env, long_text, _graph_vars())
+    assert refused == _render(jinja_env, long_text, _graph_vars()) and "caractères" in refused[1]
 
 
 def _stepwise(ctx: Any, fn: Any, rule: Any, entities: list[Entity]) -> tuple[list[Any], list[Any], int]:
