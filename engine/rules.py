@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import RuleFileError
 from .expressions import ExpressionError, RuleEnvironment, source_problems
@@ -143,158 +142,18 @@ def _schema_error(path: str, lines: dict[Any, int], err: jsonschema.ValidationEr
 
 class RuleSchema:
     """The rule schema of a set of registries, ready to check many rules: built once per
-    :func:`load_rules`. A rule the schema surely accepts (:func:`valid_checker`, exact for
-    the keywords of the rule schema) is not given to jsonschema; jsonschema (imported, and
-    its validator built, at the first rule it must check) judges and words the others."""
+    :func:`load_rules` (one jsonschema validator, made at the first rule)."""
 
     def __init__(self, registries: Registries) -> None:
         self.registries = registries
         self._validator: jsonschema.protocols.Validator | None = None
-        self._valid: Any = False  # not built yet (None: the schema uses another keyword)
 
     def first_error(self, data: Any) -> jsonschema.ValidationError | None:
         """jsonschema's first error for ``data`` (see :func:`_first_error`), or None."""
-        if self._valid is False:
-            self._valid = valid_checker(full_schema(self.registries))
-        if self._valid is not None:
-            try:
-                if self._valid(data):
-                    return None
-            except _Unsure:
-                pass
         if self._validator is None:  # built (and jsonschema imported) for the first rule checked
             import jsonschema
             self._validator = jsonschema.Draft202012Validator(full_schema(self.registries))
         return _first_error(self._validator, data)
-
-
-class _Unsure(Exception):
-    """A value :func:`valid_checker` does not judge exactly (jsonschema does)."""
-
-
-_ANNOTATIONS = frozenset({"description", "title", "$id", "$schema", "$comment", "examples", "default"})
-
-
-def _is_integer(v: Any) -> bool:
-    if isinstance(v, bool):
-        return False
-    if isinstance(v, float):
-        return v.is_integer()
-    return isinstance(v, int)
-
-
-def _is_number(v: Any) -> bool:
-    return not isinstance(v, bool) and isinstance(v, (int, float))
-
-
-#: JSON Schema's types as jsonschema's Draft 2020-12 type checker tells them.
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda v: isinstance(v, str), "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list), "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None, "integer": _is_integer, "number": _is_number,
-}
-
-
-def valid_checker(schema: Any) -> Callable[[Any], bool] | None:
-    """``is_valid(value)`` for ``schema``, exactly jsonschema's (Draft 2020-12) verdict, or
-    None when the schema uses a keyword this function does not know (only those of the
-    rule schema: ``type``, ``properties``, ``required``, ``additionalProperties``, ``items``,
-    ``enum`` and ``const`` of texts, ``pattern``, ``minLength``, ``maxLength``,
-    ``uniqueItems``, ``oneOf``, annotations). A value it cannot judge exactly (a list of
-    other things than texts under ``uniqueItems``...) raises :class:`_Unsure`.
-
-    Checking the 60 shipped rules with jsonschema costs more than reading them (its
-    import, its validator, its pure Python walk): a valid rule no longer needs it.
-    """
-    try:
-        return _checker(schema)
-    except _Unsure:
-        return None
-
-
-def _checker(schema: Any) -> Callable[[Any], bool]:
-    """:func:`valid_checker`, raising :class:`_Unsure` for an unknown keyword."""
-    if schema is True or schema is False:
-        return (lambda v: True) if schema else (lambda v: False)
-    if not isinstance(schema, dict) or set(schema) - _ANNOTATIONS - {
-            "type", "properties", "required", "additionalProperties", "items", "enum", "const",
-            "pattern", "minLength", "maxLength", "uniqueItems", "oneOf"}:
-        raise _Unsure
-    tests: list[Callable[[Any], bool]] = []
-    if "type" in schema:
-        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not kinds or any(not isinstance(k, str) or k not in _TYPES for k in kinds):
-            raise _Unsure
-        typed = [_TYPES[k] for k in kinds]
-        tests.append(lambda v: any(t(v) for t in typed))
-    for key in ("enum", "const"):
-        if key in schema:
-            allowed = schema[key] if key == "enum" else [schema[key]]
-            if not isinstance(allowed, list) or not all(type(a) is str for a in allowed):
-                raise _Unsure
-            texts = frozenset(allowed)
-            # jsonschema's equal(): a text equals only a text
-            tests.append(lambda v, texts=texts: isinstance(v, str) and v in texts)
-    if "pattern" in schema:
-        if not isinstance(schema["pattern"], str):
-            raise _Unsure
-        search = re.compile(schema["pattern"]).search
-        tests.append(lambda v: not isinstance(v, str) or search(v) is not None)
-    for key, ok in (("minLength", lambda n, low: n >= low), ("maxLength", lambda n, high: n <= high)):
-        if key in schema:
-            bound = schema[key]
-            if not _is_integer(bound):
-                raise _Unsure
-            tests.append(lambda v, bound=bound, ok=ok: not isinstance(v, str) or ok(len(v), bound))
-    if "uniqueItems" in schema:
-        if schema["uniqueItems"] is True:
-            tests.append(_unique_texts)
-        elif schema["uniqueItems"] is not False:
-            raise _Unsure
-    if "items" in schema:
-        item = _checker(schema["items"])
-        tests.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
-    if "oneOf" in schema:
-        if not isinstance(schema["oneOf"], list) or not schema["oneOf"]:
-            raise _Unsure
-        branches = [_checker(sub) for sub in schema["oneOf"]]
-        tests.append(lambda v: sum(1 for b in branches if b(v)) == 1)
-    if {"properties", "required", "additionalProperties"} & set(schema):
-        tests.append(_object_checker(schema))
-    return lambda v: all(t(v) for t in tests)
-
-
-def _unique_texts(v: Any) -> bool:
-    if not isinstance(v, list):
-        return True
-    if not all(type(x) is str for x in v):
-        raise _Unsure  # jsonschema's uniq() tells 1 from True, 1 from 1.0...
-    return len(set(v)) == len(v)
-
-
-def _object_checker(schema: dict[str, Any]) -> Callable[[Any], bool]:
-    props = schema.get("properties", {})
-    required = schema.get("required", [])
-    extra = schema.get("additionalProperties", True)
-    if not isinstance(props, dict) or not isinstance(required, list) \
-            or not all(isinstance(r, str) for r in required):
-        raise _Unsure
-    checks = {name: _checker(sub) for name, sub in props.items()}
-    other = _checker(extra)
-
-    def check(v: Any) -> bool:
-        if not isinstance(v, dict):
-            return True
-        for name in required:
-            if name not in v:
-                return False
-        for name, value in v.items():
-            fn = checks.get(name) if isinstance(name, str) else None
-            if not (fn or other)(value):
-                return False
-        return True
-
-    return check
 
 
 def _first_error(validator: jsonschema.protocols.Validator, data: Any) -> jsonschema.ValidationError | None:
