@@ -24,16 +24,19 @@ thread never reuses and which is returned to the system only when it is empty. S
 everything long-lived is made outside the thread (the XSD schemas are compiled in the
 command's thread, by :meth:`ReadAhead.start`); the thread frees the trees it built (the
 auditor says when a file's loader is done: :meth:`ReadAhead.release`), so that their
-memory serves its next file; it holds at most the tree being loaded and the next one (no
-second file is started while a loader holds a big tree); and it ends with the loading (the
-block of :meth:`ReadAhead.lookup`), its arena then empty. Measured in docs/performance.md
+memory serves its next file (a tree freed by the command's thread would leave some of its
+blocks to that thread, whose long-lived objects would then pin the arena); it holds at
+most the tree being loaded and the next one (no second file is started while a loader
+holds one of its trees); and it ends with the loading (the block of
+:meth:`ReadAhead.lookup`), its arena then empty. Measured in docs/performance.md
 (« Mémoire avec la lecture anticipée »), decided in docs/decisions.md.
 
 One switch, on by default: ``SCOLINT_VALIDATION=sur-place`` reads every file in the
 command's own thread (the result is the same); so does a machine with one processor.
 Nothing process-wide changes: no allocator setting, no thread before the command line is
-read, and the thread ends with the block that opened it (:func:`read_ahead`), however it
-ends (an error, Ctrl-C: the file being read is finished, the others are withdrawn).
+read, and the thread ends with the loading, at the latest with the block that opened it
+(:func:`read_ahead`), however it ends (an error, Ctrl-C: the file being read is finished,
+the others are withdrawn).
 """
 
 from __future__ import annotations
