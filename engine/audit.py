@@ -160,6 +160,8 @@ class Auditor:
                     shown.append(item.display)
                     if i not in skipped:  # not read: another export of its kind is read instead
                         self._load_one(graph, item.path, item.display, item.name, head, fmt, options)
+                        if ahead is not None:  # its thread frees the tree it built
+                            ahead.release()
             self.host.link(graph)
         self._add_export_entities(graph)
         return graph, shown

@@ -6,7 +6,8 @@ establishments (one of which breaks its XSD, one declares ISO-8859-1 while its b
 UTF-8: a note) and on a generated one. Seen from the public seam (``xmlsafe.parse`` and
 ``validate`` inside ``ReadAhead.lookup()``): the same trees, errors, notes and parse
 errors as without it; bytes given to ``parse`` are never looked up; no thread is left
-when the block ends, however it ends.
+when the block ends, however it ends; the loading's end (``lookup()``) ends the thread,
+and a tree a loader keeps stays whole after the thread has let go of it.
 """
 
 from __future__ import annotations
@@ -114,6 +115,30 @@ def test_given_bytes_another_schema_or_a_file_out_of_order_are_read_here() -> No
             assert xmlsafe.validate(resp, "bee_eleves.xsd") != []
     finally:
         ahead.close()
+
+
+def test_the_thread_ends_with_the_loading_and_a_tree_kept_stays_whole() -> None:
+    before = set(threading.enumerate())
+    ahead = _reading([(ELEVES, "bee_eleves.xsd"), (RESP, "bee_responsables.xsd")])
+    with ahead.lookup():
+        kept = xmlsafe.parse(ELEVES)
+        ahead.release()  # its loader is done, and keeps the tree all the same
+        errors = xmlsafe.validate(xmlsafe.parse(RESP), "bee_responsables.xsd")
+    assert set(threading.enumerate()) == before  # ended by the block, before close()
+    assert etree.tostring(kept) == etree.tostring(xmlsafe.parse(ELEVES))
+    assert errors == xmlsafe.validate(xmlsafe.parse(RESP), "bee_responsables.xsd")
+    ahead.close()  # the command's own block closes it again: nothing left to do
+
+
+def test_a_schema_that_cannot_be_read_fails_in_the_loader(tmp_path: Path) -> None:
+    missing = str(tmp_path / "absent.xsd")
+    with pytest.raises(Exception) as here:
+        xmlsafe.validate(xmlsafe.parse(ELEVES), missing)
+    ahead = _reading([(ELEVES, missing)])  # handing it over raises nothing
+    with ahead.lookup():
+        tree = xmlsafe.parse(ELEVES)
+        with pytest.raises(type(here.value)):
+            xmlsafe.validate(tree, missing)
 
 
 def test_the_xml_exports_of_the_inputs_in_reading_order(tmp_path: Path) -> None:
