@@ -104,7 +104,10 @@ def audit_entry(entry: Entry) -> Outcome:
     The entities of an audit point at each other (relations both ways): once its reports
     are written, the graph is cyclic garbage that only a collection frees, and with the
     command line's collector thresholds (engine/cli.py) a full collection almost never
-    comes by itself: the batch collects after each establishment (test_batch_memory.py).
+    comes by itself. So the batch empties the graph once its reports are written
+    (:meth:`~scolint.engine.model.Graph.release`: reference counting frees it, without a
+    collection walking every entity), then collects what little cyclic garbage is left
+    (test_batch_memory.py).
     """
     try:
         return _audit_entry(entry)
@@ -121,14 +124,23 @@ def audit_entry(entry: Entry) -> Outcome:
 
 
 def _audit_entry(entry: Entry) -> Outcome:
-    from scolint.engine.config import apply_exceptions
-    from scolint.engine.discover import atomic_write
-    from scolint.plugins.reporters.common import by_flow
-    from scolint.plugins.reporters.pseudonymise import Pseudonymiser, audit_with_graph
+    from scolint.plugins.reporters.pseudonymise import audit_with_graph
     auditor = _WORKER["auditor"]
     folder, target = (entry.path, ".") if entry.path.is_dir() else (entry.path.parent, entry.path.name)
     with inside(folder):
         result, graph = audit_with_graph(auditor, [target])
+    try:
+        return _report_entry(entry, auditor, result, graph)
+    finally:
+        graph.release()  # freed by reference counting: the collection after it has little to do
+
+
+def _report_entry(entry: Entry, auditor: Any, result: Any, graph: Any) -> Outcome:
+    """The outcome of one establishment's audit, its reports written."""
+    from scolint.engine.config import apply_exceptions
+    from scolint.engine.discover import atomic_write
+    from scolint.plugins.reporters.common import by_flow
+    from scolint.plugins.reporters.pseudonymise import Pseudonymiser
     out = Outcome(entry.key, uai=result.uai, establishment=result.establishment)
     if result.fatal_inputs or not result.exports:
         fatal = [f for f in result.findings if f.rule_id in FATAL_CODES]
