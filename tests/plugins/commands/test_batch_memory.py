@@ -28,12 +28,18 @@ print(code, sum(1 for o in gc.get_objects() if type(o) is Entity))
 """
 
 
-def test_no_entity_is_left_after_a_batch_in_one_process(tmp_path: Path) -> None:
+def _batch_of_three(tmp_path: Path, code: str) -> list[str]:
+    """``code`` run in a child process on an academy of three fixture establishments: its
+    printed words (the batch's exit code, then a count of entities)."""
     academy = tmp_path / "academie"
     for n, name in enumerate(["etab", "etab-edt", "etab-aaf"]):
         shutil.copytree(FIXTURES / name, academy / f"etab-{n}")
-    out = subprocess.run([sys.executable, "-c", CODE, str(academy), str(tmp_path / "rapports")],
-                         capture_output=True, text=True, check=True).stdout.split()
+    return subprocess.run([sys.executable, "-c", code, str(academy), str(tmp_path / "rapports")],
+                          capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_no_entity_is_left_after_a_batch_in_one_process(tmp_path: Path) -> None:
+    out = _batch_of_three(tmp_path, CODE)
     assert out[0] in ("0", "1") and out[1] == "0", out
 
 
@@ -52,9 +58,5 @@ def test_each_graph_is_freed_by_reference_counting_not_by_the_collector(tmp_path
     # A graph left as cyclic garbage costs a collection walking every entity (a third of a
     # second for a big establishment): the batch empties it (Graph.release), so the
     # collection after each establishment finds no entity at all.
-    academy = tmp_path / "academie"
-    for n, name in enumerate(["etab", "etab-edt", "etab-aaf"]):
-        shutil.copytree(FIXTURES / name, academy / f"etab-{n}")
-    out = subprocess.run([sys.executable, "-c", CODE_BY_REFCOUNT, str(academy), str(tmp_path / "rapports")],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = _batch_of_three(tmp_path, CODE_BY_REFCOUNT)
     assert out[0] in ("0", "1") and out[1] == "0", out
