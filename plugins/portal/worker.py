@@ -65,6 +65,7 @@ def audit_job(auditor: Any, job: dict[str, Any], step: Any) -> dict[str, Any]:
             graph, shown = auditor.load(["."], for_rules=True)
         step(f"Application des règles ({len(auditor.rules)} règles)")
         result = auditor.evaluate(graph, shown, started)
+        graph.release()  # freed now by reference counting, not left to a full collection
         del graph
     finally:
         tempfile.tempdir = previous_tmp

@@ -1,6 +1,9 @@
-"""Graph.add, the one call every loader makes per record: its fast path keeps the contract."""
+"""Graph.add, the one call every loader makes per record: its fast path keeps the contract;
+Graph.release, which a batch or the portal calls when done with a graph."""
 
 from __future__ import annotations
+
+import gc
 
 from scolint.engine.model import Entity, Graph, Provenance
 
@@ -61,3 +64,30 @@ def test_entities_of_one_source_follow_the_entities_added_since_the_last_call() 
     assert g.all("student") == [a, b, c]
     d = g.add("student", "4", source="pronote")
     assert g.all("student", "pronote") == [d] and g.all("student", "siecle") == [a, c]
+
+
+def test_a_released_graph_is_freed_without_the_collector() -> None:
+    def build() -> tuple[Graph, Entity]:
+        g = Graph()
+        pupil = g.add("student", "1", source="siecle", prov=P1, last_name="MARTIN")
+        guardian = g.add("guardian", "7", source="siecle", prov=P2, children=[pupil])
+        pupil.data["guardians"] = [guardian]  # relations both ways: a cycle
+        return g, guardian
+
+    was_enabled, debug = gc.isenabled(), gc.get_debug()
+    gc.disable()
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds stays in gc.garbage, to be counted
+    try:
+        g, kept = build()
+        g.release()
+        assert len(g) == 0 and g.all("student") == [] and g.get("guardian", "7") is None
+        assert kept.data == {} and kept.label == "7" and kept.prov == [P2]  # held elsewhere: no fields
+        del g, kept
+        gc.collect()
+        assert not [o for o in gc.garbage if type(o) is Entity]  # reference counting freed them
+    finally:
+        gc.set_debug(debug)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
