@@ -101,16 +101,29 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:T[\d:.+\-Z]*)?")
 
 _LONG_TEXT = re.compile(">[^<]{%d}" % (MAX_VALUE + 1))
 _LONG_ATTR = re.compile("""=\\s*(?:"[^"<]{%d}|'[^'<]{%d})""" % (MAX_VALUE + 1, MAX_VALUE + 1))
+#: Either of the two above implies this (a value holds no ``<`` and follows the ``<`` of
+#: its element or of the previous one): one pass, each ``<`` tried up to the next ``<``,
+#: instead of one try per ``=`` and ``>`` that reads a whole attribute or text.
+_LONG_ANY = re.compile("<[^<]{%d}" % (MAX_VALUE + 1))
 # Anchored on the separator (a literal: fast), the day or year read by a look-behind.
-_FR_TEXT = re.compile(r"/(?<=(\d\d)/)(\d\d)/(\d{4})")
-_ISO_TEXT = re.compile(r"-(?<=(\d{4})-)(\d\d)-(\d\d)")
+# A date of ASCII digits that surely exists (year not 0000; day 01-28, 29-30 outside
+# February, or 31 in a month of 31 days) is no candidate: only 29 February, impossible
+# dates and dates of other digits (the walk reads any Unicode digit) are returned, then
+# checked by :func:`_impossible` (an export full of real dates yields few matches).
+_SURE_ISO = (r"(?<=[0-9]{4}-)(?<!0000-)(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+             r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)")
+_SURE_FR = (r"(?:(?<=(?:0[1-9]|1[0-9]|2[0-8])/)(?:0[1-9]|1[0-2])|(?<=(?:29|30)/)(?:0[13-9]|1[0-2])"
+            r"|(?<=31/)(?:0[13578]|1[02]))/(?!0000)[0-9]{4}")
+_FR_TEXT = re.compile(r"/(?<=(\d\d)/)(?!" + _SURE_FR + r")(\d\d)/(\d{4})")
+_ISO_TEXT = re.compile(r"-(?<=(\d{4})-)(?!" + _SURE_ISO + r")(\d\d)-(\d\d)")
 
 # The same scan on a file's bytes, when they are ASCII or a single-byte Latin encoding
 # (no byte but 0-9 is a digit there): each distinct (day, month, year) is checked once.
 _LONG_TEXT_BYTES = re.compile(_LONG_TEXT.pattern.encode())
 _LONG_ATTR_BYTES = re.compile(_LONG_ATTR.pattern.encode())
-_FR_BYTES = re.compile(rb"/(?<=([0-9]{2})/)([0-9]{2})/([0-9]{4})")
-_ISO_BYTES = re.compile(rb"-(?<=([0-9]{4})-)([0-9]{2})-([0-9]{2})")
+_LONG_ANY_BYTES = re.compile(_LONG_ANY.pattern.encode())
+_FR_BYTES = re.compile(_FR_TEXT.pattern.replace(r"\d", "[0-9]").encode())
+_ISO_BYTES = re.compile(_ISO_TEXT.pattern.replace(r"\d", "[0-9]").encode())
 _HIDDEN = (re.compile(rb"&#"), re.compile(rb"!\[CDATA\["))  # a regex finds them faster than ``in``
 #: Encodings (lower case, as declared) whose bytes above 127 are letters or signs.
 _LATIN = frozenset({"iso-8859-1", "iso-8859-15", "latin1", "latin-1", "latin9", "iso8859-1", "iso8859-15",
@@ -148,7 +161,7 @@ def bytes_may_have_bad_values(data: bytes, encoding: str | None) -> bool | None:
     if any(pattern.search(data) for pattern in _HIDDEN):
         return None
     if encoding in _LATIN or (encoding == "utf-8" and data.isascii()):
-        return _scan(data, _LONG_TEXT_BYTES, _LONG_ATTR_BYTES, _FR_BYTES, _ISO_BYTES)
+        return _scan(data, _LONG_ANY_BYTES, _LONG_TEXT_BYTES, _LONG_ATTR_BYTES, _FR_BYTES, _ISO_BYTES)
     if encoding == "utf-8":  # other digits than 0-9 may make a date: the scan of the text
         try:
             return _text_may_have_bad_values(data.decode("utf-8"))
@@ -169,13 +182,14 @@ def may_have_bad_values(root: Any) -> bool:
 
 
 def _text_may_have_bad_values(data: str) -> bool:
-    return _scan(data, _LONG_TEXT, _LONG_ATTR, _FR_TEXT, _ISO_TEXT)
+    return _scan(data, _LONG_ANY, _LONG_TEXT, _LONG_ATTR, _FR_TEXT, _ISO_TEXT)
 
 
-def _scan(data: Any, long_text: Any, long_attr: Any, fr: Any, iso: Any) -> bool:
+def _scan(data: Any, long_any: Any, long_text: Any, long_attr: Any, fr: Any, iso: Any) -> bool:
     """A too long value, or a French or ISO date (each distinct one checked once) that is
     no real date, in ``data`` (text or bytes, with the patterns of that type)."""
-    if long_text.search(data) or long_attr.search(data):
+    if (long_any.search(data) is not None
+            and (long_text.search(data) is not None or long_attr.search(data) is not None)):
         return True
     seen: set[tuple[Any, Any, Any]] = set()
     for day, month, year in set(fr.findall(data)):
