@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from typing import Any
 
@@ -20,6 +19,8 @@ def cmd_entities(args: argparse.Namespace) -> int:
     from scolint.plugins.commands.output import write_output
     reg = args.host.registries
     if args.kind and args.kind not in reg.entities:
+        import difflib
+
         close = difflib.get_close_matches(args.kind, list(reg.entities), n=3)
         raise UsageError(f"type d'entité inconnu « {args.kind} »" + (f" (vouliez-vous dire {', '.join(close)} ?)" if close else ""))  # noqa: E501
     text = entities_markdown(reg) if args.markdown else entities_text(reg, args.kind)
@@ -43,6 +44,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     auditor = auditor_from_args(args)
     rule = next((r for r in auditor.all_rules if r.id == args.rule_id.upper()), None)
     if rule is None:
+        import difflib
+
         close = difflib.get_close_matches(args.rule_id.upper(), [r.id for r in auditor.all_rules], n=3)
         raise UsageError(f"règle inconnue « {args.rule_id} »" + (f" (vouliez-vous dire {', '.join(close)} ?)" if close else ""))
     # a rule left out of the project's selection was read, not checked: check and compile it now
@@ -51,6 +54,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     ents = find_entities(graph, rule.for_each, args.entity)
     if not ents:
         pool = graph.all(rule.for_each)
+        import difflib
+
         close = difflib.get_close_matches(args.entity, [e.id for e in pool] + [e.label for e in pool], n=5)
         hint = f" ; identifiants proches : {', '.join(close)}" if close else (
             f" ; exemples : {', '.join(e.id for e in pool[:5])}" if pool else " ; les données n'en contiennent aucune")
