@@ -119,7 +119,9 @@ def student_refs(r: _Reader) -> None:
     if xpath("count(e:Eleves/e:Eleve/*) = count(e:Eleves/e:Eleve/e:*)"):  # no child in another namespace
         named = {kind: xpath(f"e:Eleves/e:Eleve/e:{tag}/@Ident")
                  for tag, kind in (("Classe", "edt_class"), ("PartieDeClasse", "edt_class_part"))}
-        if all((kind, ident.strip()) in r.byid for kind, idents in named.items() for ident in idents if ident.strip()):
+        # each distinct name once (a class is named by each of its students)
+        if all((kind, ident.strip()) in r.byid for kind, idents in named.items() for ident in set(idents)
+               if ident.strip()):
             return  # every structure a student names is declared (a valid file): nothing to create
     for el in r.root.iterfind(f"{q('Eleves')}/{q('Eleve')}"):
         if not attr(el, "Ident"):
