@@ -89,7 +89,10 @@ def test_signal_during_zip_audit_leaves_nothing_extracted(big_zip, tmp_path, sig
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     env = dict(os.environ, TMPDIR=str(tmpdir))
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from scolint.engine.cli import main; sys.exit(main())",
+    # SIGINT as from a terminal, even when the suite itself was started with it ignored
+    cli = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+           "from scolint.engine.cli import main; sys.exit(main())")
+    proc = subprocess.Popen([sys.executable, "-c", cli,
                              "check", str(big_zip), "-o", str(tmp_path / "r.json"), "--format", "json"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120

@@ -22,7 +22,11 @@ sys.path.insert(0, str(Path(__file__).parent / "plugins" / "commands"))
 from test_batch import make_academy  # noqa: E402
 from test_send import smtp_server, write_config  # noqa: E402
 
-CLI = "import sys; from scolint.engine.cli import main; sys.exit(main())"
+# Ctrl-C as a terminal delivers it: a suite started in the background (``cmd &`` in a
+# non-interactive shell, some CI runners) hands its children SIGINT ignored, which Python
+# then keeps ignored; the command under test is given the terminal's default back.
+CLI = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+       "from scolint.engine.cli import main; sys.exit(main())")
 
 
 @pytest.fixture(scope="module")
