@@ -80,6 +80,23 @@ valeurs: {espace_parents: {oui: [X], non: [""]}}
     assert graph.exports[0].format_id == "pronote-responsables"
 
 
+def test_a_guardian_refused_for_one_child_is_reported_whatever_the_row_order(tmp_path):
+    """One row per child in PRONOTE's guardians export: a guardian refused the Espace
+    Parents for one of two children is reported once, naming that child, whether the
+    refusing row comes first or last; a guardian allowed on every row is not reported."""
+    header = "Nom;Prénom;Nom de l'élève;Prénom de l'élève;Classe;Responsable;Espace Parents;Identifiant PRONOTE\r\n"
+    rows = ["DURAND;Claire;DURAND;Léo;3A;1;Non;1111", "DURAND;Claire;DURAND;Zoé;5B;1;Oui;1111",
+            "MARTIN;Paul;MARTIN;Noé;4C;1;Oui;2222", "MARTIN;Paul;MARTIN;Ana;6A;1;Non;2222",
+            "PETIT;Luc;PETIT;Eva;3A;1;Oui;3333", "PETIT;Luc;PETIT;Tom;4B;1;Oui;3333"]
+    path = tmp_path / "Responsables_PRONOTE_0310040A.csv"
+    path.write_bytes((header + "\r\n".join(rows) + "\r\n").encode("cp1252"))
+    result = Auditor().audit([path])
+    found = {f.entity_id: f.message for f in result.findings if f.rule_id == "PRN-RESP-001"}
+    assert set(found) == {"1111", "2222"}
+    assert "DURAND Léo" in found["1111"] and "Zoé" not in found["1111"]
+    assert "MARTIN Ana" in found["2222"] and "Noé" not in found["2222"]
+
+
 def test_bad_idpn_is_located_in_french(tmp_path):
     path = tmp_path / "ids.csv"
     path.write_text("Profil;Nom;Prénom;Identifiant PRONOTE\nElève;DUPONT;Léa;wepyh43kj2fzt9as\n"
