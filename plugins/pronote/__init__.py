@@ -98,7 +98,7 @@ def load_family(graph: Graph, display: str, prof: csvread.Profile, table: csvrea
             s_last, s_first = get("student_last_name") or None, get("student_first_name") or None
             ident = get("idpn") or f"{last or ''} {first or ''} / {s_last or ''} {s_first or ''}".strip()
             same = graph.get("pronote_guardian", ident, SOURCE)
-            if same is not None and (not same.data["espace_parents"] or get("espace_parents") == "oui"):
+            if same is not None and (not same.data.get("espace_parents") or get("espace_parents") == "oui"):
                 # Another row of the same guardian (one row per child): one entity. Access
                 # refused on any row stays refused, named with the child of the first row
                 # that refuses it (a later row that allows it hides nothing).
