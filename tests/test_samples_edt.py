@@ -67,6 +67,18 @@ def test_clear_export_weeks_times_and_ids(samples, auditor):
     assert [g.id for g in student["guardians"]] == ["14001", "14002"]
 
 
+def test_clear_export_legal_rank_belongs_to_each_child(samples, auditor):
+    """RespLegal is written on each child's Responsable: read by hand, guardian 14666 (CUNY
+    Fabien) is RespLegal 1 for pupil 101 (line 1121) and 2 for pupil 282 (line 2347);
+    guardian 14001 has one child and RespLegal 1."""
+    graph, _ = auditor.load([samples / "edt/ExportEmploiDuTemps_enclair.xml"])
+    two = graph.get("edt_guardian", "14666", "edt")
+    assert [s.id for s in two["students"]] == ["101", "282"]
+    assert two["legal_ranks"] == ["1", "2"] and two["legal_rank"] is None
+    one = graph.get("edt_guardian", "14001", "edt")
+    assert one["legal_ranks"] == ["1"] and one["legal_rank"] == "1"
+
+
 def test_encrypted_sample_gives_its_finding(samples, auditor):
     result = auditor.audit([samples / "edt/ExportEmploiDuTemps_chiffre.xml"])
     finding = next(f for f in result.findings if f.rule_id == "ENTREE-CHIFFRE")

@@ -86,7 +86,10 @@ def declare_kinds(registries: Registries) -> None:
     ent.declare(
         "edt_guardian", "Un responsable d'élève d'EDT (Responsable d'un Eleve d'ExportEmploiDuTemps).", ("edt",),
         last_name=("texte", "nom"), first_name=("texte", "prénom"), civility=("texte", "civilité"),
-        legal_rank=("texte", "rang de responsable légal (RespLegal : 1 ou 2)"),
+        legal_rank=("texte", "rang de responsable légal (RespLegal : 1 ou 2) quand il est le même pour tous ses "
+                             "élèves, sinon rien"),
+        legal_ranks=("liste de textes", "rang de responsable légal (RespLegal) pour chacun de ses élèves, dans "
+                                        "l'ordre de students"),
         idpn=("texte", "identifiant PRONOTE"), idcas=("texte", "identifiant CAS"),
         students=("liste d'entités edt_student", "élèves dont il est responsable"),
     )

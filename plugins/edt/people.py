@@ -160,14 +160,20 @@ def _guardian(r: _Reader, el: Any, st: Entity) -> None:
     if not ident:
         return
     g = r.byid.get(("edt_guardian", ident))
+    rank = _clean(el.get("RespLegal")) or None
     if g is None:  # a guardian of several students is read once
         a = {k: intern(v.strip()) for k, v in el.items()}
         last, first = a.get("Nom") or None, a.get("Prenom") or None
         g = r.graph.add("edt_guardian", ident, source=SOURCE, prov=r.prov(el),
                         label=" ".join(p for p in (last, first) if p) or ident,
                         last_name=last, first_name=first, civility=a.get("Civilite") or None,
-                        legal_rank=a.get("RespLegal") or None, idpn=a.get("IDPN") or a.get("IdPN") or None,
+                        legal_rank=rank, legal_ranks=[], idpn=a.get("IDPN") or a.get("IdPN") or None,
                         idcas=a.get("IDCAS") or None, students=[])
         r.byid[("edt_guardian", ident)] = g
+    elif rank != g.data["legal_rank"]:
+        # RespLegal belongs to each child's record (a real export has a guardian 1 for one
+        # child and 2 for another): no single rank then, each one is in legal_ranks
+        g.data["legal_rank"] = None
     g.data["students"].append(st)
+    g.data["legal_ranks"].append(rank)
     st.data["guardians"].append(g)
