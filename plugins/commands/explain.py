@@ -39,13 +39,13 @@ def find_entities(graph: Graph, kind: str, wanted: str) -> list[Entity]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    import difflib  # (imported when the command runs, as its other modules)
+
     from scolint.engine.explain import explain_rule
     from scolint.plugins.commands.check import auditor_from_args
     auditor = auditor_from_args(args)
     rule = next((r for r in auditor.all_rules if r.id == args.rule_id.upper()), None)
     if rule is None:
-        import difflib
-
         close = difflib.get_close_matches(args.rule_id.upper(), [r.id for r in auditor.all_rules], n=3)
         raise UsageError(f"règle inconnue « {args.rule_id} »" + (f" (vouliez-vous dire {', '.join(close)} ?)" if close else ""))
     # a rule left out of the project's selection was read, not checked: check and compile it now
@@ -54,8 +54,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     ents = find_entities(graph, rule.for_each, args.entity)
     if not ents:
         pool = graph.all(rule.for_each)
-        import difflib
-
         close = difflib.get_close_matches(args.entity, [e.id for e in pool] + [e.label for e in pool], n=5)
         hint = f" ; identifiants proches : {', '.join(close)}" if close else (
             f" ; exemples : {', '.join(e.id for e in pool[:5])}" if pool else " ; les données n'en contiennent aucune")

@@ -160,7 +160,7 @@ def _guardian(r: _Reader, el: Any, st: Entity) -> None:
     if not ident:
         return
     g = r.byid.get(("edt_guardian", ident))
-    rank = _clean(el.get("RespLegal")) or None
+    rank = _clean(el.get("RespLegal"))
     if g is None:  # a guardian of several students is read once
         a = {k: intern(v.strip()) for k, v in el.items()}
         last, first = a.get("Nom") or None, a.get("Prenom") or None

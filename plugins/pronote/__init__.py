@@ -101,9 +101,8 @@ def load_family(graph: Graph, display: str, prof: csvread.Profile, table: csvrea
             if same is not None and (not same.data.get("espace_parents") or get("espace_parents") == "oui"):
                 # Another row of the same guardian (one row per child): one entity. Access
                 # refused on any row stays refused, named with the child of the first row
-                # that refuses it (a later row that allows it hides nothing).
-                if prov not in same.prov:
-                    same.prov.append(prov)
+                # that refuses it (a later row that allows it hides nothing): only its line is added.
+                graph.add("pronote_guardian", ident, source=SOURCE, prov=prov)
                 continue
             graph.add("pronote_guardian", ident, source=SOURCE, prov=prov,
                       label=f"{joined(last, first)} (responsable de {joined(s_last, s_first)})").data.update({
