@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from . import xmlsafe
 from .discover import Discovery, read_head
-from .errors import InputError
+from .errors import InputError, internal_error
 from .evaluate import Evaluator, make_environment
 from .findings import AuditResult, Finding, fingerprint
 from .manager import PluginHost, get_plugin_host
@@ -250,9 +250,12 @@ class Auditor:
                           fix="Refaites l'export depuis le logiciel d'origine, sans l'ouvrir ni l'enregistrer dans un tableur.")
             handled = True
         except Exception as exc:  # a loader bug must not end the audit of other files
-            graph.problem("ENTREE-CHARGEUR", f"erreur du chargeur « {fmt} » : {type(exc).__name__}: {exc}",
-                          display, fatal=True,
-                          fix="Signalez ce fichier à l'équipe scolint (sans le transmettre s'il contient des données personnelles).")  # noqa: E501
+            internal_error(exc)  # its text may quote the file: shown only with SCOLINT_DEBUG=1
+            graph.problem("ENTREE-CHARGEUR", f"erreur interne du chargeur « {fmt} » : la lecture de ce fichier s'est "
+                          "arrêtée (les autres fichiers sont audités)", display, fatal=True,
+                          fix="Signalez-le à l'équipe scolint sans transmettre le fichier s'il contient des données "
+                              "personnelles : relancez la commande avec SCOLINT_DEBUG=1 pour obtenir le détail technique "
+                              "à lui joindre.")
             handled = True
         if not handled:
             graph.problem("ENTREE-INCONNU", f"aucun chargeur pour le format « {fmt} »", display, severity="warning")

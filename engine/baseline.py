@@ -59,7 +59,8 @@ def load_baseline(path: str | Path) -> Baseline:
     except FileNotFoundError:
         raise UsageError(f"{spath}: ligne de base introuvable (créez-la avec « scolint baseline »)") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{spath}: ligne de base illisible ({exc})") from None
+        from .outputs import read_error_fr
+        raise UsageError(f"{spath}: ligne de base illisible ({read_error_fr(exc)})") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

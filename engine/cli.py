@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import signal
 import sys
 import threading
 from typing import Any, NoReturn, Sequence
 
-from .errors import ScolintError
+from .errors import ScolintError, debugging
 
 DESCRIPTION = """\
 scolint vérifie les exports d'un établissement (SIECLE, STS-Web, EDT, PRONOTE, ENT, AAF)
@@ -354,11 +353,11 @@ def _run(args_list: list[str]) -> int:
     except RecursionError:
         print("scolint : données trop profondément imbriquées : refusées.", file=sys.stderr)
         return 2
-    except Exception as exc:  # last resort: never a traceback for the user
-        if os.environ.get("SCOLINT_DEBUG"):
+    except Exception:  # last resort: never a traceback, nor an exception's text, for the user
+        if debugging():
             raise
-        print(f"scolint : erreur interne ({type(exc).__name__}: {exc}). "
-              "Relancez avec SCOLINT_DEBUG=1 pour le détail et signalez-la.", file=sys.stderr)
+        print("scolint : erreur interne, la commande s'est arrêtée. Relancez-la avec SCOLINT_DEBUG=1 pour obtenir "
+              "le détail technique et signalez-le à l'équipe scolint.", file=sys.stderr)
         return 2
 
 

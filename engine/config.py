@@ -155,7 +155,8 @@ def load_config(path: Path | None, default_profiles: Mapping[str, dict[str, Any]
     try:
         text = Path(path).read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{spath}: CONFIG: fichier de projet illisible ({exc})") from None
+        from .outputs import read_error_fr
+        raise UsageError(f"{spath}: CONFIG: fichier de projet illisible ({read_error_fr(exc)})") from None
     try:
         data, lines, dups = load_with_lines(text)
     except yaml.YAMLError as exc:

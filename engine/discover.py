@@ -306,13 +306,16 @@ def _not_regular(path: Path) -> str:
 
 
 def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return _os_why(exc)
     text = str(exc) or type(exc).__name__
     if text.startswith("Bad CRC-32"):
         return "somme de contrôle fausse : contenu altéré ou falsifié"
     if isinstance(exc, zlib.error):
         return "données compressées abîmées"
     return {"File is not a zip file": "ce n'est pas une archive .zip",
-            "Bad magic number for file header": "en-tête de fichier abîmé"}.get(text, text)
+            "Bad magic number for file header": "en-tête de fichier abîmé"}.get(
+        text, "archive abîmée ou d'une forme que scolint ne lit pas")  # never zipfile's English text
 
 
 def shown_name(name: str) -> str:

@@ -17,7 +17,7 @@ import pluggy
 
 from . import hookspecs
 from .discover import root_name
-from .errors import ScolintError
+from .errors import ScolintError, internal_error
 from .model import Graph
 from .registry import Registries
 
@@ -124,19 +124,24 @@ def get_plugin_host(
         raise ScolintError("les plugins de scolint sont introuvables : scolint n'est pas installé "
                            "(pip install .) ou son installation est incomplète")
     others = [ep for ep in eps if not ep.value.startswith(BUILTIN_PREFIX)] if third_party else []
-    for ep in builtins + others:
-        if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
-            continue
-        try:
-            plugin = ep.load()
-        except Exception as exc:  # a broken third-party plugin must be named, never a traceback
-            raise ScolintError(f"impossible de charger le plugin « {ep.name} » ({ep.value}) : "
-                               f"{type(exc).__name__}") from exc
-        pm.register(plugin, ep.name)
-    for plugin in extra_plugins:
-        pm.register(plugin)
     try:
+        for ep in builtins + others:
+            if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken third-party plugin is named; its error's text is shown to nobody
+                internal_error(exc)
+                raise ScolintError(f"impossible de charger le plugin « {ep.name} » ({ep.value}) : son import a "
+                                   "échoué (relancez avec SCOLINT_DEBUG=1 pour le détail, ou désinstallez ce "
+                                   "plugin)") from None
+            pm.register(plugin, ep.name)
+        for plugin in extra_plugins:
+            pm.register(plugin)
         pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise ScolintError(f"plugin « {exc.plugin} » invalide : {exc}") from exc
+    except pluggy.PluginValidationError as exc:  # pluggy's English sentence is for whoever debugs
+        internal_error(exc)
+        name = pm.get_name(exc.plugin) or getattr(exc.plugin, "__name__", None) or "?"
+        raise ScolintError(f"plugin « {name} » invalide : il implémente un point d'extension que scolint ne connaît "
+                           "pas, ou avec d'autres paramètres (relancez avec SCOLINT_DEBUG=1 pour le détail)") from None
     return PluginHost(pm)

@@ -72,6 +72,23 @@ def os_error_fr(exc: OSError, path: str | Path | None = None) -> str:
     return f"{where} : {why}" if where else why
 
 
+
+def read_error_fr(exc: BaseException) -> str:
+    """A French reason why a file of ours (project file, baseline, key, tokens...) could not be
+    read: never the exception's English text (docs/decisions.md, « Erreurs internes : aucun
+    texte d'exception montré »); the caller names the file."""
+    if isinstance(exc, UnicodeDecodeError):
+        byte = exc.object[exc.start] if exc.start < len(exc.object) else 0
+        return f"texte qui n'est pas en {exc.encoding.upper()} (octet {byte:#04x} à la position {exc.start})"
+    if isinstance(exc, OSError):
+        return os_error_fr(exc, path="")
+    import json
+    if isinstance(exc, json.JSONDecodeError):
+        return f"JSON incorrect (ligne {exc.lineno}, colonne {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "données trop profondément imbriquées"
+    return "contenu illisible"
+
 #: Unicode controls that reorder text (bidi overrides, isolates, marks).
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 

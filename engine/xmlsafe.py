@@ -162,8 +162,8 @@ def _parse(path: Path | str, data: bytes | None = None) -> etree._ElementTree:
         line = exc.lineno or (exc.position[0] if exc.position else None)
         msg = _syntax_fr(exc)
         raise InputError(p, line, f"XML mal formé ({msg})") from None
-    except (ValueError, LookupError) as exc:  # e.g. an encoding lxml cannot use
-        raise InputError(p, None, f"XML illisible ({exc})") from None
+    except (ValueError, LookupError):  # e.g. an encoding lxml cannot use
+        raise InputError(p, None, "XML illisible (encodage déclaré inconnu ou inutilisable)") from None
     dtd = tree.docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise InputError(p, 1, "déclaration d'entité XML (<!ENTITY>) refusée par sécurité")

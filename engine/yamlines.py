@@ -93,8 +93,8 @@ def _scalar(n: yaml.Node, loader: _Loader) -> Any:
         return n.value  # what the safe constructor gives a text (most values of a rule)
     try:
         return loader.construct_object(n, deep=True)
-    except ValueError as exc:  # e.g. an impossible date 2025-02-30: report it with its line
-        raise yaml.constructor.ConstructorError(None, None, f"valeur invalide « {n.value} » ({exc})",
+    except ValueError:  # e.g. an impossible date 2025-02-30: report it with its line
+        raise yaml.constructor.ConstructorError(None, None, f"valeur invalide « {n.value} » (date ou nombre impossible)",
                                                 n.start_mark) from None
 
 

@@ -15,13 +15,12 @@ import gc
 import os
 import re
 import sys
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from scolint.engine.discover import inside
-from scolint.engine.errors import UsageError
+from scolint.engine.errors import UsageError, internal_error
 from scolint.engine.findings import SEVERITY_RANK
 from scolint.plugins.commands.batch_summary import Outcome, write_summary
 
@@ -116,9 +115,10 @@ def audit_entry(entry: Entry) -> Outcome:
     except OSError as exc:
         from scolint.engine.outputs import os_error_fr
         return Outcome(entry.key, error=os_error_fr(exc))
-    except Exception as exc:  # one establishment must never stop the batch
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return Outcome(entry.key, error=f"erreur interne : {detail}")
+    except Exception as exc:  # one establishment must never stop the batch; its text is shown to nobody
+        internal_error(exc)
+        return Outcome(entry.key, error="erreur interne : l'audit de cet établissement s'est arrêté (relancez-le "
+                                        "avec SCOLINT_DEBUG=1 pour obtenir le détail technique)")
     finally:
         gc.collect()
 

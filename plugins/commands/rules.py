@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
 from scolint.engine.cli import add_rule_options
-from scolint.engine.errors import RuleFileError, UsageError
+from scolint.engine.errors import RuleFileError, ScolintError, UsageError, internal_error
 from scolint.engine.findings import SEVERITY_FR
 from scolint.plugins.commands.output import write_output
 from scolint.plugins.commands.project import add_project_options, settings_from_args
@@ -232,8 +232,11 @@ def demo_warnings(args: argparse.Namespace, rules: list[Rule]) -> list[str]:
             if rule.where:
                 fn = auditor.env.expression(rule.where)
                 ents = [e for e, keep in ctx.each(fn, rule, ents) if keep]
-        except Exception as exc:  # shown, the test run goes on
-            out.append(f"{where}: DEMO: {rule.id} : erreur sur les données de démonstration : {exc}")
+        except Exception as exc:  # shown (in French: never an exception's own text), the test run goes on
+            why = str(exc) if isinstance(exc, ScolintError) else "erreur interne (SCOLINT_DEBUG=1 pour le détail)"
+            if not isinstance(exc, ScolintError):
+                internal_error(exc)
+            out.append(f"{where}: DEMO: {rule.id} : erreur sur les données de démonstration : {why}")
             continue
         if not ents:
             out.append(f"{where}: DEMO: {rule.id} ne s'applique à aucune entité des données de démonstration "

@@ -266,8 +266,25 @@ def _connect(target: str) -> _Backend:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
     except (OSError, sqlite3.Error) as exc:
-        raise UsageError(f"historique : base SQLite {path} inutilisable ({exc})") from None
+        raise UsageError(f"historique : base SQLite {path} inutilisable ({_sqlite_reason(exc)})") from None
     return _SQLite(conn)
+
+
+def _sqlite_reason(exc: BaseException) -> str:
+    """Why a SQLite base cannot be used, in French (sqlite3's text is English)."""
+    import sqlite3
+    if isinstance(exc, OSError):
+        from scolint.engine.outputs import os_error_fr
+        return os_error_fr(exc, path="")
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "base verrouillée par un autre programme"
+    if "not a database" in text or "malformed" in text or isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+            exc, sqlite3.OperationalError):
+        return "ce n'est pas une base SQLite, ou elle est endommagée"
+    if "readonly" in text or "read-only" in text:
+        return "base en lecture seule"
+    return "base inaccessible (dossier absent, droits, disque plein ?)"
 
 
 def _pg_reason(exc: Exception) -> str:
@@ -527,7 +544,8 @@ def _read_secret(path: Path) -> bytes:
     except FileNotFoundError:
         raise
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"historique : clé {path} illisible ({exc})") from None
+        from scolint.engine.outputs import read_error_fr
+        raise UsageError(f"historique : clé {path} illisible ({read_error_fr(exc)})") from None
     if len(text) < 16:
         raise UsageError(f"historique : la clé {path} est trop courte (au moins 16 caractères)")
     return text.encode("utf-8")

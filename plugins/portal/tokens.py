@@ -62,7 +62,8 @@ class TokenStore:
         except FileNotFoundError:
             return []
         except (OSError, ValueError) as exc:
-            raise UsageError(f"{self.path} : fichier des jetons illisible ({exc})") from None
+            from scolint.engine.outputs import read_error_fr
+            raise UsageError(f"{self.path} : fichier des jetons illisible ({read_error_fr(exc)})") from None
         entries = data.get("jetons") if isinstance(data, dict) else None
         if not isinstance(entries, list):
             raise UsageError(f"{self.path} : clé « jetons » (liste) attendue")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 import tempfile
-import traceback
 from pathlib import Path
 from typing import Any
+
+from scolint.engine.errors import internal_error
 
 #: Input problems meaning a file could not be read at all (as ``scolint batch``).
 FATAL_CODES = ("ENTREE-ARCHIVE", "ENTREE-LECTURE", "ENTREE-FICHIER", "ENTREE-CHARGEUR")
@@ -40,9 +42,11 @@ def main(conn: Any, options: dict[str, Any]) -> None:
         except MemoryError:
             conn.send(("erreur", "mémoire insuffisante pour analyser ces fichiers : envoyez-les en plusieurs fois "
                                  "ou prévenez l'équipe académique."))
-        except Exception as exc:  # never a traceback for the user; the server logs the detail
-            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            conn.send(("erreur", f"erreur interne pendant l'analyse ({detail}). Prévenez l'équipe académique."))
+        except Exception as exc:  # the page says it in French; the server's log says where, never the text
+            print(f"scolint-portail : erreur interne pendant une analyse ({internal_error(exc)}) ; "
+                  "SCOLINT_DEBUG=1 au lancement du serveur donne le détail.", file=sys.stderr, flush=True)
+            conn.send(("erreur", "erreur interne pendant l'analyse : les fichiers n'ont pas pu être audités. "
+                                 "Prévenez l'équipe académique."))
 
 
 def audit_job(auditor: Any, job: dict[str, Any], step: Any) -> dict[str, Any]:
@@ -83,9 +87,8 @@ def audit_job(auditor: Any, job: dict[str, Any], step: Any) -> dict[str, Any]:
     name = key if re.fullmatch(r"[0-9A-Za-z_-]{1,40}", key or "") else "etablissement"
     try:
         changes = integration.record_audit(result, key, data_dir)
-    except Exception as exc:  # the school still gets its report; the server's log says why
-        import sys
-        print(f"scolint serve : historique non enregistré ({type(exc).__name__}: {exc})", file=sys.stderr)
+    except Exception as exc:  # the school still gets its report; the server's log says where, never the text
+        print(f"scolint serve : historique non enregistré ({internal_error(exc)})", file=sys.stderr)
         changes = None
     options = integration.report_options(result, name, data_dir)
     if changes is not None:

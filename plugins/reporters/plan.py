@@ -257,7 +257,8 @@ def previous_fingerprints(path: str | Path) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         raise UsageError(f"{spath} : résultat précédent introuvable") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{spath} : résultat précédent illisible ({exc})") from None
+        from scolint.engine.outputs import read_error_fr
+        raise UsageError(f"{spath} : résultat précédent illisible ({read_error_fr(exc)})") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{spath}:{exc.lineno}: JSON invalide ({exc.msg})") from None
     except RecursionError:

@@ -191,7 +191,8 @@ def load_secret(path: str | None = None, create_default: bool = True) -> bytes:
     try:
         return file.read_text("utf-8").strip().encode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"secret de pseudonymisation illisible : {file} ({exc})") from None
+        from scolint.engine.outputs import read_error_fr
+        raise UsageError(f"secret de pseudonymisation illisible : {file} ({read_error_fr(exc)})") from None
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
