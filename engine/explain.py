@@ -20,6 +20,7 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.runtime import Undefined
 
+from .errors import ScolintError, internal_error
 from .expressions import RuleEnvironment
 
 #: Field names whose values are never shown.
@@ -163,8 +164,11 @@ class ExpressionExplainer:
                 LookupError, RecursionError) as exc:
             from .expressions import french_reason
             return _Error(french_reason(exc))
-        except Exception as exc:  # ExpressionError from a filter, or anything a plugin filter raises
+        except ScolintError as exc:  # ExpressionError from a filter: already in French
             return _Error(str(exc))
+        except Exception as exc:  # anything a plugin filter raises: its text is shown to nobody
+            internal_error(exc)
+            return _Error("erreur interne d'un filtre ou d'un test (SCOLINT_DEBUG=1 pour le détail)")
 
     def explain(self, source: str) -> Step:
         """The tree of steps of expression ``source``."""

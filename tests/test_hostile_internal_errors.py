@@ -143,3 +143,21 @@ def test_own_files_unreadable_in_french(school, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "ligne de base illisible (texte qui n'est pas en UTF-8" in err, err
     assert "codec" not in err and "decode" not in err and "position" in err
+
+
+@pytest.mark.parametrize("error", [ValueError, RuntimeError])
+def test_explain_with_a_filter_that_crashes(school, capsys, monkeypatch, error):
+    """A filter's bug (here the one SIE-INE-001 reads) explained in French, without its text."""
+    import re
+    monkeypatch.delenv("SCOLINT_DEBUG", raising=False)
+
+    def broken(value, *args):
+        raise error(f"valeur refusée : {SECRET}")
+
+    monkeypatch.setattr("scolint.plugins.common.identity.ine_problem", broken)  # read when registered
+    students = (school / "ElevesSansAdresses.xml").read_text("iso-8859-15")
+    student = re.search(r'<ELEVE ELEVE_ID="([^"]+)"', students)[1]
+    main(["explain", "SIE-INE-001", student, str(school)])
+    captured = capsys.readouterr()
+    assert "SIE-INE-001" in captured.out and "ine_problem" in captured.out
+    _assert_no_internal_text(captured.out + captured.err, f"explain ({error.__name__})")

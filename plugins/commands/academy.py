@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
-from scolint.engine.errors import UsageError
+from scolint.engine.errors import UsageError, internal_error
 from scolint.engine.findings import SEVERITIES
 
 if TYPE_CHECKING:
@@ -373,7 +373,8 @@ def cmd_send(args: argparse.Namespace) -> int:
                 print(f"{o.key} : non envoyé, {os_error_fr(exc)}", file=sys.stderr)
             except Exception as exc:  # one establishment never stops the others
                 failed += 1
-                print(f"{o.key} : non envoyé, erreur imprévue ({type(exc).__name__})", file=sys.stderr)
+                internal_error(exc)
+                print(f"{o.key} : non envoyé, erreur interne (SCOLINT_DEBUG=1 pour le détail)", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"scolint : interrompu ; {sent} message(s) {'préparé(s)' if args.dry_run else 'envoyé(s)'} "
               "avant l'interruption.", file=sys.stderr)

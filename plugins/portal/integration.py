@@ -131,7 +131,9 @@ def _history_rows(data_dir: Path | None) -> list[Any] | None:
             return None
         with history:
             return dashboard_rows(history)
-    except Exception:  # noqa: BLE001 - the dashboard still shows this server's uploads
-        import logging
-        logging.getLogger("scolint.portail").warning("historique illisible pour le tableau de bord", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - the dashboard still shows this server's uploads
+        import sys
+
+        from scolint.engine.errors import internal_error
+        print(f"scolint serve : historique illisible pour le tableau de bord ({internal_error(exc)})", file=sys.stderr)
         return None
