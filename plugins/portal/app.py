@@ -346,6 +346,14 @@ class Portal:
         except JobFailed as exc:
             stored.state, stored.messages = "error", [str(exc)]
             return
+        except Exception as exc:  # a bug of the pool: the page says so in French, the log says where
+            import sys
+
+            from scolint.engine.errors import internal_error
+            print(f"scolint serve : erreur interne pendant une analyse ({internal_error(exc)})", file=sys.stderr)
+            stored.state, stored.messages = "error", ["erreur interne pendant l'analyse : les fichiers n'ont pas pu "
+                                                      "être audités. Prévenez l'équipe académique."]
+            return
         summary = payload.get("summary") or {}
         stored.summary = summary
         if payload.get("refused"):

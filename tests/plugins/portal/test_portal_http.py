@@ -6,6 +6,7 @@ by the portal's own worker processes.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -363,3 +364,28 @@ def test_second_upload_says_what_was_fixed(tmp_path, school):
         assert doc["changements"]["bilan"]["corrigées"] == 0  # nothing changed between the last two
     assert leftovers(client) == []
     assert any(p.suffix in (".sqlite", ".db", ".sqlite3") for p in data.iterdir()), sorted(data.iterdir())
+
+
+def test_internal_error_of_the_pool_is_a_french_page(tmp_path, school, monkeypatch, capfd):
+    """A bug between the server and its workers: the waiting page ends on a French error
+    page (500), never on an endless wait nor on the exception's text, which may quote data."""
+    from scolint.plugins.portal.jobs import AuditPool
+
+    async def broken(self, job, step):
+        raise RuntimeError("ligne illisible : DUPONT Lea MdpLeak7Q2")
+
+    monkeypatch.setattr(AuditPool, "run", broken)
+    data = tmp_path / "donnees"
+    token = new_token(data, school["uai"])
+    with running(tmp_path) as client:
+        login(client, token)
+        sent = upload(client, [school["zip"]])
+        assert sent.status_code == 200
+        page = client.get(sent.headers["x-scolint-resultat"])
+        shown = html.unescape(page.text)
+        assert page.status_code == 500 and "Erreur interne pendant l'analyse" in shown, shown[-1500:]
+        assert leftovers(client) == []
+    printed = "".join(capfd.readouterr())
+    for text in (page.text, sent.text, printed):
+        assert "MdpLeak7Q2" not in text and "DUPONT" not in text and "Traceback" not in text
+    assert "RuntimeError" in printed  # the server's log says what broke, and where
