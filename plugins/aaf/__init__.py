@@ -88,6 +88,10 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
     from scolint.plugins.aaf import entities as aaf_records
     loader = aaf_records.LOADERS.get(FORMATS[format_id])
     added: dict[str, int] = {}
+    #: the attributes of each record read in this file: a modifyRequest replaces only the
+    #: attributes it names (``operation="replace"``), the others stay those of the record
+    known: dict[str, dict[str, list[str]]] = {}
+    elsewhere: list[int] = []  # lines of records already read from another file
     for op, cat, ident, attrs, line in recs:
         if cat and cat != FORMATS[format_id]:
             graph.problem("ENTREE-SCHEMA", f"fiche de catégorie « {cat} » dans un fichier {FORMATS[format_id]}",
@@ -99,9 +103,36 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
                               display, line, severity="warning")
             else:
                 added[ident] = line
+        if op == "modify" and ident in known:
+            attrs = {**known[ident], **attrs}
+        elif ident and ident not in known and loader is not None and _read_elsewhere(graph, FORMATS[format_id],
+                                                                                      attrs, ident):
+            elsewhere.append(line)
+        if ident:
+            known[ident] = attrs
         if loader is not None:
             loader(graph, Provenance(display, line, SYSTEM), op, ident, attrs)
+    if elsewhere:
+        graph.problem("ENTREE-DOUBLON", f"{len(elsewhere)} fiche(s) de ce fichier déjà lue(s) dans un autre fichier AAF "
+                      f"(première ligne {elsewhere[0]}) : la fiche lue en dernier remplace l'autre, et une "
+                      "modification (modifyRequest) n'en garde que les valeurs modifiées",
+                      display, elsewhere[0], severity="warning",
+                      fix="Auditez le dernier fichier complet (…_Complet_…) de chaque catégorie, sans les fichiers de "
+                          "modifications qui le suivent ni un autre fichier complet de la même catégorie.")
     return True
+
+
+#: entity kind of each AAF category's records (those the family builds)
+_KINDS = {"Eleve": "aaf_student", "PersRelEleve": "aaf_guardian", "PersEducNat": "aaf_teacher",
+          "EtabEducNat": "aaf_establishment"}
+
+
+def _read_elsewhere(graph: Graph, category: str, attrs: dict[str, list[str]], ident: str) -> bool:
+    """Whether a modified record was already read from another file of the audit (its
+    entity exists): its attributes there are not kept, so the modification replaces them all."""
+    kind = _KINDS.get(category)
+    key = first(attrs, "ENTStructureJointure" if category == "EtabEducNat" else "ENTPersonJointure") or ident
+    return kind is not None and graph.get(kind, key, SOURCE) is not None
 
 
 def _home_structures(graph: Graph) -> set[str]:

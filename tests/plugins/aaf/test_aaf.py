@@ -113,3 +113,59 @@ def test_modify_request_and_other_schools_classes(tmp_path):
     assert t["structure_codes"] == ["4B"]  # the audited UAI is 0310040A: structure 9001 only
     etab = next(e for e in graph.exports if e.format_id == "aaf-etab")
     assert etab.uai is None and etab.exported_at == "2025-01-01"  # two schools in the file
+
+
+def _modify(cat: str, ident: str, mods: dict[str, list[str]]) -> str:
+    body = "".join(f'<modification name="{k}" operation="replace">' + "".join(f"<value>{v}</value>" for v in vs)
+                   + "</modification>" for k, vs in mods.items())
+    return (f'<modifyRequest><operationalAttributes><attr name="categoriePersonne"><value>{cat}</value></attr>'
+            f"</operationalAttributes><identifier><id>{ident}</id></identifier><modifications>{body}"
+            f"</modifications></modifyRequest>\n")
+
+
+_PUPIL = {"ENTPersonJointure": ["5001"], "ENTEleveINE": ["123456789AB"], "ENTEleveStructRattachId": ["1001"],
+          "sn": ["MARTIN"], "givenName": ["Léa"], "ENTPersonDateNaissance": ["03/04/2011"],
+          "ENTElevePersRelEleve": ["6001$10$1$1$1$1"], "ENTEleveClasses": ["9001$4A"]}
+
+
+def test_modify_replaces_only_the_attributes_it_names(tmp_path):
+    """A modifyRequest after the record's addRequest, in the same file: formats.md §7 gives
+    ``modification@operation="replace"``, so the attributes it does not name are kept."""
+    _file(tmp_path, "ENT_Complet_20250101_Eleve_0000.xml",
+          _req("Eleve", "5001", _PUPIL) + _modify("Eleve", "5001", {"ENTEleveClasses": ["9001$3B"]}))
+    graph = _load(tmp_path)
+    assert not graph.problems, graph.problems
+    (st,) = graph.all("aaf_student")
+    assert (st["operation"], st["division_codes"]) == ("modify", ["3B"])
+    assert (st["ine"], st["siecle_id"], st["last_name"], st["first_name"], st["birth_date"]) == \
+        ("123456789AB", "1001", "MARTIN", "Léa", "2011-04-03")
+    assert st["legal_relative_jointures"] == ["6001"]
+
+
+def test_modify_of_a_record_read_from_another_file_is_said(tmp_path):
+    """A complete file and a file of modifications audited together: the modified record
+    loses the values of the complete file, and the audit says so (never silently)."""
+    _file(tmp_path, "ENT_Complet_20250101_Eleve_0000.xml", _req("Eleve", "5001", _PUPIL)
+          + _req("Eleve", "5002", dict(_PUPIL, ENTPersonJointure=["5002"], ENTEleveStructRattachId=["1002"])))
+    _file(tmp_path, "ENT_Delta_20250102_Eleve_0000.xml", _modify("Eleve", "5001", {"ENTEleveClasses": ["9001$3B"]})
+          + _modify("Eleve", "5003", {"ENTEleveClasses": ["9001$3C"]}))
+    graph = _load(tmp_path)
+    (problem,) = graph.problems
+    assert problem.code == "ENTREE-DOUBLON" and problem.severity == "warning" and problem.line == 4
+    assert problem.file.endswith("ENT_Delta_20250102_Eleve_0000.xml")
+    assert problem.message.startswith("1 fiche(s) de ce fichier déjà lue(s) dans un autre fichier AAF (première ligne 4)")
+    (first, second) = sorted(graph.all("aaf_student"), key=lambda e: e.id)[:2]
+    assert first["division_codes"] == ["3B"] and second["division_codes"] == ["4A"]
+
+
+def test_same_record_in_two_complete_files_is_said(tmp_path):
+    """Two complete files of one category naming the same record (an old feed left beside
+    the new one): the one read last wins, and the audit says so."""
+    _file(tmp_path, "ENT_Complet_20250101_Eleve_0000.xml", _req("Eleve", "5001", _PUPIL))
+    _file(tmp_path, "ENT_Complet_20250101_Eleve_0001.xml",
+          _req("Eleve", "5004", dict(_PUPIL, ENTPersonJointure=["5004"]))
+          + _req("Eleve", "5001", dict(_PUPIL, ENTEleveClasses=["9001$5C"])))
+    graph = _load(tmp_path)
+    (problem,) = graph.problems
+    assert (problem.code, problem.line) == ("ENTREE-DOUBLON", 5) and problem.file.endswith("_Eleve_0001.xml")
+    assert problem.message.startswith("1 fiche(s) de ce fichier déjà lue(s) dans un autre fichier AAF")
