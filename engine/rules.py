@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -223,6 +224,12 @@ def _read_rule_data(spath: str, text: str) -> tuple[dict[str, Any], dict[Any, in
     return data, lines
 
 
+#: Keys of a rule shown as they are written (never rendered): a Jinja mark in them would
+#: reach the reports as is (« {{ edt_room.id }} » in a fix).
+_PLAIN_TEXTS = ("title", "fix", "description")
+_TEMPLATE_MARK = re.compile(r"\{[{%#]")
+
+
 def _checked_rule(spath: str, data: dict[str, Any], lines: dict[Any, int], registries: Registries,
                   schema: RuleSchema) -> Rule:
     """The rule of ``data`` checked against the schema, the check kinds, entity kinds and
@@ -230,6 +237,13 @@ def _checked_rule(spath: str, data: dict[str, Any], lines: dict[Any, int], regis
     err = schema.first_error(data)
     if err is not None:
         raise _schema_error(spath, lines, err)
+    for key in _PLAIN_TEXTS:
+        text = data.get(key)
+        if isinstance(text, str) and _TEMPLATE_MARK.search(text):
+            raise RuleFileError(spath, line_for(lines, (key,)),
+                                f"{key} : texte simple, repris tel quel dans les rapports : « "
+                                f"{_TEMPLATE_MARK.search(text).group(0)} » y resterait écrit ; seul le message est un "
+                                "modèle (citez-y la valeur)", "TEXTE")
     checks = [k for k in data if k in registries.checks]
     if len(checks) != 1:
         kinds = ", ".join(registries.checks)

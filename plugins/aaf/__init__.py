@@ -92,6 +92,7 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
     #: attributes it names (``operation="replace"``), the others stay those of the record
     known: dict[str, dict[str, list[str]]] = {}
     elsewhere: list[int] = []  # lines of records already read from another file
+    other_files: dict[str, None] = {}  # those files, in the order met
     for op, cat, ident, attrs, line in recs:
         if cat and cat != FORMATS[format_id]:
             graph.problem("ENTREE-SCHEMA", f"fiche de catégorie « {cat} » dans un fichier {FORMATS[format_id]}",
@@ -105,17 +106,20 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
                 added[ident] = line
         if op == "modify" and ident in known:
             attrs = {**known[ident], **attrs}
-        elif ident and ident not in known and loader is not None and _read_elsewhere(graph, FORMATS[format_id],
-                                                                                      attrs, ident):
-            elsewhere.append(line)
+        elif ident and ident not in known and loader is not None:
+            other = _read_elsewhere(graph, FORMATS[format_id], attrs, ident, display)
+            if other is not None:
+                elsewhere.append(line)
+                other_files[other] = None
         if ident:
             known[ident] = attrs
         if loader is not None:
             loader(graph, Provenance(display, line, SYSTEM), op, ident, attrs)
     if elsewhere:
-        graph.problem("ENTREE-DOUBLON", f"{len(elsewhere)} fiche(s) de ce fichier déjà lue(s) dans un autre fichier AAF "
-                      f"(première ligne {elsewhere[0]}) : la fiche lue en dernier remplace l'autre, et une "
-                      "modification (modifyRequest) n'en garde que les valeurs modifiées",
+        names = ", ".join(other_files)
+        graph.problem("ENTREE-DOUBLON", f"{len(elsewhere)} fiche(s) de ce fichier déjà lue(s) dans {names} (première "
+                      f"ligne {elsewhere[0]}) : la fiche lue en dernier remplace l'autre, et une modification "
+                      "(modifyRequest) n'en garde que les valeurs modifiées",
                       display, elsewhere[0], severity="warning",
                       fix="Auditez le dernier fichier complet (…_Complet_…) de chaque catégorie, sans les fichiers de "
                           "modifications qui le suivent ni un autre fichier complet de la même catégorie.")
@@ -127,12 +131,15 @@ _KINDS = {"Eleve": "aaf_student", "PersRelEleve": "aaf_guardian", "PersEducNat":
           "EtabEducNat": "aaf_establishment"}
 
 
-def _read_elsewhere(graph: Graph, category: str, attrs: dict[str, list[str]], ident: str) -> bool:
-    """Whether a modified record was already read from another file of the audit (its
-    entity exists): its attributes there are not kept, so the modification replaces them all."""
+def _read_elsewhere(graph: Graph, category: str, attrs: dict[str, list[str]], ident: str, display: str) -> str | None:
+    """The other file of the audit a record was already read from (its entity exists), or
+    None: its attributes there are not kept, so this record replaces them all."""
     kind = _KINDS.get(category)
     key = first(attrs, "ENTStructureJointure" if category == "EtabEducNat" else "ENTPersonJointure") or ident
-    return kind is not None and graph.get(kind, key, SOURCE) is not None
+    ent = graph.get(kind, key, SOURCE) if kind is not None else None
+    if ent is None:
+        return None
+    return next((p.file for p in ent.prov if p.file != display), None)
 
 
 def _home_structures(graph: Graph) -> set[str]:

@@ -50,6 +50,10 @@ def write(tmp_path, text, name="TST-ABC-001.yml"):
     ((_MESSAGE, "message: '{{ [" + "9" * 4300 + ", " + "9" * 4300 + "] | sum }}'"), 6, "EXPRESSION", "démesurée"),
     ((_MESSAGE, "message: '{{ export.label | attr(\"x\") }}'"), 6, "SECURITE", "attr"),
     (("fix: Refaire l'export.\n", ""), 1, "SCHEMA", "fix"),
+    # texts shown as written: a template mark would reach the reports as is
+    (("fix: Refaire l'export.", "fix: |\n  1. Vérifiez la salle « {{ edt_room.id }} »."), 7, "TEXTE", "« {{ »"),
+    (("title: Règle de test", "title: Règle {% if x %}de test{% endif %}"), 2, "TEXTE", "title"),
+    (("fix: Refaire l'export.", "fix: Refaire l'export.\ndescription: Voir {# note #}."), 8, "TEXTE", "description"),
 ])
 def test_rule_error_names_file_line_and_key(tmp_path, host, env, change, line, code, words):
     p = write(tmp_path, GOOD.replace(*change))
