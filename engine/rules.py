@@ -375,8 +375,9 @@ def rule_files(paths: Iterable[Path]) -> list[Path]:
             found = sorted(x for x in p.rglob("*") if x.suffix in (".yml", ".yaml") and x.is_file())
         elif p.is_file():
             found = [p]
-        else:
-            found = []
+        else:  # a mistyped --regles (or pack path) must not leave its rules silently out of the audit
+            raise RuleFileError(str(p), None, "dossier ou fichier de règles introuvable" if not p.exists()
+                                else "ni un dossier ni un fichier ordinaire : non lu", "FICHIER")
         for x in found:
             real = x.resolve()
             if real not in seen:

@@ -80,21 +80,28 @@ _WORKER: dict[str, Any] = {}
 
 def init_worker(config: dict[str, Any]) -> None:
     """Build the worker's Auditor once (plugins and rules), keep the job settings."""
-    from scolint.engine.audit import Auditor
-    from scolint.engine.manager import get_plugin_host
-    host = get_plugin_host(disabled=config.get("disabled", ()), load_entrypoints=config.get("entrypoints", True))
-    s = config["settings"]
     _WORKER.clear()
-    _WORKER.update(config)
-    _WORKER["auditor"] = Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host, rule_errors=s.rule_errors,
-                                 use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides,
-                                 rule_time_limit=config.get("rule_time_limit"))
+    # the history's settings stay in ``config``: ``_WORKER["history"]`` is only ever the open history
+    _WORKER.update((k, v) for k, v in config.items() if k != "history")
+    _WORKER["auditor"] = build_auditor(config)
     # The batch's processes already use every core: no XML read-ahead thread besides.
     if config.get("secret"):
         from scolint.plugins.reporters.pseudonymise import Pseudonymiser
         Pseudonymiser(config["secret"])  # refuse a bad secret before the first audit
     if config.get("history") is not None:
         _WORKER["history"] = config["history"].open()  # read only here: the driver records
+
+
+def build_auditor(config: dict[str, Any]) -> Any:
+    """The Auditor of a batch's settings (plugins and rules read and checked):
+    :class:`~scolint.engine.errors.RuleFileError` for a broken or missing rule."""
+    from scolint.engine.audit import Auditor
+    from scolint.engine.manager import get_plugin_host
+    host = get_plugin_host(disabled=config.get("disabled", ()), load_entrypoints=config.get("entrypoints", True))
+    s = config["settings"]
+    return Auditor(rule_paths=s.rule_paths, selection=s.selection, host=host, rule_errors=s.rule_errors,
+                   use_default_rules=s.use_default_rules, severity_overrides=s.severity_overrides,
+                   rule_time_limit=config.get("rule_time_limit"))
 
 
 def audit_entry(entry: Entry) -> Outcome:
@@ -259,6 +266,10 @@ def run_batch(entries: list[Entry], config: dict[str, Any], jobs: int,
     else:
         import concurrent.futures as cf  # imported here: registering ``batch`` stays cheap
         import multiprocessing
+
+        # A broken or missing rule would stop every worker at its start, and each
+        # establishment would read as "interrupted": checked here first, said in French.
+        build_auditor(config)
 
         from scolint.engine.cli import batch_worker_init
         ctx = multiprocessing.get_context("spawn")

@@ -89,6 +89,23 @@ def test_cli_bad_rule_exit_2_no_traceback(tmp_path, capsys):
     assert "TST-ABC-001.yml:3: SCHEMA: severity : « fatal » n'est pas une valeur permise" in err
 
 
+@pytest.mark.parametrize("command", ["check", "batch", "batch-2"])
+def test_missing_rules_path_is_an_error_not_an_empty_pack(tmp_path, capsys, command):
+    """A mistyped --regles must not run the audit without those rules, silently."""
+    data = tmp_path / "export"
+    data.mkdir()
+    shutil.copy(FIXTURES / "etab" / "ElevesSansAdresses.xml", data)
+    typo = tmp_path / "regle-academie"
+    args = [command.split("-")[0], str(data if command == "check" else tmp_path), "--regles", str(typo)] + (
+        ["-o", str(tmp_path / "rapports"), "--jobs", command[-1] if command == "batch-2" else "1"]
+        if command.startswith("batch") else [])
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 2 and "Traceback" not in captured.err
+    assert f"{typo}: FICHIER: dossier ou fichier de règles introuvable" in captured.err, captured.err
+    assert "Rapport" not in captured.out + captured.err
+
+
 def _rule_folder(tmp_path, *texts):
     rules = tmp_path / "regles"
     rules.mkdir()
