@@ -23,7 +23,10 @@ from .store import History, compare
 HTML_NAME, CSV_NAME = "tableau-academie.html", "tableau-academie.csv"
 READY_FR = {True: "prêt", False: "non prêt", None: "indéterminé"}
 CSV_HEADERS = ["uai", "etablissement", "dernier_audit", "erreurs", "avertissements", "informations",
-               "remontee_sts", "nouvelles", "corrigees", "toujours", "audits", "evolution_erreurs", "rapport"]
+               "remontee_sts", "nouvelles", "corrigees", "toujours", "audits", "evolution_erreurs", "rapport",
+               "erreur_dernier_lot"]
+#: Readiness of an establishment whose audit failed in the last batch (its exports unreadable).
+FAILED_FR = "audit impossible"
 #: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,10 +62,12 @@ class Row:
     changes: dict[str, int] | None  # None: first audit
     trend: list[tuple[str, int, int, int, bool | None]] = field(default_factory=list)
     report: str = ""
+    #: why the last batch could not audit it (its earlier audits, if any, are shown as they were)
+    failed: str = ""
 
     @property
     def ready_fr(self) -> str:
-        return READY_FR[self.ready]
+        return FAILED_FR if self.failed else READY_FR[self.ready]
 
     @property
     def errors_trend(self) -> list[int]:
@@ -70,18 +75,23 @@ class Row:
 
 
 def dashboard_rows(history: History, names: dict[str, str] | None = None,
-                   reports: dict[str, str] | None = None) -> list[Row]:
-    """One row per establishment of the history; not ready first, then most errors."""
-    names, reports = names or {}, reports or {}
+                   reports: dict[str, str] | None = None, failed: dict[str, str] | None = None) -> list[Row]:
+    """One row per establishment of the history, and one per establishment the last batch
+    could not audit (``failed``: its error), never left out nor shown ready on an older
+    audit; those first, then not ready, then most errors."""
+    names, reports, failed = names or {}, reports or {}, failed or {}
     rows = []
     for uai in history.establishments():
         last, before = history.last_two(uai)
         assert last is not None
         changes = compare(before, last.findings).counts() if before else None
         rows.append(Row(uai, names.get(uai, ""), last.audited_at, last.counts, last.ready_remontee, changes,
-                        history.trend(uai), reports.get(uai, "")))
+                        history.trend(uai), reports.get(uai, ""), failed.get(uai, "")))
+    known = {r.uai for r in rows}
+    rows.extend(Row(uai, names.get(uai, ""), "", {"error": 0, "warning": 0, "info": 0}, None, None, failed=why)
+                for uai, why in failed.items() if uai not in known)
     order = {False: 0, None: 1, True: 2}
-    return sorted(rows, key=lambda r: (order[r.ready], -r.counts["error"], r.uai))
+    return sorted(rows, key=lambda r: (not r.failed, order[r.ready], -r.counts["error"], r.uai))
 
 
 def sparkline(values: list[int], width: int = 140, height: int = 36, pad: int = 4) -> dict[str, Any]:
@@ -104,19 +114,21 @@ def csv_text(rows: list[Row]) -> str:
         w.writerow([neutralise(v) for v in (
             r.uai, r.name, r.last, r.counts["error"], r.counts["warning"], r.counts["info"], r.ready_fr,
             c.get("nouvelles", ""), c.get("corrigées", ""), c.get("toujours", ""), len(r.trend),
-            " > ".join(str(v) for v in r.errors_trend), Path(r.report).name if r.report else "")])
+            " > ".join(str(v) for v in r.errors_trend), Path(r.report).name if r.report else "", r.failed)])
     return "\ufeff" + buf.getvalue()
 
 
 def write_dashboard(history: History, out: Path, names: dict[str, str] | None = None,
-                    reports: dict[str, str] | None = None) -> tuple[Path, Path]:
+                    reports: dict[str, str] | None = None, failed: dict[str, str] | None = None) -> tuple[Path, Path]:
     """Write ``tableau-academie.html`` and ``.csv`` in ``out``; return both paths."""
     from scolint.plugins.reporters.html import COLOURS, html_env
-    rows = dashboard_rows(history, names, reports)
+    rows = dashboard_rows(history, names, reports, failed)
     html_path, csv_path = out / HTML_NAME, out / CSV_NAME
     atomic_write(csv_path, csv_text(rows))
-    totals = {"ready": sum(1 for r in rows if r.ready), "not_ready": sum(1 for r in rows if r.ready is False),
-              "unknown": sum(1 for r in rows if r.ready is None),
+    totals = {"ready": sum(1 for r in rows if r.ready and not r.failed),
+              "not_ready": sum(1 for r in rows if r.ready is False and not r.failed),
+              "unknown": sum(1 for r in rows if r.ready is None and not r.failed),
+              "failed": sum(1 for r in rows if r.failed),
               "new": sum((r.changes or {}).get("nouvelles", 0) for r in rows),
               "fixed": sum((r.changes or {}).get("corrigées", 0) for r in rows)}
     env = html_env()
@@ -137,7 +149,8 @@ def record_batch(history: History, outcomes: list[Any], out: Path) -> tuple[Path
     pruned = history.record_many(records)
     names = {(o.uai or o.key).upper(): o.establishment or "" for o in outcomes if not o.error}
     reports = {(o.uai or o.key).upper(): o.reports.get("html", "") for o in outcomes if not o.error}
-    html, csv_path = write_dashboard(history, out, names, reports)
+    failed = {(o.uai or o.key).upper(): o.error for o in outcomes if o.error}
+    html, csv_path = write_dashboard(history, out, names, reports, failed)
     compared = [o.changes for o in outcomes if o.changes is not None and not o.error]
     new = sum(c["nouvelles"] for c in compared)
     fixed = sum(c["corrigées"] for c in compared)

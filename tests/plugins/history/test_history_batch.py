@@ -237,3 +237,41 @@ def test_batch_killed_while_writing_leaves_the_history_as_it_was(history_url, tm
     with History.open(history_url, data_dir=data) as h:
         assert len(h.audits()) == 4
     assert "2 audit(s) enregistré(s)" in err
+
+
+def test_dashboard_never_leaves_out_an_establishment_the_batch_could_not_audit(tmp_path):
+    """One school read last week and unreadable today, one unreadable from the start: both
+    stay on the academy's dashboard, said « audit impossible » with the batch's reason, and
+    neither counts as ready (the older audit is not shown as today's state)."""
+    import shutil
+    root, data = tmp_path / "academie", tmp_path / "donnees"
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    schools = make_schools(root)
+    broken_later, fine = sorted(schools)
+    code, _ = batch(root, tmp_path / "r1", url, data)
+    assert code in (0, 1)
+    # the school's exports are now unreadable (saved over by a tool), and a new school's too
+    for p in (root / broken_later).iterdir():
+        p.write_bytes(b"\x00" * 64)
+    newcomer = root / "0312345X"
+    newcomer.mkdir()
+    (newcomer / "ElevesSansAdresses.xml").write_bytes(b"<?xml version='1.0'?><BEE_ELEVES")
+    code, err = batch(root, tmp_path / "r2", url, data)
+    assert code == 2, err
+    dash = (tmp_path / "r2" / "tableau-academie.html").read_text("utf-8")
+    rows = {uai: next(r for r in dash.split("<tr>") if f"<strong>{uai}</strong>" in r)
+            for uai in (broken_later, fine, "0312345X")}
+    for uai in (broken_later, "0312345X"):
+        assert "audit impossible" in rows[uai] and "Dernier lot : " in rows[uai], rows[uai]
+        assert "badge ko" in rows[uai]
+    assert "les chiffres sont ceux de l'audit précédent" in rows[broken_later]
+    assert "aucun audit" in rows["0312345X"] and "audit impossible" not in rows[fine]
+    assert "<strong>2</strong>audit(s) impossible(s) au dernier lot" in dash
+    table = list(csv.reader(io.StringIO((tmp_path / "r2" / "tableau-academie.csv").read_text("utf-8-sig")),
+                            delimiter=";"))
+    lines = {r[0]: dict(zip(table[0], r)) for r in table[1:]}
+    assert set(lines) == {broken_later, fine, "0312345X"}
+    assert lines[broken_later]["remontee_sts"] == lines["0312345X"]["remontee_sts"] == "audit impossible"
+    assert lines[broken_later]["erreur_dernier_lot"] and lines["0312345X"]["erreur_dernier_lot"]
+    assert lines[fine]["erreur_dernier_lot"] == "" and lines[fine]["remontee_sts"] != "audit impossible"
+    shutil.rmtree(root)
