@@ -79,6 +79,18 @@ def _seconds(value: str) -> float:
     return n
 
 
+#: Severities on the command line: the French words of the reports, the English ids too.
+SEVERITY_WORDS = {"erreur": "error", "avertissement": "warning", "information": "info"}
+SEVERITY_METAVAR = "{erreur,avertissement,info}"
+
+
+def severity_choice(text: str) -> str:
+    """A severity given on the command line, in French (« avertissement ») or English
+    (``warning``): its id; argparse's ``choices`` then refuse anything else."""
+    value = text.strip().lower()
+    return SEVERITY_WORDS.get(value, value)
+
+
 def split_multi(values: Sequence[str]) -> list[str]:
     """``["a,b", "c"]`` -> ``["a", "b", "c"]``."""
     out: list[str] = []

@@ -252,3 +252,16 @@ def test_the_console_script_writes_its_report_and_exit_code_as_main_does(tmp_pat
     main_report = json.loads((tmp_path / "main.json").read_text("utf-8"))
     console_report = json.loads((tmp_path / "console.json").read_text("utf-8"))
     assert console_report["anomalies"] == main_report["anomalies"] and console_report["anomalies"]
+
+
+@pytest.mark.parametrize("french, english", [("avertissement", "warning"), ("erreur", "error"),
+                                             ("information", "info"), ("AVERTISSEMENT", "warning")])
+def test_severities_in_french_on_the_command_line(exports, tmp_path, french, english):
+    """The reports say « avertissement » : the options that take a severity accept it."""
+    # EDT-STS-002 is a warning the generated school has: exit 1 from « avertissement » down
+    base = ["check", str(exports), "--selection", "EDT-STS-002", "--format", "json", "-o", str(tmp_path / "r.json")]
+    fr = run(base + ["--echec-si", french, "--erreurs-de-regle", french])
+    en = run(base + ["--fail-on", english, "--erreurs-de-regle", english])
+    assert fr[0] == en[0] == (0 if english == "error" else 1), (fr, en)
+    code, printed = run(base + ["--echec-si", "grave"])
+    assert code == 2 and "grave" in printed and "Traceback" not in printed

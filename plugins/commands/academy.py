@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
+from scolint.engine.cli import SEVERITY_METAVAR, severity_choice
 from scolint.engine.errors import UsageError, internal_error
 from scolint.engine.findings import SEVERITIES
 
@@ -408,7 +409,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     from scolint.plugins.reporters.pseudonymise import add_options
     p.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                    help="nombre de processus en parallèle (défaut : nombre de processeurs)")
-    p.add_argument("--fail-on", choices=list(SEVERITIES), default=None,
+    p.add_argument("--fail-on", choices=list(SEVERITIES), default=None, type=severity_choice, metavar=SEVERITY_METAVAR,
                    help="gravité à partir de laquelle le code de sortie est 1")
     p.add_argument("--precedent", metavar="DOSSIER",
                    help="dossier des rapports d'un audit précédent (ses rapport-UAI.json) : chaque rapport dit "

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from scolint.engine import hookimpl
-from scolint.engine.cli import add_rule_options
+from scolint.engine.cli import SEVERITY_METAVAR, add_rule_options, severity_choice
 from scolint.engine.errors import UsageError
 from scolint.engine.findings import AuditResult
 from scolint.engine.registry import Registries
@@ -155,7 +155,8 @@ def scolint_cli_commands(subparsers: Any) -> None:
                    help="résultat d'un audit précédent (scolint check --format json) ou ligne de base : les "
                         "rapports html, texte et tableur disent ce qui a changé depuis")
     p.add_argument("-o", "--output", metavar="FICHIER", help="fichier du rapport (défaut : la sortie standard)")
-    p.add_argument("--fail-on", choices=["error", "warning", "info"], default=None,
+    p.add_argument("--fail-on", choices=["error", "warning", "info"], default=None, type=severity_choice,
+                   metavar=SEVERITY_METAVAR,
                    help="gravité à partir de laquelle le code de sortie est 1 (défaut : error, "
                         "ou fail_on du fichier de projet)")
     add_rule_options(p)

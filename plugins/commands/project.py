@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scolint.engine.baseline import load_baseline
-from scolint.engine.cli import split_multi
+from scolint.engine.cli import SEVERITY_METAVAR, severity_choice, split_multi
 from scolint.engine.config import ProjectConfig, Settings, find_config, load_config
 from scolint.engine.findings import AuditResult
 from scolint.engine.policy import decide
@@ -48,6 +48,7 @@ def add_project_options(p: argparse.ArgumentParser, baseline: bool = True) -> No
     g.add_argument("--profil-regles", dest="rules_profile", metavar="NOM",
                    help="profil de règles : rentree, avant-remontee-sts, publipostage ou un profil du fichier de projet")
     g.add_argument("--erreurs-de-regle", dest="rule_errors", choices=["error", "warning", "info"],
+                   type=severity_choice, metavar=SEVERITY_METAVAR,
                    help="gravité d'une erreur de règle dans le code de sortie (défaut : error, ou rule_errors "
                         "du fichier de projet)")
     if baseline:
