@@ -40,7 +40,7 @@ _NAME_DATE = re.compile(r"_Complet_((?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|
 _NAME_CAT = re.compile(r"_(Eleve|PersRelEleve|PersEducNat|EtabEducNat|MatiereEducNat|MefEducNat)_")
 HOW_TO_GET = ("Les fichiers AAF (ficAlimMENESR) sont produits par l'académie et livrés à l'ENT : demandez à "
               "l'administrateur de l'ENT ou au pôle d'appui le dernier fichier complet « {cat} » "
-              "(<préfixe>_Complet_<AAAAMMJJ>_{cat}_<NNNN>.xml) et ajoutez-le au dossier audité.")
+              "(<préfixe>_Complet_<AAAAMMJJ>_{cat}_<NNNN>.xml) et joignez-le aux exports à contrôler.")
 
 
 @hookimpl

@@ -48,10 +48,12 @@ PRONOTE_FORMAT = "edt-pronote"
 FORMATS = (
     (edt_sts.FORMAT, "EDT – remontée des services vers STS-Web (EDT_STS)",
      "Dans EDT : Fichier > IMPORTS/EXPORTS > Avec STSWEB > Exporter avec l'assistant ; validez chaque étape, "
-     "puis ajoutez le fichier XML produit (racine EDT_STS) au dossier audité, avant de l'importer dans STSWEB."),
+     "puis joignez le fichier XML produit (racine EDT_STS) aux exports à contrôler, avant de l'importer dans "
+     "STSWEB."),
     (edt_export.FORMAT, "EDT/PRONOTE – emploi du temps pour l’ENT, en clair (ExportEmploiDuTemps)",
      "Dans EDT (ou PRONOTE) : Fichier > IMPORTS/EXPORTS, export de l'emploi du temps vers l'ENT, sans "
-     "chiffrement (« en clair ») ; ajoutez le fichier XML (racine ExportEmploiDuTemps) au dossier audité."),
+     "chiffrement (« en clair ») ; joignez le fichier XML (racine ExportEmploiDuTemps) aux exports à "
+     "contrôler."),
     (edt_crypt.FORMAT, "EDT/PRONOTE – emploi du temps pour l’ENT, chiffré (EXPORT_INDEX_EDUCATION)",
      "C'est l'export chiffré destiné à l'ENT ; scolint ne peut en lire que l'enveloppe. Pour les contrôles, "
      "fournissez l'export en clair (ExportEmploiDuTemps)."),

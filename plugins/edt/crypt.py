@@ -21,7 +21,7 @@ SYSTEM = "EDT"
 FIX = ("1. Dans EDT (ou PRONOTE), refaites l'export de l'emploi du temps pour l'ENT « en clair » : "
        "Fichier > IMPORTS/EXPORTS, export vers l'ENT, en décochant le chiffrement ; le fichier obtenu a pour "
        "racine ExportEmploiDuTemps.\n"
-       "2. Ajoutez ce fichier en clair au dossier audité (gardez le fichier chiffré pour l'ENT : c'est lui "
+       "2. Joignez ce fichier en clair aux exports à contrôler (gardez le fichier chiffré pour l'ENT : c'est lui "
        "que l'ENT importe).\n"
        "3. Sinon, seul le partenaire destinataire (l'éditeur de l'ENT) peut déchiffrer le fichier avec sa clé "
        "privée : scolint ne vérifie alors que l'enveloppe.")

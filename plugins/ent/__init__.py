@@ -33,8 +33,8 @@ _NAME_UAI = re.compile(r"ENT-Identifiants-(?:EMP-)?([0-9]{7})\.?([A-Za-z])", re.
 
 HOW_TO_GET = ("Dans l'ENT : Annuaire > Administration > Fichiers des identifiants ; téléchargez le dernier "
               "fichier ENT-Identifiants-<UAI>.csv (ou « Régénérer le(s) fichier(s) des identifiants » en "
-              "laissant la date vide pour avoir tous les comptes), puis ajoutez-le tel quel au dossier audité, "
-              "sans l'ouvrir ni l'enregistrer dans un tableur.")
+              "laissant la date vide pour avoir tous les comptes), puis joignez-le tel quel aux exports à "
+              "contrôler, sans l'ouvrir ni l'enregistrer dans un tableur.")
 
 
 @hookimpl

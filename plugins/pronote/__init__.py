@@ -38,11 +38,12 @@ HOW_TO_GET = {
     IDENTIFIERS: "Dans PRONOTE, exportez les identifiants des utilisateurs pour l'ENT (« Export manuel des "
                  "identifiants PRONOTE » du tutoriel), ou fournissez l'export EDT/PRONOTE pour l'ENT "
                  "(ExportEmploiDuTemps en clair), qui porte l'IDPN de chaque professeur, élève et responsable. "
-                 "La disposition du CSV n'étant pas publiée, décrivez-la au besoin avec --profile "
-                 "(docs/profils-csv.md).",
+                 "Ses colonnes n'étant pas publiées, la personne qui lance le contrôle les décrit au besoin "
+                 "(option --profil de scolint, docs/profils-csv.md).",
     GUARDIANS: "Dans PRONOTE, onglet Ressources > Élèves > Dossier des élèves, sous-onglet Responsables : "
                "exportez la liste des responsables avec la colonne « Est autorisé à accéder à l'Espace "
-               "Parents » (disposition non publiée : décrivez-la avec --profile, voir docs/profils-csv.md).",
+               "Parents » (colonnes non publiées : la personne qui lance le contrôle les décrit au besoin, option "
+               "--profil de scolint, docs/profils-csv.md).",
 }
 
 

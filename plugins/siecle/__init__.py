@@ -56,8 +56,8 @@ FORMAT_ROOT = {fmt: root for root, (fmt, *_rest) in ROOTS.items()}
 
 def _how_to_get(what: str) -> str:
     return ("Dans SIECLE (Application SIECLE > Accès Base Élèves), cliquez sur EXPORTATIONS puis "
-            f"sélectionnez En XML ; exportez {what}, puis ajoutez le .zip ou le fichier .xml qu'il "
-            "contient au dossier audité. Le tutoriel conseille de toujours récupérer les 7 fichiers.")
+            f"sélectionnez En XML ; exportez {what}, puis joignez le .zip ou le fichier .xml qu'il "
+            "contient aux exports à contrôler. Le tutoriel conseille de toujours récupérer les 7 fichiers.")
 
 
 @hookimpl

@@ -25,7 +25,7 @@ SOURCE = "sts"
 LABEL = "STS-Web – export pour l'emploi du temps (sts_emp, STS_EDT)"
 HOW_TO_GET = ("Dans STS-Web, faites l'export destiné au logiciel d'emploi du temps : c'est le fichier "
               "sts_emp_<UAI>_<année>.xml que l'on importe ensuite dans EDT (Fichier > IMPORTS/EXPORTS > "
-              "Avec STSWEB). Ajoutez-le tel quel au dossier audité. Attention à ne pas le confondre avec "
+              "Avec STSWEB). Joignez-le tel quel aux exports à contrôler. Attention à ne pas le confondre avec "
               "le fichier de remontée produit par EDT (racine EDT_STS).")
 
 
