@@ -317,6 +317,19 @@ def _tune_collector() -> tuple[int, ...]:
     return previous
 
 
+def _command_parser(parser: argparse.ArgumentParser, args: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser of the (sub)command ``args`` name (``rules lint``: the one of ``lint``)."""
+    rest = list(args)
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            return parser
+        name = next((w for w in rest if w in subs[0].choices), None)
+        if name is None:
+            return parser
+        parser, rest = subs[0].choices[name], rest[rest.index(name) + 1:]
+
+
 def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["--version"]:  # answered before the plugins are loaded
@@ -337,7 +350,9 @@ def _run(args_list: list[str]) -> int:
         host = get_plugin_host(disabled=disabled)
         parser = build_parser(host)
         try:
-            args = parser.parse_args(args_list)
+            args, extra = parser.parse_known_args(args_list)
+            if extra:  # said by the command's own parser: its usage, not the list of commands
+                _command_parser(parser, args_list).error(f"unrecognized arguments: {' '.join(extra)}")
         except SystemExit as exc:  # --help, --version, usage errors: return, don't exit
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         args.host = host

@@ -265,3 +265,14 @@ def test_severities_in_french_on_the_command_line(exports, tmp_path, french, eng
     assert fr[0] == en[0] == (0 if english == "error" else 1), (fr, en)
     code, printed = run(base + ["--echec-si", "grave"])
     assert code == 2 and "grave" in printed and "Traceback" not in printed
+
+
+@pytest.mark.parametrize("args, usage", [
+    (["check", "{exports}", "--inconnue"], "utilisation : scolint check "),
+    (["rules", "lint", "--inconnue"], "utilisation : scolint rules lint "),
+    (["--inconnue"], "utilisation : scolint [-h]"),
+])
+def test_unknown_option_shows_the_usage_of_its_command(exports, args, usage):
+    code, printed = run([a.format(exports=exports) for a in args])
+    assert code == 2 and printed.startswith(usage), printed[:200]
+    assert "arguments inconnus: --inconnue" in printed and "Traceback" not in printed
