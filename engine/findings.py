@@ -142,7 +142,7 @@ class AuditResult:
         """French sentence: what was not read and why (for the standard error)."""
         problems = [f for f in self.findings if f.rule_id.startswith("ENTREE-")]
         if not self.inputs and not problems:
-            return "aucun export lu : aucun fichier à lire (dossier vide, ou seulement des fichiers cachés ?)"
+            return "aucun export lu : aucun fichier à lire (dossier ou archive .zip vide, ou seulement des fichiers cachés ?)"
         why = [f"{f.provenance[0].file if f.provenance else f.entity_id} : {f.message}" for f in problems[:5]]
         more = f" (et {len(problems) - 5} autre(s))" if len(problems) > 5 else ""
         return ("aucun export lu, rien n'a été vérifié : " + (" ; ".join(why) + more if why else
