@@ -107,10 +107,20 @@ def _version() -> str:
 
 
 def html_env() -> Any:
-    """The report template environment with the HTML filters."""
+    """The report template environment with the HTML filters; every value printed keeps
+    French guillemets with their content (:func:`guillemets`)."""
     env = template_env()
     env.filters.update(frdate=fr_datetime, breakable=breakable, where=where_words, filename=file_words)
+    env.finalize = guillemets  # set before any template is compiled: each ``{{ }}`` goes through it
     return env
+
+
+def guillemets(value: Any) -> Any:
+    """``« 6EATELIE »`` with no-break spaces inside the guillemets: a narrow phone screen
+    never leaves « or » alone at the start or end of a line (French typography)."""
+    if isinstance(value, str) and ("« " in value or " »" in value):
+        return value.replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+    return value
 
 
 def mail_part_size(text: str, subtype: str = "html") -> int:

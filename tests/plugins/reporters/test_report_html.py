@@ -110,7 +110,7 @@ def test_root_causes_first_then_by_who_fixes(result):
 
 
 def test_findings_in_the_schools_words(result, generated):
-    html = render_html(result, {"max_bytes": None})
+    html = render_html(result, {"max_bytes": None}).replace("\u00a0", " ")  # the words (spaces: next test)
     for rule_id, items in by_rule(result.active()).items():
         block = html[html.index(f"· {rule_id}<"):]
         assert f"{items[0].title} ({len(items)})".replace("'", "&#39;") in html
@@ -151,8 +151,16 @@ def test_long_lists_go_to_the_attachment_under_the_byte_budget(result):
         assert f"({len(items)}, " in summary
 
 
+def test_guillemets_never_leave_their_content_on_a_phone(result):
+    """French typography: « 6BATELIE » wraps as one word (no-break spaces inside the
+    guillemets), whatever text carries them (messages, how-to texts, fixes)."""
+    html = render_html(result, {"max_bytes": None})
+    assert "«\u00a0" in html and "\u00a0»" in html
+    assert "« " not in html and " »" not in html
+
+
 def test_not_evaluated_rules_name_the_export_to_send(partial_result):
-    html = render_html(partial_result, {})
+    html = render_html(partial_result, {}).replace("\u00a0", " ")  # the words (spaces: test above)
     missing = [o for o in partial_result.outcomes if o.status == NOT_EVALUATED
                and partial_result.formats[o.missing[0]].kinds != ()]
     assert missing
