@@ -239,11 +239,11 @@ def _checked_rule(spath: str, data: dict[str, Any], lines: dict[Any, int], regis
         raise _schema_error(spath, lines, err)
     for key in _PLAIN_TEXTS:
         text = data.get(key)
-        if isinstance(text, str) and _TEMPLATE_MARK.search(text):
+        mark = _TEMPLATE_MARK.search(text) if isinstance(text, str) else None
+        if mark:
             raise RuleFileError(spath, line_for(lines, (key,)),
-                                f"{key} : texte simple, repris tel quel dans les rapports : « "
-                                f"{_TEMPLATE_MARK.search(text).group(0)} » y resterait écrit ; seul le message est un "
-                                "modèle (citez-y la valeur)", "TEXTE")
+                                f"{key} : texte simple, repris tel quel dans les rapports : « {mark.group(0)} » y "
+                                "resterait écrit ; seul le message est un modèle (citez-y la valeur)", "TEXTE")
     checks = [k for k in data if k in registries.checks]
     if len(checks) != 1:
         kinds = ", ".join(registries.checks)

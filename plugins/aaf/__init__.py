@@ -93,6 +93,9 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
     known: dict[str, dict[str, list[str]]] = {}
     elsewhere: list[int] = []  # lines of records already read from another file
     other_files: dict[str, None] = {}  # those files, in the order met
+    kind = _KINDS.get(FORMATS[format_id])
+    # looked up per record only when another file of the audit already gave records of this kind
+    earlier = loader is not None and kind is not None and bool(graph.all(kind, SOURCE))
     for op, cat, ident, attrs, line in recs:
         if cat and cat != FORMATS[format_id]:
             graph.problem("ENTREE-SCHEMA", f"fiche de catégorie « {cat} » dans un fichier {FORMATS[format_id]}",
@@ -106,8 +109,8 @@ def load(path: Path, format_id: str, graph: Graph, options: dict[str, Any]) -> b
                 added[ident] = line
         if op == "modify" and ident in known:
             attrs = {**known[ident], **attrs}
-        elif ident and ident not in known and loader is not None:
-            other = _read_elsewhere(graph, FORMATS[format_id], attrs, ident, display)
+        elif earlier and ident and ident not in known:
+            other = _read_elsewhere(graph, str(kind), FORMATS[format_id], attrs, ident, display)
             if other is not None:
                 elsewhere.append(line)
                 other_files[other] = None
@@ -131,12 +134,12 @@ _KINDS = {"Eleve": "aaf_student", "PersRelEleve": "aaf_guardian", "PersEducNat":
           "EtabEducNat": "aaf_establishment"}
 
 
-def _read_elsewhere(graph: Graph, category: str, attrs: dict[str, list[str]], ident: str, display: str) -> str | None:
+def _read_elsewhere(graph: Graph, kind: str, category: str, attrs: dict[str, list[str]], ident: str,
+                    display: str) -> str | None:
     """The other file of the audit a record was already read from (its entity exists), or
     None: its attributes there are not kept, so this record replaces them all."""
-    kind = _KINDS.get(category)
     key = first(attrs, "ENTStructureJointure" if category == "EtabEducNat" else "ENTPersonJointure") or ident
-    ent = graph.get(kind, key, SOURCE) if kind is not None else None
+    ent = graph.get(kind, key, SOURCE)
     if ent is None:
         return None
     return next((p.file for p in ent.prov if p.file != display), None)

@@ -233,9 +233,11 @@ def demo_warnings(args: argparse.Namespace, rules: list[Rule]) -> list[str]:
                 fn = auditor.env.expression(rule.where)
                 ents = [e for e, keep in ctx.each(fn, rule, ents) if keep]
         except Exception as exc:  # shown (in French: never an exception's own text), the test run goes on
-            why = str(exc) if isinstance(exc, ScolintError) else "erreur interne (SCOLINT_DEBUG=1 pour le détail)"
-            if not isinstance(exc, ScolintError):
+            if isinstance(exc, ScolintError):
+                why = str(exc)
+            else:
                 internal_error(exc)
+                why = "erreur interne (SCOLINT_DEBUG=1 pour le détail)"
             out.append(f"{where}: DEMO: {rule.id} : erreur sur les données de démonstration : {why}")
             continue
         if not ents:

@@ -279,8 +279,8 @@ def _sqlite_reason(exc: BaseException) -> str:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         return "base verrouillée par un autre programme"
-    if "not a database" in text or "malformed" in text or isinstance(exc, sqlite3.DatabaseError) and not isinstance(
-            exc, sqlite3.OperationalError):
+    if "not a database" in text or "malformed" in text or (
+            isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)):
         return "ce n'est pas une base SQLite, ou elle est endommagée"
     if "readonly" in text or "read-only" in text:
         return "base en lecture seule"
